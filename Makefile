@@ -1,0 +1,38 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+# Each creates its own virtual environment and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+DEMO_OUT ?= demo-output
+
+.PHONY: demo test check lint format bench clean
+
+$(VENV)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.core
+	$(PIP) install -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.core
+	$(VENV)/bin/icp demo --out $(DEMO_OUT)
+
+check: $(VENV)/.test
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy
+
+test: $(VENV)/.test check
+	bash scripts/ensure-system-deps
+	$(PY) -m pytest -q
+
+format: $(VENV)/.test
+	$(PY) -m ruff format src tests benchmarks
+	$(PY) -m ruff check --fix src tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

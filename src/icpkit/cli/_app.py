@@ -1,0 +1,74 @@
+"""The Typer app and the one place where library errors become CLI messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ..errors import IcpError
+
+app = typer.Typer(
+    name="icp",
+    help="icpkit: learn your Ideal Customer Profile from your CRM data and put it to work.",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+# Results go to stdout; progress, warnings and errors go to stderr.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output: plain JSON on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with code 2."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def main() -> None:
+    """Console entry point: every expected error is one line and exit code 2."""
+    from . import commands  # noqa: F401  (registers the commands on ``app``)
+
+    try:
+        app()
+    except IcpError as exc:
+        _one_line(str(exc))
+    except KeyboardInterrupt:
+        _one_line("interrupted", code=130)
+    except MemoryError:
+        _one_line("out of memory; try a smaller input, or the streaming or SQL engines")
+    except OSError as exc:
+        name = getattr(exc, "filename", None)
+        _one_line(f"{name}: {exc.strerror or exc}" if name else str(exc))
+
+
+def _one_line(message: str, code: int = 2) -> None:
+    text = " ".join(str(message).split())
+    err.print(f"[bold red]error:[/] {text}", markup=True, highlight=False)
+    sys.exit(code)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", help="Print the icpkit version and exit."),
+) -> None:
+    """icpkit: learn your Ideal Customer Profile from your CRM data and put it to work."""
+    if version:
+        from .._version import __version__
+
+        out.print(f"icpkit {__version__}")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        out.print(ctx.get_help())
+        raise typer.Exit(0)

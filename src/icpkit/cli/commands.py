@@ -1,0 +1,10 @@
+"""Import every command module so each registers its commands on the app."""
+
+from . import (  # noqa: F401
+    analytics,
+    discover,
+    engines,
+    intake,
+    voice,
+    workspace,
+)

@@ -1,0 +1,299 @@
+"""The ICP profile: a versioned, human-editable YAML file that every part of icpkit reads.
+
+A profile is the contract between discover (which learns it), people (who edit it or
+write one from scratch), and every scoring engine (in memory, SQL, Spark), which must
+all give the same ``icp_score`` and ``icp_tier`` on the same rows.
+
+Scoring semantics (one definition, implemented by every engine)::
+
+    points(attribute, row) =
+        missing_points       if the value is null, NaN or the empty string
+        bin.points           for the first bin that holds the value
+        other_points         otherwise (an unseen category; a number no bin covers)
+
+    numeric bin:      lower <= x < upper   (a missing bound is unbounded); x read as a double
+    categorical bin:  x (as text; booleans as 'true'/'false') equals one of ``values`` exactly
+
+    raw     = intercept + sum(points over attributes) + sum(points of every matching segment)
+    score   = min(100, max(0, raw)), then min(score, cap) for every matching disqualifier
+    tier    = A if score >= tiers.A, else B if >= tiers.B, else C if >= tiers.C, else D
+    segment = name of the first matching segment in file order, else null
+
+A segment or disqualifier matches when all of its conditions hold; a condition on a
+missing value does not hold. All points are integers, so every engine computes the
+same score exactly, with no rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ._version import __version__
+from .atomic import atomic_write_text
+from .errors import ProfileError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Attribute",
+    "CategoryBin",
+    "Condition",
+    "Disqualifier",
+    "NumericBin",
+    "Profile",
+    "Segment",
+    "SuccessDefinition",
+    "Tiers",
+    "load_profile",
+    "save_profile",
+]
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NumericBin(_Model):
+    """Values with ``lower <= x < upper``; a missing bound is unbounded."""
+
+    label: str | None = None
+    lower: float | None = None
+    upper: float | None = None
+    points: int
+    count: int | None = Field(None, description="training rows in the bin")
+    success_rate: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumericBin:
+        if self.lower is not None and self.upper is not None and not self.lower < self.upper:
+            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
+        return self
+
+
+class CategoryBin(_Model):
+    """Values equal (as text) to one of ``values``."""
+
+    label: str | None = None
+    values: list[str] = Field(min_length=1)
+    points: int
+    count: int | None = None
+    success_rate: float | None = None
+
+
+class Attribute(_Model):
+    """One column of the points table."""
+
+    name: str = Field(min_length=1, description="column in the scored table")
+    label: str | None = Field(None, description="words used in reasons; defaults to name")
+    kind: Literal["numeric", "categorical"]
+    bins: list[NumericBin] | list[CategoryBin]
+    missing_points: int = 0
+    other_points: int = 0
+    information_value: float | None = None
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bins_match_kind(cls, data: Any) -> Any:
+        # Pick the bin model from ``kind`` so errors name the right fields.
+        if isinstance(data, dict) and isinstance(data.get("bins"), list):
+            model = NumericBin if data.get("kind") == "numeric" else CategoryBin
+            data = {**data, "bins": [model.model_validate(b) for b in data["bins"]]}
+        return data
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+
+class Condition(_Model):
+    """One condition of a rule; exactly one test is given."""
+
+    attribute: str = Field(min_length=1)
+    in_: list[str] | None = Field(None, alias="in")
+    not_in: list[str] | None = None
+    ge: float | None = Field(None, description="x >= ge")
+    lt: float | None = Field(None, description="x < lt")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        sets = [self.in_ is not None, self.not_in is not None]
+        ranges = self.ge is not None or self.lt is not None
+        if sum(sets) + ranges != 1:
+            raise ValueError("give exactly one of: in, not_in, or a range (ge and/or lt)")
+        return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.in_ is None and self.not_in is None
+
+
+class Segment(_Model):
+    """A group of ideal customers: all conditions hold."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    conditions: list[Condition] = Field(min_length=1)
+    points: int = Field(0, description="added to the score of matching records")
+    size: int | None = None
+    success_rate: float | None = None
+    lift: float | None = None
+
+
+class Disqualifier(_Model):
+    """The anti-ICP: records matching all conditions are capped at ``cap``."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    conditions: list[Condition] = Field(min_length=1)
+    cap: int = Field(24, ge=0, le=100)
+    size: int | None = None
+    success_rate: float | None = None
+    lift: float | None = None
+
+
+class Tiers(_Model):
+    """Lowest score of each tier; below C is D."""
+
+    A: int = Field(75, ge=0, le=100)
+    B: int = Field(50, ge=0, le=100)
+    C: int = Field(25, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tiers:
+        if not self.A >= self.B >= self.C:
+            raise ValueError(f"tiers must satisfy A >= B >= C (got {self.A}, {self.B}, {self.C})")
+        return self
+
+
+class SuccessDefinition(_Model):
+    target: str | None = Field(None, description="label column")
+    positive: list[str] | None = Field(None, description="values of target that mean success")
+    expression: str | None = Field(None, description="composite success expression")
+    description: str | None = None
+
+
+class Profile(_Model):
+    """An ICP profile. ``icpkit_profile`` is the schema version of the file."""
+
+    icpkit_profile: int = SCHEMA_VERSION
+    name: str = "ICP"
+    version: int = Field(1, ge=1, description="profile version, bumped on each change")
+    created: str | None = None
+    icpkit_version: str | None = __version__
+    description: str | None = None
+    silhouette: str | None = None
+    success: SuccessDefinition | None = None
+    intercept: int = 0
+    attributes: list[Attribute] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
+    disqualifiers: list[Disqualifier] = Field(default_factory=list)
+    tiers: Tiers = Field(default_factory=Tiers)
+    fingerprint: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Profile:
+        if self.icpkit_profile != SCHEMA_VERSION:
+            raise ValueError(
+                f"icpkit_profile must be {SCHEMA_VERSION} (this icpkit reads schema version "
+                f"{SCHEMA_VERSION}; the file says {self.icpkit_profile})"
+            )
+        names = [a.name for a in self.attributes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"attribute names must be unique; repeated: {', '.join(dupes)}")
+        if not self.attributes and not self.segments:
+            raise ValueError("a profile needs at least one attribute or segment")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Every input column the profile reads, in first-use order."""
+        seen: dict[str, None] = {}
+        for a in self.attributes:
+            seen[a.name] = None
+        for rule in [*self.segments, *self.disqualifiers]:
+            for c in rule.conditions:
+                seen[c.attribute] = None
+        return list(seen)
+
+
+
+def _field_path(loc: tuple[Any, ...], data: Any) -> str:
+    """'attributes[2].bins[0].points', using attribute names where we can."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            name = node[part].get("name") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
+            out += f"[{part}]" if not name else f"[{name!r}]"
+        else:
+            out += f".{part}" if out else str(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return out
+
+
+def profile_from_dict(data: Any, *, file: str | None = None) -> Profile:
+    """Validate a plain dict into a Profile; errors name the field."""
+    if not isinstance(data, dict):
+        raise ProfileError(
+            "a profile must be a YAML mapping (keys like attributes, tiers)", file=file
+        )
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # pydantic adds the union member name (e.g. 'list[NumericBin]') to paths; drop it.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        path = _field_path(loc, data)
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ProfileError(
+            f"invalid profile field {path or '(top level)'}: {msg}",
+            file=file,
+            hint="Fix the field and run again; see docs/profile.md for the schema",
+        ) from None
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Read and validate a profile YAML file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ProfileError("profile file not found", file=str(p), hint="Check the path")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise ProfileError(
+            "profile is not valid YAML",
+            file=str(p),
+            row=None if line is None else line + 1,
+            hint="Check indentation and quoting near that line",
+        ) from None
+    return profile_from_dict(data, file=str(p))
+
+
+def profile_to_dict(profile: Profile) -> dict[str, Any]:
+    data = profile.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data
+
+
+def save_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
+    """Write a profile as YAML, atomically."""
+    if profile.created is None:
+        profile = profile.model_copy(update={"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    text = "# icpkit profile — edit freely; `icp evaluate` tests any change.\n" + yaml.safe_dump(
+        profile_to_dict(profile), sort_keys=False, allow_unicode=True, width=100
+    )
+    return atomic_write_text(path, text)

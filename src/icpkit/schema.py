@@ -1,0 +1,232 @@
+"""The canonical schema: the tables icpkit understands and their columns.
+
+Intake maps every CRM export onto these names; every later stage reads them.
+Columns that do not map stay in the table unchanged as custom attributes.
+
+Each column has a *kind* that tells intake which normaliser to run:
+
+- ``id``: identifier, kept as text
+- ``text``: free text, kept as text
+- ``category``: a label (industry, stage, source); kept as text
+- ``number``: a plain number ("1,200")
+- ``employees``: an employee count or range ("51-200", "10,001+")
+- ``money``: an amount with optional currency ("$1.2M", "€3 bn")
+- ``country``: a country name or code → ISO-3166 alpha-2 (plus a ``region`` column)
+- ``industry``: an industry label → the documented taxonomy (original kept)
+- ``title``: a job title → role (department) and seniority
+- ``list``: a separated list ("Salesforce;HubSpot") → one flag per item
+- ``date``: a date or timestamp
+- ``bool``: a yes/no flag ("Yes", "TRUE", "1", "closedwon")
+- ``domain``: a web domain or URL → bare domain
+- ``year``: a calendar year
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["TABLES", "Column", "Table", "table_names"]
+
+KINDS = (
+    "id",
+    "text",
+    "category",
+    "number",
+    "employees",
+    "money",
+    "country",
+    "industry",
+    "title",
+    "list",
+    "date",
+    "bool",
+    "domain",
+    "year",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str
+    columns: tuple[Column, ...]
+    description: str = ""
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _t(name: str, key: str, description: str, *cols: tuple[str, str, str]) -> Table:
+    return Table(name, key, tuple(Column(*c) for c in cols), description)
+
+
+_FIRMOGRAPHICS = (
+    ("name", "text", "company name"),
+    ("domain", "domain", "company web domain"),
+    ("industry", "industry", "industry, mapped to the icpkit taxonomy"),
+    ("employees", "employees", "number of employees"),
+    ("annual_revenue", "money", "annual revenue"),
+    ("country", "country", "ISO-3166 alpha-2 country code"),
+    ("state", "text", "state or province"),
+    ("city", "text", "city"),
+    ("founded_year", "year", "year founded"),
+    ("funding_total", "money", "total funding raised"),
+    ("last_funding_type", "category", "type of the last funding round"),
+    ("last_funding_date", "date", "date of the last funding round"),
+    ("technologies", "list", "technologies used (one flag per technology)"),
+    ("cloud_spend", "money", "monthly cloud spend"),
+    ("ownership", "category", "public, private, subsidiary"),
+    ("parent", "text", "parent company"),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        _t(
+            "accounts",
+            "account_id",
+            "companies in the CRM (customers and prospects)",
+            ("account_id", "id", "account identifier"),
+            *_FIRMOGRAPHICS,
+            ("owner", "text", "account owner"),
+            ("account_type", "category", "customer, prospect, partner"),
+            ("is_customer", "bool", "whether the account is a customer"),
+            ("source", "category", "how the account was acquired"),
+            ("created", "date", "date the account was created"),
+            ("last_modified", "date", "date the record was last modified"),
+            ("last_verified", "date", "date the record was last verified"),
+        ),
+        _t(
+            "outcomes",
+            "account_id",
+            "what happened with each customer",
+            ("account_id", "id", "account identifier"),
+            ("customer_since", "date", "first purchase date"),
+            ("acv", "money", "annual contract value"),
+            ("arr", "money", "annual recurring revenue"),
+            ("mrr", "money", "monthly recurring revenue"),
+            ("renewed", "bool", "renewed at last renewal"),
+            ("expanded", "bool", "expanded (upsell, more seats)"),
+            ("churned", "bool", "churned"),
+            ("seats", "number", "seats or licences"),
+            ("nrr", "number", "net revenue retention"),
+            ("ltv", "money", "lifetime value"),
+            ("cac", "money", "customer acquisition cost"),
+            ("sales_cycle_days", "number", "days from first touch to close"),
+            ("plan", "category", "plan or tier"),
+        ),
+        _t(
+            "deals",
+            "deal_id",
+            "opportunities / deals",
+            ("deal_id", "id", "deal identifier"),
+            ("account_id", "id", "account identifier"),
+            ("account_name", "text", "account name when no id is given"),
+            ("name", "text", "deal name"),
+            ("created", "date", "date the deal was created"),
+            ("closed", "date", "close date"),
+            ("stage", "category", "deal stage"),
+            ("won", "bool", "deal won"),
+            ("is_closed", "bool", "deal closed"),
+            ("amount", "money", "deal amount"),
+            ("source", "category", "lead or deal source"),
+            ("deal_type", "category", "new business, renewal, expansion"),
+            ("owner", "text", "deal owner"),
+            ("product", "category", "product"),
+            ("probability", "number", "win probability"),
+        ),
+        _t(
+            "leads",
+            "lead_id",
+            "leads (people or companies before they become accounts)",
+            ("lead_id", "id", "lead identifier"),
+            ("account_id", "id", "account identifier, if converted/matched"),
+            ("company", "text", "company name"),
+            ("domain", "domain", "company domain"),
+            ("email", "text", "email address"),
+            ("first_name", "text", "first name"),
+            ("last_name", "text", "last name"),
+            ("title", "title", "job title"),
+            ("industry", "industry", "industry"),
+            ("employees", "employees", "number of employees"),
+            ("annual_revenue", "money", "annual revenue"),
+            ("country", "country", "country"),
+            ("source", "category", "lead source / channel"),
+            ("status", "category", "lead status or lifecycle stage"),
+            ("created", "date", "date created"),
+            ("mql_date", "date", "became a marketing-qualified lead"),
+            ("sql_date", "date", "became a sales-qualified lead"),
+            ("opportunity_date", "date", "became an opportunity"),
+            ("won_date", "date", "became a customer"),
+            ("converted", "bool", "lead converted"),
+            ("last_modified", "date", "date the record was last modified"),
+        ),
+        _t(
+            "contacts",
+            "contact_id",
+            "people at accounts",
+            ("contact_id", "id", "contact identifier"),
+            ("account_id", "id", "account identifier"),
+            ("account_name", "text", "account name when no id is given"),
+            ("first_name", "text", "first name"),
+            ("last_name", "text", "last name"),
+            ("name", "text", "full name"),
+            ("email", "text", "email address"),
+            ("phone", "text", "phone"),
+            ("title", "title", "job title"),
+            ("department", "category", "department"),
+            ("seniority", "category", "seniority"),
+            ("country", "country", "country"),
+            ("city", "text", "city"),
+            ("deal_role", "category", "role in the buying committee"),
+            ("deal_id", "id", "deal the role belongs to"),
+            ("created", "date", "date created"),
+            ("last_modified", "date", "date the record was last modified"),
+            ("last_verified", "date", "date the record was last verified"),
+        ),
+        _t(
+            "contact_roles",
+            "contact_id",
+            "contact roles on deals (Salesforce OpportunityContactRole)",
+            ("deal_id", "id", "deal identifier"),
+            ("contact_id", "id", "contact identifier"),
+            ("deal_role", "category", "role on the deal"),
+            ("is_primary", "bool", "primary contact"),
+        ),
+        _t(
+            "feedback",
+            "feedback_id",
+            "what customers said (calls, tickets, reviews, interviews)",
+            ("feedback_id", "id", "feedback identifier"),
+            ("account_id", "id", "account identifier"),
+            ("account_name", "text", "account name"),
+            ("domain", "domain", "account domain"),
+            ("contact_id", "id", "contact identifier"),
+            ("source", "category", "call, ticket, review, interview, chat"),
+            ("date", "date", "date"),
+            ("text", "text", "the text"),
+        ),
+        _t(
+            "universe",
+            "company_id",
+            "companies in the market, whether or not you sell to them",
+            ("company_id", "id", "company identifier"),
+            *_FIRMOGRAPHICS,
+        ),
+    )
+}
+
+
+def table_names() -> list[str]:
+    return list(TABLES)
