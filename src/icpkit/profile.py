@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,9 +41,11 @@ from .errors import ProfileError
 __all__ = [
     "SCHEMA_VERSION",
     "Attribute",
+    "CategoricalAttribute",
     "CategoryBin",
     "Condition",
     "Disqualifier",
+    "NumericAttribute",
     "NumericBin",
     "Profile",
     "Segment",
@@ -87,30 +89,36 @@ class CategoryBin(_Model):
     success_rate: float | None = None
 
 
-class Attribute(_Model):
-    """One column of the points table."""
-
+class _AttributeBase(_Model):
     name: str = Field(min_length=1, description="column in the scored table")
     label: str | None = Field(None, description="words used in reasons; defaults to name")
-    kind: Literal["numeric", "categorical"]
-    bins: list[NumericBin] | list[CategoryBin]
     missing_points: int = 0
     other_points: int = 0
     information_value: float | None = None
     note: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bins_match_kind(cls, data: Any) -> Any:
-        # Pick the bin model from ``kind`` so errors name the right fields.
-        if isinstance(data, dict) and isinstance(data.get("bins"), list):
-            model = NumericBin if data.get("kind") == "numeric" else CategoryBin
-            data = {**data, "bins": [model.model_validate(b) for b in data["bins"]]}
-        return data
-
     @property
     def display(self) -> str:
         return self.label or self.name
+
+
+class NumericAttribute(_AttributeBase):
+    """A number cut into bins."""
+
+    kind: Literal["numeric"]
+    bins: list[NumericBin] = Field(min_length=1)
+
+
+class CategoricalAttribute(_AttributeBase):
+    """A label (or a yes/no flag, as 'true'/'false') grouped into bins."""
+
+    kind: Literal["categorical"]
+    bins: list[CategoryBin] = Field(min_length=1)
+
+
+# One column of the points table; ``kind`` says which.
+Attribute = Annotated[NumericAttribute | CategoricalAttribute, Field(discriminator="kind")]
+_KINDS = {"numeric", "categorical"}
 
 
 class Condition(_Model):
@@ -195,7 +203,7 @@ class Profile(_Model):
     attributes: list[Attribute] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
     disqualifiers: list[Disqualifier] = Field(default_factory=list)
-    tiers: Tiers = Field(default_factory=Tiers)
+    tiers: Tiers = Field(default_factory=lambda: Tiers())
     fingerprint: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
 
@@ -220,11 +228,11 @@ class Profile(_Model):
         seen: dict[str, None] = {}
         for a in self.attributes:
             seen[a.name] = None
-        for rule in [*self.segments, *self.disqualifiers]:
+        rules: list[Segment | Disqualifier] = [*self.segments, *self.disqualifiers]
+        for rule in rules:
             for c in rule.conditions:
                 seen[c.attribute] = None
         return list(seen)
-
 
 
 def _field_path(loc: tuple[Any, ...], data: Any) -> str:
@@ -233,7 +241,11 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> str:
     node = data
     for part in loc:
         if isinstance(part, int):
-            name = node[part].get("name") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
+            name = (
+                node[part].get("name")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
             out += f"[{part}]" if not name else f"[{name!r}]"
         else:
             out += f".{part}" if out else str(part)
@@ -254,10 +266,14 @@ def profile_from_dict(data: Any, *, file: str | None = None) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        # pydantic adds the union member name (e.g. 'list[NumericBin]') to paths; drop it.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        loc = tuple(
+            p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        )
+        # pydantic puts the union tag ('numeric') in paths; drop it.
+        loc = tuple(p for p in loc if p not in _KINDS)
         path = _field_path(loc, data)
+        if first["type"] == "union_tag_invalid":
+            path += ".kind"
         msg = first["msg"].removeprefix("Value error, ")
         raise ProfileError(
             f"invalid profile field {path or '(top level)'}: {msg}",
@@ -292,7 +308,9 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
 def save_profile(profile: Profile, path: str | os.PathLike[str]) -> Path:
     """Write a profile as YAML, atomically."""
     if profile.created is None:
-        profile = profile.model_copy(update={"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        profile = profile.model_copy(
+            update={"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        )
     text = "# icpkit profile — edit freely; `icp evaluate` tests any change.\n" + yaml.safe_dump(
         profile_to_dict(profile), sort_keys=False, allow_unicode=True, width=100
     )

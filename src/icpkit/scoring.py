@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import SchemaError, did_you_mean
-from .profile import Attribute, Condition, Profile
+from .profile import Attribute, Condition, NumericAttribute, Profile
 
 __all__ = ["attribute_points", "condition_mask", "score_table", "to_arrow"]
 
@@ -63,7 +63,7 @@ def _as_float(col: pa.ChunkedArray) -> np.ndarray:
 def attribute_points(attr: Attribute, table: pa.Table) -> np.ndarray:
     """Points of one attribute for every row (int32)."""
     col = _column(table, attr.name)
-    if attr.kind == "numeric":
+    if isinstance(attr, NumericAttribute):
         x = _as_float(col)
         out = np.full(len(x), attr.other_points, dtype=np.int32)
         # Reverse order so the first bin that holds a value wins.
@@ -80,12 +80,12 @@ def attribute_points(attr: Attribute, table: pa.Table) -> np.ndarray:
     values: list[str] = []
     points: list[int] = []
     seen: set[str] = set()
-    for b in attr.bins:
-        for v in b.values:  # type: ignore[union-attr]
+    for cb in attr.bins:
+        for v in cb.values:
             if v not in seen:  # first bin that holds a value wins
                 seen.add(v)
                 values.append(v)
-                points.append(b.points)
+                points.append(cb.points)
     lookup = np.array([*points, attr.other_points, attr.missing_points], dtype=np.int32)
     idx = pc.index_in(text, value_set=pa.array(values, pa.string()))
     idx = pc.fill_null(idx, len(values)).to_numpy(zero_copy_only=False)

@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     discover,
     engines,
     intake,
+    synth,
     voice,
     workspace,
 )

@@ -1,0 +1,1 @@
+"""Intake: read CRM exports and tables, recognise their columns, normalise their values."""

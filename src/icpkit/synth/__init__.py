@@ -1,0 +1,1 @@
+"""A synthetic B2B world with planted ICP segments, written as real CRM exports."""
