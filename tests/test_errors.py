@@ -9,7 +9,7 @@ from icpkit.errors import IcpError, ReadError, SchemaError, closest, did_you_mea
 def test_message_names_where_and_value_on_one_line() -> None:
     err = ReadError("cannot parse", file="a.csv", row=12, column="Employees", value="lots\nof")
     text = str(err)
-    assert text == "a.csv, row 12, column 'Employees': cannot parse (value 'lots of')"
+    assert text == "a.csv, row 12, column 'Employees': cannot parse (value 'lots\\nof')"
     assert "\n" not in text
     assert isinstance(err, IcpError)
 
