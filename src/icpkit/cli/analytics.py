@@ -1,5 +1,112 @@
-"""CLI commands: analytics."""
+"""CLI commands: analytics (tam, funnel, committee, quality, drift).
+
+Each command parses its options, calls one library function that returns
+``(table, summary)``, and prints both with Rich (or plain JSON with ``--json``).
+"""
 
 from __future__ import annotations
 
-from ._app import app  # noqa: F401
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from ..errors import ConfigError
+from ._app import app, out, print_json
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print plain JSON (summary and table) instead of tables.")
+]
+_MAX_ROWS = 40
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalar: NaN and NA become null, numpy scalars become Python ones."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def _fmt(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json({"summary": summary, "table": _records(table)})
+        return
+    grid = Table(title=title, show_lines=False)
+    for col in table.columns:
+        grid.add_column(str(col), overflow="fold")
+    for row in table.head(_MAX_ROWS).itertuples(index=False):
+        grid.add_row(*(_fmt(v) for v in row))
+    out.print(grid)
+    if len(table) > _MAX_ROWS:
+        out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
+    for key, value in summary.items():
+        if isinstance(value, dict | list) and len(str(value)) > 160:
+            continue  # long structures belong to --json
+        out.print(f"[bold]{key}[/]: {_fmt(value) if not isinstance(value, dict | list) else value}")
+
+
+def _profile(path: Path | None, option: str = "--profile") -> Any:
+    from ..profile import load_profile
+
+    if path is None:
+        raise ConfigError(f"{option} is required", hint=f"Give a profile YAML with {option} P.yaml")
+    return load_profile(path)
+
+
+@app.command("drift")
+def drift_command(
+    old: Annotated[
+        Path | None, typer.Argument(help="Old profile YAML (compare two profiles).")
+    ] = None,
+    new: Annotated[Path | None, typer.Argument(help="New profile YAML.")] = None,
+    profile: Annotated[Path | None, typer.Option(help="Profile to score both files with.")] = None,
+    before: Annotated[Path | None, typer.Option(help="Table from the earlier period.")] = None,
+    after: Annotated[Path | None, typer.Option(help="Table from the later period.")] = None,
+    success: Annotated[
+        str | None, typer.Option(help="Success column (default: the profile's).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """What changed between two profiles, or how far the population drifted (PSI, verdict)."""
+    from ..drift import population_drift, profile_diff
+    from ..profile import load_profile
+
+    if old is not None and new is not None:
+        table, summary = profile_diff(load_profile(old), load_profile(new))
+        _show("Profile changes", table, summary, as_json)
+        return
+    if old is not None or new is not None or before is None or after is None:
+        raise ConfigError(
+            "give two profiles (OLD.yaml NEW.yaml), or --profile P --before FILE1 --after FILE2"
+        )
+    table, summary = population_drift(_profile(profile), before, after, success=success)
+    _show("Population drift", table, summary, as_json)

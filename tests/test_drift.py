@@ -1,0 +1,154 @@
+"""Drift: profile diff and population stability, against hand-computed answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from icpkit.drift import population_drift, profile_diff, psi
+from icpkit.errors import SchemaError
+from icpkit.profile import load_profile
+
+FIX = Path(__file__).parent / "fixtures" / "analytics"
+ICP = Path(sys.executable).parent / "icp"
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load_profile(FIX / "profile.yaml")
+
+
+def test_psi_hand_computed() -> None:
+    # (0.6-0.5)ln(0.6/0.5) + (0.4-0.5)ln(0.4/0.5)
+    assert psi(np.array([50, 50]), np.array([60, 40])) == pytest.approx(0.0405465, abs=1e-6)
+    assert psi(np.array([3, 7]), np.array([30, 70])) == pytest.approx(0.0)
+
+
+def test_profile_diff_lists_every_change(profile) -> None:
+    table, summary = profile_diff(profile, load_profile(FIX / "profile_v2.yaml"))
+    got = {(r.part, r.name, r.change) for r in table.itertuples()}
+    assert got == {
+        ("attribute", "employees", "points changed"),
+        ("attribute", "industry", "removed"),
+        ("attribute", "country", "added"),
+        ("tiers", "A", "cut-off changed"),
+        ("segment", "Mid-market software", "rule changed"),
+        ("segment", "Enterprise", "removed"),
+        ("segment", "Fintech", "added"),
+        ("disqualifier", "Tiny", "cap changed"),
+    }
+    emp = table[(table["name"] == "employees")].iloc[0]
+    assert (emp["detail"], emp["old"], emp["new"]) == ("[50, 1000)", 30, 35)
+    assert summary["n_changes"] == 8
+    assert summary["attributes_added"] == ["country"]
+    assert summary["attributes_removed"] == ["industry"]
+
+
+def test_profile_diff_identical(profile) -> None:
+    table, summary = profile_diff(profile, profile)
+    assert table.empty
+    assert summary["changed"] is False
+
+
+def _frame(employees: list[float], industry: list[str], won: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"employees": employees, "industry": industry, "IsWon": won})
+
+
+def test_population_drift_hand_computed(profile) -> None:
+    # Before: 5 software@100 (score 80, A) and 5 retail@100 (40, C).
+    # After: retail moved to 2000 employees (score 30, C): score buckets 4 -> 3.
+    before = _frame([100] * 10, ["Software"] * 5 + ["Retail"] * 5, ["true"] * 5 + ["false"] * 5)
+    after = _frame(
+        [100] * 5 + [2000] * 5, ["Software"] * 5 + ["Retail"] * 5, ["true"] * 5 + ["false"] * 5
+    )
+    table, summary = population_drift(profile, before, after)
+    full_move = 2 * (0.5 - 1e-4) * np.log(0.5 / 1e-4)
+    assert summary["score_psi"] == pytest.approx(full_move, abs=1e-3)
+    # employees: all in [50, 1000) before; half moved to [1000, inf) after.
+    half_move = -0.5 * np.log(0.5) + (0.5 - 1e-4) * np.log(0.5 / 1e-4)
+    assert summary["attribute_psi"]["employees"] == pytest.approx(half_move, abs=1e-3)
+    assert summary["attribute_psi"]["industry"] == pytest.approx(0.0)
+    assert summary["tier_psi"] == pytest.approx(0.0)
+    assert summary["mean_score_before"] == 60
+    assert summary["mean_score_after"] == 55
+    assert summary["verdict"] == "refresh the ICP"
+    tiers = table[table["measure"] == "tier share"].set_index("name")
+    assert tiers.loc["A", "before"] == 0.5
+    assert tiers.loc["D", "after"] == 0.0
+    assert summary["tier_a_success_change"] == 0.0
+
+
+def test_population_drift_stable_and_success_drop(profile) -> None:
+    rng = np.random.default_rng(0)
+    emp = list(rng.integers(1, 5000, 400).astype(float))
+    ind = list(rng.choice(["Software", "Retail", "Education"], 400))
+    won = ["true"] * 400
+    same = population_drift(profile, _frame(emp, ind, won), _frame(emp, ind, won))
+    assert same.summary["verdict"] == "stable"
+    assert same.summary["score_psi"] == 0.0
+    lost = population_drift(profile, _frame(emp, ind, won), _frame(emp, ind, ["false"] * 400))
+    assert lost.summary["tier_a_success_change"] == -1.0
+    assert lost.summary["verdict"] == "refresh the ICP"
+    assert any("success rate fell" in r for r in lost.summary["reasons"])
+
+
+def test_population_drift_missing_column(profile) -> None:
+    with pytest.raises(SchemaError, match="employees"):
+        population_drift(
+            profile, pd.DataFrame({"industry": ["x"]}), pd.DataFrame({"industry": ["x"]})
+        )
+
+
+def test_cli_drift_profiles_json() -> None:
+    from icpkit.cli import commands  # noqa: F401
+    from icpkit.cli._app import app
+
+    res = CliRunner().invoke(
+        app, ["drift", str(FIX / "profile.yaml"), str(FIX / "profile_v2.yaml"), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["summary"]["n_changes"] == 8
+    assert len(data["table"]) == 8
+
+
+def test_cli_drift_population(tmp_path: Path) -> None:
+    before = tmp_path / "before.csv"
+    after = tmp_path / "after.csv"
+    _frame([100] * 4, ["Software"] * 4, ["true"] * 4).to_csv(before, index=False)
+    _frame([100, 100, 3, 3], ["Software"] * 4, ["true"] * 4).to_csv(after, index=False)
+    res = subprocess.run(
+        [
+            str(ICP),
+            "drift",
+            "--profile",
+            str(FIX / "profile.yaml"),
+            "--before",
+            str(before),
+            "--after",
+            str(after),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)["summary"]
+    assert summary["verdict"] == "refresh the ICP"
+
+
+def test_cli_drift_bad_args_one_line(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [str(ICP), "drift", str(FIX / "profile.yaml")], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "two profiles" in res.stderr
