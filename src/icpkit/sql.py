@@ -1,0 +1,346 @@
+"""SQL generation: a profile as one SELECT, for DuckDB, PostgreSQL, Spark, Snowflake, BigQuery, T-SQL.
+
+The query is built as a sqlglot expression tree and rendered per dialect; names and
+category values are quoted by sqlglot, so any value is just data. It implements the
+semantics in :mod:`icpkit.profile` exactly (see ``NUMBER_PATTERN`` for how text is read
+as a number), and is tested against the reference engine on the same rows.
+
+The shape of the query::
+
+    SELECT *, <tier of icp_score> AS icp_tier, <first matching segment> AS icp_segment
+    FROM (SELECT *, <score> AS icp_score FROM <table>) AS _icp
+
+When the column types are known (``column_types``, as :mod:`icpkit.indb` reads them from
+the database), numbers are compared directly; when they are not, every value is read
+through its text form, which works whatever the column type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+from sqlglot import exp
+
+from .errors import ConfigError
+from .profile import Attribute, Condition, NumericAttribute, Profile
+
+__all__ = [
+    "DIALECTS",
+    "NUMBER_PATTERN",
+    "ColumnType",
+    "column_types_from_arrow",
+    "score_query",
+    "score_sql",
+]
+
+ColumnType = Literal["text", "integer", "float", "boolean", "unknown"]
+
+# Text read as a number: optional spaces, a plain decimal (optional exponent) or inf/infinity.
+# The literal texts 'true'/'false' read as 1/0, like boolean columns. Anything else is missing.
+# Every engine uses this one pattern (RE2, POSIX and Java regex all read it the same way).
+NUMBER_PATTERN = r"^ *[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?) *$"
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """What differs between warehouses, as data (sqlglot renders the rest)."""
+
+    regex: bool  # has a regex match; else TRY_CAST alone decides what is a number
+    safe_cast: bool  # TRY_CAST/SAFE_CAST returns NULL on bad text; else the regex guards a CAST
+    nan: Literal["isnan", "equals", "none"]  # how to spot NaN in a float column
+    bool_test: Literal["native", "bit"]  # `WHEN col` vs `WHEN col = 1` (T-SQL bit columns)
+
+
+_DIALECTS: dict[str, _Dialect] = {
+    "duckdb": _Dialect(regex=True, safe_cast=True, nan="isnan", bool_test="native"),
+    # PostgreSQL has no TRY_CAST (sqlglot renders it as CAST, which fails on bad text).
+    "postgres": _Dialect(regex=True, safe_cast=False, nan="equals", bool_test="native"),
+    # Spark: sqlglot renders TRY_CAST as CAST, which raises under ANSI mode; the regex guards it.
+    "spark": _Dialect(regex=True, safe_cast=False, nan="isnan", bool_test="native"),
+    "snowflake": _Dialect(regex=True, safe_cast=True, nan="equals", bool_test="native"),
+    "bigquery": _Dialect(regex=True, safe_cast=True, nan="isnan", bool_test="native"),
+    # T-SQL has no portable regex and no NaN; TRY_CAST alone reads numbers.
+    "tsql": _Dialect(regex=False, safe_cast=True, nan="none", bool_test="bit"),
+}
+DIALECTS: tuple[str, ...] = tuple(_DIALECTS)
+
+_DOUBLE = exp.DataType.build("double")
+_TEXT = exp.DataType.build("text")
+
+
+def _dialect(name: str) -> _Dialect:
+    try:
+        return _DIALECTS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown SQL dialect {name!r}; expected one of: {', '.join(DIALECTS)}"
+        ) from None
+
+
+def column_types_from_arrow(schema: pa.Schema) -> dict[str, ColumnType]:
+    """Map an Arrow schema to the column types the generator understands."""
+    out: dict[str, ColumnType] = {}
+    for field in schema:
+        t = field.type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if pa.types.is_boolean(t):
+            out[field.name] = "boolean"
+        elif pa.types.is_integer(t):
+            out[field.name] = "integer"
+        elif pa.types.is_floating(t) or pa.types.is_decimal(t):
+            out[field.name] = "float"
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            out[field.name] = "text"
+        else:
+            out[field.name] = "unknown"
+    return out
+
+
+def _num(value: float) -> exp.Expr:
+    """A double literal, exact: CAST('<shortest repr>' AS DOUBLE) in every dialect."""
+    return exp.cast(exp.Literal.number(repr(float(value))), _DOUBLE)
+
+
+def _int(value: int) -> exp.Expr:
+    return exp.Literal.number(int(value))
+
+
+def _str(value: str) -> exp.Expr:
+    return exp.Literal.string(value)
+
+
+def _case(whens: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None):
+    case = exp.Case()
+    for cond, then in whens:
+        case = case.when(cond, then)
+    return case.else_(default) if default is not None else case
+
+
+class _Builder:
+    """Builds the expressions of one query for one dialect and known column types."""
+
+    def __init__(self, dialect: str, column_types: Mapping[str, ColumnType] | None) -> None:
+        self.d = _dialect(dialect)
+        self.types = dict(column_types or {})
+
+    def _col(self, name: str) -> exp.Column:
+        return exp.column(name, quoted=True)
+
+    def _type(self, name: str) -> ColumnType:
+        return self.types.get(name, "unknown")
+
+    def _is_true(self, col: exp.Expr, value: bool) -> exp.Expr:
+        if self.d.bool_test == "bit":
+            return exp.EQ(this=col, expression=_int(1 if value else 0))
+        return col if value else exp.Not(this=col)
+
+    def _is_nan(self, x: exp.Expr) -> exp.Expr:
+        if self.d.nan == "isnan":
+            return exp.IsNan(this=x)
+        if self.d.nan == "equals":
+            return exp.EQ(this=x, expression=exp.cast(_str("NaN"), _DOUBLE))
+        return exp.false()
+
+    def text(self, name: str) -> exp.Expr:
+        """The value as text; null, NaN and '' become NULL."""
+        col, kind = self._col(name), self._type(name)
+        if kind == "boolean":
+            return _case(
+                [
+                    (self._is_true(col, True), _str("true")),
+                    (self._is_true(col, False), _str("false")),
+                ],
+                None,
+            )
+        if kind == "integer":
+            return exp.cast(col, _TEXT)
+        if kind == "float":
+            return _case([(self._is_nan(col), exp.null())], exp.cast(col, _TEXT))
+        base = col if kind == "text" else exp.cast(col, _TEXT)
+        return exp.Nullif(this=base, expression=_str(""))
+
+    def number(self, name: str) -> tuple[exp.Expr, bool]:
+        """The value as a double (NULL when missing) and whether it can be NaN."""
+        col, kind = self._col(name), self._type(name)
+        if kind in ("integer", "float"):
+            return exp.cast(col, _DOUBLE), kind == "float"
+        if kind == "boolean":
+            whens = [(self._is_true(col, True), _num(1)), (self._is_true(col, False), _num(0))]
+            return _case(whens, None), False
+        text = col if kind == "text" else exp.cast(col, _TEXT)
+        return self._parse(text), False
+
+    def _parse(self, text: exp.Expr) -> exp.Expr:
+        """Text to double by NUMBER_PATTERN; 'true'/'false' read as 1/0."""
+        trimmed = exp.Trim(this=text.copy())
+        if self.d.safe_cast:
+            cast: exp.Expr = exp.TryCast(this=trimmed, to=_DOUBLE)
+        else:
+            cast = exp.cast(trimmed, _DOUBLE)
+        whens: list[tuple[exp.Expr, exp.Expr]] = []
+        if self.d.regex:
+            match = exp.RegexpLike(this=text.copy(), expression=_str(NUMBER_PATTERN))
+            whens.append((match, cast))
+        else:
+            whens.append((exp.Not(this=exp.Is(this=cast.copy(), expression=exp.null())), cast))
+        whens += [
+            (exp.EQ(this=text.copy(), expression=_str("true")), _num(1)),
+            (exp.EQ(this=text.copy(), expression=_str("false")), _num(0)),
+        ]
+        return _case(whens, None)
+
+    def _missing(self, x: exp.Expr, nan: bool) -> exp.Expr:
+        test: exp.Expr = exp.Is(this=x.copy(), expression=exp.null())
+        return exp.or_(test, self._is_nan(x.copy())) if nan else test
+
+    def attribute(self, attr: Attribute) -> exp.Expr:
+        """Points of one attribute for the row."""
+        if isinstance(attr, NumericAttribute):
+            x, nan = self.number(attr.name)
+            whens = [(self._missing(x, nan), _int(attr.missing_points))]
+            edges, points = _intervals(attr)
+            # Intervals are contiguous: the first `x < edge` that holds names the interval.
+            for edge, pts in zip(edges, points, strict=False):
+                whens.append((exp.LT(this=x.copy(), expression=_num(edge)), _int(pts)))
+            return _case(whens, _int(points[-1]))
+        t = self.text(attr.name)
+        whens = [(exp.Is(this=t.copy(), expression=exp.null()), _int(attr.missing_points))]
+        for b in attr.bins:
+            values = [_str(v) for v in b.values]
+            whens.append((exp.In(this=t.copy(), expressions=values), _int(b.points)))
+        return _case(whens, _int(attr.other_points))
+
+    def condition(self, cond: Condition) -> exp.Expr:
+        """True when the condition holds; NULL or false otherwise (missing never holds)."""
+        if cond.is_numeric:
+            x, nan = self.number(cond.attribute)
+            parts: list[exp.Expr] = [
+                exp.Not(this=exp.Is(this=x.copy(), expression=exp.null()))
+            ]
+            if nan:
+                parts.append(exp.Not(this=self._is_nan(x.copy())))
+            if cond.ge is not None:
+                parts.append(exp.GTE(this=x.copy(), expression=_num(cond.ge)))
+            if cond.lt is not None:
+                parts.append(exp.LT(this=x.copy(), expression=_num(cond.lt)))
+            return exp.and_(*parts)
+        t = self.text(cond.attribute)
+        listed = cond.in_ if cond.in_ is not None else cond.not_in
+        member = exp.In(this=t.copy(), expressions=[_str(v) for v in listed or []])
+        if cond.in_ is not None:
+            return member
+        present = exp.Not(this=exp.Is(this=t.copy(), expression=exp.null()))
+        return exp.and_(present, exp.Not(this=member))
+
+    def rule(self, conditions: Sequence[Condition]) -> exp.Expr:
+        return exp.and_(*(exp.paren(self.condition(c), copy=False) for c in conditions))
+
+
+def _intervals(attr: NumericAttribute) -> tuple[list[float], list[int]]:
+    """Cut the number line at every bin edge; points of each piece by first matching bin.
+
+    Returns ``edges`` (sorted) and ``points`` with ``len(points) == len(edges) + 1``:
+    piece ``i`` is ``edges[i-1] <= x < edges[i]``. Adjacent pieces with equal points merge.
+    """
+    cuts = sorted({e for b in attr.bins for e in (b.lower, b.upper) if e is not None})
+    points: list[int] = []
+    for i in range(len(cuts) + 1):
+        lo = cuts[i - 1] if i > 0 else None
+        hi = cuts[i] if i < len(cuts) else None
+        pts = attr.other_points
+        for b in attr.bins:
+            if (b.lower is None or (lo is not None and lo >= b.lower)) and (
+                b.upper is None or (hi is not None and hi <= b.upper)
+            ):
+                pts = b.points
+                break
+        points.append(pts)
+    edges: list[float] = []
+    merged = [points[0]]
+    for edge, pts in zip(cuts, points[1:], strict=True):
+        if pts != merged[-1]:
+            edges.append(edge)
+            merged.append(pts)
+    return edges, merged
+
+
+def _table(table: str | exp.Table) -> exp.Table:
+    if isinstance(table, exp.Table):
+        return table
+    parts = table.split(".")
+    if not all(parts):
+        raise ConfigError(f"invalid table name {table!r}")
+    names = [exp.to_identifier(p, quoted=True) for p in parts]
+    return exp.Table(
+        this=names[-1],
+        db=names[-2] if len(names) > 1 else None,
+        catalog=names[-3] if len(names) > 2 else None,
+    )
+
+
+def score_query(
+    profile: Profile,
+    table: str | exp.Table = "input",
+    *,
+    dialect: str = "duckdb",
+    column_types: Mapping[str, ColumnType] | None = None,
+) -> exp.Select:
+    """The scoring SELECT as a sqlglot tree: input columns + icp_score, icp_tier, icp_segment.
+
+    ``table`` is a name (``schema.table`` allowed; each part is quoted) or a sqlglot Table.
+    ``column_types`` maps column names to ``text|integer|float|boolean``; unknown columns are
+    read through their text form, which is correct for any type but slower.
+    """
+    b = _Builder(dialect, column_types)
+    raw: exp.Expr = _int(profile.intercept)
+    for attr in profile.attributes:
+        raw = exp.Add(this=raw, expression=b.attribute(attr))
+    for seg in profile.segments:
+        if seg.points:
+            bonus = _case([(b.rule(seg.conditions), _int(seg.points))], _int(0))
+            raw = exp.Add(this=raw, expression=bonus)
+    caps = [
+        _case([(b.rule(dq.conditions), _int(dq.cap))], _int(100)) for dq in profile.disqualifiers
+    ]
+    clipped = exp.Greatest(this=_int(0), expressions=[raw], ignore_nulls=True)
+    score = exp.Least(this=_int(100), expressions=[clipped, *caps], ignore_nulls=True)
+    inner = exp.select(exp.Star(), exp.alias_(score, "icp_score", quoted=True)).from_(_table(table))
+
+    s = exp.column("icp_score", quoted=True)
+    tiers = profile.tiers
+    tier = _case(
+        [
+            (exp.GTE(this=s.copy(), expression=_int(tiers.A)), _str("A")),
+            (exp.GTE(this=s.copy(), expression=_int(tiers.B)), _str("B")),
+            (exp.GTE(this=s.copy(), expression=_int(tiers.C)), _str("C")),
+        ],
+        _str("D"),
+    )
+    segment = _case([(b.rule(seg.conditions), _str(seg.name)) for seg in profile.segments], None)
+    if not profile.segments:
+        segment = exp.cast(exp.null(), _TEXT)
+    return exp.select(
+        exp.Star(),
+        exp.alias_(tier, "icp_tier", quoted=True),
+        exp.alias_(segment, "icp_segment", quoted=True),
+    ).from_(exp.alias_(exp.paren(inner), "_icp", quoted=True))
+
+
+def score_sql(
+    profile: Profile,
+    table: str | exp.Table = "input",
+    *,
+    dialect: str = "duckdb",
+    view: str | None = None,
+    column_types: Mapping[str, ColumnType] | None = None,
+    pretty: bool = True,
+) -> str:
+    """The scoring query as SQL text for ``dialect``; with ``view``, a CREATE VIEW statement."""
+    query: exp.Expr = score_query(profile, table, dialect=dialect, column_types=column_types)
+    if view is not None:
+        query = exp.Create(this=_table(view), kind="VIEW", expression=query, replace=True)
+    return query.sql(dialect=dialect, pretty=pretty)
