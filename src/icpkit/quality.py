@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from .errors import ConfigError, ReadError
 
-__all__ = ["read_frame"]
+__all__ = [
+    "DEFAULT_DECAY",
+    "FILL_THRESHOLD",
+    "QualityResult",
+    "data_quality",
+    "decay_forecast",
+    "duplicates",
+    "normalize_domain",
+    "normalize_name",
+    "read_frame",
+]
 
 Source = str | os.PathLike[str] | pd.DataFrame | pa.Table
 
@@ -65,3 +77,282 @@ def read_frame(source: Any, kind: str | None = None, *, normalize: bool = True) 
         if load is not None:
             return load(str(path), kind=kind).table.to_pandas()
     return _read_plain(path)
+
+
+class QualityResult(NamedTuple):
+    table: pd.DataFrame
+    summary: dict[str, Any]
+
+
+FILL_THRESHOLD = 0.80
+DEFAULT_DECAY = 0.03
+_DAYS_PER_MONTH = 30.4375
+_LEGAL = re.compile(
+    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|corp|corporation|co|company|sa|ag|plc|"
+    r"bv|nv|srl|sas|pty|oy|ab)\b\.?",
+)
+_DOMAIN_COLUMNS = ("domain", "website", "url", "company domain name", "company_domain", "email")
+_NAME_COLUMNS = ("name", "company", "company name", "account name", "account_name", "companyname")
+_DATE_COLUMNS = (
+    "last_verified",
+    "last verified",
+    "last_verified__c",
+    "last_modified",
+    "last modified date",
+    "lastmodifieddate",
+    "last activity date",
+    "last_activity_date",
+)
+
+
+def normalize_domain(values: pd.Series) -> pd.Series:
+    """Bare lower-case domain from a domain, URL or e-mail ('https://www.Acme.com/x' → 'acme.com')."""
+    text = values.astype("string").str.strip().str.lower()
+    text = text.str.replace(r"^[a-z][a-z0-9+.-]*://", "", regex=True)
+    text = text.str.replace(r"^[^@/]*@", "", regex=True)  # e-mail: keep what follows the @
+    text = text.str.replace(r"^www\d?\.", "", regex=True)
+    text = text.str.replace(r"[/:?#].*$", "", regex=True).str.strip(".")
+    return text.mask(text == "")
+
+
+def normalize_name(values: pd.Series) -> pd.Series:
+    """Company name for matching: lower case, no punctuation, no legal suffix ('Acme, Inc.' → 'acme')."""
+    text = values.astype("string").str.lower().str.replace("&", " and ", regex=False)
+    text = text.str.replace(_LEGAL, " ", regex=True)
+    text = text.str.replace(r"[^\w]+", " ", regex=True).str.strip()
+    text = text.str.replace(r"\s+", " ", regex=True)
+    return text.mask(text == "")
+
+
+def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lowered = {str(c).strip().lower(): str(c) for c in frame.columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _missing(col: pd.Series) -> pd.Series:
+    miss = col.isna()
+    if col.dtype == object or pd.api.types.is_string_dtype(col):
+        text = col.astype("string").str.strip().str.lower()
+        miss |= text.isin(["", "null", "none", "n/a", "na", "nan", "-", "#n/a"]).fillna(True)
+    return miss.astype(bool)
+
+
+def _variants(col: pd.Series) -> tuple[int, str | None]:
+    """Rows whose value is spelled several ways (case, spaces, punctuation); and one example."""
+    text = col[~_missing(col)].astype("string")
+    if text.empty or pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return 0, None
+    key = text.str.lower().str.replace(r"[^\w]+", "", regex=True)
+    spellings = pd.DataFrame({"key": key, "raw": text}).drop_duplicates()
+    counts = spellings.groupby("key")["raw"].nunique()
+    bad = counts[counts > 1].index
+    if bad.empty:
+        return 0, None
+    example = sorted(spellings[spellings["key"] == bad[0]]["raw"].astype(str))[:3]
+    return int(key.isin(bad).sum()), " / ".join(example)
+
+
+def _mixed_numbers(col: pd.Series) -> int:
+    """Rows that are text in a column that is mostly numbers ('51-200' among counts)."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return 0
+    text = col[~_missing(col)].astype("string").str.strip()
+    if text.empty:
+        return 0
+    numeric = text.str.fullmatch(r"[+-]?[\d,]*\.?\d+").fillna(False)
+    share = float(numeric.mean())
+    return int((~numeric).sum()) if 0.5 <= share < 1.0 else 0
+
+
+def _column_rows(frame: pd.DataFrame, used: set[str]) -> pd.DataFrame:
+    rows = []
+    for name in frame.columns:
+        col = frame[name]
+        miss = _missing(col)
+        fill = 1.0 - float(miss.mean()) if len(col) else 0.0
+        variants, example = _variants(col)
+        mixed = _mixed_numbers(col)
+        rows.append(
+            {
+                "column": str(name),
+                "filled": int((~miss).sum()),
+                "fill_rate": round(fill, 4),
+                "distinct": int(col[~miss].astype("string").nunique()),
+                "used_by_profile": str(name) in used,
+                "low_fill": str(name) in used and fill < FILL_THRESHOLD,
+                "variant_rows": variants,
+                "variant_example": example,
+                "mixed_type_rows": mixed,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _profile_fill(raw: pd.DataFrame, canonical: pd.DataFrame, used: list[str]) -> pd.DataFrame:
+    """Fill rate of the columns the profile reads, from the canonical (mapped) table."""
+    rows = []
+    for name in used:
+        if name in canonical.columns:
+            miss = _missing(canonical[name])
+            fill = 1.0 - float(miss.mean()) if len(miss) else 0.0
+            filled = int((~miss).sum())
+        else:
+            fill, filled = 0.0, 0
+        rows.append(
+            {
+                "column": name,
+                "filled": filled,
+                "fill_rate": round(fill, 4),
+                "present": name in canonical.columns,
+                "low_fill": fill < FILL_THRESHOLD,
+            }
+        )
+    return pd.DataFrame(rows, columns=["column", "filled", "fill_rate", "present", "low_fill"])
+
+
+def duplicates(frame: pd.DataFrame) -> dict[str, Any]:
+    """Duplicate records by normalised domain, and by normalised company name."""
+    out: dict[str, Any] = {}
+    for label, names, norm in (
+        ("domain", _DOMAIN_COLUMNS, normalize_domain),
+        ("name", _NAME_COLUMNS, normalize_name),
+    ):
+        col = _find(frame, names)
+        if col is None:
+            out[label] = None
+            continue
+        key = norm(frame[col]).dropna()
+        counts = key.value_counts()
+        dupes = counts[counts > 1]
+        out[label] = {
+            "column": col,
+            "groups": len(dupes),
+            "extra_rows": int((dupes - 1).sum()),
+            "examples": [str(k) for k in dupes.index[:5]],
+        }
+    return out
+
+
+def _dates(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        dates = pd.Series(col)
+    else:
+        dates = pd.to_datetime(col.astype("string"), errors="coerce", format="mixed")
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    return dates
+
+
+def decay_forecast(
+    dates: pd.Series,
+    decay: float = DEFAULT_DECAY,
+    today: Any = None,
+    horizons_days: tuple[int, ...] = (0, 30, 60, 90, 180, 365),
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Expected stale records now and at each horizon, from last-verified dates.
+
+    A record verified ``m`` months ago is stale with probability ``1 - (1 - decay) ** m``;
+    records without a date count as stale (nobody knows when they were last true).
+    """
+    if not 0 < decay < 1:
+        raise ConfigError(f"decay must be a monthly share between 0 and 1 (e.g. 0.03); got {decay}")
+    now = pd.Timestamp.now().normalize() if today is None else pd.Timestamp(today)
+    d = _dates(dates)
+    known = d.notna()
+    months = ((now - d[known]).dt.days / _DAYS_PER_MONTH).clip(lower=0).to_numpy(dtype=float)
+    undated = int((~known).sum())
+    rows = []
+    for h in horizons_days:
+        p = 1.0 - (1.0 - decay) ** (months + h / _DAYS_PER_MONTH)
+        stale = float(p.sum()) + undated
+        share = stale / len(d) if len(d) else 0.0
+        rows.append(
+            {"days_from_today": h, "expected_stale": round(stale, 1), "share": round(share, 4)}
+        )
+    table = pd.DataFrame(rows)
+    summary = {
+        "records": len(d),
+        "dated": int(known.sum()),
+        "undated": undated,
+        "decay_per_month": decay,
+        "today": now.date().isoformat(),
+        "median_age_months": None if not known.any() else round(float(np.median(months)), 1),
+        "expected_stale_today": float(table["expected_stale"].iloc[0]),
+        "expected_stale_in_90_days": float(
+            table.loc[table["days_from_today"] == 90, "expected_stale"].iloc[0]
+        )
+        if 90 in horizons_days
+        else None,
+    }
+    return table, summary
+
+
+def _impossible(frame: pd.DataFrame, now: pd.Timestamp) -> dict[str, int]:
+    """Values that cannot be true: negative sizes, founding years in the future, future dates."""
+    out: dict[str, int] = {}
+    for col in ("employees", "annual_revenue", "funding_total", "amount", "acv"):
+        if col in frame.columns and pd.api.types.is_numeric_dtype(frame[col]):
+            n = int((frame[col] < 0).sum())
+            if n:
+                out[f"{col} < 0"] = n
+    if "founded_year" in frame.columns and pd.api.types.is_numeric_dtype(frame["founded_year"]):
+        n = int(((frame["founded_year"] > now.year) | (frame["founded_year"] < 1600)).sum())
+        if n:
+            out["founded_year outside 1600..this year"] = n
+    for col in ("last_verified", "last_modified", "created"):
+        if col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[col]):
+            n = int((_dates(frame[col]) > now + pd.Timedelta(days=1)).sum())
+            if n:
+                out[f"{col} in the future"] = n
+    return out
+
+
+def _nonzero(table: pd.DataFrame, col: str) -> dict[str, int]:
+    hit = table[table[col] > 0]
+    return dict(zip(hit["column"].astype(str), hit[col].astype(int).tolist(), strict=True))
+
+
+def data_quality(
+    source: Any,
+    profile: Any = None,
+    *,
+    decay: float = DEFAULT_DECAY,
+    today: Any = None,
+    kind: str | None = None,
+) -> QualityResult:
+    """Fill rate, variants and mixed types per column; duplicates; impossible values; decay.
+
+    ``table`` has one row per column of the file as exported (so the spellings people
+    typed are visible); the profile's attributes are checked on the mapped table in
+    ``summary["profile_fill"]`` (below 80% is flagged).
+    """
+    if not 0 < decay < 1:
+        raise ConfigError(f"decay must be a monthly share between 0 and 1 (e.g. 0.03); got {decay}")
+    raw = read_frame(source, kind, normalize=False)
+    canonical = read_frame(source, kind)
+    now = pd.Timestamp.now().normalize() if today is None else pd.Timestamp(today)
+    used = list(profile.columns) if profile is not None else []
+    table = _column_rows(raw, set(used))
+    profile_fill = _profile_fill(raw, canonical, used)
+    date_col = _find(canonical, _DATE_COLUMNS)
+    if date_col is not None:
+        _, staleness = decay_forecast(canonical[date_col], decay, now)
+        staleness["column"] = date_col
+    else:
+        staleness = {"column": None, "note": "no last-verified or last-modified date column"}
+    summary = {
+        "rows": len(raw),
+        "columns": len(raw.columns),
+        "mean_fill_rate": round(float(table["fill_rate"].mean()), 4) if len(table) else None,
+        "low_fill_columns": [
+            str(c) for c in table.loc[table["fill_rate"] < FILL_THRESHOLD, "column"]
+        ],
+        "profile_fill": profile_fill.to_dict("records"),
+        "profile_low_fill": [str(c) for c in profile_fill.loc[profile_fill["low_fill"], "column"]],
+        "duplicates": duplicates(canonical),
+        "variant_columns": _nonzero(table, "variant_rows"),
+        "mixed_type_columns": _nonzero(table, "mixed_type_rows"),
+        "impossible_values": _impossible(canonical, now),
+        "staleness": staleness,
+    }
+    return QualityResult(table, summary)

@@ -110,3 +110,33 @@ def drift_command(
         )
     table, summary = population_drift(_profile(profile), before, after, success=success)
     _show("Population drift", table, summary, as_json)
+
+
+@app.command("quality")
+def quality_command(
+    file: Annotated[Path, typer.Argument(help="Table to check (CSV, Parquet, Excel, ...).")],
+    profile: Annotated[
+        Path | None, typer.Option(help="Profile: flag its attributes filled below 80%.")
+    ] = None,
+    decay: Annotated[float, typer.Option(help="Share of records going stale per month.")] = 0.03,
+    today: Annotated[
+        str | None, typer.Option(help="Date to age records from (default: today).")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="Table kind (accounts, contacts, ...).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fill rates, duplicates, inconsistent values, staleness and a decay forecast."""
+    from ..quality import data_quality
+
+    prof = _profile(profile) if profile is not None else None
+    table, summary = data_quality(file, prof, decay=decay, today=_date(today), kind=kind)
+    _show("Data quality by column", table, summary, as_json)
+
+
+def _date(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ConfigError(f"--today must be a date like 2026-01-31; got {text!r}") from None

@@ -1,0 +1,116 @@
+"""Data quality and decay, against hand-computed answers on a small fixture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from icpkit.errors import ConfigError, ReadError
+from icpkit.profile import load_profile
+from icpkit.quality import (
+    data_quality,
+    decay_forecast,
+    duplicates,
+    normalize_domain,
+    normalize_name,
+)
+
+FIX = Path(__file__).parent / "fixtures" / "analytics"
+ICP = Path(sys.executable).parent / "icp"
+TODAY = "2026-01-01"
+
+
+def test_normalize_domain_and_name() -> None:
+    got = normalize_domain(
+        pd.Series(
+            ["https://www.Acme.com/about", "acme.com", "jo@sub.acme.co.uk", " WWW2.x.io:8080 ", ""]
+        )
+    )
+    assert got.tolist()[:4] == ["acme.com", "acme.com", "sub.acme.co.uk", "x.io"]
+    assert pd.isna(got.iloc[4])
+    names = normalize_name(
+        pd.Series(["Acme, Inc.", "ACME", "Procter & Gamble Co.", "Umbrella Corporation"])
+    )
+    assert names.tolist() == ["acme", "acme", "procter and gamble", "umbrella"]
+
+
+def test_fill_variants_mixed_types() -> None:
+    table, summary = data_quality(
+        FIX / "accounts_quality.csv", load_profile(FIX / "profile.yaml"), today=TODAY
+    )
+    rows = table.set_index("column")
+    assert rows.loc["employees", "fill_rate"] == 0.75  # 6 of 8
+    assert rows.loc["industry", "fill_rate"] == 0.875  # 7 of 8
+    assert rows.loc["domain", "filled"] == 6
+    assert bool(rows.loc["employees", "low_fill"]) is True  # used by the profile and < 80%
+    assert bool(rows.loc["domain", "low_fill"]) is False  # not used by the profile
+    assert summary["profile_low_fill"] == ["employees"]
+    assert summary["variant_columns"]["industry"] == 4  # Software / software
+    assert summary["variant_columns"]["country"] == 2  # USA / usa
+    assert summary["mixed_type_columns"] == {"employees": 1}  # '51-200'
+    assert summary["rows"] == 8
+
+
+def test_duplicates_by_domain_and_name() -> None:
+    _, summary = data_quality(FIX / "accounts_quality.csv", today=TODAY)
+    dup = summary["duplicates"]
+    assert dup["domain"]["groups"] == 1
+    assert dup["domain"]["extra_rows"] == 1
+    assert dup["domain"]["examples"] == ["acme.com"]
+    assert dup["name"]["groups"] == 2  # Acme Inc./ACME, Umbrella Corp/Corporation
+    assert sorted(dup["name"]["examples"]) == ["acme", "umbrella"]
+    assert duplicates(pd.DataFrame({"x": [1]})) == {"domain": None, "name": None}
+
+
+def test_staleness_hand_computed() -> None:
+    _, summary = data_quality(FIX / "accounts_quality.csv", today=TODAY, decay=0.03)
+    st = summary["staleness"]
+    assert st["column"] == "last_verified"
+    assert st["undated"] == 1
+    # ages 0,0,0,0 months, 365, 184 and 549 days: 1 - 0.97**m summed = 0.897, + 1 undated
+    assert st["expected_stale_today"] == pytest.approx(1.9, abs=0.05)
+    assert st["expected_stale_in_90_days"] > st["expected_stale_today"]
+
+
+def test_decay_forecast_grows_with_rate_and_time() -> None:
+    dates = pd.Series(pd.to_datetime(["2025-01-01"] * 100))
+    table, summary = decay_forecast(dates, 0.03, today="2026-01-01")
+    # 12 months at 3%/month: 1 - 0.97**12 = 30.6% of 100 records
+    assert summary["expected_stale_today"] == pytest.approx(30.6, abs=0.3)
+    assert table["expected_stale"].is_monotonic_increasing
+    _, faster = decay_forecast(dates, 0.05, today="2026-01-01")
+    assert faster["expected_stale_today"] > summary["expected_stale_today"]
+    with pytest.raises(ConfigError, match="decay"):
+        decay_forecast(dates, 3.0)
+
+
+def test_impossible_values_in_memory() -> None:
+    frame = pd.DataFrame({"employees": [10.0, -3.0], "founded_year": [2090, 1999]})
+    _, summary = data_quality(frame, today=TODAY)
+    assert summary["impossible_values"] == {
+        "employees < 0": 1,
+        "founded_year outside 1600..this year": 1,
+    }
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ReadError, match="not found"):
+        data_quality(FIX / "nope.csv")
+
+
+def test_cli_quality_json_and_errors() -> None:
+    args = [str(ICP), "quality", str(FIX / "accounts_quality.csv"), "--today", TODAY, "--json"]
+    res = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["summary"]["duplicates"]["domain"]["extra_rows"] == 1
+    assert len(data["table"]) == 7
+    bad = subprocess.run([*args, "--decay", "2"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert "decay" in bad.stderr
