@@ -1,0 +1,606 @@
+"""Discover: learn an ICP profile from a table of customers (or leads, or deals) with outcomes.
+
+The pipeline, one pure step after another::
+
+    success label → screen columns (ids, dates, outcomes, leaks) → split (time-based when a
+    date exists, else stratified; cross-validation on small data) → bins → segments and anti-ICP
+    → points (attributes + segments fit jointly) → tiers → held-out metrics → refit on all rows
+
+``discover(df, target="IsWon")`` returns the :class:`~icpkit.profile.Profile`;
+``learn(...)`` returns a :class:`Discovery` that also holds the attribute analysis, the flagged
+columns, the warnings and per-stage timings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._version import __version__
+from .analysis import Analysis, analyse
+from .binning import BinnedAttribute, Binner, Kind, column_kind
+from .errors import ConfigError, SchemaError, did_you_mean
+from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
+from .explain import describe_condition, silhouette
+from .profile import Disqualifier, Profile, Segment, Tiers
+from .scorecard import Scorecard, profile_attributes
+from .scoring import score_table, to_arrow
+from .segments import Rule, SegmentFinder, rule_mask
+from .success import SuccessLabel, expression_columns, success_label
+
+__all__ = [
+    "Discovery",
+    "discover",
+    "fingerprint",
+    "learn",
+    "screen_columns",
+    "tier_cutoffs",
+]
+
+# Canonical columns that are only known after the outcome (see icpkit.schema): never attributes.
+OUTCOME_COLUMNS = {
+    "customer_since",
+    "acv",
+    "arr",
+    "mrr",
+    "renewed",
+    "expanded",
+    "churned",
+    "seats",
+    "nrr",
+    "ltv",
+    "cac",
+    "sales_cycle_days",
+    "won",
+    "is_closed",
+    "stage",
+    "closed",
+    "probability",
+    "converted",
+    "won_date",
+    "opportunity_date",
+    "sql_date",
+    "is_customer",
+    "account_type",
+    "status",
+    "churn",
+    "churn_flag",
+    "iswon",
+    "is_won",
+    "deal_stage",
+    "close_date",
+    "close_value",
+}
+_ID_NAME = re.compile(r"(^|[_\s.])(id|uuid|guid|key|number|no)$|^id([_\s]|$)|Id$", re.IGNORECASE)
+_TEXT_NAME = re.compile(
+    r"^(name|company|email|phone|domain|website|url|first_name|last_name)$", re.I
+)
+_TIME_NAME = re.compile(r"creat|signup|sign_up|start|engage|since|open|date", re.IGNORECASE)
+LEAK_AUC = 0.92
+
+
+@dataclass
+class Screen:
+    columns: list[str]
+    kinds: dict[str, Kind]
+    flagged: list[dict[str, Any]]
+    dates: list[str]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _date_like(col: pa.ChunkedArray) -> bool:
+    t = col.type
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return True
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return False
+    sample = pc.drop_null(col.slice(0, 500)).to_pandas()
+    sample = sample[sample.str.strip() != ""]
+    if len(sample) < 5 or not sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").mean() > 0.9:
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() > 0.95)
+
+
+def screen_columns(
+    table: pa.Table,
+    *,
+    label_columns: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    id_column: str | None = None,
+    keep: Sequence[str] = (),
+) -> Screen:
+    """Candidate attributes and their kinds; id-like, outcome and unusable columns are flagged."""
+    columns, kinds, flagged, dates = [], {}, [], []
+    n = table.num_rows
+    for name in table.column_names:
+        col = table.column(name)
+        why = None
+        if name in label_columns:
+            continue
+        if name in exclude:
+            why = "excluded by you"
+        elif name == id_column:
+            why = "the id column"
+        elif _date_like(col):
+            dates.append(name)
+            why = "a date (used to split by time, not as an attribute)"
+        else:
+            kind = column_kind(col)
+            distinct = pc.count_distinct(col).as_py() if kind else 0
+            present = n - col.null_count
+            if kind is None:
+                why = f"unsupported type {col.type}"
+            elif present == 0:
+                why = "empty"
+            elif distinct <= 1:
+                why = "constant"
+            elif _norm(name) in OUTCOME_COLUMNS and name not in keep:
+                why = "an outcome known only after the sale (leaks the answer)"
+            elif _ID_NAME.search(name) and distinct > 0.5 * present and name not in keep:
+                why = f"id-like ({distinct} distinct values)"
+            elif (
+                kind == "categorical"
+                and (
+                    (distinct > max(0.5 * present, 50))
+                    or (_TEXT_NAME.match(name) and distinct > 20)
+                )
+                and name not in keep
+            ):
+                why = f"free text or an identifier ({distinct} distinct values)"
+            else:
+                columns.append(name)
+                kinds[name] = kind
+        if why:
+            flagged.append({"column": name, "reason": why, "excluded": True})
+    return Screen(columns, kinds, flagged, dates)
+
+
+def tier_cutoffs(
+    scores: np.ndarray, shares: tuple[float, float, float] = (0.10, 0.30, 0.60)
+) -> Tiers:
+    """Lowest scores of A, B and C so that at most the given cumulative shares of rows reach them."""
+    s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
+    counts = np.bincount(s, minlength=101)
+    at_or_above = np.cumsum(counts[::-1])[::-1] / max(len(s), 1)  # share with score >= t
+    cut = []
+    for share in shares:
+        ok = np.flatnonzero(at_or_above <= share + 1e-12)
+        cut.append(int(ok[0]) if len(ok) else 100)
+    a, b, c = cut
+    return Tiers(A=max(a, b, c), B=max(b, c), C=c)
+
+
+def fingerprint(table: pa.Table, columns: Sequence[str], dates: Sequence[str]) -> dict[str, Any]:
+    """Rows, column types, a hash of the values and the date range: enough to spot a changed input."""
+    cols = [c for c in columns if c in table.column_names]
+    digest = hashlib.sha256()
+    for c in cols:
+        values = pd.util.hash_pandas_object(table.column(c).to_pandas(), index=False)
+        digest.update(c.encode())
+        digest.update(values.to_numpy().tobytes())
+    out: dict[str, Any] = {
+        "rows": table.num_rows,
+        "columns": {c: str(table.column(c).type) for c in cols},
+        "hash": digest.hexdigest()[:16],
+    }
+    for d in dates:
+        ts = pd.to_datetime(table.column(d).to_pandas(), errors="coerce", format="mixed")
+        if ts.notna().any():
+            out.setdefault("date_range", {})[d] = [str(ts.min().date()), str(ts.max().date())]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# One fit
+
+
+@dataclass
+class _Fit:
+    profile: Profile
+    attrs: dict[str, BinnedAttribute]
+    codes: dict[str, np.ndarray]
+    leaks: list[dict[str, Any]]
+    timings: dict[str, float]
+
+
+@dataclass
+class _Params:
+    max_bins: int = 8
+    penalty: float = 1.0
+    max_segments: int = 4
+    max_disqualifiers: int = 3
+    C: float | str = "auto"
+    tier_shares: tuple[float, float, float] = (0.10, 0.30, 0.60)
+    check_leaks: bool = True
+
+
+def _segment_name(rule: Rule, taken: set[str]) -> str:
+    name = " · ".join(describe_condition(c) for c in rule.conditions)
+    name = name[:77] + "..." if len(name) > 80 else name
+    base, i = name, 2
+    while name in taken:
+        name, i = f"{base} ({i})", i + 1
+    taken.add(name)
+    return name
+
+
+def _leaks(
+    attrs: dict[str, BinnedAttribute], codes: dict[str, np.ndarray], y: np.ndarray
+) -> list[str]:
+    """Attributes that alone separate outcomes almost perfectly: a sign of leakage."""
+    out = []
+    for name, attr in attrs.items():
+        woe = np.array([b.woe for b in attr.all_bins()])
+        if attr.informative and auc(y, woe[codes[name]]) >= LEAK_AUC:
+            out.append(name)
+    return out
+
+
+def _fit(
+    table: pa.Table,
+    y: np.ndarray,
+    columns: list[str],
+    kinds: dict[str, Kind],
+    p: _Params,
+    *,
+    keep: Sequence[str] = (),
+) -> _Fit:
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    binner = Binner(max_bins=p.max_bins, penalty=p.penalty).fit(table, y, columns, kinds)
+    attrs, codes = binner.attributes_, binner.train_codes_
+    t["bin"] = time.perf_counter() - t0
+    leaks: list[dict[str, Any]] = []
+    if p.check_leaks:
+        for name in _leaks(attrs, codes, y):
+            if name in keep:
+                continue
+            leaks.append(
+                {
+                    "column": name,
+                    "excluded": True,
+                    "reason": f"predicts the outcome almost alone (AUC >= {LEAK_AUC}); likely leaks it",
+                }
+            )
+            del attrs[name]
+    used = {k: a for k, a in attrs.items() if a.informative and a.iv > 1e-3}
+    if not used:
+        raise ConfigError(
+            "no attribute carries information about success",
+            hint="Check the target, or give more rows or more attributes",
+        )
+    t1 = time.perf_counter()
+    finder = SegmentFinder(max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers)
+    finder.fit(used, codes, y)
+    n = len(y)
+    seg_masks = [rule_mask(r, n) for r in finder.segments_]
+    t["segments"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    card = Scorecard(C=p.C).fit(used, codes, seg_masks, y)
+    pts = card.points(codes, seg_masks)
+    t["scorecard"] = time.perf_counter() - t2
+    raw = np.full(n, pts.intercept, dtype=np.int64)
+    for name, arr in pts.attributes.items():
+        raw += arr[codes[name]]
+    for v, m in zip(pts.rules, seg_masks, strict=True):
+        raw += v * m
+    tiers = tier_cutoffs(np.clip(raw, 0, 100), p.tier_shares)
+    taken: set[str] = set()
+    segments = [
+        Segment(
+            name=_segment_name(r, taken),
+            conditions=r.conditions,
+            points=v,
+            size=r.size,
+            success_rate=round(r.rate, 4),
+            lift=round(r.lift, 3),
+        )
+        for r, v in zip(finder.segments_, pts.rules, strict=True)
+    ]
+    dqs = [
+        Disqualifier(
+            name=_segment_name(r, taken),
+            conditions=r.conditions,
+            cap=max(tiers.C - 1, 0),
+            size=r.size,
+            success_rate=round(r.rate, 4),
+            lift=round(r.lift, 3),
+        )
+        for r in finder.disqualifiers_
+    ]
+    attributes = profile_attributes(used, pts.attributes)
+    if not attributes and not segments:
+        raise ConfigError("no attribute earned any points", hint="The data shows no usable signal")
+    profile = Profile(
+        intercept=pts.intercept,
+        attributes=attributes,
+        segments=segments,
+        disqualifiers=dqs,
+        tiers=tiers,
+    )
+    t["total"] = time.perf_counter() - t0
+    return _Fit(profile, attrs, codes, leaks, t)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def _split(
+    table: pa.Table, y: np.ndarray, time_column: str | None, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, str]:
+    n = len(y)
+    if time_column is not None:
+        ts = pd.to_datetime(table.column(time_column).to_pandas(), errors="coerce", format="mixed")
+        order = np.argsort(ts.to_numpy(dtype="datetime64[ns]"), kind="stable")
+        cut = int(round(n * (1 - test_size)))
+        train, test = np.sort(order[:cut]), np.sort(order[cut:])
+        when = ts.iloc[order[cut]] if cut < n else None
+        return (
+            train,
+            test,
+            f"time-based: trained on rows before {when}, tested on the later {len(test)} rows",
+        )
+    rng = np.random.default_rng(seed)
+    test_mask = np.zeros(n, dtype=bool)
+    for cls in (True, False):
+        idx = np.flatnonzero(y == cls)
+        test_mask[rng.choice(idx, int(round(len(idx) * test_size)), replace=False)] = True
+    return (
+        np.flatnonzero(~test_mask),
+        np.flatnonzero(test_mask),
+        f"random stratified hold-out of {int(test_mask.sum())} rows ({test_size:.0%})",
+    )
+
+
+def _auto_time_column(dates: list[str]) -> str | None:
+    for d in dates:
+        if _TIME_NAME.search(d) and not re.search(r"close|end|churn|won|last|modif|verif", d, re.I):
+            return d
+    return None
+
+
+def _held_out(
+    table: pa.Table,
+    y: np.ndarray,
+    screen: Screen,
+    p: _Params,
+    time_column: str | None,
+    test_size: float,
+    seed: int,
+    keep: Sequence[str],
+) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Scores on rows the model did not fit on: CV on small data, else a (time) hold-out."""
+    n = len(y)
+    if time_column is None and n < 3000:
+        rng = np.random.default_rng(seed)
+        folds = np.empty(n, dtype=np.int64)
+        for cls in (True, False):
+            idx = rng.permutation(np.flatnonzero(y == cls))
+            folds[idx] = np.arange(len(idx)) % 5
+        scores = np.zeros(n)
+        tiers = np.empty(n, dtype=object)
+        leaks: list[dict[str, Any]] = []
+        for f in range(5):
+            tr, te = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
+            fit = _fit(table.take(tr), y[tr], screen.columns, screen.kinds, p, keep=keep)
+            leaks = leaks or fit.leaks
+            scored = score_table(fit.profile, table.take(te))
+            scores[te] = scored.column("icp_score").to_numpy()
+            tiers[te] = scored.column("icp_tier").to_pylist()
+        return evaluate_scores(y, scores, tiers), leaks, "5-fold cross-validation (small data)"
+    train, test, how = _split(table, y, time_column, test_size, seed)
+    fit = _fit(table.take(train), y[train], screen.columns, screen.kinds, p, keep=keep)
+    scored = score_table(fit.profile, table.take(test))
+    tiers = np.asarray(scored.column("icp_tier").to_pylist(), dtype=object)
+    metrics = evaluate_scores(y[test], scored.column("icp_score").to_numpy(), tiers)
+    return metrics, fit.leaks, how
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+@dataclass
+class Discovery:
+    """Everything discover learned: the profile, plus what a person needs to trust it."""
+
+    profile: Profile
+    analysis: Analysis
+    label: SuccessLabel
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return (self.profile.metrics or {}).get("held_out", {})
+
+    def summary(self) -> dict[str, Any]:
+        """A plain dict for printing: silhouette, top attributes, segments, held-out metrics."""
+        m = self.metrics
+        return {
+            "silhouette": self.profile.silhouette,
+            "rows": self.label.defined.sum().item(),
+            "successes": self.label.n_success,
+            "base_rate": round(self.label.rate, 4),
+            "top_attributes": [
+                {
+                    k: a[k]
+                    for k in (
+                        "attribute",
+                        "information_value",
+                        "best_group",
+                        "best_lift",
+                        "significant",
+                    )
+                }
+                for a in self.analysis.attributes[:8]
+            ],
+            "segments": [
+                {
+                    "name": s.name,
+                    "size": s.size,
+                    "success_rate": s.success_rate,
+                    "lift": s.lift,
+                    "points": s.points,
+                }
+                for s in self.profile.segments
+            ],
+            "disqualifiers": [
+                {"name": d.name, "size": d.size, "success_rate": d.success_rate, "cap": d.cap}
+                for d in self.profile.disqualifiers
+            ],
+            "held_out": {
+                k: m.get(k)
+                for k in (
+                    "auc",
+                    "ab_share_of_rows",
+                    "ab_share_of_successes",
+                    "rows",
+                    "successes",
+                    "reliability",
+                )
+            },
+            "validation": (self.profile.metrics or {}).get("validation"),
+            "tiers": self.profile.tiers.model_dump(),
+            "flagged": self.flagged,
+            "warnings": self.warnings,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def _resolve_label(
+    table: pa.Table, target: str | None, positive: Any, success: str | None
+) -> tuple[SuccessLabel, list[str]]:
+    if target is None and success is None:
+        raise ConfigError("say what success means: give a target column or a success expression")
+    cols = [target] if target is not None else expression_columns(success or "")
+    for c in cols:
+        if c not in table.column_names:
+            raise SchemaError(
+                "no such column"
+                + (" (the target)" if c == target else " in the success expression"),
+                column=c,
+                hint=did_you_mean(c, table.column_names) or "Check the column name",
+            )
+    frame = table.select(cols).to_pandas()
+    return success_label(frame, target, positive=positive, expression=success), cols
+
+
+def learn(
+    data: Any,
+    target: str | None = None,
+    *,
+    positive: str | list[str] | None = None,
+    success: str | None = None,
+    exclude: Sequence[str] = (),
+    keep: Sequence[str] = (),
+    id_column: str | None = None,
+    time_column: str | None = None,
+    validate: bool = True,
+    test_size: float = 0.25,
+    random_state: int = 0,
+    name: str = "ICP",
+    max_segments: int = 4,
+    max_bins: int = 8,
+    penalty: float = 1.0,
+) -> Discovery:
+    """Learn a profile and report how well it works on rows it did not fit on.
+
+    ``keep`` lists columns to use even if they look like ids or leaks; ``validate=False`` skips
+    the held-out measurement (one fit, no metrics: for callers that validate themselves).
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    table = to_arrow(data)
+    unknown = [c for c in [*exclude, *keep] if c not in table.column_names]
+    if unknown:
+        raise SchemaError(
+            "no such column",
+            column=unknown[0],
+            hint=did_you_mean(unknown[0], table.column_names) or "Check the name",
+        )
+    label, label_cols = _resolve_label(table, target, positive, success)
+    if not label.defined.all():
+        table = table.filter(pa.array(label.defined))
+    y = label.y[label.defined]
+    screen = screen_columns(
+        table, label_columns=label_cols, exclude=exclude, id_column=id_column, keep=keep
+    )
+    if time_column is not None and time_column not in table.column_names:
+        raise SchemaError(
+            "no such time column",
+            column=time_column,
+            hint=did_you_mean(time_column, table.column_names) or "Check the name",
+        )
+    if not screen.columns:
+        raise ConfigError(
+            "no usable attribute columns", hint="All columns were flagged; see --keep"
+        )
+    timings["prepare"] = time.perf_counter() - t0
+    params = _Params(max_bins=max_bins, penalty=penalty, max_segments=max_segments)
+    warnings = list(label.notes)
+    metrics: dict[str, Any] = {}
+    flagged = list(screen.flagged)
+    if validate:
+        t1 = time.perf_counter()
+        tcol = time_column or _auto_time_column(screen.dates)
+        held, leaks, how = _held_out(table, y, screen, params, tcol, test_size, random_state, keep)
+        metrics = {"held_out": held, "validation": how}
+        flagged += leaks
+        timings["validate"] = time.perf_counter() - t1
+    leak_cols = {f["column"] for f in flagged}
+    cols = [c for c in screen.columns if c not in leak_cols]
+    fit = _fit(table, y, cols, screen.kinds, params, keep=keep)
+    flagged += [f for f in fit.leaks if f["column"] not in leak_cols]
+    timings.update({f"fit_{k}": v for k, v in fit.timings.items()})
+    t2 = time.perf_counter()
+    texts = {c: table.column(c) for c in fit.attrs if screen.kinds.get(c) == "categorical"}
+    analysis = analyse(fit.attrs, fit.codes, y, texts)
+    timings["analysis"] = time.perf_counter() - t2
+    n_succ, n_fail = int(y.sum()), int((~y).sum())
+    if min(n_succ, n_fail) < MIN_SUCCESSES:
+        warnings.append(
+            f"only {min(n_succ, n_fail)} {'successes' if n_succ <= n_fail else 'failures'}: too small to "
+            "trust; treat this profile as a hypothesis and re-run with more data"
+        )
+    metrics.update(
+        {
+            "train_rows": len(y),
+            "train_successes": n_succ,
+            "flagged_columns": flagged,
+            "warnings": warnings,
+            "top_attributes": [a["attribute"] for a in analysis.attributes[:10]],
+        }
+    )
+    profile = fit.profile.model_copy(
+        update={
+            "name": name,
+            "success": label.definition,
+            "metrics": metrics,
+            "icpkit_version": __version__,
+            "fingerprint": fingerprint(table, [*label_cols, *cols], screen.dates),
+        }
+    )
+    profile = profile.model_copy(update={"silhouette": silhouette(profile)})
+    timings["total"] = time.perf_counter() - t0
+    return Discovery(profile, analysis, label, flagged, warnings, timings)
+
+
+def discover(data: Any, target: str | None = None, **options: Any) -> Profile:
+    """Learn an ICP profile from ``data`` (pandas DataFrame or pyarrow Table); see :func:`learn`."""
+    return learn(data, target, **options).profile

@@ -1,0 +1,168 @@
+"""A profile in words: conditions, segments, the points table and the silhouette paragraph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .binning import fmt_number
+from .profile import CategoricalAttribute, Condition, Disqualifier, Profile, Segment
+
+__all__ = [
+    "describe_condition",
+    "describe_rule",
+    "explain_profile",
+    "explain_text",
+    "pretty_name",
+    "silhouette",
+]
+
+
+def pretty_name(name: str) -> str:
+    """'tech_salesforce' -> 'Salesforce', 'annual_revenue' -> 'annual revenue'."""
+    if name.startswith("tech_"):
+        return name[5:].replace("_", " ").title()
+    return name.replace("_", " ")
+
+
+def _values(values: list[str], limit: int = 3) -> str:
+    shown = values[:limit]
+    text = ", ".join(shown[:-1]) + (" or " if len(shown) > 1 else "") + shown[-1]
+    return text + (f" (+{len(values) - limit} more)" if len(values) > limit else "")
+
+
+def describe_condition(cond: Condition) -> str:
+    """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
+    label = pretty_name(cond.attribute)
+    if cond.is_numeric:
+        if cond.ge is not None and cond.lt is not None:
+            return f"{label} {fmt_number(cond.ge)} to {fmt_number(cond.lt)}"
+        if cond.ge is not None:
+            return f"{label} {fmt_number(cond.ge)} or more"
+        return f"{label} under {fmt_number(cond.lt)}"  # type: ignore[arg-type]
+    values = cond.in_ if cond.in_ is not None else cond.not_in or []
+    lowered = [v.lower() for v in values]
+    negate = cond.not_in is not None
+    if lowered in (["true"], ["false"]):
+        yes = (lowered == ["true"]) != negate
+        if cond.attribute.startswith("tech_"):
+            return f"uses {label}" if yes else f"does not use {label}"
+        return f"{label}: {'yes' if yes else 'no'}"
+    return f"{label} {'is not' if negate else 'is'} {_values(values)}"
+
+
+def describe_rule(conditions: list[Condition]) -> str:
+    return " and ".join(describe_condition(c) for c in conditions)
+
+
+def _best_bins(profile: Profile, limit: int = 4) -> list[Condition]:
+    """The highest-points bin of the most informative attributes, as conditions."""
+    attrs = sorted(profile.attributes, key=lambda a: -(a.information_value or 0.0))
+    out: list[Condition] = []
+    for a in attrs:
+        if len(out) >= limit:
+            break
+        best = max(a.bins, key=lambda b: b.points)
+        if best.points <= 0:
+            continue
+        if isinstance(a, CategoricalAttribute):
+            out.append(Condition.model_validate({"attribute": a.name, "in": best.values}))  # type: ignore[union-attr]
+        else:
+            out.append(Condition(attribute=a.name, ge=best.lower, lt=best.upper))  # type: ignore[union-attr]
+    return out
+
+
+def silhouette(profile: Profile) -> str:
+    """'Our ideal customer is a Software company with 200 to 5,000 employees that uses ...'."""
+    conds = list(profile.segments[0].conditions) if profile.segments else []
+    used = {c.attribute for c in conds}
+    conds += [c for c in _best_bins(profile) if c.attribute not in used]
+    if not conds:
+        return "No attribute separates successful customers from the rest clearly enough to describe them."
+    noun, parts = "company", []
+    for c in conds:
+        low = c.attribute.lower()
+        if low == "industry" and c.in_:
+            noun = f"{_values(c.in_)} company"
+        elif low == "employees" and c.is_numeric:
+            parts.append(f"with {describe_condition(c).removeprefix('employees ')} employees")
+        elif low.startswith("tech_"):
+            parts.append(f"that {describe_condition(c)}")
+        elif low in {"country", "region"} and c.in_:
+            parts.append(f"in {_values(c.in_)}")
+        else:
+            parts.append(f"where {describe_condition(c)}")
+    article = "an" if noun[:1].lower() in "aeiou" else "a"
+    text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
+    if profile.segments and profile.segments[0].lift:
+        text += f"; such customers succeed {profile.segments[0].lift:.1f}x as often as the average"
+    return text.strip() + "."
+
+
+def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": rule.name,
+        "rule": describe_rule(rule.conditions),
+        "size": rule.size,
+        "success_rate": rule.success_rate,
+        "lift": rule.lift,
+    }
+    if isinstance(rule, Segment):
+        out["points"] = rule.points
+    else:
+        out["cap"] = rule.cap
+    return out
+
+
+def explain_profile(profile: Profile) -> dict[str, Any]:
+    """The points table, segments and disqualifiers in words, as a plain dict."""
+    rows = []
+    for a in profile.attributes:
+        for b in a.bins:
+            rows.append(
+                {
+                    "attribute": a.display,
+                    "bin": b.label or _bin_words(b),
+                    "points": b.points,
+                    "count": b.count,
+                    "success_rate": b.success_rate,
+                }
+            )
+        if a.missing_points:
+            rows.append({"attribute": a.display, "bin": "missing", "points": a.missing_points})
+        if a.other_points:
+            rows.append({"attribute": a.display, "bin": "other values", "points": a.other_points})
+    return {
+        "name": profile.name,
+        "silhouette": profile.silhouette or silhouette(profile),
+        "intercept": profile.intercept,
+        "tiers": profile.tiers.model_dump(),
+        "points": rows,
+        "segments": [_rule_dict(s) for s in profile.segments],
+        "disqualifiers": [_rule_dict(d) for d in profile.disqualifiers],
+    }
+
+
+def _bin_words(b: Any) -> str:
+    if hasattr(b, "values"):
+        return _values(list(b.values))
+    lo, hi = b.lower, b.upper
+    if lo is None and hi is None:
+        return "any"
+    if lo is None:
+        return f"under {fmt_number(hi)}"
+    if hi is None:
+        return f"{fmt_number(lo)} or more"
+    return f"{fmt_number(lo)} to {fmt_number(hi)}"
+
+
+def explain_text(profile: Profile) -> str:
+    """Plain-text rendering of :func:`explain_profile` (for logs and the Markdown report)."""
+    d = explain_profile(profile)
+    lines = [d["silhouette"], "", f"Every record starts at {d['intercept']} points."]
+    for r in d["points"]:
+        lines.append(f"  {r['attribute']}: {r['bin']}: {r['points']:+d}")
+    for s in d["segments"]:
+        lines.append(f"Segment {s['name']}: {s['rule']} ({s['points']:+d} points)")
+    for q in d["disqualifiers"]:
+        lines.append(f"Anti-ICP {q['name']}: {q['rule']} (score capped at {q['cap']})")
+    return "\n".join(lines)

@@ -1,0 +1,392 @@
+"""Success: which customers count as the ones you want more of.
+
+Either a label column with a positive value (``IsWon`` = true, ``Converted`` = 1, ``Churn`` = No),
+or a composite expression over outcome columns, in a small safe language parsed with :mod:`ast`
+(nothing is ever ``eval``-ed)::
+
+    renewed and acv >= median(acv)                 # renewed, and ACV at or above the median
+    ltv >= quantile(ltv, 0.75)                     # top quartile of LTV
+    cac < median(cac)                              # low CAC
+    0.6 * renewed + 0.4 * expanded >= 0.5          # weighted composite
+    `Deal Stage` == "Closed Won"                   # backticks quote names with spaces
+
+Allowed: column names, numbers, strings, true/false, ``and or not``, comparisons
+(``== != < <= > >= in``), ``+ - * /``, and the functions ``median mean min max quantile
+isnull notnull``. Yes/no columns are read as booleans ("true", "yes", "1", "won" ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .errors import ConfigError, SchemaError, did_you_mean
+from .profile import SuccessDefinition
+
+__all__ = [
+    "SuccessLabel",
+    "best_customers",
+    "evaluate_expression",
+    "expression_columns",
+    "success_label",
+]
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "1.0", "won", "closed won", "closedwon", "converted"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "0.0", "lost", "closed lost", "closedlost"}
+_FUNCS = {"median", "mean", "min", "max", "quantile", "isnull", "notnull"}
+
+
+@dataclass
+class SuccessLabel:
+    """A success flag per row; ``defined`` is False where the target is unknown (kept out of fits)."""
+
+    y: np.ndarray
+    defined: np.ndarray
+    definition: SuccessDefinition
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_success(self) -> int:
+        return int(self.y[self.defined].sum())
+
+    @property
+    def rate(self) -> float:
+        d = int(self.defined.sum())
+        return self.n_success / d if d else float("nan")
+
+
+def _frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pa.Table):
+        return data.to_pandas()
+    raise TypeError(f"expected a pandas DataFrame or pyarrow Table, got {type(data).__name__}")
+
+
+def _as_bool(s: pd.Series, name: str) -> pd.Series:
+    """Yes/no values as a nullable boolean; anything else is an error naming the value."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean")
+    if pd.api.types.is_numeric_dtype(s):
+        bad = s.notna() & ~s.isin([0, 1])
+        if bad.any():
+            raise ConfigError(
+                "column is not a yes/no flag",
+                column=name,
+                value=s[bad].iloc[0],
+                hint="Compare it instead, e.g. col >= median(col)",
+            )
+        return s.map(lambda v: None if pd.isna(v) else bool(v)).astype("boolean")
+    text = s.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[text.isin(list(TRUE_WORDS)).fillna(False)] = True
+    out[text.isin(list(FALSE_WORDS)).fillna(False)] = False
+    bad = text.notna() & (text != "") & out.isna()
+    if bad.any():
+        raise ConfigError(
+            "column is not a yes/no flag",
+            column=name,
+            value=s[bad].iloc[0],
+            hint='Compare it instead, e.g. col == "Closed Won"',
+        )
+    return out
+
+
+def success_label(
+    data: Any,
+    target: str | None = None,
+    *,
+    positive: str | list[str] | None = None,
+    expression: str | None = None,
+) -> SuccessLabel:
+    """Success per row from a label column (and its positive values) or an expression."""
+    df = _frame(data)
+    if (target is None) == (expression is None):
+        raise ConfigError("give exactly one of: a target column, or a success expression")
+    if expression is not None:
+        value = evaluate_expression(expression, df)
+        if value.dtype != bool:
+            raise ConfigError(
+                "the success expression must be a yes/no test",
+                value=expression,
+                hint="End it with a comparison, e.g. 0.6 * renewed + 0.4 * expanded >= 0.5",
+            )
+        cols = expression_columns(expression)
+        defined = np.ones(len(df), dtype=bool)
+        notes = []
+        missing = df[cols].isna().any(axis=1).to_numpy() if cols else defined & False
+        if missing.any():
+            notes.append(
+                f"{int(missing.sum())} rows have a missing outcome value; counted as not successful"
+            )
+        return SuccessLabel(
+            value.astype(bool), defined, SuccessDefinition(expression=expression), notes
+        )
+    assert target is not None
+    if target not in df.columns:
+        raise SchemaError(
+            "no such target column",
+            column=target,
+            hint=did_you_mean(target, df.columns) or "Give the name of the label column",
+        )
+    col = df[target]
+    defined = (
+        col.notna().to_numpy() & (col.astype("string").str.strip() != "").fillna(False).to_numpy()
+    )
+    if positive is None:
+        y = _as_bool(col, target).fillna(False).to_numpy(dtype=bool)
+        pos_values = ["true"]
+    else:
+        pos_values = [positive] if isinstance(positive, str) else list(positive)
+        text = col.astype("string").str.strip().str.lower()
+        wanted = {p.strip().lower() for p in pos_values}
+        y = text.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
+        if not y.any():
+            seen = ", ".join(map(repr, col.dropna().astype(str).unique()[:8]))
+            raise ConfigError(
+                "no row has the positive value",
+                column=target,
+                value=pos_values[0],
+                hint=f"Values seen: {seen}",
+            )
+    notes = []
+    if (~defined).any():
+        notes.append(f"{int((~defined).sum())} rows have no {target} value; left out of the fit")
+    if y[defined].all() or not y[defined].any():
+        raise ConfigError(
+            "every row has the same outcome; success needs both successes and failures",
+            column=target,
+        )
+    return SuccessLabel(
+        y & defined, defined, SuccessDefinition(target=target, positive=pos_values), notes
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The expression language
+
+
+_BACKTICK = re.compile(r"`([^`]+)`")
+
+
+def _parse(expression: str) -> tuple[ast.Expression, dict[str, str]]:
+    names: dict[str, str] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        key = f"__col{len(names)}"
+        names[key] = m.group(1)
+        return key
+
+    text = _BACKTICK.sub(repl, expression)
+    text = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", text))
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(
+            "cannot parse the success expression",
+            value=expression,
+            hint=f"Syntax error near character {exc.offset}",
+        ) from None
+    return tree, names
+
+
+def expression_columns(expression: str) -> list[str]:
+    """Columns an expression reads, in order."""
+    tree, names = _parse(expression)
+    out: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Name)
+            and node.id not in _FUNCS
+            and node.id not in {"True", "False"}
+        ):
+            out[names.get(node.id, node.id)] = None
+    return list(out)
+
+
+class _Evaluator:
+    def __init__(self, df: pd.DataFrame, names: dict[str, str], expression: str) -> None:
+        self.df, self.names, self.expression = df, names, expression
+
+    def fail(self, what: str) -> ConfigError:
+        return ConfigError(
+            f"{what} is not allowed in a success expression",
+            value=self.expression,
+            hint="Use columns, numbers, strings, and/or/not, comparisons, + - * / and "
+            + ", ".join(sorted(_FUNCS)),
+        )
+
+    def column(self, name: str) -> pd.Series:
+        real = self.names.get(name, name)
+        if real not in self.df.columns:
+            raise SchemaError(
+                "the success expression names an unknown column",
+                column=real,
+                hint=did_you_mean(real, self.df.columns)
+                or "Quote names with spaces in `backticks`",
+            )
+        s = self.df[real]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            num = pd.to_numeric(s, errors="coerce")
+            if num.notna().sum() >= 0.98 * s.notna().sum() and s.notna().any():
+                return num
+        return s
+
+    def ev(self, node: ast.AST) -> Any:
+        match node:
+            case ast.Expression(body=body):
+                return self.ev(body)
+            case ast.Constant(value=v) if isinstance(v, int | float | str | bool):
+                return v
+            case ast.Name(id="True"):
+                return True
+            case ast.Name(id="False"):
+                return False
+            case ast.Name(id=name):
+                return self.column(name)
+            case ast.BoolOp(op=op, values=values):
+                parts = [self.truth(self.ev(v)) for v in values]
+                out = parts[0]
+                for p in parts[1:]:
+                    out = (out & p) if isinstance(op, ast.And) else (out | p)
+                return out
+            case ast.UnaryOp(op=ast.Not(), operand=x):
+                return ~self.truth(self.ev(x))
+            case ast.UnaryOp(op=ast.USub(), operand=x):
+                return -self.num(self.ev(x))
+            case ast.BinOp(left=a, op=op, right=b) if isinstance(
+                op, ast.Add | ast.Sub | ast.Mult | ast.Div
+            ):
+                x, z = self.num(self.ev(a)), self.num(self.ev(b))
+                ops = {
+                    ast.Add: np.add,
+                    ast.Sub: np.subtract,
+                    ast.Mult: np.multiply,
+                    ast.Div: np.divide,
+                }
+                return ops[type(op)](x, z)
+            case ast.Compare(left=a, ops=ops, comparators=comps):
+                return self.compare(a, ops, comps)
+            case ast.Call(func=ast.Name(id=fn), args=args, keywords=[]) if fn in _FUNCS:
+                return self.call(fn, args)
+            case ast.List(elts=elts) | ast.Tuple(elts=elts):
+                return [self.ev(e) for e in elts]
+        raise self.fail(f"'{ast.unparse(node)}'")
+
+    def compare(self, a: ast.AST, ops: list[ast.cmpop], comps: list[ast.expr]) -> pd.Series:
+        out: Any = True
+        left = self.ev(a)
+        for op, c in zip(ops, comps, strict=True):
+            right = self.ev(c)
+            if isinstance(op, ast.In | ast.NotIn):
+                vals = right if isinstance(right, list) else [right]
+                hit = (
+                    pd.Series(left)
+                    .astype("string")
+                    .str.strip()
+                    .str.lower()
+                    .isin([str(v).strip().lower() for v in vals])
+                    .fillna(False)
+                )
+                res = hit if isinstance(op, ast.In) else ~hit
+            elif isinstance(right, str) or isinstance(left, str):
+                lt = (
+                    left.astype("string").str.strip().str.lower()
+                    if isinstance(left, pd.Series)
+                    else str(left).lower()
+                )
+                rt = (
+                    right.astype("string").str.strip().str.lower()
+                    if isinstance(right, pd.Series)
+                    else str(right).lower()
+                )
+                if not isinstance(op, ast.Eq | ast.NotEq):
+                    raise self.fail("ordering text")
+                res = (lt == rt) if isinstance(op, ast.Eq) else (lt != rt)
+            else:
+                x, z = self.num(left), self.num(right)
+                fns = {
+                    ast.Eq: np.equal,
+                    ast.NotEq: np.not_equal,
+                    ast.Lt: np.less,
+                    ast.LtE: np.less_equal,
+                    ast.Gt: np.greater,
+                    ast.GtE: np.greater_equal,
+                }
+                res = fns[type(op)](x, z)
+            out = out & pd.Series(res, index=self.df.index).fillna(False).astype(bool)
+            left = right
+        return out
+
+    def call(self, fn: str, args: list[ast.expr]) -> Any:
+        vals = [self.ev(a) for a in args]
+        if fn in {"isnull", "notnull"}:
+            s = vals[0]
+            return s.isna() if fn == "isnull" else s.notna()
+        x = self.num(vals[0])
+        if fn == "quantile":
+            if len(vals) != 2 or not isinstance(vals[1], int | float) or not 0 <= vals[1] <= 1:
+                raise self.fail("quantile without a level between 0 and 1")
+            return float(np.nanquantile(x, vals[1]))
+        agg = {"median": np.nanmedian, "mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}
+        return float(agg[fn](x))
+
+    def truth(self, v: Any) -> pd.Series:
+        if isinstance(v, pd.Series):
+            if v.dtype == bool:
+                return v
+            return _as_bool(v, str(v.name)).fillna(False).astype(bool)
+        return pd.Series(bool(v), index=self.df.index)
+
+    def num(self, v: Any) -> Any:
+        if isinstance(v, pd.Series):
+            if v.dtype == bool or pd.api.types.is_bool_dtype(v):
+                return v.astype("float64")
+            if pd.api.types.is_numeric_dtype(v):
+                return v.astype("float64")
+            try:
+                return _as_bool(v, str(v.name)).astype("float64")
+            except ConfigError:
+                return pd.to_numeric(v, errors="coerce")
+        if isinstance(v, bool):
+            return float(v)
+        if isinstance(v, int | float):
+            return v
+        raise self.fail(f"using text {v!r} as a number")
+
+
+def evaluate_expression(expression: str, data: Any) -> np.ndarray:
+    """Evaluate a success expression on every row (booleans, or numbers for a bare score)."""
+    df = _frame(data)
+    tree, names = _parse(expression)
+    value = _Evaluator(df, names, expression).ev(tree)
+    if isinstance(value, pd.Series):
+        if pd.api.types.is_bool_dtype(value):
+            return value.fillna(False).to_numpy(dtype=bool)
+        return value.to_numpy(dtype=np.float64)
+    return np.full(len(df), value)
+
+
+def best_customers(
+    data: Any, label: SuccessLabel, *, rank_by: str | None = None, limit: int = 25
+) -> pd.DataFrame:
+    """The successful rows, best first (by ``rank_by`` when given, e.g. LTV or ACV)."""
+    df = _frame(data)
+    best = df[label.y & label.defined]
+    if rank_by is not None:
+        if rank_by not in df.columns:
+            raise SchemaError(
+                "no such column to rank by",
+                column=rank_by,
+                hint=did_you_mean(rank_by, df.columns) or "Give a value column such as ltv or acv",
+            )
+        key = pd.to_numeric(best[rank_by], errors="coerce")
+        best = best.assign(_rank=key).sort_values("_rank", ascending=False, na_position="last")
+        best = best.drop(columns="_rank")
+    return best.head(limit).reset_index(drop=True)
