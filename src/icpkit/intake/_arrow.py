@@ -1,0 +1,96 @@
+"""Small Arrow helpers shared by the readers: header repair, typed columns, warnings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+__all__ = [
+    "blank_to_none",
+    "columns_to_table",
+    "first_line",
+    "repair_names",
+    "table_warnings",
+    "with_warnings",
+]
+
+WARNINGS_KEY = b"icpkit.warnings"
+
+
+def repair_names(names: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """Blank names -> column_<n>, duplicates -> name_2; returns (names, warnings)."""
+    out: list[str] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names):
+        name = "" if raw is None else str(raw).strip()
+        if not name:
+            name = f"column_{i + 1}"
+            warnings.append(f"column {i + 1} has no header; named it {name!r}")
+        if name in seen:
+            k = 2
+            while f"{name}_{k}" in seen:
+                k += 1
+            warnings.append(f"duplicate column name {name!r}; renamed the copy to '{name}_{k}'")
+            name = f"{name}_{k}"
+        seen.add(name)
+        out.append(name)
+    return out, warnings
+
+
+def with_warnings(data: pa.Table, warnings: list[str]) -> pa.Table:
+    """Attach reader warnings to a table's schema metadata (kept through slicing)."""
+    if not warnings:
+        return data
+    meta = dict(data.schema.metadata or {})
+    meta[WARNINGS_KEY] = json.dumps(warnings).encode()
+    return data.replace_schema_metadata(meta)
+
+
+def table_warnings(data: pa.Table | pa.RecordBatch) -> list[str]:
+    """Warnings a reader attached to a table (header repairs and the like)."""
+    meta = data.schema.metadata or {}
+    raw = meta.get(WARNINGS_KEY)
+    return list(json.loads(raw)) if raw else []
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def columns_to_table(names: Sequence[Any], rows: Sequence[Sequence[Any]]) -> pa.Table:
+    """Rows of Python values -> Arrow, inferring each column's type (mixed -> text)."""
+    fixed, warnings = repair_names(names)
+    arrays = []
+    for j in range(len(fixed)):
+        values = [blank_to_none(r[j]) if j < len(r) else None for r in rows]
+        arrays.append(infer_array(values))
+    return with_warnings(pa.Table.from_arrays(arrays, names=fixed), warnings)
+
+
+def infer_array(values: list[Any]) -> pa.Array:
+    """One Arrow array for Python values; ints mixed with floats -> float, else text."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds and kinds <= {int, float, Decimal} and kinds != {int}:
+        values = [None if v is None else float(v) for v in values]
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return pa.array([None if v is None else _as_text(v) for v in values], type=pa.string())
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)

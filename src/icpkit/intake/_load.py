@@ -1,0 +1,420 @@
+"""load(): read a source, recognise it, map it to the canonical schema, normalise values.
+
+The pipeline is read -> recognise -> apply the user's mapping -> normalise each
+mapped column with the normaliser of its kind -> type-infer the custom columns ->
+assemble one Arrow table and a plain-dict report. Nothing is dropped: a value
+that cannot be read becomes missing and is counted, with examples and the first
+file row, in ``report["coercions"]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import IcpError, SchemaError, closest
+from ..schema import TABLES
+from ._arrow import table_warnings
+from ._readers import DEFAULT_BATCH_SIZE, iter_batches, read_with_info
+from ._recognize import (
+    Match,
+    Recognition,
+    allowed_columns,
+    check_kind,
+    normalize_name,
+    recognize,
+    vocabulary,
+)
+from ._report import build_report, file_row_offset
+from ._sniff import SourceInfo, is_sql_url, sniff
+from ._sql import redact
+from .normalizers import PLACEHOLDERS, normalize
+
+__all__ = ["Loaded", "load", "load_batches", "require"]
+
+CUSTOM = frozenset({"", "-", "none", "custom"})
+_BOOL_WORDS = {"true": True, "false": False}
+
+
+@dataclass
+class Loaded:
+    """A loaded table: canonical columns + custom attributes, and what happened."""
+
+    table: pa.Table
+    recognition: Recognition
+    report: dict[str, Any]
+    original: pa.Table
+    info: SourceInfo
+    column_origin: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.recognition.kind
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.table.to_pandas()
+
+
+# ---------------------------------------------------------------- mapping overrides
+
+
+def apply_mapping(rec: Recognition, mapping: Mapping[str, str | None] | None) -> Recognition:
+    """The recognition with the user's overrides; SchemaError for names that do not exist."""
+    if not mapping:
+        return rec
+    originals = [m.original for m in rec.matches]
+    allowed = allowed_columns(rec.kind)
+    forced: dict[str, str | None] = {}
+    for col, target in mapping.items():
+        if col not in originals:
+            raise SchemaError(
+                f"the mapping names a column that is not in the table: {col!r}",
+                column=col,
+                hint=_did_you_mean(col, originals),
+            )
+        if target is None or str(target).strip().lower() in CUSTOM:
+            forced[col] = None
+            continue
+        if target not in allowed:
+            raise SchemaError(
+                f"{target!r} is not a canonical column of {rec.kind}",
+                column=col,
+                hint=_did_you_mean(target, list(allowed)) or f"Columns: {', '.join(allowed)}",
+            )
+        forced[col] = target
+    taken = {t for t in forced.values() if t is not None}
+    matches, warnings = [], list(rec.warnings)
+    for m in rec.matches:
+        if m.original in forced:
+            target = forced[m.original]
+            reason = "user mapping" if target else "custom attribute (user mapping)"
+            matches.append(Match(m.original, target, 1.0 if target else 0.0, reason))
+        elif m.canonical in taken:
+            warnings.append(f"{m.original!r} was {m.canonical!r}; the user mapping took that name")
+            matches.append(Match(m.original, None, 0.0, "custom attribute (user mapping)"))
+        else:
+            matches.append(m)
+    return Recognition(
+        rec.system, rec.kind, tuple(matches), rec.scores, rec.suggestions, tuple(warnings)
+    )
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str | None:
+    match = closest(name, choices)
+    if match is None:
+        by_norm = {normalize_name(c): c for c in choices}
+        near = closest(normalize_name(name), list(by_norm))
+        match = by_norm[near] if near else None
+    return f"Did you mean {match!r}?" if match else None
+
+
+# ---------------------------------------------------------------- custom columns
+
+
+def _placeholder(text: str) -> bool:
+    return text.strip() == "" or text.strip().casefold() in PLACEHOLDERS
+
+
+def infer_custom(values: pa.ChunkedArray) -> tuple[pa.ChunkedArray, dict[str, int]]:
+    """Type a raw text column: numbers as numbers, true/false as bool, else text.
+
+    Placeholders ("NULL", "Select", blanks) become missing and are counted in the
+    returned dict, so the report can say what became missing and why. Codes with
+    a leading zero ("05021") stay text: they are identifiers, not numbers.
+    """
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return values, {}
+    stripped = pc.utf8_trim_whitespace(values)
+    uniques = pc.unique(stripped).drop_null().to_pylist()
+    holders = [u for u in uniques if _placeholder(u)]
+    counts: dict[str, int] = {}
+    if holders:
+        mask = pc.fill_null(pc.is_in(stripped, value_set=pa.array(holders, pa.string())), False)
+        for item in pc.value_counts(pc.filter(stripped, mask)).to_pylist():
+            counts[item["values"] or "(blank)"] = int(item["counts"])
+        values = pc.if_else(mask, pa.scalar(None, values.type), values)
+        stripped = pc.if_else(mask, pa.scalar(None, values.type), stripped)
+    real = [u for u in uniques if u not in set(holders)]
+    if not real:
+        return values.cast(pa.string()), counts
+    if {u.lower() for u in real} <= set(_BOOL_WORDS):
+        return pc.equal(pc.utf8_lower(stripped), "true"), counts
+    if any(_leading_zero(u) for u in real):
+        return values.cast(pa.string()), counts
+    try:
+        numbers = stripped.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return values.cast(pa.string()), counts
+    finite = pc.drop_null(numbers)
+    if pc.all(pc.equal(pc.floor(finite), finite)).as_py() is not False:
+        top = pc.max(pc.abs(finite)).as_py()
+        if top is None or top < 2**53:
+            return numbers.cast(pa.int64()), counts
+    return numbers, counts
+
+
+def _leading_zero(text: str) -> bool:
+    """Codes like '00501' or '05021' are identifiers, not numbers: keep them as text."""
+    return len(text) > 1 and text[0] == "0" and text[1].isdigit()
+
+
+# ---------------------------------------------------------------- assembling
+
+
+def _to_arrow(series: pd.Series) -> pa.Array:
+    array = pa.array(series, from_pandas=True)
+    if pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    return array
+
+
+def _normalise(
+    raw: pa.Table, rec: Recognition, row_offset: int
+) -> tuple[dict[str, pa.Array], dict[str, str], list[dict[str, Any]], list[str]]:
+    """Run each mapped column through its normaliser; returns columns, origins, coercions."""
+    kinds = allowed_columns(rec.kind)
+    out: dict[str, pa.Array] = {}
+    origin: dict[str, str] = {}
+    coercions: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    order = {name: i for i, name in enumerate(kinds)}
+    mapped = sorted(rec.mapped.items(), key=lambda kv: order[kv[1]])
+    for original, canonical in mapped:
+        series = raw.column(original).to_pandas()
+        try:
+            result = normalize(kinds[canonical], series, canonical)
+        except IcpError as exc:
+            exc.add_note(f"while normalising column {original!r} as {canonical}")
+            raise
+        for name, values in result.columns.items():
+            if name in out and name != canonical:
+                warnings.append(
+                    f"{original!r} also gives {name!r}, which another column already set; kept"
+                    " the first"
+                )
+                continue
+            out[name] = _to_arrow(values)
+            origin[name] = original
+        coercions.append(_coercion(original, canonical, series, result, row_offset))
+    return out, origin, coercions, warnings
+
+
+def _coercion(
+    original: str, canonical: str, series: pd.Series, result: Any, row_offset: int
+) -> dict[str, Any]:
+    problems = result.problems
+    bad = problems.notna().to_numpy()
+    entry: dict[str, Any] = {
+        "column": original,
+        "canonical": canonical,
+        "missing_before": int(series.isna().sum()),
+        "became_missing": int(bad.sum()),
+        "reasons": {},
+        "examples": [],
+        "first_row": None,
+        "placeholders": dict(getattr(result, "placeholders", {}) or {}),
+        "notes": list(getattr(result, "notes", []) or []),
+    }
+    if bad.any():
+        entry["reasons"] = {str(k): int(v) for k, v in problems[bad].value_counts().items()}
+        entry["examples"] = [str(v) for v in pd.unique(series[bad])[:5]]
+        entry["first_row"] = int(bad.argmax()) + row_offset
+    return entry
+
+
+def _assemble(
+    raw: pa.Table, rec: Recognition, row_offset: int
+) -> tuple[pa.Table, dict[str, str], list[dict[str, Any]], list[str]]:
+    columns, origin, coercions, warnings = _normalise(raw, rec, row_offset)
+    for original in rec.custom:
+        name = original
+        if name in columns:
+            name = f"{original}_custom"
+            warnings.append(
+                f"custom column {original!r} renamed to {name!r}: {original!r} is produced by"
+                f" normalising {origin[original]!r}"
+            )
+        typed, holders = infer_custom(raw.column(original))
+        columns[name] = typed
+        origin[name] = original
+        if holders:
+            coercions.append(_custom_coercion(original, raw.column(original), holders, row_offset))
+    table = pa.table(columns) if columns else pa.table({})
+    return table, origin, coercions, warnings
+
+
+def _custom_coercion(
+    original: str, values: pa.ChunkedArray, holders: dict[str, int], row_offset: int
+) -> dict[str, Any]:
+    series = values.to_pandas().astype("object")
+    texts = series.map(lambda v: None if v is None else str(v).strip())
+    keys = {"" if k == "(blank)" else k for k in holders}
+    hit = texts.isin(list(keys)).to_numpy()
+    return {
+        "column": original,
+        "canonical": None,
+        "missing_before": int(series.isna().sum()),
+        "became_missing": int(sum(holders.values())),
+        "reasons": {"placeholder for missing": int(sum(holders.values()))},
+        "examples": list(holders)[:5],
+        "first_row": int(hit.argmax()) + row_offset if hit.any() else None,
+        "placeholders": holders,
+        "notes": [],
+    }
+
+
+# ---------------------------------------------------------------- public
+
+
+def _name_hint(source: str | os.PathLike[str], table: str | None) -> str | None:
+    if table:
+        return table
+    return None if is_sql_url(source) else Path(source).stem
+
+
+def load(
+    source: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Loaded:
+    """Read ``source`` and return it with canonical column names and normalised values.
+
+    ``kind`` forces the table kind; ``mapping`` overrides the recognised mapping
+    ({"Their Col": "employees"}; None or "-" keeps a column as a custom attribute).
+    """
+    if kind is not None:
+        check_kind(kind)
+    raw, info = read_with_info(
+        source, table=table, query=query, sheet=sheet, encoding=encoding, delimiter=delimiter
+    )
+    return load_table(
+        raw, info=info, kind=kind, mapping=mapping, name_hint=_name_hint(source, table)
+    )
+
+
+def load_table(
+    raw: pa.Table,
+    *,
+    info: SourceInfo | None = None,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    name_hint: str | None = None,
+) -> Loaded:
+    """:func:`load` for a table already in memory (e.g. from ``icpkit.synth.make_world``)."""
+    info = info or SourceInfo(source="<table>", format="arrow")
+    rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=name_hint), mapping)
+    offset = file_row_offset(info)
+    table, origin, coercions, warnings = _assemble(raw, rec, offset)
+    all_warnings = table_warnings(raw) + list(rec.warnings) + warnings
+    report = build_report(info, rec, raw, table, origin, coercions, all_warnings)
+    return Loaded(table, rec, report, raw, info, origin)
+
+
+def require(loaded: Loaded, columns: list[str] | tuple[str, ...]) -> None:
+    """SchemaError naming the first missing canonical column and the closest original."""
+    present = set(loaded.table.column_names)
+    for col in columns:
+        if col in present:
+            continue
+        raise SchemaError(
+            f"missing required column {col!r} for a {loaded.kind} table",
+            file=redact(loaded.info.source),
+            column=col,
+            hint=_require_hint(loaded, col),
+        )
+
+
+def _require_hint(loaded: Loaded, col: str) -> str:
+    custom = loaded.recognition.custom
+    for original in custom:  # a column another kind would call `col`
+        for kind in TABLES:
+            hits = vocabulary(kind).get(normalize_name(original))
+            if hits and hits[0].canonical == col:
+                return f"Did you mean {original!r}? Pass --map '{original}={col}'"
+    by_norm = {normalize_name(c): c for c in custom}
+    near = closest(normalize_name(col), list(by_norm), cutoff=0.5)
+    match = closest(col, custom, cutoff=0.4) if near is None else by_norm[near]
+    if match:
+        return f"Did you mean {match!r}? Pass --map '{match}={col}'"
+    return f"Map a column to it with --map 'Column={col}'"
+
+
+def load_batches(
+    source: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    table: str | None = None,
+    query: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Stream ``source`` as normalised record batches with one schema.
+
+    The mapping and the output schema are decided on the first batch; later
+    batches are cast to it (a column that would type differently stays as the
+    first batch typed it; new list items stay in the joined main column).
+    """
+    if kind is not None:
+        check_kind(kind)
+    info = sniff(source, encoding=encoding, delimiter=delimiter)
+    offset = file_row_offset(info)
+    rec: Recognition | None = None
+    schema: pa.Schema | None = None
+    for batch in iter_batches(
+        source,
+        batch_size=batch_size,
+        table=table,
+        query=query,
+        sheet=sheet,
+        encoding=encoding,
+        delimiter=delimiter,
+    ):
+        raw = pa.Table.from_batches([batch])
+        if rec is None:
+            hint = _name_hint(source, table)
+            rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=hint), mapping)
+        out, _, _, _ = _assemble(raw, rec, offset)
+        offset += raw.num_rows
+        schema = schema or out.schema
+        yield from _conform(out, schema).to_batches()
+
+
+def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    arrays = []
+    for fld in schema:
+        if fld.name not in data.column_names:
+            arrays.append(pa.nulls(data.num_rows, type=fld.type))
+            continue
+        column = data.column(fld.name)
+        if column.type != fld.type:
+            column = _cast_or_text(column, fld.type)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _cast_or_text(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if pa.types.is_string(target):
+            return column.cast(pa.string(), safe=False)
+        raise SchemaError(
+            f"a later batch of {column.type} values does not fit the first batch's {target};"
+            " load without streaming"
+        ) from None

@@ -1,0 +1,121 @@
+"""The intake report: a plain dict saying what was read, how it was mapped, what changed.
+
+Reports are data (for ``--json``, the workspace and the ICP document); the CLI
+renders them. Row numbers are file rows: for CSV and Excel the header is row 1,
+so the first data row is row 2; for JSON, Parquet and SQL the first record is 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._recognize import SYSTEM_NAMES, Recognition, allowed_columns
+from ._sniff import SourceInfo
+from ._sql import redact
+
+__all__ = ["build_report", "file_row_offset", "unit_warnings"]
+
+# Money columns whose typical value is this small are probably in thousands or millions.
+_SMALL_MONEY = {"annual_revenue": 10_000.0, "funding_total": 10_000.0}
+
+
+def file_row_offset(info: SourceInfo) -> int:
+    """File row number of the first data row."""
+    return 2 if info.format in ("csv", "tsv", "excel") else 1
+
+
+def _type_name(t: pa.DataType) -> str:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return "date"
+    return str(t)
+
+
+def _fill_rate(column: pa.ChunkedArray) -> float:
+    n = len(column)
+    return round((n - column.null_count) / n, 4) if n else 0.0
+
+
+def unit_warnings(table: pa.Table, origin: dict[str, str]) -> list[str]:
+    """Warn when money looks like it is in thousands or millions (Fortune lists revenue in $M)."""
+    warnings = []
+    for name, limit in _SMALL_MONEY.items():
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+            continue
+        median = pc.approximate_median(column).as_py()
+        if median is not None and 0 < median < limit:
+            warnings.append(
+                f"{name} (from {origin.get(name, name)!r}) has a median of {median:,.2f}: the"
+                " values look like thousands or millions, not units; scale them before"
+                " comparing with other sources"
+            )
+    return warnings
+
+
+def build_report(
+    info: SourceInfo,
+    rec: Recognition,
+    raw: pa.Table,
+    table: pa.Table,
+    origin: dict[str, str],
+    coercions: list[dict[str, Any]],
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The report of one load (see module docstring for row numbering)."""
+    source = info.to_dict()
+    source["source"] = redact(str(source["source"]))
+    kinds = allowed_columns(rec.kind)
+    mapping = []
+    for m in rec.matches:
+        entry = m.to_dict()
+        entry["value_kind"] = kinds.get(m.canonical) if m.canonical else None
+        entry["outputs"] = [n for n, o in origin.items() if o == m.original]
+        entry["raw_type"] = _type_name(raw.schema.field(m.original).type)
+        mapping.append(entry)
+    columns = [
+        {
+            "name": name,
+            "from": origin.get(name),
+            "role": _role(name, origin, rec),
+            "type": _type_name(table.schema.field(name).type),
+            "fill_rate": _fill_rate(table.column(name)),
+        }
+        for name in table.column_names
+    ]
+    return {
+        "source": source,
+        "system": rec.system,
+        "system_name": SYSTEM_NAMES[rec.system],
+        "kind": rec.kind,
+        "rows": table.num_rows,
+        "columns_in": raw.num_columns,
+        "columns_out": table.num_columns,
+        "mapping": mapping,
+        "columns": columns,
+        "custom": rec.custom,
+        "coercions": [c for c in coercions if c["became_missing"] or c["notes"]],
+        "suggestions": dict(rec.suggestions),
+        "warnings": warnings + unit_warnings(table, origin),
+        "kind_scores": {k: round(v, 2) for k, v in rec.scores.items()},
+    }
+
+
+def _role(name: str, origin: dict[str, str], rec: Recognition) -> str:
+    source = origin.get(name)
+    canonical = rec.mapping.get(source) if source else None
+    if canonical is None:
+        return "custom"
+    return "canonical" if canonical == name else "derived"
