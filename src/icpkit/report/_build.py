@@ -1,0 +1,219 @@
+"""Build the ICP document as a plain dict (rendered to HTML, Markdown and JSON later)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .._version import __version__
+from ..profile import Profile
+from ._analytics_sections import (
+    backtest_section,
+    committee_section,
+    drift_section,
+    funnel_section,
+    market_section,
+    quality_section,
+    voice_section,
+)
+from ._data import jsonable
+from ._profile_sections import (
+    anti_icp_section,
+    attributes_section,
+    points_section,
+    segments_section,
+    silhouette_text,
+)
+from ._util import absent, num, pct, section, table
+
+__all__ = ["SECTION_IDS", "build_report"]
+
+SECTION_IDS = (
+    "silhouette",
+    "success",
+    "attributes",
+    "points",
+    "segments",
+    "anti-icp",
+    "market",
+    "funnel",
+    "committee",
+    "voice",
+    "quality",
+    "backtest",
+    "drift",
+    "usage",
+)
+
+
+def _why(stages: dict[str, dict[str, Any]], name: str, default: str) -> str:
+    """One line on why a stage produced nothing."""
+    st = stages.get(name)
+    if st is None:
+        return default
+    if st["status"] == "skipped":
+        return f"Not available: {st['message']}."
+    if st["status"] == "failed":
+        return f"The {name} stage failed: {st['message']}"
+    return default
+
+
+def _success_section(success: dict[str, Any] | None, why: str) -> dict[str, Any]:
+    sid, title = "success", "Success and the best customers"
+    if not success:
+        return absent(sid, title, why)
+    text = (
+        f"Success means: {success.get('description')}. {num(success.get('successes'))} of"
+        f" {num(success.get('rows'))} {'deals' if success.get('level') == 'deals' else 'accounts'}"
+        f" succeeded ({pct(success.get('base_rate'), 1)})."
+    )
+    best = success.get("best_customers") or []
+    tables = []
+    if best:
+        cols = [
+            c
+            for c in ("name", "industry", "employees", "country", "value")
+            if any(b.get(c) is not None for b in best)
+        ]
+        rows = [
+            [num(b.get(c)) if c in ("employees", "value") else (b.get(c) or "–") for c in cols]
+            for b in best
+        ]
+        tables.append(table(cols, rows, "The best customers"))
+    return section(sid, title, paragraphs=[text], tables=tables)
+
+
+def _usage_section(profile: Profile | None, sql: str | None) -> dict[str, Any]:
+    bullets = [
+        "CRM import file: `icp export --for salesforce` (fields ICP_Score__c, ICP_Tier__c,"
+        " ICP_Segment__c) or `icp export --for hubspot` (property hs_ideal_customer_profile"
+        " tier_1/tier_2/tier_3 plus icp_score).",
+        "Score any file: `icp score leads.csv --profile report/profile.yaml -o scored.csv`.",
+        "In the warehouse: `icp sql report/profile.yaml --dialect postgres --table accounts`"
+        " prints one SELECT that adds icp_score, icp_tier and icp_segment.",
+        "From Python: `icpkit.score_table(icpkit.load_profile('report/profile.yaml'), table)`.",
+        "Refresh: run `icp run` again each quarter; the drift section shows what moved.",
+    ]
+    out = section("usage", "How to use the score", bullets=bullets)
+    if sql:
+        out["code"] = sql
+    if profile is None:
+        out["note"] = "No profile was learned in this run, so there is nothing to score with yet."
+    return out
+
+
+def _sql(profile: Profile | None) -> str | None:
+    if profile is None:
+        return None
+    try:
+        from ..sql import score_sql
+    except ImportError:
+        return None
+    try:
+        return str(score_sql(profile, "accounts", dialect="duckdb"))
+    except Exception:  # the SQL snippet is a courtesy; never fail the report for it
+        return None
+
+
+def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
+    kpis: list[dict[str, Any]] = []
+    score = values.get("score") or {}
+    tiers = score.get("tiers") or {}
+    if tiers:
+        total = sum(tiers.values()) or 1
+        kpis.append({"label": "accounts scored", "value": num(total)})
+        kpis.append(
+            {
+                "label": "tier A accounts",
+                "value": f"{num(tiers.get('A', 0))} ({pct(tiers.get('A', 0) / total)})",
+            }
+        )
+    success = values.get("success") or {}
+    if success.get("base_rate") is not None:
+        kpis.append({"label": "success rate today", "value": pct(success["base_rate"], 1)})
+    ev = values.get("evaluation") or (profile.metrics if profile and profile.metrics else {}) or {}
+    if isinstance(ev.get("auc"), int | float):
+        kpis.append({"label": "backtest AUC", "value": f"{ev['auc']:.2f}"})
+    if profile is not None:
+        kpis.append(
+            {
+                "label": "segments / anti-ICP rules",
+                "value": f"{len(profile.segments)} / {len(profile.disqualifiers)}",
+            }
+        )
+    drift = values.get("drift") or {}
+    verdict = ((drift.get("population") or {}).get("summary") or {}).get("verdict")
+    if verdict:
+        kpis.append({"label": "drift verdict", "value": str(verdict)})
+    charts = []
+    if tiers:
+        charts.append(
+            {
+                "id": "summary-tiers",
+                "type": "bars",
+                "title": "Accounts by tier",
+                "items": [
+                    {"label": f"Tier {t}", "value": tiers.get(t, 0), "color": t} for t in "ABCD"
+                ],
+            }
+        )
+    return {"headline": silhouette_text(profile), "kpis": kpis, "charts": charts}
+
+
+def build_report(
+    values: dict[str, Any],
+    *,
+    stages: list[dict[str, Any]] | None = None,
+    config: Any = None,
+    previous: Any = None,
+) -> dict[str, Any]:
+    """The whole ICP document as JSON-safe data: summary, then one entry per section."""
+    stage_map = {s["name"]: s for s in stages or []}
+    profile: Profile | None = values.get("profile")
+    success = values.get("success") or {}
+    base_rate = success.get("base_rate")
+    no_profile = _why(stage_map, "discover", "No profile was learned.")
+    market = values.get("market") or {}
+    by_segment = (market.get("summary") or {}).get("by_segment")
+    silhouette = silhouette_text(profile)
+    sections = [
+        section("silhouette", "Our ideal customer", paragraphs=[silhouette])
+        if silhouette
+        else absent("silhouette", "Our ideal customer", no_profile),
+        _success_section(success, _why(stage_map, "success", "No success definition.")),
+        attributes_section(profile, base_rate, no_profile),
+        points_section(profile, no_profile),
+        segments_section(profile, by_segment if isinstance(by_segment, dict) else None, no_profile),
+        anti_icp_section(profile, no_profile),
+        market_section(values.get("market"), _why(stage_map, "market", "No market analysis.")),
+        funnel_section(values.get("funnel"), _why(stage_map, "funnel", "No funnel analysis.")),
+        committee_section(
+            values.get("committee"), _why(stage_map, "committee", "No committee analysis.")
+        ),
+        voice_section(values.get("voice"), _why(stage_map, "voice", "No feedback analysis.")),
+        quality_section(values.get("quality"), _why(stage_map, "quality", "No quality analysis.")),
+        backtest_section(
+            values.get("evaluation") or (profile.metrics if profile else None),
+            _why(stage_map, "evaluate", "No backtest."),
+        ),
+        drift_section(
+            values.get("drift"), _why(stage_map, "drift", "No earlier run to compare with.")
+        ),
+        _usage_section(profile, _sql(profile)),
+    ]
+    name = getattr(config, "name", None) or (profile.name if profile else "ICP")
+    title = (
+        getattr(getattr(config, "options", None), "title", None)
+        or f"{name}: our Ideal Customer Profile"
+    )
+    return jsonable(
+        {
+            "title": title,
+            "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "icpkit_version": __version__,
+            "profile_version": None if profile is None else profile.version,
+            "summary": _summary(values, profile),
+            "sections": sections,
+            "run": {"stages": stages or [], "previous_run": getattr(previous, "run_id", None)},
+        }
+    )

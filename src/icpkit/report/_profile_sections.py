@@ -1,0 +1,202 @@
+"""Report sections read from the profile: silhouette, what they share, points, segments, anti-ICP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..profile import Profile
+from ._util import absent, bin_label, condition_text, num, pct, section, table
+
+__all__ = [
+    "anti_icp_section",
+    "attributes_section",
+    "points_section",
+    "segments_section",
+    "silhouette_text",
+]
+
+
+def _ranked(profile: Profile) -> list[Any]:
+    """Attributes by importance: information value when known, else the spread of points."""
+
+    def weight(a: Any) -> float:
+        if a.information_value is not None:
+            return float(a.information_value)
+        pts = [b.points for b in a.bins]
+        return float(max(pts) - min(pts))
+
+    return sorted(profile.attributes, key=weight, reverse=True)
+
+
+def silhouette_text(profile: Profile | None) -> str | None:
+    """The profile's own silhouette, else one built from its best bins."""
+    if profile is None:
+        return None
+    if profile.silhouette:
+        return profile.silhouette
+    parts = []
+    for attr in _ranked(profile)[:4]:
+        best = max(attr.bins, key=lambda b: b.points)
+        if best.points > 0:
+            parts.append(f"{attr.display} {bin_label(best)}")
+    if profile.segments:
+        parts.append(f"especially {profile.segments[0].description or profile.segments[0].name}")
+    if not parts:
+        return None
+    return "Our ideal customer has " + "; ".join(parts) + "."
+
+
+def attributes_section(
+    profile: Profile | None, base_rate: float | None, why: str
+) -> dict[str, Any]:
+    sid, title = "attributes", "What the best customers share"
+    if profile is None or not profile.attributes:
+        return absent(sid, title, why)
+    rows, charts = [], []
+    for rank, attr in enumerate(_ranked(profile)):
+        items = []
+        for b in attr.bins:
+            rate = b.success_rate
+            lift = (rate / base_rate) if (rate is not None and base_rate) else None
+            rows.append(
+                [
+                    attr.display,
+                    bin_label(b),
+                    num(b.count),
+                    pct(rate),
+                    "–" if lift is None else f"{lift:.1f}×",
+                    f"{b.points:+d}",
+                ]
+            )
+            if rate is not None:
+                items.append(
+                    {
+                        "label": bin_label(b),
+                        "value": rate,
+                        "color": "A" if (lift or 0) >= 1.2 else ("D" if (lift or 1) < 0.8 else "C"),
+                    }
+                )
+        if rank < 4 and items:
+            charts.append(
+                {
+                    "id": f"attr-{attr.name}",
+                    "type": "bars",
+                    "title": f"Success rate by {attr.display}",
+                    "unit": "%",
+                    "items": items[:10],
+                    "reference": base_rate,
+                    "reference_label": f"average {pct(base_rate)}" if base_rate else None,
+                }
+            )
+    intro = (
+        "For each attribute, the success rate of each group and its lift over the average"
+        f" ({pct(base_rate)}). Lift above 1.2× (green) marks what ideal customers share."
+        if base_rate
+        else "For each attribute, its groups and their points."
+    )
+    return section(
+        sid,
+        title,
+        paragraphs=[intro],
+        charts=charts,
+        tables=[table(["attribute", "group", "accounts", "success rate", "lift", "points"], rows)],
+    )
+
+
+def points_section(profile: Profile | None, why: str) -> dict[str, Any]:
+    sid, title = "points", "The points table"
+    if profile is None:
+        return absent(sid, title, why)
+    rows = []
+    for attr in profile.attributes:
+        for b in attr.bins:
+            rows.append([attr.display, bin_label(b), f"{b.points:+d}"])
+        if attr.missing_points:
+            rows.append([attr.display, "missing", f"{attr.missing_points:+d}"])
+    for seg in profile.segments:
+        if seg.points:
+            rows.append([f"segment: {seg.name}", "all conditions hold", f"{seg.points:+d}"])
+    t = profile.tiers
+    text = (
+        f"Score = {profile.intercept} + the points of each row below, clipped to 0–100. "
+        f"Tiers: A ≥ {t.A}, B ≥ {t.B}, C ≥ {t.C}, else D. Profile version {profile.version}; "
+        "edit report/profile.yaml and re-run to change it."
+    )
+    return section(
+        sid, title, paragraphs=[text], tables=[table(["attribute", "value", "points"], rows)]
+    )
+
+
+def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any]]:
+    rows = []
+    for r in rules:
+        size_market = (market or {}).get(r.name)
+        rows.append(
+            [
+                r.name,
+                " and ".join(condition_text(c) for c in r.conditions),
+                num(r.size),
+                pct(r.success_rate),
+                "–" if r.lift is None else f"{r.lift:.1f}×",
+                "–" if size_market is None else num(size_market),
+            ]
+        )
+    return rows
+
+
+def segments_section(
+    profile: Profile | None, market_by_segment: dict[str, Any] | None, why: str
+) -> dict[str, Any]:
+    sid, title = "segments", "The segments: several ICPs"
+    if profile is None:
+        return absent(sid, title, why)
+    if not profile.segments:
+        return absent(sid, title, "the profile has no segments (no distinct group stood out)")
+    charts = []
+    lifts = [{"label": s.name, "value": s.lift, "color": "A"} for s in profile.segments if s.lift]
+    if lifts:
+        charts.append(
+            {
+                "id": "segments-lift",
+                "type": "bars",
+                "title": "Lift of each segment",
+                "unit": "x",
+                "items": lifts,
+                "reference": 1.0,
+                "reference_label": "average",
+            }
+        )
+    descriptions = [f"**{s.name}**: {s.description}" for s in profile.segments if s.description]
+    return section(
+        sid,
+        title,
+        paragraphs=[
+            "Distinct groups of ideal customers, each a rule you can filter on in the CRM."
+        ],
+        bullets=descriptions,
+        charts=charts,
+        tables=[
+            table(
+                ["segment", "rule", "accounts", "success rate", "lift", "in the market"],
+                _rule_rows(profile.segments, market_by_segment),
+            )
+        ],
+    )
+
+
+def anti_icp_section(profile: Profile | None, why: str) -> dict[str, Any]:
+    sid, title = "anti-icp", "The anti-ICP: who not to chase"
+    if profile is None:
+        return absent(sid, title, why)
+    if not profile.disqualifiers:
+        return absent(sid, title, "no group with a success rate far below average was found")
+    rows = [r[:5] for r in _rule_rows(profile.disqualifiers, None)]
+    caps = ", ".join(f"{d.name} ≤ {d.cap}" for d in profile.disqualifiers)
+    return section(
+        sid,
+        title,
+        paragraphs=[
+            f"Accounts matching these rules are capped ({caps}), whatever else they score."
+        ],
+        tables=[table(["name", "rule", "accounts", "success rate", "lift"], rows)],
+    )

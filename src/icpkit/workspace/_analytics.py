@@ -1,0 +1,169 @@
+"""The analytics stages of `icp run`: market, funnel, committee, quality, voice, drift.
+
+Each one calls one library function (written by other modules of icpkit) and keeps its
+summary and the head of its table for the report. They are optional: when one fails the
+run goes on and its report section says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from ..profile import profile_from_dict
+from ..report._data import jsonable, result_dict
+from ._pipeline import Context, Skip, Stage
+from ._sources import optional
+from ._stages import _call, _need
+
+__all__ = ["STAGES_ANALYTICS"]
+
+
+def _fn(module: str, *names: str) -> Any:
+    fn = optional(module, *names)
+    if fn is None:
+        raise Skip(f"icpkit.{module} is not available")
+    return fn
+
+
+def _scored_accounts(ctx: Context) -> pa.Table | None:
+    """The accounts with their score columns, for analyses filtered by tier."""
+    accounts, scores = ctx.get("accounts"), ctx.get("scores")
+    if accounts is None or scores is None:
+        return accounts
+    out = accounts
+    for c in ("icp_score", "icp_tier", "icp_segment"):
+        if c in scores.column_names and c not in out.column_names:
+            out = out.append_column(c, scores.column(c))
+    return out
+
+
+def _market(ctx: Context) -> dict[str, Any]:
+    fn = _fn("market", "market_size", "market")
+    universe = _need(ctx, "universe", "no universe configured in icp.yaml")
+    profile = _need(ctx, "profile", "no profile")
+    cfg = ctx.config.universe
+    result = _call(
+        fn,
+        universe,
+        profile,
+        accounts=ctx.get("accounts"),
+        value=None if cfg is None else cfg.value,
+        where=None if cfg is None else cfg.where,
+    )
+    return {"market": result_dict(result)}
+
+
+def _funnel(ctx: Context) -> dict[str, Any]:
+    fn = _fn("funnel", "funnel_by_tier", "funnel")
+    leads = _need(ctx, "leads", "no leads table configured in icp.yaml")
+    profile = _need(ctx, "profile", "no profile")
+    return {"funnel": result_dict(_call(fn, leads, profile, accounts=ctx.get("accounts")))}
+
+
+def _committee(ctx: Context) -> dict[str, Any]:
+    fn = _fn("committee", "buying_committee", "committee")
+    contacts = _need(ctx, "contacts", "no contacts table configured in icp.yaml")
+    result = _call(
+        fn,
+        contacts,
+        deals=ctx.get("deals"),
+        roles=ctx.get("contact_roles"),
+        contact_roles=ctx.get("contact_roles"),
+        accounts=_scored_accounts(ctx),
+        scored=_scored_accounts(ctx),
+        profile=ctx.get("profile"),
+    )
+    return {"committee": result_dict(result)}
+
+
+def _quality(ctx: Context) -> dict[str, Any]:
+    fn = _fn("quality", "data_quality", "quality", "assess_quality")
+    accounts = _need(ctx, "accounts", "no accounts")
+    result = _call(fn, accounts, profile=ctx.get("profile"), decay=ctx.config.options.decay)
+    return {"quality": result_dict(result)}
+
+
+def _voice(ctx: Context) -> dict[str, Any]:
+    fn = _fn("voice", "voice", "analyze", "voice_of_customer")
+    feedback = _need(ctx, "feedback", "no feedback table configured in icp.yaml")
+    result = _call(
+        fn,
+        feedback,
+        accounts=_scored_accounts(ctx),
+        scored=_scored_accounts(ctx),
+        contacts=ctx.get("contacts"),
+        profile=ctx.get("profile"),
+    )
+    return {"voice": result_dict(result, limit=100)}
+
+
+def _score_shift(previous: pa.Table, current: pa.Table) -> dict[str, Any]:
+    """How the same accounts moved between the last run and this one."""
+    before = previous.to_pandas().set_index("account_id")
+    after = current.to_pandas().set_index("account_id")[["icp_score", "icp_tier"]]
+    both = before.join(after, how="inner")
+    moved = both[both["tier"] != both["icp_tier"]]
+    tiers = "ABCD"
+    return {
+        "accounts_compared": len(both),
+        "new_accounts": int((~after.index.isin(before.index)).sum()),
+        "gone_accounts": int((~before.index.isin(after.index)).sum()),
+        "tier_changes": len(moved),
+        "moved_up": int((moved["icp_tier"].map(tiers.find) < moved["tier"].map(tiers.find)).sum()),
+        "mean_score_change": float((both["icp_score"] - both["score"]).mean())
+        if len(both)
+        else 0.0,
+        "tiers_before": {t: int((before["tier"] == t).sum()) for t in tiers},
+        "tiers_after": {t: int((after["icp_tier"] == t).sum()) for t in tiers},
+    }
+
+
+def _drift(ctx: Context) -> dict[str, Any]:
+    prev = ctx.previous
+    if prev is None:
+        raise Skip("first run of this workspace: nothing to compare with yet")
+    profile = _need(ctx, "profile", "no profile")
+    out: dict[str, Any] = {"previous_run": prev.run_id, "previous_started": str(prev.started)}
+    if ctx.previous_scores is not None and ctx.get("scores") is not None:
+        out["scores"] = _score_shift(ctx.previous_scores, ctx.values["scores"])
+    prev_profile = (prev.metrics or {}).get("profile")
+    diff = optional("drift", "profile_diff")
+    if diff is not None and prev_profile:
+        out["profile"] = result_dict(diff(profile_from_dict(prev_profile), profile))
+    population = optional("drift", "population_drift")
+    if population is not None and ctx.previous_accounts is not None:
+        result = population(profile, ctx.previous_accounts, ctx.values["accounts"])
+        out["population"] = result_dict(result)
+    out["changed_inputs"] = sorted(
+        k for k, v in ctx.input_fingerprints.items() if prev.fingerprints.get(k) != v
+    )
+    return {"drift": jsonable(out)}
+
+
+STAGES_ANALYTICS: tuple[Stage, ...] = (
+    Stage(
+        "market",
+        "size the market",
+        _market,
+        ("profile", "universe", "accounts"),
+        lambda ctx: None if ctx.config.universe is None else ctx.config.universe.model_dump(),
+    ),
+    Stage("funnel", "funnel by tier", _funnel, ("profile", "leads", "accounts")),
+    Stage(
+        "committee",
+        "buying committee",
+        _committee,
+        ("contacts", "deals", "contact_roles", "accounts", "scores", "profile"),
+    ),
+    Stage(
+        "quality",
+        "data quality",
+        _quality,
+        ("accounts", "profile"),
+        lambda ctx: ctx.config.options.decay,
+    ),
+    Stage("voice", "voice of the customer", _voice, ("feedback", "scores", "contacts", "profile")),
+    Stage("drift", "drift since last run", _drift, ("profile", "scores"), cache=False),
+)

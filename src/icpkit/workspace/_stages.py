@@ -1,0 +1,200 @@
+"""The stages of `icp run`, in order. Each calls one library function of icpkit.
+
+intake → success → discover → score → evaluate → market → funnel → committee → quality
+→ voice → drift → report. A stage whose library function has not landed, or whose
+input is not configured, raises :class:`Skip` and its report section says so.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from ..profile import Profile, load_profile
+from ..report._data import jsonable
+from ._cache import file_fingerprint
+from ._config import TABLE_KINDS, Source
+from ._pipeline import Context, Skip, Stage
+from ._sources import load_source, optional, source_fingerprint
+from ._training import LABEL, best_customers, training_frame
+
+__all__ = ["STAGES_CORE"]
+
+
+def _need(ctx: Context, key: str, why: str) -> Any:
+    value = ctx.get(key)
+    if value is None:
+        raise Skip(why)
+    return value
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with the keyword arguments it accepts (APIs differ in optional extras)."""
+    params = inspect.signature(fn).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    return fn(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- intake
+
+
+def _source(ctx: Context, name: str) -> Source | None:
+    if name == "universe":
+        return ctx.config.universe
+    return ctx.config.tables.get(name)
+
+
+def _intake_settings(name: str) -> Any:
+    def settings(ctx: Context) -> Any:
+        source = _source(ctx, name)
+        if source is None:
+            return None
+        if name not in ctx.input_fingerprints:
+            ctx.input_fingerprints[name] = source_fingerprint(ctx.workspace, source, name)
+        return ctx.input_fingerprints[name]
+
+    return settings
+
+
+def _intake(name: str) -> Any:
+    def run(ctx: Context) -> dict[str, Any]:
+        source = _source(ctx, name)
+        if source is None:
+            raise Skip("not configured in icp.yaml")
+        try:
+            table, report = load_source(ctx.workspace, source, name)
+        except Exception as exc:
+            exc.add_note(f"while reading tables.{name} ({source.describe()})")
+            raise
+        note = f"{table.num_rows:,} rows × {table.num_columns} columns"
+        return {name: table, f"{name}_intake": jsonable(report), "_message": note}
+
+    return run
+
+
+# ----------------------------------------------------------------------------- success
+
+
+def _success(ctx: Context) -> dict[str, Any]:
+    tables = {k: ctx.get(k) for k in ("accounts", "outcomes", "deals")}
+    frame, described = training_frame(ctx.config.success, tables)
+    n, wins = len(frame), int(frame[LABEL].sum())
+    summary = {
+        **described,
+        "rows": n,
+        "successes": wins,
+        "base_rate": wins / n if n else None,
+        "best_customers": best_customers(frame, tables),
+        "definition": ctx.config.success.model_dump(mode="json", exclude_none=True),
+    }
+    training = pa.Table.from_pandas(frame, preserve_index=False)
+    return {"training": training, "success": jsonable(summary), "_message": f"{wins:,} of {n:,}"}
+
+
+# ----------------------------------------------------------------------------- discover
+
+
+def _discover_settings(ctx: Context) -> Any:
+    path = ctx.config.options.profile
+    fp = (
+        file_fingerprint(ctx.workspace / path)
+        if path and (ctx.workspace / path).is_file()
+        else None
+    )
+    return [ctx.config.success.model_dump(mode="json"), path, fp, ctx.config.options.seed]
+
+
+def _as_profile(result: Any) -> Profile:
+    for candidate in (result, getattr(result, "profile_", None), getattr(result, "profile", None)):
+        if isinstance(candidate, Profile):
+            return candidate
+    raise TypeError(f"discover returned {type(result).__name__}, not a Profile")
+
+
+def _discover(ctx: Context) -> dict[str, Any]:
+    if ctx.config.options.profile:
+        path = ctx.workspace / ctx.config.options.profile
+        profile = load_profile(path)
+        return {"profile": profile, "discover": {"source": str(path)}, "_message": "given profile"}
+    fn = optional("discover", "discover")
+    if fn is None:
+        raise Skip("icpkit.discover is not available")
+    frame = _need(ctx, "training", "no training rows").to_pandas()
+    features = frame.drop(columns=[c for c in ("account_id", "name") if c in frame])
+    result = _call(
+        fn,
+        features,
+        target=LABEL,
+        positive=["true"],
+        exclude=list(ctx.config.success.exclude),
+        random_state=ctx.config.options.seed,
+        name=ctx.config.name,
+    )
+    profile = _as_profile(result)
+    info = {"source": "learned", "report": jsonable(getattr(result, "report_", None))}
+    return {
+        "profile": profile,
+        "discover": info,
+        "_message": f"{len(profile.attributes)} attributes",
+    }
+
+
+# ----------------------------------------------------------------------------- score
+
+
+def _score(ctx: Context) -> dict[str, Any]:
+    from ..scoring import score_table
+
+    profile = _need(ctx, "profile", "no profile (discover did not run)")
+    accounts: pa.Table = ctx.values["accounts"]
+    scored = score_table(profile, accounts)
+    ids = accounts.column("account_id") if "account_id" in accounts.column_names else None
+    if ids is None:
+        ids = pa.array([str(i) for i in range(accounts.num_rows)])
+    cols: dict[str, Any] = {"account_id": pa.compute.cast(ids, pa.string())}
+    for extra in ("name", "domain"):
+        if extra in accounts.column_names:
+            cols[extra] = pa.compute.cast(accounts.column(extra), pa.string())
+    for c in scored.column_names:
+        cols[c] = scored.column(c)
+    table = pa.table(cols)
+    tiers = pd.Series(scored.column("icp_tier").to_pylist()).value_counts()
+    summary = {
+        "rows": table.num_rows,
+        "tiers": {t: int(tiers.get(t, 0)) for t in "ABCD"},
+        "mean_score": float(pd.Series(scored.column("icp_score").to_pylist()).mean()),
+    }
+    return {"scores": table, "score": summary, "_message": f"{table.num_rows:,} accounts"}
+
+
+def _evaluate(ctx: Context) -> dict[str, Any]:
+    fn = optional("evaluate", "evaluate", "backtest")
+    if fn is None:
+        raise Skip("icpkit.evaluate is not available")
+    profile = _need(ctx, "profile", "no profile")
+    frame = _need(ctx, "training", "no training rows").to_pandas()
+    result = _call(fn, profile, frame, target=LABEL, positive=["true"])
+    return {"evaluation": jsonable(getattr(result, "summary", result))}
+
+
+STAGES_CORE: tuple[Stage, ...] = (
+    *(
+        Stage(f"intake:{t}", f"read {t}", _intake(t), settings=_intake_settings(t), required=True)
+        for t in (*TABLE_KINDS, "universe")
+    ),
+    Stage(
+        "success",
+        "define success",
+        _success,
+        inputs=("accounts", "outcomes", "deals"),
+        settings=lambda ctx: ctx.config.success.model_dump(mode="json"),
+        required=True,
+    ),
+    Stage("discover", "learn the profile", _discover, ("training",), _discover_settings, True),
+    Stage("score", "score the accounts", _score, ("profile", "accounts"), required=True),
+    Stage("evaluate", "backtest", _evaluate, ("profile", "training")),
+)

@@ -1,0 +1,164 @@
+"""From the configured tables to the rows discovery learns from (one label per row).
+
+Features are the accounts' own columns; outcome and deal columns define success but are
+never features (they are known only after the sale, so learning from them would leak).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import SchemaError, did_you_mean
+from ._config import Success
+
+__all__ = ["LABEL", "NOT_FEATURES", "best_customers", "label_values", "training_frame"]
+
+LABEL = "is_success"
+_TRUE = {"true", "1", "1.0", "yes", "y", "t", "won", "closed won", "closedwon"}
+# Account columns that restate the outcome or identify a record: never learned from.
+NOT_FEATURES = (
+    "account_id",
+    "name",
+    "domain",
+    "owner",
+    "account_type",
+    "is_customer",
+    "created",
+    "last_modified",
+    "last_verified",
+    "parent",
+    "company_id",
+)
+
+
+def label_values(values: pd.Series, positive: list[str] | None) -> pd.Series:
+    """True where a value means success (``positive`` values, else the usual yes/won words)."""
+    wanted = {p.strip().lower() for p in positive} if positive else _TRUE
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin(wanted).fillna(False).astype(bool)
+
+
+def _frame(table: pa.Table | None) -> pd.DataFrame | None:
+    return None if table is None else table.to_pandas()
+
+
+def _deal_won(deals: pd.DataFrame) -> pd.Series:
+    if "won" in deals:
+        return label_values(deals["won"], None)
+    if "stage" in deals:
+        return deals["stage"].astype("string").str.lower().str.contains("won").fillna(False)
+    raise SchemaError(
+        "deals need a won flag or a stage column",
+        column="won",
+        hint=did_you_mean("stage", deals.columns) or "Map the deal stage column to 'stage'",
+    )
+
+
+def _deal_closed(deals: pd.DataFrame, won: pd.Series) -> pd.Series:
+    if "is_closed" in deals:
+        return label_values(deals["is_closed"], None) | won
+    if "stage" in deals:
+        stage = deals["stage"].astype("string").str.lower()
+        return (stage.str.contains("won") | stage.str.contains("lost")).fillna(False) | won
+    return pd.Series(True, index=deals.index)
+
+
+def _join_key(deals: pd.DataFrame, accounts: pd.DataFrame) -> tuple[str, str]:
+    if "account_id" in deals and "account_id" in accounts:
+        ids = set(accounts["account_id"].dropna().astype(str))
+        if deals["account_id"].dropna().astype(str).isin(ids).any():
+            return "account_id", "account_id"
+    if "account_name" in deals and "name" in accounts:
+        return "account_name", "name"
+    raise SchemaError(
+        "cannot link deals to accounts: no shared account_id, and no account_name",
+        column="account_id",
+        hint="Map the deals' account column to account_id (or account_name) in icp.yaml",
+    )
+
+
+def _features(accounts: pd.DataFrame, exclude: list[str]) -> list[str]:
+    drop = set(NOT_FEATURES) | set(exclude)
+    return [c for c in accounts.columns if c not in drop]
+
+
+def training_frame(
+    success: Success, tables: dict[str, pa.Table | None]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """(training rows with the label column ``is_success`` + ids, description of success)."""
+    accounts = _frame(tables.get("accounts"))
+    assert accounts is not None
+    outcomes, deals = _frame(tables.get("outcomes")), _frame(tables.get("deals"))
+    features = _features(accounts, success.exclude)
+    if success.table == "deals":
+        assert deals is not None
+        won = _deal_won(deals)
+        closed = deals[_deal_closed(deals, won)].assign(**{LABEL: won})
+        left, right = _join_key(closed, accounts)
+        frame = closed[[left, LABEL]].merge(
+            accounts.drop_duplicates(right), left_on=left, right_on=right, how="inner"
+        )
+        described = "a closed deal that was won (one row per closed deal)"
+        keep = [c for c in frame.columns if c in features or c in (LABEL, "account_id", "name")]
+        return frame[keep], {"level": "deals", "description": described, "features": features}
+    frame = accounts
+    if outcomes is not None and "account_id" in outcomes and "account_id" in accounts:
+        extra = [c for c in outcomes.columns if c not in accounts.columns or c == "account_id"]
+        frame = accounts.merge(
+            outcomes[extra].drop_duplicates("account_id"), on="account_id", how="left"
+        )
+    target = success.target or ""
+    if target in frame.columns:
+        frame = frame.assign(**{LABEL: label_values(frame[target], success.positive)})
+        described = f"{target} is {', '.join(success.positive or ['true/yes/won'])}"
+    elif target == "won" and deals is not None:
+        frame = frame.assign(**{LABEL: _account_won(frame, accounts, deals)})
+        described = "the account has at least one won deal"
+    else:
+        raise SchemaError(
+            "the success column is not in the accounts (or outcomes) table",
+            column=target,
+            hint=did_you_mean(target, frame.columns) or "Set success.target in icp.yaml",
+        )
+    keep = [c for c in frame.columns if c in features or c == LABEL or c in ("account_id", "name")]
+    return frame[keep], {"level": "accounts", "description": described, "features": features}
+
+
+def _account_won(frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+    won = _deal_won(deals)
+    left, right = _join_key(deals, accounts)
+    winners = set(deals.loc[won, left].dropna().astype(str))
+    return frame[right].astype(str).isin(winners)
+
+
+def best_customers(
+    frame: pd.DataFrame, tables: dict[str, pa.Table | None], n: int = 10
+) -> list[dict[str, Any]]:
+    """The successful accounts worth most (by ACV/ARR/LTV, else won deal amount)."""
+    good = frame[frame[LABEL]]
+    if good.empty or "account_id" not in good:
+        return []
+    value = pd.Series(np.nan, index=good.index)
+    outcomes = _frame(tables.get("outcomes"))
+    if outcomes is not None and "account_id" in outcomes:
+        for col in ("acv", "arr", "ltv"):
+            if col in outcomes:
+                money = pd.to_numeric(outcomes[col], errors="coerce")
+                by_id = pd.Series(money.to_numpy(), index=outcomes["account_id"].astype(str))
+                value = good["account_id"].astype(str).map(by_id.groupby(level=0).max())
+                break
+    good = good.assign(_value=pd.to_numeric(value, errors="coerce")).sort_values(
+        "_value", ascending=False, na_position="last"
+    )
+    cols = [c for c in ("account_id", "name", "industry", "employees", "country") if c in good]
+    rows = good.drop_duplicates("account_id").head(n)
+    out = []
+    for _, r in rows.iterrows():
+        item = {c: (None if pd.isna(r[c]) else r[c]) for c in cols}
+        item["value"] = None if pd.isna(r["_value"]) else float(r["_value"])
+        out.append(item)
+    return out
