@@ -1,5 +1,198 @@
-"""CLI commands: intake."""
+"""CLI commands: inspect and normalize (intake)."""
 
 from __future__ import annotations
 
-from ._app import app  # noqa: F401
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ..errors import ConfigError
+from ._app import app, out, print_json
+
+KindOpt = Annotated[
+    str | None,
+    typer.Option("--kind", "-k", help="Force the table kind (accounts, deals, leads, ...)."),
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        "-m",
+        help="Override the mapping: 'Their Column=canonical' (repeatable); 'Col=-' keeps a "
+        "column as a custom attribute.",
+    ),
+]
+SheetOpt = Annotated[str | None, typer.Option(help="Excel sheet name or 0-based index.")]
+TableOpt = Annotated[str | None, typer.Option(help="SQL table (for duckdb:// or postgresql://).")]
+QueryOpt = Annotated[str | None, typer.Option(help="SQL query (instead of --table).")]
+EncodingOpt = Annotated[str | None, typer.Option(help="Text encoding (detected if omitted).")]
+DelimiterOpt = Annotated[
+    str | None, typer.Option(help="CSV delimiter: ',', ';', '\\t' or '|' (detected if omitted).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+
+
+def parse_map(items: list[str] | None) -> dict[str, str | None]:
+    """['Col=employees', 'Other=-'] -> {'Col': 'employees', 'Other': None}."""
+    mapping: dict[str, str | None] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(
+                f"--map expects 'Column=canonical'. Got {item!r} instead",
+                hint="Example: --map 'Number of Staff=employees'",
+            )
+        col, target = item.rsplit("=", 1)
+        mapping[col.strip()] = target.strip() or None
+    return mapping
+
+
+def _delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    named = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    value = named.get(value.lower(), value)
+    if len(value) != 1:
+        raise ConfigError(f"--delimiter must be one character. Got {value!r} instead")
+    return value
+
+
+def _load(
+    source: str,
+    kind: str | None,
+    maps: list[str] | None,
+    sheet: str | None,
+    table: str | None,
+    query: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+) -> Any:
+    from ..intake import load
+
+    return load(
+        source,
+        kind=kind,
+        mapping=parse_map(maps),
+        sheet=sheet,
+        table=table,
+        query=query,
+        encoding=encoding,
+        delimiter=_delimiter(delimiter),
+    )
+
+
+def _render(report: dict[str, Any]) -> None:
+    src = report["source"]
+    dialect = ", ".join(
+        str(x)
+        for x in (
+            src["format"],
+            src.get("encoding"),
+            repr(src["delimiter"]) if src.get("delimiter") else None,
+        )
+        if x
+    )
+    out.print(f"[bold]{src['source']}[/] ({dialect})")
+    out.print(
+        f"source system: [bold]{report['system_name']}[/]   table kind: [bold]{report['kind']}[/]"
+        f"   rows: {report['rows']:,}   columns: {report['columns_in']} → {report['columns_out']}"
+    )
+    fill = {c["name"]: c for c in report["columns"]}
+    grid = Table(title="Mapping", title_justify="left")
+    for head in ("column", "→ canonical", "reason", "conf.", "type", "filled"):
+        grid.add_column(head)
+    for m in report["mapping"]:
+        outs = m["outputs"] or [m["original"]]
+        main = fill.get(outs[0], {})
+        target = m["canonical"] or "[dim](custom)[/]"
+        extra = outs[1:]
+        if extra:
+            target = f"{target} [dim]+ {', '.join(extra[:3])}{' …' if len(extra) > 3 else ''}[/]"
+        conf = f"{m['confidence']:.2f}" if m["canonical"] else ""
+        rate = main.get("fill_rate")
+        reason = "" if m["reason"] == "custom attribute" else m["reason"]
+        grid.add_row(
+            m["original"],
+            target,
+            reason,
+            conf,
+            str(main.get("type", m["raw_type"])),
+            "" if rate is None else f"{rate:.0%}",
+        )
+    out.print(grid)
+    _render_coercions(report)
+    for col, canonical in report["suggestions"].items():
+        out.print(f"[cyan]suggestion:[/] {col!r} might be {canonical!r} (--map '{col}={canonical}')")
+    for warning in report["warnings"]:
+        out.print(f"[yellow]warning:[/] {warning}")
+
+
+def _render_coercions(report: dict[str, Any]) -> None:
+    rows = [c for c in report["coercions"] if c["became_missing"]]
+    notes = [(c["column"], n) for c in report["coercions"] for n in c["notes"]]
+    if rows:
+        grid = Table(title="Values that became missing", title_justify="left")
+        for head in ("column", "count", "why", "examples", "first row"):
+            grid.add_column(head)
+        for c in rows:
+            why = "; ".join(f"{k} ({v})" for k, v in c["reasons"].items())
+            examples = ", ".join(repr(e) for e in c["examples"][:3])
+            grid.add_row(
+                c["column"], f"{c['became_missing']:,}", why, examples, str(c["first_row"] or "")
+            )
+        out.print(grid)
+    else:
+        out.print("no values became missing")
+    for column, note in notes:
+        out.print(f"[dim]note ({column}):[/] {note}")
+
+
+@app.command("inspect")
+def inspect_cmd(
+    source: Annotated[str, typer.Argument(help="File (CSV, TSV, Parquet, Excel, JSON) or SQL URL.")],
+    kind: KindOpt = None,
+    maps: MapOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show how a file is read: source system, table kind, mapping, types, fill rates, coercions."""
+    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter)
+    if as_json:
+        print_json(loaded.report)
+    else:
+        _render(loaded.report)
+
+
+@app.command("normalize")
+def normalize_cmd(
+    source: Annotated[str, typer.Argument(help="File (CSV, TSV, Parquet, Excel, JSON) or SQL URL.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output .parquet or .csv file.")],
+    kind: KindOpt = None,
+    maps: MapOpt = None,
+    sheet: SheetOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the table with canonical column names and normalised values (atomically)."""
+    from ..intake import write_table
+
+    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter)
+    path = write_table(loaded.table, output)
+    if as_json:
+        print_json({"output": str(path), **loaded.report})
+        return
+    report = loaded.report
+    out.print(
+        f"wrote [bold]{path}[/]: {report['rows']:,} rows, {report['columns_out']} columns"
+        f" ({report['system_name']} {report['kind']})"
+    )
+    _render_coercions(report)
+    for warning in report["warnings"]:
+        out.print(f"[yellow]warning:[/] {warning}")

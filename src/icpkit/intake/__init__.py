@@ -12,6 +12,7 @@ from ._load import Loaded, load, load_batches, load_table, require
 from ._readers import iter_batches, read_table
 from ._recognize import Match, Recognition, recognize
 from ._sniff import SourceInfo, sniff
+from ._write import write_table
 
 __all__ = [
     "Loaded",
@@ -26,4 +27,5 @@ __all__ = [
     "recognize",
     "require",
     "sniff",
+    "write_table",
 ]
