@@ -78,7 +78,7 @@ NAME_HINTS = {
 }
 # Naming patterns only one CRM uses.
 SYSTEM_PATTERNS = {
-    "salesforce": re.compile(r"__c$|^[A-Z][a-z]+(?:[A-Z][a-z]+)+Id$"),
+    "salesforce": re.compile(r"__c$|^[A-Z][a-z]+(?:[A-Z][a-z]+)*Id$"),
     "hubspot": re.compile(r"^hs_|^hubspot_"),
     "dynamics": re.compile(r"^address\d_|^_\w+_value$|^new_|^msdyn_|: "),
 }
