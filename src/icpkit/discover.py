@@ -46,40 +46,14 @@ __all__ = [
     "tier_cutoffs",
 ]
 
-# Canonical columns that are only known after the outcome (see icpkit.schema): never attributes.
+# Columns that record the outcome itself (see icpkit.schema): never attributes.
 OUTCOME_COLUMNS = {
-    "customer_since",
-    "acv",
-    "arr",
-    "mrr",
-    "renewed",
-    "expanded",
-    "churned",
-    "seats",
-    "nrr",
-    "ltv",
-    "cac",
-    "sales_cycle_days",
-    "won",
-    "is_closed",
-    "stage",
-    "closed",
-    "probability",
-    "converted",
-    "won_date",
-    "opportunity_date",
-    "sql_date",
-    "is_customer",
-    "account_type",
-    "status",
-    "churn",
-    "churn_flag",
-    "iswon",
-    "is_won",
-    "deal_stage",
-    "close_date",
-    "close_value",
-}
+    "customer_since", "renewed", "expanded", "churned", "sales_cycle_days", "won", "is_closed",
+    "stage", "closed", "probability", "converted", "won_date", "opportunity_date", "sql_date",
+    "is_customer", "account_type", "status", "churn", "churn_flag", "iswon", "is_won",
+    "deal_stage", "close_date", "close_value",
+}  # value columns (acv, ltv, ...) are left to the statistical leak check: they are
+# attributes in a churn study but leak the answer in a win study
 _ID_NAME = re.compile(r"(^|[_\s.])(id|uuid|guid|key|number|no)$|^id([_\s]|$)|Id$", re.IGNORECASE)
 _TEXT_NAME = re.compile(
     r"^(name|company|email|phone|domain|website|url|first_name|last_name)$", re.I
@@ -130,8 +104,13 @@ def screen_columns(
         why = None
         if name in label_columns:
             continue
+        base = re.sub(r"_(original|band|currency)$", "", name)
         if name in exclude:
             why = "excluded by you"
+        elif base != name and base in table.column_names and name not in keep:
+            why = f"derived from {base} (kept once, as {base})"
+        elif name == "technologies" and any(c.startswith("tech_") for c in table.column_names):
+            why = "a list, used as one tech_ flag per technology"
         elif name == id_column:
             why = "the id column"
         elif _date_like(col):
@@ -225,6 +204,7 @@ class _Params:
     C: float | str = "auto"
     tier_shares: tuple[float, float, float] = (0.10, 0.30, 0.60)
     check_leaks: bool = True
+    alpha: float = 0.01
 
 
 def _segment_name(rule: Rule, taken: set[str]) -> str:
@@ -276,7 +256,12 @@ def _fit(
                 }
             )
             del attrs[name]
-    used = {k: a for k, a in attrs.items() if a.informative and a.iv > 1e-3}
+    # Pre-bins are fixed before looking at the label, so their chi-square test is honest; a
+    # Bonferroni bar keeps noise columns (whose optimal bins overfit) out of the points table.
+    alpha = p.alpha / max(len(attrs), 1)
+    used = {
+        k: a for k, a in attrs.items() if a.informative and a.iv > 1e-3 and a.prebin_pvalue < alpha
+    }
     if not used:
         raise ConfigError(
             "no attribute carries information about success",

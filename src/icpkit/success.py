@@ -141,11 +141,15 @@ def success_label(
     )
     if positive is None:
         y = _as_bool(col, target).fillna(False).to_numpy(dtype=bool)
-        pos_values = ["true"]
+        pos_values = []
     else:
         pos_values = [positive] if isinstance(positive, str) else list(positive)
         text = col.astype("string").str.strip().str.lower()
         wanted = {p.strip().lower() for p in pos_values}
+        if pd.api.types.is_bool_dtype(col) and wanted <= TRUE_WORDS | FALSE_WORDS:
+            # Intake turned Yes/No into booleans: 'No' still means False.
+            text = col.astype("boolean").map({True: "true", False: "false"}).astype("string")
+            wanted = {"true" if w in TRUE_WORDS else "false" for w in wanted}
         y = text.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
         if not y.any():
             seen = ", ".join(map(repr, col.dropna().astype(str).unique()[:8]))
@@ -164,7 +168,7 @@ def success_label(
             column=target,
         )
     return SuccessLabel(
-        y & defined, defined, SuccessDefinition(target=target, positive=pos_values), notes
+        y & defined, defined, SuccessDefinition(target=target, positive=pos_values or None), notes
     )
 
 

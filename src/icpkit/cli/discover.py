@@ -1,5 +1,244 @@
-"""CLI commands: discover."""
+"""CLI commands: discover, evaluate, explain (thin: parse, call the library, print)."""
 
 from __future__ import annotations
 
-from ._app import app  # noqa: F401
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ._app import app, err, out, print_json
+
+TargetOpt = Annotated[
+    str | None, typer.Option("--target", "-t", help="Label column (e.g. IsWon, Converted, Churn).")
+]
+PositiveOpt = Annotated[
+    list[str] | None,
+    typer.Option("--positive", help="Value of the target that means success (repeatable)."),
+]
+SuccessOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--success", help="Composite success expression, e.g. 'renewed and acv >= median(acv)'."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print plain JSON instead of tables.")]
+
+
+def read_input(source: str) -> tuple[Any, dict[str, str]]:
+    """The input table (via intake) and a map from original column names to canonical ones."""
+    from ..intake import load
+
+    loaded = load(source)
+    names: dict[str, str] = {}
+    for canonical, original in loaded.column_origin.items():
+        names.setdefault(original, canonical)
+    return loaded.table, names
+
+
+def _resolve(name: str | None, names: dict[str, str], columns: list[str]) -> str | None:
+    """A column named as in the user's file, translated to its canonical name after intake."""
+    if name is None or name in columns:
+        return name
+    return names.get(name, name)
+
+
+def _resolve_expression(expr: str | None, names: dict[str, str], columns: list[str]) -> str | None:
+    if expr is None:
+        return None
+
+    def quoted(m: re.Match[str]) -> str:
+        return f"`{_resolve(m.group(1), names, columns)}`"
+
+    expr = re.sub(r"`([^`]+)`", quoted, expr)
+    return re.sub(
+        r"\b[A-Za-z_][A-Za-z0-9_]*\b",
+        lambda m: m.group(0) if m.group(0) in columns else names.get(m.group(0), m.group(0)),
+        expr,
+    )
+
+
+def _positive(values: list[str] | None) -> str | list[str] | None:
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+@app.command("discover")
+def discover_cmd(
+    input: Annotated[str, typer.Argument(help="CSV, Excel, Parquet, JSON or SQL source.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Profile YAML to write.")],
+    target: TargetOpt = None,
+    positive: PositiveOpt = None,
+    success: SuccessOpt = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", "-x", help="Column to leave out (repeatable).")
+    ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option("--keep", help="Use this column even if it looks like an id or a leak."),
+    ] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Identifier column.")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Date column for a time-based hold-out.")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Profile name.")] = "ICP",
+    as_json: JsonOpt = False,
+) -> None:
+    """Learn the ICP profile from INPUT and print its summary."""
+    from ..discover import learn
+    from ..profile import save_profile
+
+    table, names = read_input(input)
+    cols = table.column_names
+
+    def r(n: str | None) -> str | None:
+        return _resolve(n, names, cols)
+
+    result = learn(
+        table,
+        r(target),
+        positive=_positive(positive),
+        success=_resolve_expression(success, names, cols),
+        exclude=[r(c) or c for c in exclude or []],
+        keep=[r(c) or c for c in keep or []],
+        id_column=r(id_column),
+        time_column=r(date),
+        name=name,
+    )
+    save_profile(result.profile, output)
+    summary = result.summary()
+    if as_json:
+        print_json({**summary, "profile": str(output)})
+        return
+    _print_summary(summary)
+    out.print(f"\nProfile written to [bold]{output}[/]; test it with `icp evaluate`.")
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    out.print(f"[bold]{s['silhouette']}[/]\n")
+    out.print(f"{s['rows']} rows, {s['successes']} successes (base rate {s['base_rate']:.1%})")
+    t = Table(title="What best customers share (top attributes)")
+    for c in ("attribute", "information value", "best group", "lift", "significant"):
+        t.add_column(c)
+    for a in s["top_attributes"]:
+        t.add_row(
+            str(a["attribute"]), f"{a['information_value']:.3f}", str(a["best_group"]),
+            f"{a['best_lift'] or 0:.2f}", "yes" if a["significant"] else "no",
+        )
+    out.print(t)
+    for title, key in (("Segments (several ICPs)", "segments"), ("Anti-ICP", "disqualifiers")):
+        if s[key]:
+            st = Table(title=title)
+            for c in ("rule", "size", "success rate", "points/cap"):
+                st.add_column(c)
+            for g in s[key]:
+                st.add_row(
+                    g["name"], str(g["size"]), f"{g['success_rate']:.1%}",
+                    str(g.get("points", g.get("cap"))),
+                )
+            out.print(st)
+    h = s["held_out"]
+    if h.get("auc") is not None:
+        out.print(
+            f"Held-out ({s['validation']}): AUC {h['auc']:.3f}; tiers A+B hold "
+            f"{h['ab_share_of_successes']:.0%} of successes in {h['ab_share_of_rows']:.0%} of rows; "
+            f"reliability: {h['reliability']['verdict']} ({h['reliability']['reason']})"
+        )
+    for f in s["flagged"]:
+        err.print(f"[yellow]excluded[/] {f['column']}: {f['reason']}")
+    for w in s["warnings"]:
+        err.print(f"[bold yellow]warning:[/] {w}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    input: Annotated[str, typer.Argument(help="Table with outcomes to test the profile on.")],
+    profile: Annotated[Path, typer.Option("--profile", "-p", help="Profile YAML.")],
+    target: TargetOpt = None,
+    positive: PositiveOpt = None,
+    success: SuccessOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Backtest a profile: AUC, lift by decile, tier table, calibration."""
+    from ..evaluate import evaluate
+    from ..profile import load_profile
+
+    prof = load_profile(profile)
+    table, names = read_input(str(input))
+    cols = table.column_names
+    metrics = evaluate(
+        prof,
+        table,
+        _resolve(target, names, cols),
+        positive=_positive(positive),
+        expression=_resolve_expression(success, names, cols),
+    )
+    if as_json:
+        print_json(metrics)
+        return
+    out.print(
+        f"AUC {metrics['auc']}; {metrics['rows']} rows, {metrics['successes']} successes; "
+        f"reliability: {metrics['reliability']['verdict']} ({metrics['reliability']['reason']})"
+    )
+    t = Table(title="Tiers")
+    for c in ("tier", "share of rows", "share of successes", "success rate", "lift"):
+        t.add_column(c)
+    for row in metrics["tiers"]:
+        rate = row["success_rate"]
+        t.add_row(
+            row["tier"], f"{row['share_of_rows']:.1%}", f"{row['share_of_successes']:.1%}",
+            "-" if rate is None else f"{rate:.1%}", "-" if row["lift"] is None else f"{row['lift']:.2f}",
+        )
+    out.print(t)
+    d = Table(title="Lift by decile (best first)")
+    for c in ("decile", "success rate", "lift", "cumulative successes"):
+        d.add_column(c)
+    for row in metrics["lift_by_decile"]:
+        d.add_row(
+            str(row["decile"]), f"{row['success_rate']:.1%}", f"{row['lift'] or 0:.2f}",
+            f"{row['cumulative_share_of_successes']:.1%}",
+        )
+    out.print(d)
+    c = Table(title="Calibration (success rate by score band)")
+    for col in ("score", "rows", "success rate"):
+        c.add_column(col)
+    for row in metrics["calibration"]:
+        c.add_row(row["band"], str(row["rows"]), f"{row['success_rate']:.1%}")
+    out.print(c)
+
+
+@app.command("explain")
+def explain_cmd(
+    profile: Annotated[Path, typer.Argument(help="Profile YAML.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The points table and the segments of a profile, in words."""
+    from ..explain import explain_profile
+    from ..profile import load_profile
+
+    d = explain_profile(load_profile(profile))
+    if as_json:
+        print_json(d)
+        return
+    out.print(f"[bold]{d['silhouette']}[/]\n")
+    out.print(
+        f"Every record starts at {d['intercept']} points; tiers: A >= {d['tiers']['A']}, "
+        f"B >= {d['tiers']['B']}, C >= {d['tiers']['C']}, else D."
+    )
+    t = Table(title="Points table")
+    for c in ("attribute", "value", "points", "rows", "success rate"):
+        t.add_column(c)
+    for row in d["points"]:
+        rate = row.get("success_rate")
+        t.add_row(
+            row["attribute"], row["bin"], f"{row['points']:+d}", str(row.get("count") or ""),
+            "" if rate is None else f"{rate:.1%}",
+        )
+    out.print(t)
+    for s in d["segments"]:
+        out.print(f"Segment [bold]{s['name']}[/]: {s['rule']} ({s['points']:+d} points)")
+    for q in d["disqualifiers"]:
+        out.print(f"Anti-ICP [bold]{q['name']}[/]: {q['rule']} (score capped at {q['cap']})")
