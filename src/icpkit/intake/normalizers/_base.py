@@ -1,0 +1,183 @@
+"""What every normaliser shares: the result type, placeholders, and the unique-value map.
+
+Normalisers parse one value at a time in plain Python, which is clear and easy to
+test; speed comes from parsing each *distinct* value once and mapping the results
+back onto the rows (CRM columns have few distinct values: a million rows of
+"51-200" cost one parse).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PLACEHOLDERS",
+    "Normalized",
+    "Parsed",
+    "is_missing",
+    "is_placeholder",
+    "map_unique",
+]
+
+#: Values that mean "empty" for every kind. Compared case-insensitively after
+#: stripping. "Select" is what web forms store when a drop-down was never answered.
+#: "NA" is deliberately absent: it is Namibia's country code.
+PLACEHOLDERS = frozenset(
+    {
+        "null",
+        "none",
+        "(none)",
+        "nil",
+        "n/a",
+        "n.a.",
+        "#n/a",
+        "nan",
+        "-",
+        "--",
+        "---",
+        "?",
+        "select",
+        "unknown",
+        "(unknown)",
+        "(blank)",
+        "not available",
+        "not specified",
+        "not provided",
+    }
+)
+
+#: One parse result: the output values (one per output column) and a problem or None.
+Parsed = tuple[tuple[Any, ...], str | None]
+
+
+@dataclass
+class Normalized:
+    """The result of normalising one column.
+
+    ``columns`` maps output column name to values (the first is the main column);
+    ``problems`` holds, per row, None when the value was fine or missing, else a
+    short reason why it became missing. ``placeholders`` counts the values that
+    meant "empty" ("Select": 412); ``notes`` says in words what was decided for the
+    whole column (placeholders, day-first dates, fuzzy country matches).
+    """
+
+    columns: dict[str, pd.Series]
+    problems: pd.Series
+    placeholders: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def main(self) -> pd.Series:
+        """The main output column."""
+        return next(iter(self.columns.values()))
+
+    def problem_counts(self) -> dict[str, int]:
+        """How many rows became missing, by reason (most frequent first)."""
+        counts = self.problems.dropna().value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def summary(self) -> dict[str, Any]:
+        """The coercion summary as a plain dict (for reports and JSON)."""
+        return {
+            "rows": len(self.problems),
+            "missing": int(self.main.isna().sum()),
+            "problems": self.problem_counts(),
+            "placeholders": dict(self.placeholders),
+            "notes": list(self.notes),
+        }
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN, NaT and pd.NA (not for placeholder strings)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, np.floating | np.datetime64) and bool(pd.isna(value))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: Any) -> str:
+    """str(value), stripped, inner whitespace (incl. non-breaking) collapsed to one space."""
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def is_placeholder(text: str) -> bool:
+    """True when a stripped text means "empty" (including the empty string)."""
+    return text == "" or text.casefold() in PLACEHOLDERS
+
+
+def map_unique(
+    values: pd.Series,
+    parse: Callable[[Any], Parsed],
+    n_outputs: int,
+    *,
+    text_only: bool = True,
+    collapse: bool = True,
+) -> tuple[list[np.ndarray], pd.Series, dict[str, int]]:
+    """Parse each distinct value once and map the results back onto the rows.
+
+    ``parse`` receives a stripped ``str`` with inner whitespace collapsed (only
+    stripped when ``collapse`` is False), or, when ``text_only`` is False, the raw
+    non-missing value when it is not a string. Missing values and placeholders give
+    missing outputs and no problem. Returns the output arrays (object dtype, aligned
+    with ``values``), the problems series and the placeholder counts.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    n = len(uniques)
+    outputs: list[list[Any]] = [[None] * (n + 1) for _ in range(n_outputs)]
+    problems: list[str | None] = [None] * (n + 1)
+    placeholder_codes: dict[int, str] = {}
+    for i, raw in enumerate(uniques):
+        if is_missing(raw):
+            continue
+        arg: Any = raw
+        if isinstance(raw, str) or text_only:
+            text = clean_text(raw)
+            if is_placeholder(text):
+                if text:
+                    placeholder_codes[i] = text
+                continue
+            arg = text if collapse else str(raw).strip()
+        result, problem = parse(arg)
+        for j in range(n_outputs):
+            outputs[j][i] = result[j]
+        problems[i] = problem
+    # -1 (missing) indexes the last slot, which stays None.
+    arrays = [np.asarray(col, dtype=object)[codes] for col in outputs]
+    problem_series = pd.Series(
+        np.asarray(problems, dtype=object)[codes], index=values.index, dtype=object
+    )
+    placeholders: dict[str, int] = {}
+    if placeholder_codes:
+        counts = np.bincount(codes[codes >= 0], minlength=n)
+        for i, text in placeholder_codes.items():
+            placeholders[text] = placeholders.get(text, 0) + int(counts[i])
+    return arrays, problem_series, placeholders
+
+
+def placeholder_notes(placeholders: dict[str, int]) -> list[str]:
+    """'412 values 'Select' treated as missing' for each placeholder seen."""
+    return [
+        f"{count} value{'s' if count != 1 else ''} {text!r} treated as missing"
+        for text, count in sorted(placeholders.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def float_series(array: np.ndarray, index: pd.Index) -> pd.Series:
+    """Object array of floats/None → float64 series (None → NaN)."""
+    return pd.Series(pd.array(array, dtype="Float64"), index=index).astype("float64")
+
+
+def str_series(array: Sequence[Any] | np.ndarray, index: pd.Index) -> pd.Series:
+    """Object array of str/None → pandas string series (None → missing)."""
+    return pd.Series(array, index=index, dtype="str")

@@ -1,0 +1,233 @@
+"""``normalize(kind, values, name)``: dispatch one column to its kind's normaliser."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from icpkit.errors import ConfigError, did_you_mean
+from icpkit.schema import KINDS
+
+from ._base import (
+    Normalized,
+    Parsed,
+    clean_text,
+    float_series,
+    is_missing,
+    is_placeholder,
+    map_unique,
+    placeholder_notes,
+    str_series,
+)
+from .booleans import parse_bool
+from .countries import lookup_country, parse_country
+from .dates import decide_format, parse_date
+from .domains import parse_domain
+from .employees import parse_employees
+from .industries import parse_industry
+from .lists import slugify, spelling_table, split_items
+from .money import parse_money
+from .numbers import parse_number, parse_year
+from .titles import parse_title_value
+
+__all__ = ["normalize", "output_columns"]
+
+
+def output_columns(kind: str, name: str) -> list[str]:
+    """The fixed output column names of a kind (lists add one flag column per item)."""
+    if kind == "employees":
+        return [name, f"{name}_band"]
+    if kind == "money":
+        return [name, f"{name}_currency"]
+    if kind == "country":
+        return [name, "region" if name == "country" else f"{name}_region"]
+    if kind == "industry":
+        return [name, f"{name}_original"]
+    if kind == "title":
+        if name == "title":
+            return [name, "role", "seniority"]
+        return [name, f"{name}_role", f"{name}_seniority"]
+    return [name]
+
+
+def _result(
+    columns: dict[str, pd.Series],
+    problems: pd.Series,
+    placeholders: dict[str, int],
+    notes: list[str] | None = None,
+) -> Normalized:
+    return Normalized(
+        columns=columns,
+        problems=problems,
+        placeholders=placeholders,
+        notes=placeholder_notes(placeholders) + (notes or []),
+    )
+
+
+def _numeric(values: pd.Series, name: str, parse: Callable[[Any], Parsed]) -> Normalized:
+    arrays, problems, placeholders = map_unique(values, parse, 1, text_only=False)
+    return _result({name: float_series(arrays[0], values.index)}, problems, placeholders)
+
+
+def _year(values: pd.Series, name: str) -> Normalized:
+    arrays, problems, placeholders = map_unique(values, parse_year, 1, text_only=False)
+    years = pd.Series(pd.array(list(arrays[0]), dtype="Int64"), index=values.index)
+    return _result({name: years}, problems, placeholders)
+
+
+def _number_and_label(
+    values: pd.Series, names: list[str], parse: Callable[[Any], Parsed]
+) -> Normalized:
+    arrays, problems, placeholders = map_unique(values, parse, 2, text_only=False)
+    columns = {
+        names[0]: float_series(arrays[0], values.index),
+        names[1]: str_series(arrays[1], values.index),
+    }
+    return _result(columns, problems, placeholders)
+
+
+def _labels(values: pd.Series, names: list[str], parse: Callable[[Any], Parsed]) -> Normalized:
+    arrays, problems, placeholders = map_unique(values, parse, len(names))
+    columns = {n: str_series(a, values.index) for n, a in zip(names, arrays, strict=True)}
+    return _result(columns, problems, placeholders)
+
+
+def _country(values: pd.Series, names: list[str]) -> Normalized:
+    result = _labels(values, names, parse_country)
+    # Say which values were read through a typo ("Philipines" → PH): a guess, not a fact.
+    for raw in pd.unique(values.dropna()):
+        code, how = lookup_country(str(raw))
+        if how is not None:
+            result.notes.append(f"{str(raw).strip()!r} read as {code} ({how})")
+    return result
+
+
+def _bool(values: pd.Series, name: str) -> Normalized:
+    arrays, problems, placeholders = map_unique(values, parse_bool, 1, text_only=False)
+    flags = pd.Series(pd.array(list(arrays[0]), dtype="boolean"), index=values.index)
+    return _result({name: flags}, problems, placeholders)
+
+
+def _date(values: pd.Series, name: str) -> Normalized:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        stamps = values
+        if getattr(values.dt, "tz", None) is not None:
+            stamps = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        problems = pd.Series([None] * len(values), index=values.index, dtype=object)
+        return _result({name: stamps.astype("datetime64[ns]")}, problems, {})
+    fmt, notes = decide_format(pd.unique(values.dropna()))
+    arrays, problems, placeholders = map_unique(
+        values, lambda v: parse_date(v, fmt), 1, text_only=False
+    )
+    stamps = pd.Series(
+        pd.to_datetime(pd.Series(arrays[0], dtype=object)).to_numpy(dtype="datetime64[ns]"),
+        index=values.index,
+    )
+    return _result({name: stamps}, problems, placeholders, notes)
+
+
+def _text(values: pd.Series, name: str, kind: str) -> Normalized:
+    def parse(value: Any) -> Parsed:
+        if kind == "id" and isinstance(value, float | np.floating) and float(value).is_integer():
+            return (str(int(value)),), None  # ids read as floats: 1001.0 is "1001"
+        return (str(value).strip(),), None
+
+    # Categories are labels: inner runs of spaces collapse. Ids and text keep theirs.
+    arrays, problems, placeholders = map_unique(
+        values, parse, 1, text_only=kind == "category", collapse=kind == "category"
+    )
+    return _result({name: str_series(arrays[0], values.index)}, problems, placeholders)
+
+
+def _list(values: pd.Series, name: str) -> Normalized:
+    prefix = "tech" if name == "technologies" else name
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    # Pass 1: split every distinct value and count spellings over the rows.
+    split: dict[int, list[str]] = {}
+    placeholders: dict[str, int] = {}
+    spellings: Counter[str] = Counter()
+    for i, raw in enumerate(uniques):
+        text = str(raw)
+        if is_missing(raw) or is_placeholder(clean_text(text)):
+            if clean_text(text):
+                placeholders[clean_text(text)] = placeholders.get(clean_text(text), 0) + int(
+                    counts[i]
+                )
+            continue
+        split[i] = split_items(text)
+        for item in split[i]:
+            spellings[item] += int(counts[i])
+    display = spelling_table(spellings)
+    slugs = sorted({slugify(d) for d in display.values()} - {""})
+    position = {slug: k for k, slug in enumerate(slugs)}
+    # Pass 2: one row per distinct value (+1 all-missing row for code -1), then map back.
+    joined: list[str | None] = [None] * (len(uniques) + 1)
+    problem: list[str | None] = [None] * (len(uniques) + 1)
+    flags = np.zeros((len(uniques) + 1, len(slugs)), dtype=bool)
+    known = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, items in split.items():
+        names = sorted({display[item] for item in items}, key=str.casefold)
+        bad = [item for item in names if not slugify(item)]
+        if bad:
+            problem[i] = f"list item without letters or digits: {bad[0]!r}"
+        elif not names:
+            problem[i] = "empty list"
+        else:
+            joined[i] = ";".join(names)
+            known[i] = True
+            for item in names:
+                flags[i, position[slugify(item)]] = True
+    index = values.index
+    row_known = known[codes]
+    columns = {name: str_series(np.asarray(joined, dtype=object)[codes], index)}
+    for slug, k in position.items():
+        column = pd.array(flags[codes, k], dtype="boolean")
+        column[~row_known] = pd.NA
+        columns[f"{prefix}_{slug}"] = pd.Series(column, index=index)
+    problems = pd.Series(np.asarray(problem, dtype=object)[codes], index=index, dtype=object)
+    return _result(columns, problems, placeholders)
+
+
+def normalize(kind: str, values: pd.Series, name: str) -> Normalized:
+    """Normalise one column of raw values of a given kind (see icpkit.schema.KINDS).
+
+    Returns a :class:`Normalized` whose first column is named ``name``. Raises
+    :class:`icpkit.errors.ConfigError` for an unknown kind.
+    """
+    if kind not in KINDS:
+        raise ConfigError(
+            f"unknown value kind {kind!r}; expected one of {', '.join(KINDS)}",
+            column=name,
+            hint=did_you_mean(kind, KINDS),
+        )
+    if not isinstance(values, pd.Series):
+        values = pd.Series(values)
+    names = output_columns(kind, name)
+    if kind in ("number",):
+        return _numeric(values, name, parse_number)
+    if kind == "year":
+        return _year(values, name)
+    if kind == "employees":
+        return _number_and_label(values, names, parse_employees)
+    if kind == "money":
+        return _number_and_label(values, names, parse_money)
+    if kind == "country":
+        return _country(values, names)
+    if kind == "industry":
+        return _labels(values, names, parse_industry)
+    if kind == "title":
+        return _labels(values, names, parse_title_value)
+    if kind == "domain":
+        return _labels(values, names, parse_domain)
+    if kind == "bool":
+        return _bool(values, name)
+    if kind == "date":
+        return _date(values, name)
+    if kind == "list":
+        return _list(values, name)
+    return _text(values, name, kind)

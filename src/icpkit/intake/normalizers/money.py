@@ -1,0 +1,151 @@
+"""Money amounts → a number in the stated currency's units plus an ISO 4217 code.
+
+"$1.2M" → 1200000 USD, "€3 bn" → 3e9 EUR, "36.9 Million" → 36900000 USD,
+"(1,000)" → -1000, "1.234.567,89 EUR" → 1234567.89 EUR, "£2.5k" → 2500 GBP.
+No symbol means USD. A range ("$1M-$5M", as revenue bands are exported) gives
+its midpoint; "$1B+" gives its lower bound. No FX conversion: the currency column
+says what the number is in.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from ._base import Parsed
+from .numbers import parse_scaled, split_sign
+
+__all__ = ["CURRENCY_SYMBOLS", "parse_money"]
+
+#: Symbols and prefixes → ISO 4217. Longer ones are tried first ("US$" before "$").
+CURRENCY_SYMBOLS: dict[str, str] = {
+    "us$": "USD",
+    "u$s": "USD",
+    "usd$": "USD",
+    "ca$": "CAD",
+    "c$": "CAD",
+    "cad$": "CAD",
+    "a$": "AUD",
+    "au$": "AUD",
+    "nz$": "NZD",
+    "s$": "SGD",
+    "hk$": "HKD",
+    "mx$": "MXN",
+    "r$": "BRL",
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "￥": "JPY",
+    "円": "JPY",
+    "元": "CNY",
+    "rmb": "CNY",
+    "₹": "INR",
+    "rs": "INR",
+    "rs.": "INR",
+    "₩": "KRW",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₪": "ILS",
+    "₦": "NGN",
+    "₱": "PHP",
+    "฿": "THB",
+    "zł": "PLN",
+    "kč": "CZK",
+    "fr.": "CHF",
+    "sfr": "CHF",
+    "euro": "EUR",
+    "euros": "EUR",
+    "dollar": "USD",
+    "dollars": "USD",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "yen": "JPY",
+}
+
+
+@cache
+def _iso_codes() -> frozenset[str]:
+    data = resources.files(__package__) / "data" / "currencies.csv"
+    with data.open(encoding="utf-8") as f:
+        return frozenset(row["code"] for row in csv.DictReader(f))
+
+
+_CODE = re.compile(r"(?<![A-Za-z])([A-Z]{3}|[a-z]{3})(?![A-Za-z])")
+_RANGE = re.compile(r"^(?P<lo>.+?)\s*(?:-|–|—|\bto\b)\s*(?P<hi>.+)$")
+
+
+def _take_currency(text: str) -> tuple[str | None, str]:
+    """Find and remove one currency marker; (code or None, rest)."""
+    lowered = text.lower()
+    for symbol in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):
+        at = lowered.find(symbol)
+        if at < 0:
+            continue
+        # Word-like markers ("rs", "euro") must stand alone, not inside "Mrs" or "eurostar".
+        if symbol[0].isalpha():
+            before = lowered[at - 1] if at > 0 else " "
+            after = lowered[at + len(symbol)] if at + len(symbol) < len(lowered) else " "
+            if before.isalpha() or after.isalpha():
+                continue
+        return CURRENCY_SYMBOLS[symbol], (text[:at] + " " + text[at + len(symbol) :]).strip()
+    for match in _CODE.finditer(text):
+        code = match[1].upper()
+        if code in _iso_codes():
+            return code, (text[: match.start()] + " " + text[match.end() :]).strip()
+    return None, text
+
+
+def _amount(text: str) -> Decimal | None:
+    sign, body = split_sign(text)
+    if body.startswith("(") and body.endswith(")"):
+        sign, body = -sign, body[1:-1]
+    body = body.strip().rstrip(".").strip()
+    # "1,2 Mio." / "3 bn" / "36.9 Million": parse_scaled takes a number and a scale word.
+    number = parse_scaled(body)
+    return None if number is None else sign * number
+
+
+def _parse_text(text: str) -> tuple[float | None, str | None]:
+    currency, rest = _take_currency(text)
+    if currency is not None:  # a second marker ("$5 USD") is allowed if it agrees
+        second, rest2 = _take_currency(rest)
+        if second is not None and second == currency:
+            rest = rest2
+    rest = rest.replace("+", " ").strip() if rest.rstrip().endswith("+") else rest
+    amount = _amount(rest)
+    if amount is None and (match := _RANGE.match(rest)) and not rest.startswith("-"):
+        lo_cur, lo_text = _take_currency(match["lo"])
+        hi_cur, hi_text = _take_currency(match["hi"])
+        lo, hi = _amount(lo_text), _amount(hi_text)
+        if lo is not None and hi is not None and None in (lo_cur, hi_cur, currency):
+            currency = currency or lo_cur or hi_cur
+            if (
+                lo < 10**3 <= hi
+                and re.search(r"[a-z]", hi_text.lower())
+                and not re.search(r"[a-z]", lo_text.lower())
+            ):
+                # "$1-5M": the scale on the upper bound applies to both.
+                lo = _amount(lo_text + " " + re.sub(r"^[\d.,\s]+", "", hi_text.lower()))
+            amount = None if lo is None else (lo + hi) / 2
+    if amount is None:
+        return None, None
+    return float(amount), currency or "USD"
+
+
+def parse_money(value: Any) -> Parsed:
+    """One value of kind ``money`` → ((amount, currency), problem)."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    ):
+        return (float(value), "USD"), None
+    amount, currency = _parse_text(str(value))
+    if amount is None:
+        return (None, None), "not a money amount"
+    return (amount, currency), None
