@@ -1,11 +1,22 @@
 """The reference scoring engine: a profile applied to an in-memory table.
 
-Implements the semantics documented in :mod:`icpkit.profile` with array operations
-(no per-row Python). Every other engine (SQL, Spark) is tested against this one.
+Implements the semantics documented in :mod:`icpkit.profile` with array operations (no
+per-row Python); every other engine (SQL, Spark) is tested against this one.
+
+How it is fast: each numeric attribute is cut into contiguous pieces at its bin edges, so
+its points are ``points[0] + sum(step_j * (x >= edge_j))`` — a few compare-and-add passes
+over the column in its own dtype (float32 stays float32: edges are rounded *up* to the next
+float32, which keeps ``x >= edge`` exact). Categorical attributes are one hash lookup over
+the values (or over the dictionary of a dictionary-encoded column). Rows are processed in
+cache-sized chunks, on a small thread pool (NumPy releases the GIL).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,11 +25,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import SchemaError, did_you_mean
-from .profile import Attribute, Condition, NumericAttribute, Profile
+from .profile import Attribute, CategoricalAttribute, Condition, NumericAttribute, Profile
 
-__all__ = ["attribute_points", "condition_mask", "score_table", "to_arrow"]
+__all__ = [
+    "NUMBER_PATTERN",
+    "SCORE_COLUMNS",
+    "Pieces",
+    "attribute_points",
+    "condition_mask",
+    "contributions",
+    "numeric_pieces",
+    "raw_scores",
+    "read_number",
+    "read_text",
+    "reasons",
+    "score_table",
+    "to_arrow",
+]
 
-TIER_NAMES = np.array(["A", "B", "C", "D"], dtype=object)
+SCORE_COLUMNS = ("icp_score", "icp_tier", "icp_segment")
+TIER_NAMES = ("A", "B", "C", "D")
+
+# Text read as a number: optional spaces, a plain decimal (optional exponent) or inf/infinity;
+# the texts 'true'/'false' read as 1/0 like boolean columns; any other text is missing.
+# Every engine uses this one pattern (RE2, POSIX and Java regex read it the same way).
+NUMBER_PATTERN = r"^ *[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?) *$"
+
+_CHUNK = 262_144  # rows per chunk: a dozen float32 columns of a chunk stay in L2/L3
+_PARALLEL_MIN_ROWS = 2_000_000
 
 
 def to_arrow(data: Any) -> pa.Table:
@@ -42,108 +76,552 @@ def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
     return table.column(name)
 
 
-def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Column as text; null or '' both mean missing (returned as null)."""
-    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-        col = pc.cast(col, pa.string())
-    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+def _flat(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(col, pa.ChunkedArray):
+        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return col
 
 
-def _as_float(col: pa.ChunkedArray) -> np.ndarray:
-    """Column as float64 with NaN for missing; text that is not a number is missing."""
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        values = pd.to_numeric(col.to_pandas(), errors="coerce")
-        return np.asarray(values, dtype=np.float64)
-    if pa.types.is_boolean(col.type):
-        col = pc.cast(col, pa.int8())
-    arr = col.to_numpy(zero_copy_only=False)
-    return np.asarray(arr, dtype=np.float64)
+# --- reading values ---------------------------------------------------------------------
+
+
+def read_text(col: pa.ChunkedArray | pa.Array, name: str = "") -> pa.Array:
+    """Values as text; null, NaN and '' are missing (null). Booleans read 'true'/'false'."""
+    arr = _flat(col)
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
+    if pa.types.is_boolean(t):
+        arr = pc.if_else(arr, "true", "false")
+    elif pa.types.is_floating(t):
+        arr = pc.if_else(pc.is_nan(arr), None, arr.cast(pa.float64())).cast(pa.string())
+    elif pa.types.is_large_string(t) or not pa.types.is_string(t):
+        arr = arr.cast(pa.string())
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _parse_numbers(arr: pa.Array) -> np.ndarray:
+    """Text → float64 by NUMBER_PATTERN ('true'/'false' → 1/0); anything else is NaN."""
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    ok = pc.fill_null(pc.match_substring_regex(arr, NUMBER_PATTERN), False)
+    text = pc.if_else(ok, pc.utf8_trim(arr, " "), pa.scalar(None, pa.string()))
+    values = pc.cast(text, pa.float64())
+    values = pc.if_else(pc.equal(arr, "true"), 1.0, values)
+    values = pc.if_else(pc.equal(arr, "false"), 0.0, values)
+    return np.asarray(pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False))
+
+
+def read_number(col: pa.ChunkedArray | pa.Array, name: str = "") -> np.ndarray:
+    """Values as float32/float64 with NaN for missing (float32 kept: it compares exactly)."""
+    arr = _flat(col)
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        values = read_number(arr.dictionary, name)
+        idx = arr.indices.to_numpy(zero_copy_only=False)
+        out = np.take(np.append(values, np.nan), np.where(arr.is_valid(), idx, len(values)))
+        return np.asarray(out)
+    if pa.types.is_float32(t) or pa.types.is_float64(t):
+        if arr.null_count:
+            arr = pc.fill_null(arr, np.nan)
+        return np.asarray(arr.to_numpy(zero_copy_only=False))
+    if pa.types.is_float16(t):
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float32)
+    if pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t):
+        arr = arr.cast(pa.float64())
+        return np.asarray(pc.fill_null(arr, np.nan).to_numpy(zero_copy_only=False))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _parse_numbers(arr)
+    if pa.types.is_null(t):
+        return np.full(len(arr), np.nan)
+    raise SchemaError(
+        f"a numeric attribute needs numbers, but the column holds {t}",
+        column=name or None,
+        hint="Convert the column to a number, or make the attribute categorical",
+    )
+
+
+def _edge(value: float, dtype: np.dtype[Any]) -> np.floating[Any]:
+    """The edge in the column's dtype, rounded up, so ``x >= edge`` keeps its exact meaning."""
+    if dtype == np.float64:
+        return np.float64(value)
+    with np.errstate(over="ignore"):
+        e = np.float32(value)
+    if float(e) < value:
+        e = np.nextafter(e, np.float32(np.inf))
+    return e
+
+
+# --- numeric bins as contiguous pieces -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The number line cut at every bin edge: piece ``i`` is ``edges[i-1] <= x < edges[i]``.
+
+    ``points[i]`` and ``bins[i]`` (index of the first bin holding the piece, -1 for none)
+    have one entry more than ``edges``.
+    """
+
+    edges: tuple[float, ...]
+    points: tuple[int, ...]
+    bins: tuple[int, ...]
+
+    def merged(self) -> Pieces:
+        """Adjacent pieces with equal points joined (what scoring needs)."""
+        edges: list[float] = []
+        points = [self.points[0]]
+        bins = [self.bins[0]]
+        for edge, pts, b in zip(self.edges, self.points[1:], self.bins[1:], strict=True):
+            if pts != points[-1]:
+                edges.append(edge)
+                points.append(pts)
+                bins.append(b)
+        return Pieces(tuple(edges), tuple(points), tuple(bins))
+
+
+def numeric_pieces(attr: NumericAttribute) -> Pieces:
+    """Cut the number line at every bin edge; each piece takes its first holding bin."""
+    cuts = sorted({e for b in attr.bins for e in (b.lower, b.upper) if e is not None})
+    points: list[int] = []
+    bins: list[int] = []
+    for i in range(len(cuts) + 1):
+        lo = cuts[i - 1] if i > 0 else None
+        hi = cuts[i] if i < len(cuts) else None
+        found = -1
+        for j, b in enumerate(attr.bins):
+            if (b.lower is None or (lo is not None and lo >= b.lower)) and (
+                b.upper is None or (hi is not None and hi <= b.upper)
+            ):
+                found = j
+                break
+        bins.append(found)
+        points.append(attr.bins[found].points if found >= 0 else attr.other_points)
+    return Pieces(tuple(cuts), tuple(points), tuple(bins))
+
+
+def _category_lookup(attr: CategoricalAttribute) -> tuple[list[str], list[int]]:
+    """Each value once, with the index of the first bin that lists it."""
+    values: list[str] = []
+    bins: list[int] = []
+    seen: set[str] = set()
+    for j, cb in enumerate(attr.bins):
+        for v in cb.values:
+            if v not in seen:
+                seen.add(v)
+                values.append(v)
+                bins.append(j)
+    return values, bins
+
+
+def _category_index(attr: CategoricalAttribute, col: pa.ChunkedArray) -> np.ndarray:
+    """Per row: bin index, or len(bins) for other, len(bins)+1 for missing (int32)."""
+    values, bins = _category_lookup(attr)
+    other, missing = len(attr.bins), len(attr.bins) + 1
+    arr = _flat(col)
+    if pa.types.is_dictionary(arr.type):
+        # Look up each distinct value once, then gather by the dictionary indices.
+        per_value = _category_index(attr, pa.chunked_array([arr.dictionary]))
+        idx = arr.indices.to_numpy(zero_copy_only=False)
+        codes = np.append(per_value, missing).astype(np.int32)
+        return np.asarray(codes[np.where(arr.is_valid(), idx, len(per_value))])
+    text = read_text(arr)
+    pos = pc.index_in(text, value_set=pa.array(values, pa.string()))
+    lut = np.array([*bins, other, missing], dtype=np.int32)
+    pos_np = pc.fill_null(pos, len(values)).to_numpy(zero_copy_only=False)
+    out = lut[pos_np]
+    out[pc.is_null(text).to_numpy(zero_copy_only=False)] = missing
+    return np.asarray(out)
+
+
+def _category_points(attr: CategoricalAttribute) -> np.ndarray:
+    return np.array([*(b.points for b in attr.bins), attr.other_points, attr.missing_points])
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+class _Columns:
+    """Parsed columns of one table, each read once however many rules use it."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self._num: dict[str, np.ndarray] = {}
+        self._text: dict[str, pa.Array] = {}
+
+    def number(self, name: str) -> np.ndarray:
+        if name not in self._num:
+            self._num[name] = read_number(_column(self.table, name), name)
+        return self._num[name]
+
+    def text(self, name: str) -> pa.Array:
+        if name not in self._text:
+            self._text[name] = read_text(_column(self.table, name), name)
+        return self._text[name]
+
+
+def _numeric_index(attr: NumericAttribute, x: np.ndarray) -> np.ndarray:
+    """Per row: piece index (unmerged), or len(pieces) for missing (int32)."""
+    pieces = numeric_pieces(attr)
+    idx = np.zeros(len(x), dtype=np.int32)
+    for e in pieces.edges:
+        idx += x >= _edge(e, x.dtype)
+    idx[np.isnan(x)] = len(pieces.points)
+    return idx
 
 
 def attribute_points(attr: Attribute, table: pa.Table) -> np.ndarray:
     """Points of one attribute for every row (int32)."""
     col = _column(table, attr.name)
     if isinstance(attr, NumericAttribute):
-        x = _as_float(col)
-        out = np.full(len(x), attr.other_points, dtype=np.int32)
-        # Reverse order so the first bin that holds a value wins.
-        for b in reversed(attr.bins):
-            hold = np.ones(len(x), dtype=bool)
-            if b.lower is not None:
-                hold &= x >= b.lower
-            if b.upper is not None:
-                hold &= x < b.upper
-            out[hold] = b.points
-        out[np.isnan(x)] = attr.missing_points
-        return out
-    text = _as_text(col)
-    values: list[str] = []
-    points: list[int] = []
-    seen: set[str] = set()
-    for cb in attr.bins:
-        for v in cb.values:
-            if v not in seen:  # first bin that holds a value wins
-                seen.add(v)
-                values.append(v)
-                points.append(cb.points)
-    lookup = np.array([*points, attr.other_points, attr.missing_points], dtype=np.int32)
-    idx = pc.index_in(text, value_set=pa.array(values, pa.string()))
-    idx = pc.fill_null(idx, len(values)).to_numpy(zero_copy_only=False)
-    missing = pc.is_null(text).to_numpy(zero_copy_only=False)
-    idx = np.where(missing, len(values) + 1, idx)
-    return lookup[idx]
+        pieces = numeric_pieces(attr)
+        lut = np.array([*pieces.points, attr.missing_points], dtype=np.int32)
+        return np.asarray(lut[_numeric_index(attr, read_number(col, attr.name))])
+    return np.asarray(_category_points(attr).astype(np.int32)[_category_index(attr, col)])
+
+
+def _condition(cond: Condition, cols: _Columns) -> np.ndarray:
+    if cond.is_numeric:
+        x = cols.number(cond.attribute)
+        hold = ~np.isnan(x)
+        if cond.ge is not None:
+            hold &= x >= _edge(cond.ge, x.dtype)
+        if cond.lt is not None:
+            hold &= x < _edge(cond.lt, x.dtype)
+        return hold
+    text = cols.text(cond.attribute)
+    present = pc.is_valid(text).to_numpy(zero_copy_only=False)
+    values = pa.array(cond.in_ if cond.in_ is not None else cond.not_in, pa.string())
+    member = pc.fill_null(pc.is_in(text, value_set=values), False).to_numpy(zero_copy_only=False)
+    return np.asarray(present & (member if cond.in_ is not None else ~member))
 
 
 def condition_mask(cond: Condition, table: pa.Table) -> np.ndarray:
     """Rows where a rule condition holds (a missing value never holds)."""
-    col = _column(table, cond.attribute)
-    if cond.is_numeric:
-        x = _as_float(col)
-        hold = ~np.isnan(x)
-        if cond.ge is not None:
-            hold &= x >= cond.ge
-        if cond.lt is not None:
-            hold &= x < cond.lt
-        return hold
-    text = _as_text(col)
-    present = pc.is_valid(text).to_numpy(zero_copy_only=False)
-    values = pa.array(cond.in_ if cond.in_ is not None else cond.not_in, pa.string())
-    member = pc.fill_null(pc.is_in(text, value_set=values), False).to_numpy(zero_copy_only=False)
-    return present & (member if cond.in_ is not None else ~member)
+    return _condition(cond, _Columns(table))
 
 
-def _rule_mask(conditions: list[Condition], table: pa.Table) -> np.ndarray:
-    mask = np.ones(table.num_rows, dtype=bool)
+def _rule(conditions: Sequence[Condition], cols: _Columns) -> np.ndarray:
+    mask = np.ones(cols.table.num_rows, dtype=bool)
     for c in conditions:
-        mask &= condition_mask(c, table)
+        mask &= _condition(c, cols)
     return mask
 
 
-def raw_scores(profile: Profile, table: pa.Table) -> np.ndarray:
-    raw = np.full(table.num_rows, profile.intercept, dtype=np.int64)
+@dataclass
+class _NumericTerm:
+    x: np.ndarray
+    edges: list[np.floating[Any]]
+    steps: list[int]  # points[j+1] - points[j]
+    base: int
+    missing_step: int  # missing_points - base
+
+
+def _plan(profile: Profile, cols: _Columns, dtype: type) -> tuple[list[_NumericTerm], list]:
+    """Numeric terms (scored chunk by chunk) and ready point arrays (categorical, segments)."""
+    numeric: list[_NumericTerm] = []
+    arrays: list[np.ndarray] = []
     for attr in profile.attributes:
-        raw += attribute_points(attr, table)
+        if isinstance(attr, NumericAttribute):
+            x = cols.number(attr.name)
+            p = numeric_pieces(attr).merged()
+            steps = [b - a for a, b in zip(p.points, p.points[1:], strict=False)]
+            edges = [_edge(e, x.dtype) for e in p.edges]
+            numeric.append(
+                _NumericTerm(x, edges, steps, p.points[0], attr.missing_points - p.points[0])
+            )
+        else:
+            lut: np.ndarray = _category_points(attr).astype(dtype)
+            arrays.append(lut[_category_index(attr, _column(cols.table, attr.name))])
     for seg in profile.segments:
         if seg.points:
-            raw += np.where(_rule_mask(seg.conditions, table), seg.points, 0)
+            arrays.append(np.where(_rule(seg.conditions, cols), dtype(seg.points), dtype(0)))
+    return numeric, arrays
+
+
+@dataclass
+class _Scored:
+    clipped: np.ndarray  # intercept + points, clipped to 0..100, before disqualifier caps
+    score: np.ndarray  # int32, after caps
+    tier: np.ndarray  # uint8 letters b'A'..b'D'
+
+
+def _run(profile: Profile, cols: _Columns, caps: np.ndarray | None, threads: int) -> _Scored:
+    """One fused pass per chunk: points, clip, caps, tier — all while the chunk is in cache."""
+    dtype = _acc_dtype(profile)
+    numeric, arrays = _plan(profile, cols, dtype)
+    n = cols.table.num_rows
+    acc: np.ndarray = np.empty(n, dtype=dtype)
+    score = np.empty(n, dtype=np.int32)
+    tier = np.empty(n, dtype=np.uint8)
+    t = profile.tiers
+    letters = np.frombuffer(b"DCBA", dtype=np.uint8)
+    tier_of = letters[np.searchsorted([t.C, t.B, t.A], np.arange(101), side="right")]
+    base = profile.intercept + sum(term.base for term in numeric)
+
+    def chunk(start: int) -> None:
+        stop = min(start + _CHUNK, n)
+        a = acc[start:stop]
+        a.fill(base)
+        hit = np.empty(stop - start, dtype=bool)
+        add: np.ndarray = np.empty(stop - start, dtype=dtype)
+        for term in numeric:
+            xs = term.x[start:stop]
+            for e, step in zip(term.edges, term.steps, strict=True):
+                np.greater_equal(xs, e, out=hit)
+                np.multiply(hit, dtype(step), out=add)
+                a += add
+            if term.missing_step:  # NaN fails every `>=`, so it sits at base; move it
+                np.isnan(xs, out=hit)
+                np.multiply(hit, dtype(term.missing_step), out=add)
+                a += add
+        for arr in arrays:
+            a += arr[start:stop]
+        np.clip(a, 0, 100, out=a)
+        s = score[start:stop]
+        if caps is None:
+            s[:] = a
+        else:
+            np.minimum(a, caps[start:stop], out=s)
+        np.take(tier_of, s, out=tier[start:stop])
+
+    starts = range(0, n, _CHUNK)
+    if threads > 1 and n >= _PARALLEL_MIN_ROWS:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(chunk, starts))
+    else:
+        for st in starts:
+            chunk(st)
+    return _Scored(acc, score, tier)
+
+
+def _acc_dtype(profile: Profile) -> type:
+    bound = abs(profile.intercept) + sum(abs(s.points) for s in profile.segments)
+    for attr in profile.attributes:
+        bound += max(
+            abs(p) for p in [attr.missing_points, attr.other_points, *(b.points for b in attr.bins)]
+        )
+    return np.int16 if bound < 30_000 else np.int64
+
+
+def _threads(threads: int | None) -> int:
+    return max(1, min(4, os.cpu_count() or 1)) if threads is None else max(1, threads)
+
+
+def raw_scores(profile: Profile, table: pa.Table) -> np.ndarray:
+    """Intercept + attribute points + segment points, before clipping and caps (int64)."""
+    cols = _Columns(table)
+    numeric, arrays = _plan(profile, cols, np.int64)
+    raw = np.full(table.num_rows, profile.intercept, dtype=np.int64)
+    for term in numeric:
+        raw += term.base + term.missing_step * np.isnan(term.x)
+        for e, step in zip(term.edges, term.steps, strict=True):
+            raw += step * (term.x >= e)
+    for arr in arrays:
+        raw += arr
     return raw
 
 
-def score_table(profile: Profile, data: Any) -> pa.Table:
-    """``icp_score`` (int 0–100), ``icp_tier`` (A–D) and ``icp_segment`` for every row."""
+def _letters(tier: np.ndarray) -> pa.Array:
+    """One-letter strings straight from a byte per row (no per-row objects, no gather)."""
+    offsets = np.arange(len(tier) + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(tier), pa.py_buffer(offsets), pa.py_buffer(tier))
+
+
+def _take(names: Sequence[str | None], idx: np.ndarray) -> pa.Array:
+    """Strings by index, gathered in Arrow (no per-row Python objects)."""
+    return pc.take(pa.array(list(names), pa.string()), pa.array(idx))
+
+
+def _segments(profile: Profile, cols: _Columns) -> tuple[list[np.ndarray], pa.Array]:
+    n = cols.table.num_rows
+    masks = [_rule(seg.conditions, cols) for seg in profile.segments]
+    if not any(m.any() for m in masks):
+        return masks, pa.nulls(n, pa.string())
+    idx = np.full(n, len(masks), dtype=np.int32)
+    for i in reversed(range(len(masks))):
+        idx[masks[i]] = i
+    return masks, _take([*(s.name for s in profile.segments), None], idx)
+
+
+def _caps(profile: Profile, cols: _Columns) -> tuple[list[np.ndarray], np.ndarray | None]:
+    masks = [_rule(dq.conditions, cols) for dq in profile.disqualifiers]
+    if not masks:
+        return masks, None
+    caps = np.full(cols.table.num_rows, 100, dtype=np.int32)
+    for dq, mask in zip(profile.disqualifiers, masks, strict=True):
+        np.minimum(caps, np.where(mask, dq.cap, 100), out=caps)
+    return masks, caps
+
+
+def score_table(
+    profile: Profile, data: Any, *, reasons: bool = False, threads: int | None = None
+) -> pa.Table:
+    """``icp_score`` (int 0–100), ``icp_tier`` (A–D), ``icp_segment`` for every row.
+
+    With ``reasons=True`` also ``icp_reasons``: the top points in words (see :func:`reasons`).
+    ``threads`` (default: up to 4 cores) splits large tables into chunks scored in parallel.
+    """
+    cols = _Columns(to_arrow(data))
+    dq_masks, caps = _caps(profile, cols)
+    scored = _run(profile, cols, caps, _threads(threads))
+    seg_masks, segment = _segments(profile, cols)
+    out = {
+        "icp_score": pa.array(scored.score),
+        "icp_tier": _letters(scored.tier),
+        "icp_segment": segment,
+    }
+    if reasons:
+        out["icp_reasons"] = _reasons(profile, cols, seg_masks, dq_masks, scored.clipped)
+    return pa.table(out)
+
+
+# --- contributions and reasons -----------------------------------------------------------
+
+
+def contributions(profile: Profile, data: Any) -> pa.Table:
+    """Points per attribute and per segment for every row (one int32 column each)."""
     table = to_arrow(data)
-    score = np.clip(raw_scores(profile, table), 0, 100)
-    for dq in profile.disqualifiers:
-        score = np.where(_rule_mask(dq.conditions, table), np.minimum(score, dq.cap), score)
-    t = profile.tiers
-    tier_idx = np.select([score >= t.A, score >= t.B, score >= t.C], [0, 1, 2], default=3)
-    segment = np.full(table.num_rows, None, dtype=object)
-    for seg in reversed(profile.segments):
-        segment[_rule_mask(seg.conditions, table)] = seg.name
-    return pa.table(
-        {
-            "icp_score": pa.array(score.astype(np.int32)),
-            "icp_tier": pa.array(TIER_NAMES[tier_idx], pa.string()),
-            "icp_segment": pa.array(segment, pa.string()),
-        }
-    )
+    cols = _Columns(table)
+    out: dict[str, pa.Array] = {}
+    for attr in profile.attributes:
+        out[attr.name] = pa.array(attribute_points(attr, table))
+    for seg in profile.segments:
+        if seg.points:
+            out[f"segment: {seg.name}"] = pa.array(
+                np.where(_rule(seg.conditions, cols), seg.points, 0).astype(np.int32)
+            )
+    return pa.table(out)
+
+
+def _fmt(v: float) -> str:
+    if float(v).is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"
+    if abs(v) >= 1:
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{v:.3g}"
+
+
+def _numeric_words(attr: NumericAttribute, b: int) -> str:
+    name = attr.display
+    if b == -1:
+        return f"{name} outside the profile's ranges"
+    nb = attr.bins[b]
+    if nb.label:
+        return f"{name} {nb.label}"
+    if nb.lower is not None and nb.upper is not None:
+        return f"{name} {_fmt(nb.lower)}–{_fmt(nb.upper)}"
+    if nb.upper is not None:
+        return f"{name} under {_fmt(nb.upper)}"
+    return f"{name} {_fmt(nb.lower or 0.0)}+" if nb.lower is not None else f"{name} any value"
+
+
+def _category_words(attr: CategoricalAttribute, b: int) -> str:
+    name = attr.display
+    if b == len(attr.bins):
+        return f"{name} is another value"
+    cb = attr.bins[b]
+    if cb.label:
+        return f"{name} is {cb.label}"
+    if len(cb.values) == 1:
+        return f"{name} is {cb.values[0]}"
+    shown = ", ".join(cb.values[:3]) + (", …" if len(cb.values) > 3 else "")
+    return f"{name} is one of {shown}"
+
+
+def _attribute_terms(attr: Attribute, cols: _Columns) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Per row a small code, and for each code its (points, words)."""
+    if isinstance(attr, NumericAttribute):
+        pieces = numeric_pieces(attr)
+        idx = _numeric_index(attr, cols.number(attr.name))
+        terms = [
+            (p, _numeric_words(attr, b)) for p, b in zip(pieces.points, pieces.bins, strict=True)
+        ]
+    else:
+        idx = _category_index(attr, _column(cols.table, attr.name))
+        terms = [
+            (int(p), _category_words(attr, b)) for b, p in enumerate(_category_points(attr)[:-1])
+        ]
+    terms.append((attr.missing_points, f"{attr.display} unknown"))
+    return idx, terms
+
+
+_REASON_BLOCK = 500_000  # rows per block: the per-row term matrices stay small
+
+
+def _signed(points: int, words: str) -> str:
+    return f"+{points} {words}" if points > 0 else f"−{-points} {words}"
+
+
+def _reasons(
+    profile: Profile,
+    cols: _Columns,
+    seg_masks: list[np.ndarray],
+    dq_masks: list[np.ndarray],
+    clipped: np.ndarray,
+    top: int = 3,
+) -> pa.Array:
+    """Per row: the ``top`` largest positive terms, the largest negative ones, and any cap.
+
+    Vectorised: every (attribute, bin) is a term whose words are written once; each row
+    holds one term id per attribute, and picks its terms by sorting their points.
+    """
+    texts: list[str | None] = [None]  # term 0: nothing to say
+    points: list[int] = [0]
+    ids: list[np.ndarray] = []
+    for attr in profile.attributes:
+        idx, terms = _attribute_terms(attr, cols)
+        ids.append(idx + len(texts))
+        texts += [_signed(p, w) if p else None for p, w in terms]
+        points += [p for p, _ in terms]
+    for seg, mask in zip(profile.segments, seg_masks, strict=True):
+        if seg.points:
+            ids.append(np.where(mask, len(texts), 0).astype(np.int32))
+            texts.append(_signed(seg.points, f"segment {seg.name}"))
+            points.append(seg.points)
+    notes = [
+        _take([None, f"capped at {dq.cap}: {dq.name}"], (m & (clipped > dq.cap)).astype(np.int8))
+        for dq, m in zip(profile.disqualifiers, dq_masks, strict=True)
+    ]
+    n = cols.table.num_rows
+    slots: list[pa.Array] = [pa.nulls(n, pa.string())]
+    if ids:
+        lut = np.asarray(points, dtype=np.int32)
+        blocks = []
+        for start in range(0, n, _REASON_BLOCK):
+            block = np.stack([i[start : start + _REASON_BLOCK] for i in ids], axis=1)
+            blocks.append(_pick_terms(block.astype(np.int32), lut, top))
+        if blocks:
+            picked = [np.concatenate([b[j] for b in blocks]) for j in range(len(blocks[0]))]
+            slots = [_take(texts, p) for p in picked]
+    return pc.binary_join_element_wise(*slots, *notes, "; ", null_handling="skip")
+
+
+def _pick_terms(ids: np.ndarray, lut: np.ndarray, top: int) -> list[np.ndarray]:
+    """Term ids for each reason slot: best positives first, then worst negatives (0: none)."""
+    pts = lut[ids]
+    rows = np.arange(len(ids))[:, None]
+    k = ids.shape[1]
+    best = np.argsort(-pts, axis=1, kind="stable")[:, : min(top, k)]
+    worst = np.argsort(pts, axis=1, kind="stable")[:, : min(max(1, top - 1), k)]
+    out = []
+    for order, sign in ((best, 1), (worst, -1)):
+        chosen = ids[rows, order]
+        keep = pts[rows, order] * sign > 0
+        out += list(np.where(keep, chosen, 0).T)
+    return out
+
+
+def reasons(profile: Profile, data: Any, *, top: int = 3) -> pa.Array:
+    """``icp_reasons`` for every row: '+18 Industry is software; +12 Employees 200–5,000; −9 …'.
+
+    The ``top`` largest positive contributions, then the largest negative ones, then any
+    disqualifier that capped the score.
+    """
+    table = to_arrow(data)
+    cols = _Columns(table)
+    dq_masks, caps = _caps(profile, cols)
+    scored = _run(profile, cols, caps, 1)
+    seg_masks = [_rule(s.conditions, cols) for s in profile.segments]
+    return _reasons(profile, cols, seg_masks, dq_masks, scored.clipped, top)

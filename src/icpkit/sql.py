@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from .errors import ConfigError
 from .profile import Attribute, Condition, NumericAttribute, Profile
+from .scoring import NUMBER_PATTERN, numeric_pieces
 
 __all__ = [
     "DIALECTS",
@@ -37,11 +38,6 @@ __all__ = [
 ]
 
 ColumnType = Literal["text", "integer", "float", "boolean", "unknown"]
-
-# Text read as a number: optional spaces, a plain decimal (optional exponent) or inf/infinity.
-# The literal texts 'true'/'false' read as 1/0, like boolean columns. Anything else is missing.
-# Every engine uses this one pattern (RE2, POSIX and Java regex all read it the same way).
-NUMBER_PATTERN = r"^ *[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?) *$"
 
 
 @dataclass(frozen=True)
@@ -202,7 +198,8 @@ class _Builder:
         if isinstance(attr, NumericAttribute):
             x, nan = self.number(attr.name)
             whens = [(self._missing(x, nan), _int(attr.missing_points))]
-            edges, points = _intervals(attr)
+            pieces = numeric_pieces(attr).merged()
+            edges, points = pieces.edges, pieces.points
             # Intervals are contiguous: the first `x < edge` that holds names the interval.
             for edge, pts in zip(edges, points, strict=False):
                 whens.append((exp.LT(this=x.copy(), expression=_num(edge)), _int(pts)))
@@ -218,9 +215,7 @@ class _Builder:
         """True when the condition holds; NULL or false otherwise (missing never holds)."""
         if cond.is_numeric:
             x, nan = self.number(cond.attribute)
-            parts: list[exp.Expr] = [
-                exp.Not(this=exp.Is(this=x.copy(), expression=exp.null()))
-            ]
+            parts: list[exp.Expr] = [exp.Not(this=exp.Is(this=x.copy(), expression=exp.null()))]
             if nan:
                 parts.append(exp.Not(this=self._is_nan(x.copy())))
             if cond.ge is not None:
@@ -238,34 +233,6 @@ class _Builder:
 
     def rule(self, conditions: Sequence[Condition]) -> exp.Expr:
         return exp.and_(*(exp.paren(self.condition(c), copy=False) for c in conditions))
-
-
-def _intervals(attr: NumericAttribute) -> tuple[list[float], list[int]]:
-    """Cut the number line at every bin edge; points of each piece by first matching bin.
-
-    Returns ``edges`` (sorted) and ``points`` with ``len(points) == len(edges) + 1``:
-    piece ``i`` is ``edges[i-1] <= x < edges[i]``. Adjacent pieces with equal points merge.
-    """
-    cuts = sorted({e for b in attr.bins for e in (b.lower, b.upper) if e is not None})
-    points: list[int] = []
-    for i in range(len(cuts) + 1):
-        lo = cuts[i - 1] if i > 0 else None
-        hi = cuts[i] if i < len(cuts) else None
-        pts = attr.other_points
-        for b in attr.bins:
-            if (b.lower is None or (lo is not None and lo >= b.lower)) and (
-                b.upper is None or (hi is not None and hi <= b.upper)
-            ):
-                pts = b.points
-                break
-        points.append(pts)
-    edges: list[float] = []
-    merged = [points[0]]
-    for edge, pts in zip(cuts, points[1:], strict=True):
-        if pts != merged[-1]:
-            edges.append(edge)
-            merged.append(pts)
-    return edges, merged
 
 
 def _table(table: str | exp.Table) -> exp.Table:
