@@ -14,6 +14,13 @@ Scoring semantics (one definition, implemented by every engine)::
     numeric bin:      lower <= x < upper   (a missing bound is unbounded); x read as a double
     categorical bin:  x (as text; booleans as 'true'/'false') equals one of ``values`` exactly
 
+    x read as a double: numbers as they are (float32 widened exactly, NaN is missing, +-inf are
+    numbers), booleans as 1/0, text by ``icpkit.scoring.NUMBER_PATTERN`` (optional spaces, a
+    plain decimal with optional exponent, or inf/infinity; 'true'/'false' read as 1/0); any
+    other text ('1,000', 'n/a') is missing. x as text: integers as plain digits; text as is
+    (no trimming, case-sensitive). Floats read as text are not portable across engines: bin
+    float columns as numeric. Bounds (lower, upper, ge, lt) must be finite.
+
     raw     = intercept + sum(points over attributes) + sum(points of every matching segment)
     score   = min(100, max(0, raw)), then min(score, cap) for every matching disqualifier
     tier    = A if score >= tiers.A, else B if >= tiers.B, else C if >= tiers.C, else D
@@ -66,8 +73,8 @@ class NumericBin(_Model):
     """Values with ``lower <= x < upper``; a missing bound is unbounded."""
 
     label: str | None = None
-    lower: float | None = None
-    upper: float | None = None
+    lower: float | None = Field(None, allow_inf_nan=False)
+    upper: float | None = Field(None, allow_inf_nan=False)
     points: int
     count: int | None = Field(None, description="training rows in the bin")
     success_rate: float | None = None
@@ -127,8 +134,8 @@ class Condition(_Model):
     attribute: str = Field(min_length=1)
     in_: list[str] | None = Field(None, alias="in")
     not_in: list[str] | None = None
-    ge: float | None = Field(None, description="x >= ge")
-    lt: float | None = Field(None, description="x < lt")
+    ge: float | None = Field(None, description="x >= ge", allow_inf_nan=False)
+    lt: float | None = Field(None, description="x < lt", allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
