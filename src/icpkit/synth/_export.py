@@ -1,0 +1,246 @@
+"""Render the clean world as the files real CRMs export (Salesforce and HubSpot dialects).
+
+Accounts come out with Salesforce API names, deals and contacts with HubSpot export labels,
+leads with Salesforce report labels, contact roles as the OpportunityContactRole object, and
+the universe with HubSpot company labels. All cells are text except in universe.parquet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import _render as r
+from ._latent import REFERENCE_DATE, tech_lists
+from ._tables import COUNTRIES, HUBSPOT_SOURCES, INDUSTRIES, OWNERS, TECHNOLOGIES
+
+__all__ = [
+    "render_accounts",
+    "render_contact_roles",
+    "render_contacts",
+    "render_deals",
+    "render_leads",
+    "render_outcomes",
+    "render_universe",
+]
+
+_CURRENCY = np.array([c.currency for c in COUNTRIES], dtype=object)
+
+
+def _spelled_techs(latent: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    cols = [t.column for t in TECHNOLOGIES]
+    # Most lists use the first spelling; some use an alias ('SFDC', 'Amazon Web Services').
+    spell = np.where(rng.random(len(latent)) < 0.8, 0, rng.integers(1, 3, len(latent)))
+    return tech_lists(latent[cols], spell)
+
+
+def _ints(values: np.ndarray) -> np.ndarray:
+    return (
+        pd.Series(values).astype("Int64").astype(str).replace("<NA>", None).to_numpy(dtype=object)
+    )
+
+
+def render_accounts(latent: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """accounts.csv: Salesforce Account API names, messy values, a few holes everywhere."""
+    n = len(latent)
+    idx_c = latent["_country_idx"].to_numpy()
+    local_money = np.where(rng.random(n) < 0.5, _CURRENCY[idx_c], "USD")
+    customer = latent["is_customer"].to_numpy()
+    kind = np.where(rng.random(n) < 0.85, "Customer - Direct", "Customer - Channel")
+    cols: dict[str, np.ndarray] = {
+        "Id": latent["account_id"].to_numpy(),
+        "Name": latent["name"].to_numpy(),
+        "Website": r.blank(r.websites(latent["domain"].to_numpy(), rng), rng, 0.03),
+        "Industry": r.blank(r.industry_labels(latent["_industry_idx"].to_numpy(), rng), rng, 0.03),
+        "NumberOfEmployees": r.blank(r.employees(latent["employees"].to_numpy(), rng), rng, 0.02),
+        "AnnualRevenue": r.blank(
+            r.money(latent["annual_revenue"].to_numpy(dtype=float), local_money, rng), rng, 0.05
+        ),
+        "BillingCity": r.blank(latent["city"].to_numpy(), rng, 0.04),
+        "BillingState": r.blank(latent["state"].to_numpy(), rng, 0.08),
+        "BillingCountry": r.blank(r.country_names(idx_c, rng), rng, 0.02),
+        "Type": np.where(customer, kind, "Prospect").astype(object),
+        "OwnerName": np.array(OWNERS, dtype=object)[rng.integers(0, len(OWNERS), n)],
+        "Founded_Year__c": r.blank(_ints(latent["founded_year"].to_numpy()), rng, 0.06),
+        "Total_Funding__c": r.money(
+            latent["funding_total"].to_numpy(dtype=float), np.full(n, "USD", dtype=object), rng
+        ),
+        "Last_Funding_Type__c": latent["last_funding_type"].to_numpy(dtype=object),
+        "Last_Funding_Date__c": r.dates(latent["last_funding_date"].to_numpy(), "iso"),
+        "Technologies__c": r.blank(_spelled_techs(latent, rng), rng, 0.03),
+        "Cloud_Spend__c": r.blank(
+            r.money(
+                latent["cloud_spend"].to_numpy(dtype=float), np.full(n, "USD", dtype=object), rng
+            ),
+            rng,
+            0.05,
+        ),
+        "Legacy_Score__c": r.blank(_ints(latent["legacy_score"].to_numpy()), rng, 0.03),
+        "Priority__c": r.blank(latent["priority"].to_numpy(), rng, 0.03),
+        "Territory_Code__c": r.blank(latent["territory"].to_numpy(), rng, 0.03),
+        "CreatedDate": r.dates(latent["created"].to_numpy(), "sf"),
+        "LastModifiedDate": r.dates(latent["last_modified"].to_numpy(), "sf"),
+        "Last_Verified__c": r.blank(r.dates(latent["last_verified"].to_numpy(), "iso"), rng, 0.1),
+    }
+    return r.table(cols)
+
+
+def render_deals(
+    deals: pd.DataFrame, latent: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """deals.csv: a HubSpot deals export (labels, 'Closed Won', 'Associated Company IDs')."""
+    m = len(deals)
+    row = deals["row"].to_numpy()
+    name = latent["name"].to_numpy()[row]
+    amount = deals["amount"].to_numpy(dtype=float)
+    amount_text = np.where(
+        rng.random(m) < 0.85,
+        pd.Series(amount).map("{:.2f}".format).to_numpy(dtype=object),
+        r.money(amount, np.full(m, "USD", dtype=object), rng),
+    )
+    src_p = np.array([0.22, 0.15, 0.18, 0.12, 0.15, 0.08, 0.1])
+    return r.table(
+        {
+            "Record ID": deals["deal_id"].to_numpy(),
+            "Deal Name": name + " - " + deals["deal_type"].to_numpy(dtype=object),
+            "Deal Stage": deals["stage"].to_numpy(),
+            "Amount": r.blank(amount_text, rng, 0.02),
+            "Close Date": r.dates(deals["closed"].to_numpy(), "hs"),
+            "Create Date": r.dates(deals["created"].to_numpy(), "hs"),
+            "Associated Company IDs": deals["account_id"].to_numpy(),
+            "Associated Company": name,
+            "Deal Type": deals["deal_type"].to_numpy(),
+            "Pipeline": "Sales Pipeline",
+            "Original Source": np.array(HUBSPOT_SOURCES, dtype=object)[
+                rng.choice(len(src_p), m, p=src_p)
+            ],
+            "Deal owner": np.array(OWNERS, dtype=object)[rng.integers(0, len(OWNERS), m)],
+        }
+    )
+
+
+def _messy_titles(titles: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    style = r.choose(rng, len(titles), [0.88, 0.05, 0.04, 0.03])
+    s = pd.Series(titles, dtype=object)
+    forms = [s, s.str.lower(), s.str.upper(), "  " + s + " "]
+    return np.select([style == k for k in range(4)], [f.to_numpy() for f in forms])
+
+
+def render_contacts(contacts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """contacts.csv: a HubSpot contacts export; job titles are free text, as people type them."""
+    return r.table(
+        {
+            "Record ID": contacts["contact_id"].to_numpy(),
+            "First Name": contacts["first_name"].to_numpy(),
+            "Last Name": contacts["last_name"].to_numpy(),
+            "Email": r.blank(contacts["email"].to_numpy(), rng, 0.03),
+            "Job Title": r.blank(_messy_titles(contacts["title"].to_numpy(), rng), rng, 0.04),
+            "Associated Company ID": contacts["account_id"].to_numpy(),
+            "Last Activity Date": r.dates(contacts["last_activity"].to_numpy(), "hs"),
+            "Last Verified": r.blank(
+                r.dates(contacts["last_verified"].to_numpy(), "iso"), rng, 0.1
+            ),
+        }
+    )
+
+
+def render_contact_roles(roles: pd.DataFrame) -> pd.DataFrame:
+    """contact_roles.csv: Salesforce OpportunityContactRole (API names, 'true'/'false')."""
+    return r.table(
+        {
+            "OpportunityId": roles["deal_id"].to_numpy(),
+            "ContactId": roles["contact_id"].to_numpy(),
+            "Role": roles["deal_role"].to_numpy(),
+            "IsPrimary": np.where(roles["is_primary"].to_numpy(), "true", "false"),
+        }
+    )
+
+
+def _yes_no(values: pd.Series) -> np.ndarray:
+    return (
+        values.map({True: "Yes", False: "No"}).astype(object).where(values.notna(), None).to_numpy()
+    )
+
+
+def render_outcomes(outcomes: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """outcomes.csv: one row per customer, as a finance/CS spreadsheet would hold it."""
+    m = len(outcomes)
+    usd = np.full(m, "USD", dtype=object)
+    nrr = outcomes["nrr"].to_numpy(dtype=float)
+    return r.table(
+        {
+            "Account ID": outcomes["account_id"].to_numpy(),
+            "Customer Since": r.dates(outcomes["customer_since"].to_numpy(), "iso"),
+            "ACV": r.money(outcomes["acv"].to_numpy(dtype=float), usd, rng),
+            "Renewed": _yes_no(outcomes["renewed"]),
+            "Expanded": _yes_no(outcomes["expanded"]),
+            "Churned": np.where(outcomes["churned"].to_numpy(), "true", "false"),
+            "Seats": outcomes["seats"].astype(str).to_numpy(),
+            "NRR": pd.Series(np.round(nrr * 100)).astype(int).astype(str).add("%").to_numpy(),
+            "LTV": r.money(outcomes["ltv"].to_numpy(dtype=float), usd, rng),
+            "CAC": r.money(outcomes["cac"].to_numpy(dtype=float), usd, rng),
+            "Sales Cycle Days": outcomes["sales_cycle_days"].astype(str).to_numpy(),
+        }
+    )
+
+
+def render_leads(
+    leads: pd.DataFrame, companies: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """leads.csv: a Salesforce lead report (UI labels, US dates, stage dates for the funnel)."""
+    row = leads["row"].to_numpy()
+    comp = companies.iloc[row]
+    return r.table(
+        {
+            "Lead ID": leads["lead_id"].to_numpy(),
+            "First Name": leads["first_name"].to_numpy(),
+            "Last Name": leads["last_name"].to_numpy(),
+            "Title": r.blank(_messy_titles(leads["title"].to_numpy(), rng), rng, 0.05),
+            "Company": comp["name"].to_numpy(),
+            "Website": r.blank(r.websites(comp["domain"].to_numpy(), rng), rng, 0.1),
+            "Lead Source": r.blank(leads["source"].to_numpy(), rng, 0.03),
+            "Lead Status": leads["status"].to_numpy(),
+            "Create Date": r.dates(leads["created"].to_numpy(), "us"),
+            "Industry": r.blank(r.industry_labels(comp["_industry_idx"].to_numpy(), rng), rng, 0.1),
+            "No. of Employees": r.blank(r.employees(comp["employees"].to_numpy(), rng), rng, 0.1),
+            "Country": r.blank(r.country_names(comp["_country_idx"].to_numpy(), rng), rng, 0.05),
+            "MQL Date": r.dates(leads["mql_date"].to_numpy(), "us"),
+            "SQL Date": r.dates(leads["sql_date"].to_numpy(), "us"),
+            "Opportunity Date": r.dates(leads["opportunity_date"].to_numpy(), "us"),
+            "Won Date": r.dates(leads["won_date"].to_numpy(), "us"),
+            "Converted Account ID": leads["converted_account_id"].to_numpy(),
+        }
+    )
+
+
+def render_universe(latent: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """universe.parquet: a data vendor's company list with HubSpot company labels (typed)."""
+    n = len(latent)
+    hub = np.array([i.hubspot_label for i in INDUSTRIES], dtype=object)
+    country = np.where(
+        rng.random(n) < 0.85,
+        np.array([c.names[0] for c in COUNTRIES], dtype=object)[latent["_country_idx"].to_numpy()],
+        r.country_names(latent["_country_idx"].to_numpy(), rng),
+    )
+    emp = latent["employees"].astype("Int64").mask(rng.random(n) < 0.02)
+    return r.table(
+        {
+            "Record ID": latent["company_id"].to_numpy(),
+            "Company name": latent["name"].to_numpy(),
+            "Company Domain Name": latent["domain"].to_numpy(),
+            "Industry": r.blank(hub[latent["_industry_idx"].to_numpy()], rng, 0.03),
+            "Number of Employees": emp.to_numpy(),
+            "Annual Revenue": latent["annual_revenue"].to_numpy(dtype=float),
+            "Country/Region": r.blank(country, rng, 0.01),
+            "State/Region": latent["state"].to_numpy(),
+            "City": latent["city"].to_numpy(),
+            "Year Founded": latent["founded_year"].astype("Int64").to_numpy(),
+            "Total Money Raised": latent["funding_total"].to_numpy(dtype=float),
+            "Technologies": r.blank(latent["technologies"].to_numpy(dtype=object), rng, 0.03),
+            "Monthly Cloud Spend": latent["cloud_spend"].to_numpy(dtype=float),
+        }
+    )
+
+
+def reference_date() -> str:
+    return str(REFERENCE_DATE)

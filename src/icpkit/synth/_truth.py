@@ -1,0 +1,155 @@
+"""truth.json: what was planted, and how it came out in this particular draw.
+
+Planted numbers (the rules' win rates) and realised numbers (sizes, win rates in the CRM,
+counts in the universe) are both recorded, so tests compare recovery against what is
+actually in the data, not against an ideal the sample could not show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._activity import COMMITTEE, Activity
+from ._latent import REFERENCE_DATE
+from ._planted import (
+    ADDITIVE,
+    ANTI_ICP,
+    BASE_RATE,
+    NOISE_COLUMNS,
+    RAW_SOURCES,
+    SEGMENTS,
+    Rule,
+    matches,
+)
+from ._tables import COUNTRIES, INDUSTRIES, TECHNOLOGIES
+
+__all__ = ["LEAKY_COLUMNS", "build_truth"]
+
+# Columns of training.csv that are known only after a deal is won: using them to predict
+# IsWon is leakage, and discover must flag them.
+LEAKY_COLUMNS = (
+    "Type",
+    "Customer Since",
+    "ACV",
+    "Renewed",
+    "Expanded",
+    "Churned",
+    "Seats",
+    "NRR",
+    "LTV",
+    "CAC",
+    "Sales Cycle Days",
+)
+
+
+def _raw_columns(rule: Rule) -> dict[str, str]:
+    out = {}
+    for cond in rule.conditions:
+        attr = cond["attribute"]
+        out[attr] = RAW_SOURCES["tech_*"] if attr.startswith("tech_") else RAW_SOURCES[attr]
+    return out
+
+
+def _rule_entry(
+    rule: Rule, accounts: pd.DataFrame, universe: pd.DataFrame, in_crm: np.ndarray
+) -> dict[str, Any]:
+    member = matches(accounts, rule)
+    won = accounts["won"].to_numpy()
+    churned = accounts["churned"].to_numpy(dtype=bool)
+    in_universe = matches(universe, rule)
+    size = int(member.sum())
+    customers = int((member & won).sum())
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "conditions": [dict(c) for c in rule.conditions],
+        "raw_columns": _raw_columns(rule),
+        "planted_win_rate": rule.win_rate,
+        "planted_churn_rate": rule.churn_rate,
+        "size": size,
+        "share": round(size / max(len(accounts), 1), 4),
+        "win_rate": round(customers / size, 4) if size else None,
+        "customers": customers,
+        "churn_rate": round(int((member & churned).sum()) / customers, 4) if customers else None,
+        "tam": int(in_universe.sum()),
+        "tam_not_in_crm": int((in_universe & ~in_crm).sum()),
+    }
+
+
+def _committee_truth(activity: Activity) -> dict[str, Any]:
+    deals, roles = activity.deals, activity.roles
+    won_ids = set(deals.loc[deals["won"], "deal_id"])
+    closed = deals[deals["is_closed"]]
+    presence: dict[str, dict[str, float]] = {}
+    by_deal = roles.assign(won=roles["deal_id"].isin(won_ids))
+    for role in COMMITTEE.won_role_p:
+        has = by_deal[by_deal["deal_role"] == role].drop_duplicates("deal_id")
+        n_won = int(closed["won"].sum())
+        n_lost = int((~closed["won"]).sum())
+        presence[role] = {
+            "won": round(int(has["won"].sum()) / max(n_won, 1), 4),
+            "lost": round(
+                int(has["deal_id"].isin(closed.loc[~closed["won"], "deal_id"]).sum())
+                / max(n_lost, 1),
+                4,
+            ),
+        }
+    size = deals["committee_size"]
+    return {
+        "planted_roles": list(COMMITTEE.planted_roles),
+        "mean_size_won": round(float(size[deals["won"]].mean()), 3),
+        "mean_size_lost": round(float(size[closed.index][~closed["won"]].mean()), 3),
+        "planted_mean_size_won": COMMITTEE.won_size[0] + COMMITTEE.won_size[1],
+        "role_probabilities_won": dict(COMMITTEE.won_role_p),
+        "role_probabilities_other": dict(COMMITTEE.other_role_p),
+        "role_presence": presence,
+    }
+
+
+def build_truth(
+    *,
+    seed: int,
+    accounts: pd.DataFrame,
+    universe: pd.DataFrame,
+    activity: Activity,
+    feedback: dict[str, Any],
+) -> dict[str, Any]:
+    in_crm = universe["in_crm"].to_numpy(dtype=bool)
+    won = accounts["won"].to_numpy()
+    outside = accounts["icp_segment"].isna() & accounts["anti_icp"].isna()
+    return {
+        "seed": seed,
+        "reference_date": str(REFERENCE_DATE),
+        "n_accounts": len(accounts),
+        "n_universe": len(universe),
+        "label": {"file": "training.csv", "column": "IsWon", "positive": "true"},
+        "base_rate": round(float(won.mean()), 4) if len(won) else None,
+        "planted_rate_outside_rules": BASE_RATE,
+        "win_rate_outside_rules": round(float(won[outside.to_numpy()].mean()), 4)
+        if outside.any()
+        else None,
+        "segments": [_rule_entry(s, accounts, universe, in_crm) for s in SEGMENTS],
+        "anti_icp": [_rule_entry(a, accounts, universe, in_crm) for a in ANTI_ICP],
+        "additive": [dict(a) for a in ADDITIVE],
+        "noise_columns": list(NOISE_COLUMNS),
+        "leaky_columns": list(LEAKY_COLUMNS),
+        "raw_sources": dict(RAW_SOURCES),
+        "industry_labels": {
+            i.label: {"salesforce": list(i.salesforce_labels), "hubspot": i.hubspot_label}
+            for i in INDUSTRIES
+        },
+        "country_labels": {c.iso: {"names": list(c.names), "region": c.region} for c in COUNTRIES},
+        "technologies": {
+            t.name: {"column": t.column, "spellings": list(t.spellings)} for t in TECHNOLOGIES
+        },
+        "committee": _committee_truth(activity),
+        "universe": {
+            "size": len(universe),
+            "overlap_accounts": int(in_crm.sum()),
+            "match_key": "domain (accounts.csv Website ~ universe 'Company Domain Name')",
+        },
+        "feedback": feedback,
+    }

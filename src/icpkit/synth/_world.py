@@ -1,0 +1,258 @@
+"""make_world and generate: the whole synthetic B2B world, in memory or as export files."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..atomic import atomic_path, atomic_write_text
+from ..errors import ConfigError
+from . import _export as ex
+from ._activity import Activity, make_activity
+from ._latent import REFERENCE_DATE, latent_companies
+from ._leads import make_leads
+from ._planted import assign
+from ._truth import build_truth
+
+__all__ = ["FILES", "World", "generate", "make_world"]
+
+_DAY = np.timedelta64(1, "D")
+_CRM_SIZE_MU = 4.6  # CRM accounts are bigger than the market at large: sales picks them
+_MARKET_SIZE_MU = 3.8
+_OVERLAP = 0.6  # share of CRM accounts that the universe (a vendor list) also holds
+_MAX_ACCOUNTS = 5_000_000
+_MAX_UNIVERSE = 50_000_000
+
+FILES = (
+    "accounts.csv",
+    "deals.csv",
+    "leads.csv",
+    "contacts.csv",
+    "contact_roles.csv",
+    "outcomes.csv",
+    "feedback.csv",
+    "training.csv",
+    "universe.parquet",
+    "universe.csv",
+    "truth.json",
+)
+
+FEEDBACK_COLUMNS = ("feedback_id", "account_id", "contact_id", "source", "date", "text")
+
+
+@dataclass
+class World:
+    """The synthetic world: raw export tables (text cells, as files hold them) plus the truth.
+
+    ``latent`` and ``latent_universe`` are the clean tables behind the exports (canonical
+    column names and values, plus the planted ``icp_segment``/``anti_icp``/``won``), for tests.
+    """
+
+    accounts: pd.DataFrame
+    outcomes: pd.DataFrame
+    deals: pd.DataFrame
+    leads: pd.DataFrame
+    contacts: pd.DataFrame
+    contact_roles: pd.DataFrame
+    feedback: pd.DataFrame
+    universe: pd.DataFrame
+    training: pd.DataFrame
+    truth: dict[str, Any]
+    latent: pd.DataFrame = field(repr=False)
+    latent_universe: pd.DataFrame = field(repr=False)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The export tables by name (as in the files, without extension)."""
+        names = ("accounts", "deals", "leads", "contacts", "contact_roles", "outcomes")
+        out = {name: getattr(self, name) for name in names}
+        out.update(feedback=self.feedback, training=self.training, universe=self.universe)
+        return out
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not low <= value <= high
+    ):
+        raise ConfigError(
+            f"The {name!r} parameter must be an int in [{low:,}, {high:,}]. Got {value!r} instead"
+        )
+    return int(value)
+
+
+def _crm_fields(acc: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Ids, record dates and the noise custom fields of CRM accounts."""
+    n = len(acc)
+    acc.insert(
+        0,
+        "account_id",
+        pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(13).radd("0015g").to_numpy(),
+    )
+    acc["created"] = REFERENCE_DATE - rng.integers(120, 6 * 365, n) * _DAY
+    created = acc["created"].to_numpy(dtype="datetime64[D]")
+    age_days = (REFERENCE_DATE - created).astype(np.int64)
+    acc["last_modified"] = created + (age_days * rng.random(n)).astype(np.int64) * _DAY
+    acc["last_verified"] = REFERENCE_DATE - rng.integers(0, 4 * 365, n) * _DAY
+    # Pure noise: drawn independently of everything else.
+    acc["legacy_score"] = rng.integers(0, 101, n)
+    acc["priority"] = np.array(["High", "Medium", "Low"], dtype=object)[rng.integers(0, 3, n)]
+    acc["territory"] = (
+        pd.Series(rng.integers(1, 41, n)).astype(str).str.zfill(2).radd("T").to_numpy()
+    )
+    return acc
+
+
+def _feedback(acc: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The voice-of-customer generator, when its module exists (another engineer owns it)."""
+    if importlib.util.find_spec(f"{__package__}.feedback") is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in FEEDBACK_COLUMNS}), {}
+    module = importlib.import_module(f"{__package__}.feedback")
+    table, truth = module.make_feedback(acc, acc["icp_segment"].to_numpy(dtype=object), rng)
+    return table, dict(truth)
+
+
+def _universe(acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    k = min(round(_OVERLAP * len(acc)), len(acc))
+    shared = acc.iloc[np.sort(rng.choice(len(acc), k, replace=False))]
+    uni = pd.concat([shared.assign(in_crm=True), market.assign(in_crm=False)], ignore_index=True)
+    uni = uni.iloc[rng.permutation(len(uni))].reset_index(drop=True)
+    uni["company_id"] = (1_000_000 + np.arange(len(uni)) * 3).astype(str)
+    return uni
+
+
+def _leads(
+    acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    outsiders = market.iloc[: len(acc) // 3].copy()
+    outsiders["account_id"] = None
+    outsiders["win_probability"] = assign(outsiders).win_p
+    cols = [
+        "account_id",
+        "name",
+        "domain",
+        "employees",
+        "_industry_idx",
+        "_country_idx",
+        "win_probability",
+    ]
+    companies = pd.concat([acc[cols], outsiders[cols]], ignore_index=True)
+    is_account = np.r_[np.ones(len(acc), bool), np.zeros(len(outsiders), bool)]
+    won = np.r_[acc["won"].to_numpy(dtype=bool), np.zeros(len(outsiders), bool)]
+    fit = companies["win_probability"].to_numpy(dtype=float)
+    return make_leads(rng, companies, fit, is_account, won), companies
+
+
+def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = None) -> World:
+    """Build the synthetic world in memory (see docs/synth.md). Same seed, same world."""
+    n = _check_int("n_accounts", n_accounts, 1, _MAX_ACCOUNTS)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    n_uni = 10 * n if n_universe is None else _check_int("n_universe", n_universe, 0, _MAX_UNIVERSE)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    overlap = min(round(_OVERLAP * n), n_uni)
+    n_market = n_uni - overlap
+    size_mu = np.r_[np.full(n, _CRM_SIZE_MU), np.full(n_market, _MARKET_SIZE_MU)]
+    everyone = latent_companies(rngs[0], size_mu)
+    acc = _crm_fields(everyone.iloc[:n].reset_index(drop=True), rngs[1])
+    market = everyone.iloc[n:].reset_index(drop=True)
+
+    plan = assign(acc)
+    won = rngs[2].random(n) < plan.win_p
+    acc["icp_segment"], acc["anti_icp"] = plan.segment, plan.anti
+    acc["win_probability"], acc["won"], acc["is_customer"] = plan.win_p, won, won
+    activity = make_activity(rngs[3], acc, plan, won)
+    acc["churned"] = False
+    acc.loc[activity.outcomes["row"].to_numpy(), "churned"] = activity.outcomes[
+        "churned"
+    ].to_numpy()
+
+    universe = (
+        _universe(acc, market, rngs[4])
+        if n_uni
+        else acc.iloc[:0].assign(in_crm=False, company_id="")
+    )
+    leads, lead_companies = _leads(acc, market, rngs[5])
+    feedback, feedback_truth = _feedback(acc, rngs[6])
+    truth = build_truth(
+        seed=seed, accounts=acc, universe=universe, activity=activity, feedback=feedback_truth
+    )
+    return _render(acc, universe, activity, leads, lead_companies, feedback, truth, rngs[7])
+
+
+def _render(
+    acc: pd.DataFrame,
+    universe: pd.DataFrame,
+    activity: Activity,
+    leads: pd.DataFrame,
+    lead_companies: pd.DataFrame,
+    feedback: pd.DataFrame,
+    truth: dict[str, Any],
+    rng: np.random.Generator,
+) -> World:
+    accounts = ex.render_accounts(acc, rng)
+    outcomes = ex.render_outcomes(activity.outcomes, rng)
+    won = pd.Series(np.where(acc["won"].to_numpy(), "true", "false"), name="IsWon")
+    extra = outcomes.set_index("Account ID").reindex(accounts["Id"]).reset_index(drop=True)
+    training = pd.concat([accounts, extra, won], axis=1)
+    return World(
+        accounts=accounts,
+        outcomes=outcomes,
+        deals=ex.render_deals(activity.deals, acc, rng),
+        leads=ex.render_leads(leads, lead_companies, rng),
+        contacts=ex.render_contacts(activity.contacts, rng),
+        contact_roles=ex.render_contact_roles(activity.roles),
+        feedback=feedback,
+        universe=ex.render_universe(universe, rng),
+        training=training,
+        truth=truth,
+        latent=acc,
+        latent_universe=universe,
+    )
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # Arrow's writer is ~10x faster than pandas'; text cells are written as they are.
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
+
+
+def generate(
+    out_dir: str | os.PathLike[str],
+    n_accounts: int = 5000,
+    seed: int = 0,
+    n_universe: int | None = None,
+) -> dict[str, Path]:
+    """Write the world's files into ``out_dir`` (created if needed); returns name → path."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder", hint="Give a folder to write into")
+    world = make_world(n_accounts=n_accounts, seed=seed, n_universe=n_universe)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name, frame in world.tables().items():
+        if name == "universe":
+            continue
+        paths[f"{name}.csv"] = out / f"{name}.csv"
+        _write_csv(frame, paths[f"{name}.csv"])
+    paths["universe.parquet"] = out / "universe.parquet"
+    with atomic_path(paths["universe.parquet"]) as tmp:
+        pq.write_table(pa.Table.from_pandas(world.universe, preserve_index=False), tmp)
+    paths["universe.csv"] = out / "universe.csv"
+    _write_csv(world.universe.head(5000), paths["universe.csv"])
+    paths["truth.json"] = atomic_write_text(
+        out / "truth.json",
+        json.dumps(world.truth, indent=2, ensure_ascii=False, default=str) + "\n",
+    )
+    return {name: paths[name] for name in FILES}

@@ -1,0 +1,330 @@
+"""The synthetic world: determinism, planted truth, messiness, integrity, files and CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from icpkit.errors import ConfigError
+from icpkit.synth import ANTI_ICP, FILES, SEGMENTS, World, generate, make_world, matches
+
+ICP = str(Path(sys.executable).with_name("icp"))
+
+
+# --- determinism ---------------------------------------------------------------------------
+
+
+def test_same_seed_same_world_and_different_seed_differs() -> None:
+    a, b, c = make_world(400, seed=1), make_world(400, seed=1), make_world(400, seed=2)
+    for name, frame in a.tables().items():
+        pd.testing.assert_frame_equal(frame, b.tables()[name], obj=name)
+    assert a.truth == b.truth
+    assert not a.accounts.equals(c.accounts)
+
+
+def test_sizes_follow_arguments() -> None:
+    w = make_world(200, seed=3, n_universe=1500)
+    assert len(w.accounts) == len(w.training) == 200
+    assert len(w.universe) == 1500
+    assert w.truth["universe"]["overlap_accounts"] == 120  # 60% of the accounts
+
+
+# --- planted truth -------------------------------------------------------------------------
+
+
+def test_planted_segment_win_rates_hold(world: World) -> None:
+    won = world.training["IsWon"].eq("true").to_numpy()
+    for rule, entry in zip(SEGMENTS, world.truth["segments"], strict=True):
+        member = matches(world.latent, rule)
+        assert member.sum() == entry["size"] >= 50
+        rate = won[member].mean()
+        assert rate == pytest.approx(entry["win_rate"], abs=1e-3)
+        assert rate == pytest.approx(rule.win_rate, abs=0.12), rule.name
+
+
+def test_anti_icp_rarely_wins_and_churns_more(world: World) -> None:
+    won = world.training["IsWon"].eq("true").to_numpy()
+    base = world.truth["base_rate"]
+    assert 0.12 <= base <= 0.28
+    assert won.mean() == pytest.approx(base, abs=1e-3)
+    for rule in ANTI_ICP:
+        member = matches(world.latent, rule)
+        assert member.sum() >= 100
+        assert won[member].mean() < 0.05, rule.name
+    anti = world.latent["anti_icp"].notna().to_numpy()
+    icp = world.latent["icp_segment"].notna().to_numpy()
+    churned = world.latent["churned"].to_numpy(dtype=bool)
+    assert churned[anti & won].mean() > churned[icp & won].mean() + 0.15
+
+
+def test_additive_signal_and_noise_columns(world: World) -> None:
+    lat = world.latent
+    rest = (lat["icp_segment"].isna() & lat["anti_icp"].isna()).to_numpy()
+    won = lat["won"].to_numpy()
+    spend = lat["cloud_spend"].to_numpy()
+    high = spend >= np.median(spend[rest])
+    assert won[rest & high].mean() > won[rest & ~high].mean() + 0.05
+    raw = world.training
+    for col in world.truth["noise_columns"]:
+        assert col in raw.columns
+    rates = raw.groupby(raw["Priority__c"].fillna("missing"))["IsWon"].apply(
+        lambda s: s.eq("true").mean()
+    )
+    assert rates.max() - rates.min() < 0.06
+
+
+def test_truth_rules_use_canonical_columns_and_name_raw_ones(world: World) -> None:
+    for entry in world.truth["segments"] + world.truth["anti_icp"]:
+        for cond in entry["conditions"]:
+            assert cond["attribute"] in world.latent.columns
+            assert entry["raw_columns"][cond["attribute"]] in world.accounts.columns
+    assert world.truth["label"] == {"file": "training.csv", "column": "IsWon", "positive": "true"}
+    assert set(world.truth["leaky_columns"]) <= set(world.training.columns)
+
+
+def test_tam_counts_match_the_universe(world: World) -> None:
+    uni = world.latent_universe
+    for rule, entry in zip(SEGMENTS, world.truth["segments"], strict=True):
+        hit = matches(uni, rule)
+        assert hit.sum() == entry["tam"] > entry["size"] // 2
+        assert (hit & ~uni["in_crm"].to_numpy()).sum() == entry["tam_not_in_crm"]
+    shared = set(world.universe["Company Domain Name"]) & set(world.latent["domain"])
+    assert len(shared) == world.truth["universe"]["overlap_accounts"]
+
+
+# --- messiness -----------------------------------------------------------------------------
+
+
+def test_accounts_are_messy_like_real_exports(world: World) -> None:
+    acc = world.accounts
+    emp = acc["NumberOfEmployees"].dropna()
+    assert emp.str.fullmatch(r"\d+").mean() > 0.6
+    assert emp.str.fullmatch(r"\d{1,3}(,\d{3})+").any()
+    assert emp.isin(["51-200", "201-500", "1,001-5,000"]).any()
+    assert emp.eq("10,001+").any() or emp.eq("10K+").any()
+    assert emp.str.contains("K").any()
+    money = acc["AnnualRevenue"].dropna()
+    assert money.str.fullmatch(r"\$\d[\d.]*[KMB]").any()
+    assert money.str.fullmatch(r"\d{1,3}(,\d{3})+").any()
+    assert money.str.startswith("€").any() or money.str.startswith("EUR").any()
+    assert money.str.contains("million|bn").any()
+    countries = set(acc["BillingCountry"].dropna())
+    assert {"USA", "United States", "US"} <= countries
+    assert {"Deutschland", "UK"} & countries
+    techs = acc["Technologies__c"].dropna()
+    assert techs.str.contains(";").mean() > 0.5
+    assert techs.str.contains("SFDC").any()
+    sites = acc["Website"].dropna()
+    assert sites.str.startswith("https://www.").any()
+    assert sites.str.startswith("www.").any()
+    assert (~sites.str.contains("/")).any()
+    assert sites.str.contains("/about").any()
+    assert len(set(acc["Industry"].dropna())) > len(world.truth["industry_labels"])
+    for col in ("Industry", "NumberOfEmployees", "BillingCountry", "Website"):
+        share = acc[col].isna().mean()
+        assert 0 < share < 0.1, col
+
+
+def test_export_labels(world: World) -> None:
+    assert {"Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Create Date",
+            "Associated Company IDs", "Deal Type", "Pipeline", "Original Source"} <= set(world.deals.columns)  # fmt: skip
+    assert {"Closed Won", "Closed Lost", "Appointment Scheduled"} <= set(world.deals["Deal Stage"])
+    assert {"Lead ID", "Company", "Lead Source", "Lead Status", "Create Date", "Title", "Industry",
+            "No. of Employees", "Country", "MQL Date", "SQL Date", "Opportunity Date",
+            "Won Date"} <= set(world.leads.columns)  # fmt: skip
+    titles = set(world.contacts["Job Title"].dropna())
+    assert {"VP, Revenue Operations", "Sr. Software Engineer", "Chief Financial Officer"} <= titles
+    assert set(world.contact_roles["Role"]) == {
+        "Decision Maker", "Economic Buyer", "Technical Buyer", "Evaluator", "Influencer",
+        "Executive Sponsor",
+    }  # fmt: skip
+    assert list(world.outcomes.columns) == [
+        "Account ID", "Customer Since", "ACV", "Renewed", "Expanded", "Churned", "Seats", "NRR",
+        "LTV", "CAC", "Sales Cycle Days",
+    ]  # fmt: skip
+    assert {"Company name", "Company Domain Name", "Number of Employees",
+            "Country/Region", "Technologies"} <= set(world.universe.columns)  # fmt: skip
+
+
+# --- integrity -----------------------------------------------------------------------------
+
+
+def test_referential_integrity(world: World) -> None:
+    ids = set(world.accounts["Id"])
+    assert world.accounts["Id"].is_unique
+    assert world.deals["Record ID"].is_unique
+    assert world.contacts["Record ID"].is_unique
+    assert world.leads["Lead ID"].is_unique
+    assert set(world.deals["Associated Company IDs"]) <= ids
+    assert set(world.contacts["Associated Company ID"]) <= ids
+    assert set(world.outcomes["Account ID"]) <= ids
+    assert set(world.leads["Converted Account ID"].dropna()) <= ids
+    assert set(world.feedback["account_id"].dropna()) <= ids
+    roles = world.contact_roles.merge(
+        world.deals[["Record ID", "Associated Company IDs"]],
+        left_on="OpportunityId",
+        right_on="Record ID",
+    ).merge(
+        world.contacts[["Record ID", "Associated Company ID"]],
+        left_on="ContactId",
+        right_on="Record ID",
+    )
+    assert len(roles) == len(world.contact_roles)  # every role points at a deal and a contact
+    assert (roles["Associated Company IDs"] == roles["Associated Company ID"]).all()
+    assert not world.contact_roles.duplicated(["OpportunityId", "ContactId"]).any()
+
+
+def test_training_label_matches_deals_and_outcomes(world: World) -> None:
+    won_accounts = set(
+        world.deals.loc[world.deals["Deal Stage"].eq("Closed Won"), "Associated Company IDs"]
+    )
+    is_won = world.training["IsWon"].eq("true")
+    assert (
+        set(world.training.loc[is_won, "Id"]) == won_accounts == set(world.outcomes["Account ID"])
+    )
+    assert world.training.loc[~is_won, "ACV"].isna().all()
+    assert world.training.loc[is_won, "ACV"].notna().all()
+    customer = world.training["Type"].str.startswith("Customer")
+    assert (customer == is_won).all()
+
+
+def test_buying_committee(world: World) -> None:
+    deals = world.deals.set_index("Record ID")
+    roles = world.contact_roles.assign(
+        stage=deals.loc[world.contact_roles["OpportunityId"], "Deal Stage"].to_numpy()
+    )
+    size = roles.groupby("OpportunityId").size()
+    stage = deals.loc[size.index, "Deal Stage"]
+    assert size[stage.eq("Closed Won").to_numpy()].mean() == pytest.approx(5.7, abs=0.4)
+    assert size[stage.eq("Closed Lost").to_numpy()].mean() < 4
+    for role in world.truth["committee"]["planted_roles"]:
+        has = (
+            roles[roles["Role"] == role].groupby("OpportunityId").size().reindex(size.index).notna()
+        )
+        assert (
+            has[stage.eq("Closed Won").to_numpy()].mean()
+            > has[stage.eq("Closed Lost").to_numpy()].mean() + 0.3
+        )
+    assert (
+        roles.groupby("OpportunityId")["IsPrimary"].apply(lambda s: (s == "true").sum()).eq(1).all()
+    )
+
+
+def test_lead_funnel_converts_more_in_segments(world: World) -> None:
+    leads = world.leads.merge(world.latent[["account_id", "icp_segment", "anti_icp"]],
+                              left_on="Converted Account ID", right_on="account_id", how="left")  # fmt: skip
+    has_mql = world.leads["MQL Date"].notna()
+    assert 0.2 < has_mql.mean() < 0.9
+    converted = world.leads["Won Date"].notna()
+    assert converted.sum() == len(world.outcomes)
+    assert (world.leads.loc[converted, "Lead Status"] == "Closed - Converted").all()
+    assert leads["account_id"].notna().sum() == converted.sum()
+
+
+# --- files and errors ----------------------------------------------------------------------
+
+
+def test_generate_writes_every_file(world: World, world_dir: Path) -> None:
+    for name in FILES:
+        assert (world_dir / name).stat().st_size > 0, name
+    truth = json.loads((world_dir / "truth.json").read_text())
+    assert truth["segments"] == json.loads(json.dumps(world.truth["segments"]))
+    accounts = pd.read_csv(world_dir / "accounts.csv", dtype=str, keep_default_na=False)
+    assert accounts.shape == world.accounts.shape
+    assert (accounts["Id"] == world.accounts["Id"]).all()
+    assert (
+        accounts["NumberOfEmployees"].eq("").sum()
+        == world.accounts["NumberOfEmployees"].isna().sum()
+    )
+    uni = pd.read_parquet(world_dir / "universe.parquet")
+    assert len(uni) == len(world.universe)
+    assert len(pd.read_csv(world_dir / "training.csv", dtype=str)) == len(world.training)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [
+        ({"n_accounts": 0}, "n_accounts"),
+        ({"n_accounts": "10"}, "n_accounts"),
+        ({"n_accounts": True}, "n_accounts"),
+        ({"seed": -1}, "seed"),
+        ({"n_universe": -3}, "n_universe"),
+    ],
+)
+def test_bad_parameters_raise_config_error(kwargs: dict[str, object], word: str) -> None:
+    with pytest.raises(ConfigError, match=word):
+        make_world(**kwargs)  # type: ignore[arg-type]
+
+
+def test_generate_into_a_file_is_an_error(tmp_path: Path) -> None:
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    with pytest.raises(ConfigError, match="not a folder"):
+        generate(target, n_accounts=10)
+    assert target.read_text() == "x"
+
+
+def test_empty_universe_is_allowed() -> None:
+    w = make_world(50, seed=0, n_universe=0)
+    assert len(w.universe) == 0
+    assert all(s["tam"] == 0 for s in w.truth["segments"])
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+
+def test_cli_writes_world(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    res = subprocess.run([ICP, "synth", str(out), "--accounts", "300", "--seed", "4", "--json"],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["files"]["accounts.csv"]["rows"] == 300
+    assert report["files"]["universe.parquet"]["rows"] == 3000
+    assert Path(report["truth"]).exists()
+
+
+def test_cli_table_output(tmp_path: Path) -> None:
+    from icpkit.cli import commands  # noqa: F401
+    from icpkit.cli._app import app
+
+    out = tmp_path / "w"
+    res = CliRunner().invoke(app, ["synth", str(out), "--accounts", "50", "--universe", "100"])
+    assert res.exit_code == 0, res.output
+    assert "accounts.csv" in res.output
+    assert "truth.json" in res.output
+    assert (out / "contact_roles.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["--accounts", "-5"], ["--accounts", "abc"], ["--universe", "-1"]]
+)
+def test_cli_rejects_bad_args(tmp_path: Path, args: list[str]) -> None:
+    res = subprocess.run(
+        [ICP, "synth", str(tmp_path / "w"), *args], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "w").exists()
+
+
+def test_cli_library_errors_are_one_line(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [ICP, "synth", str(tmp_path / "w"), "--accounts", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 2
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "n_accounts" in lines[0]
+    assert re.search(r"Got 0", lines[0])
