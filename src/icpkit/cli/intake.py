@@ -122,7 +122,9 @@ def _render(report: dict[str, Any]) -> None:
     out.print(grid)
     _render_coercions(report)
     for col, canonical in report["suggestions"].items():
-        out.print(f"[cyan]suggestion:[/] {col!r} might be {canonical!r} (--map '{col}={canonical}')")
+        out.print(
+            f"[cyan]suggestion:[/] {col!r} might be {canonical!r} (--map '{col}={canonical}')"
+        )
     for warning in report["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")
 
@@ -149,7 +151,9 @@ def _render_coercions(report: dict[str, Any]) -> None:
 
 @app.command("inspect")
 def inspect_cmd(
-    source: Annotated[str, typer.Argument(help="File (CSV, TSV, Parquet, Excel, JSON) or SQL URL.")],
+    source: Annotated[
+        str, typer.Argument(help="File (CSV, TSV, Parquet, Excel, JSON) or SQL URL.")
+    ],
     kind: KindOpt = None,
     maps: MapOpt = None,
     sheet: SheetOpt = None,
@@ -169,7 +173,9 @@ def inspect_cmd(
 
 @app.command("normalize")
 def normalize_cmd(
-    source: Annotated[str, typer.Argument(help="File (CSV, TSV, Parquet, Excel, JSON) or SQL URL.")],
+    source: Annotated[
+        str, typer.Argument(help="File (CSV, TSV, Parquet, Excel, JSON) or SQL URL.")
+    ],
     output: Annotated[str, typer.Option("--output", "-o", help="Output .parquet or .csv file.")],
     kind: KindOpt = None,
     maps: MapOpt = None,

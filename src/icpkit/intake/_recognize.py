@@ -276,9 +276,14 @@ def _pick_kind(scores: dict[str, float]) -> str:
 
 
 @functools.cache
-def _system_names() -> dict[str, frozenset[str]]:
-    """Exact CRM spellings -> systems, leaving out everyday words ("city", "Industry")
-    that any spreadsheet uses and so say nothing about where a file came from."""
+def _system_names() -> dict[str, tuple[frozenset[str], float]]:
+    """Exact CRM spellings -> (systems, weight).
+
+    A spelling no spreadsheet would use by chance ("Address 1: City") or an API
+    name in CamelCase ("NumberOfEmployees") weighs 1. One that is also an everyday
+    alias weighs 0.5 when it is a multi-word label ("Close Date"), and nothing when
+    it is a single word ("Industry", "city") that says nothing about the source.
+    """
     everyday: set[str] = set()
     found: dict[str, set[str]] = {}
     for kind in KIND_ORDER:
@@ -288,11 +293,13 @@ def _system_names() -> dict[str, frozenset[str]]:
                     everyday.add(norm)
                 elif h.field in SYSTEM_OF_FIELD:
                     found.setdefault(h.raw, set()).add(SYSTEM_OF_FIELD[h.field])
-    return {
-        raw: frozenset(systems)
-        for raw, systems in found.items()
-        if normalize_name(raw) not in everyday
-    }
+    out: dict[str, tuple[frozenset[str], float]] = {}
+    for raw, systems in found.items():
+        if normalize_name(raw) not in everyday or re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+", raw):
+            out[raw] = (frozenset(systems), 1.0)
+        elif re.search(r"\s", raw):
+            out[raw] = (frozenset(systems), 0.5)
+    return out
 
 
 def system_scores(columns: list[str]) -> dict[str, float]:
@@ -300,9 +307,9 @@ def system_scores(columns: list[str]) -> dict[str, float]:
     exact = _system_names()
     scores = {"salesforce": 0.0, "hubspot": 0.0, "dynamics": 0.0}
     for col in columns:
-        systems = exact.get(col, frozenset())
+        systems, weight = exact.get(col, (frozenset(), 0.0))
         for s in systems:
-            scores[s] += 1.0 / len(systems)
+            scores[s] += weight / len(systems)
         for s, pattern in SYSTEM_PATTERNS.items():
             if pattern.search(col):
                 scores[s] += 1.0
