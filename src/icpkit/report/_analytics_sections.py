@@ -64,27 +64,80 @@ def _generic(
     )
 
 
+def _market_tables(summary: dict[str, Any]) -> list[dict[str, Any] | None]:
+    by_tier = summary.get("by_tier") or {}
+    tiers = [
+        [
+            f"Tier {t}",
+            num(v.get("tam")),
+            num(v.get("sam")),
+            num(v.get("in_crm")),
+            num(v.get("white_space")),
+            num(v.get("white_space_value")),
+        ]
+        for t, v in by_tier.items()
+        if isinstance(v, dict)
+    ]
+    by_seg = summary.get("by_segment") or {}
+    segs = [
+        [name, num(v.get("tam")), num(v.get("white_space")), num(v.get("white_space_value"))]
+        for name, v in by_seg.items()
+        if isinstance(v, dict)
+    ]
+    top = summary.get("white_space_top") or []
+    return [
+        table(
+            ["tier", "companies", "after filters", "in CRM", "white space", "white space value"],
+            tiers,
+            "By tier",
+        )
+        if tiers
+        else None,
+        table(["segment", "companies", "white space", "white space value"], segs, "By segment")
+        if segs
+        else None,
+        records_table(top, "Best-fitting companies not yet in the CRM", limit=10),
+    ]
+
+
 def market_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
+    sid, title = "market", "Market size and white space"
     summary = (data or {}).get("summary") or {}
-    charts = []
-    items = _tier_items(_find(summary, "by_tier", "tiers", "tier_counts"))
-    if items:
-        charts.append(
+    by_tier = summary.get("by_tier")
+    if not data or not isinstance(by_tier, dict):
+        return _generic(sid, title, data, why, "How many companies in the market fit the profile.")
+    a = by_tier.get("A") or {}
+    tam = summary.get("tam") or {}
+    text = (
+        f"{num(tam.get('companies'))} companies in the market, worth {num(tam.get('value'))}"
+        f" a year at the expected ACV ({summary.get('value_basis') or 'given value'})."
+        f" {num(a.get('tam'))} fit tier A; {num(a.get('white_space'))} of them are not in the"
+        f" CRM yet (white space worth {num(a.get('white_space_value'))})."
+    )
+    items = [
+        {
+            "label": f"Tier {t}",
+            "value": float(v.get("tam") or 0),
+            "color": t,
+            "text": f"{num(v.get('tam'))} ({num(v.get('white_space'))} not in CRM)",
+        }
+        for t, v in by_tier.items()
+        if isinstance(v, dict)
+    ]
+    filters = (summary.get("sam") or {}).get("filters")
+    return section(
+        sid,
+        title,
+        paragraphs=[text, f"SAM filter: {filters}." if filters else None],
+        charts=[
             {
                 "id": "market-tiers",
                 "type": "bars",
                 "title": "Companies in the market by tier",
                 "items": items,
             }
-        )
-    return _generic(
-        "market",
-        "Market size and white space",
-        data,
-        why,
-        "How many companies in the market fit the profile, what they are worth, and the white"
-        " space: fitting companies not yet in the CRM.",
-        charts,
+        ],
+        tables=_market_tables(summary),
     )
 
 
@@ -154,7 +207,23 @@ def _metric(ev: dict[str, Any], *names: str) -> Any:
     return _find(ev, *names)
 
 
-def backtest_section(ev: dict[str, Any] | None, why: str) -> dict[str, Any]:
+def _headline(ev: dict[str, Any], in_sample: dict[str, Any] | None) -> str:
+    auc = _metric(ev, "auc")
+    where = ev.get("validation") or "rows the profile was not fitted on"
+    text = f"AUC {auc:.2f} on held-out data ({where})." if isinstance(auc, float) else ""
+    if in_sample and isinstance(in_sample.get("auc"), float):
+        text += f" On all rows, including those it learned from: AUC {in_sample['auc']:.2f}."
+    share = ev.get("ab_share_of_successes")
+    rows = ev.get("ab_share_of_rows")
+    if isinstance(share, float) and isinstance(rows, float):
+        text += f" Tiers A and B hold {pct(share)} of the successes in {pct(rows)} of the rows."
+    return text.strip() or "Backtest metrics."
+
+
+def backtest_section(
+    ev: dict[str, Any] | None, why: str, in_sample: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Held-out metrics first (honest numbers); the in-sample AUC only as a comparison."""
     sid, title = "backtest", "Backtest: does the score find winners?"
     if not ev:
         return absent(sid, title, why)
@@ -220,34 +289,27 @@ def backtest_section(ev: dict[str, Any] | None, why: str) -> dict[str, Any]:
         )
     calib = _metric(ev, "calibration")
     if isinstance(calib, list) and calib:
-        items = [
+        charts.append(
             {
-                "label": str(c.get("band", "")),
-                "x": _find(c, "expected", "predicted", "mean_predicted") or 0,
-                "y": _find(c, "observed", "success_rate", "rate") or 0,
+                "id": "backtest-calibration",
+                "type": "columns",
+                "title": "Calibration: observed success rate by score band",
+                "unit": "%",
+                "items": [
+                    {"label": str(c.get("band", "")), "value": _find(c, "success_rate") or 0.0}
+                    for c in calib
+                    if isinstance(c, dict)
+                ],
+                "x_label": "score band",
             }
-            for c in calib
-            if isinstance(c, dict)
-        ]
-        if items and all("x" in i for i in items):
-            charts.append(
-                {
-                    "id": "backtest-calibration",
-                    "type": "calibration",
-                    "title": "Calibration",
-                    "items": items,
-                }
-            )
-    auc = _metric(ev, "auc", "roc_auc")
-    head = (
-        f"AUC {auc:.3f} on held-out data." if isinstance(auc, int | float) else "Held-out metrics."
-    )
-    warn = _metric(ev, "reliability", "warning", "verdict")
-    scalars = {k: v for k, v in ev.items() if not isinstance(v, list | dict)}
+        )
+    paragraphs = [_headline(ev, in_sample)]
+    rel = _metric(ev, "reliability")
+    if isinstance(rel, dict) and rel.get("reason"):
+        paragraphs.append(f"Reliability: **{rel.get('verdict')}** ({rel['reason']}).")
+    scalars = {k: v for k, v in ev.items() if not isinstance(v, list | dict) and k not in ("auc",)}
     tables.append(kv_table(scalars, "metrics"))
-    return section(
-        sid, title, paragraphs=[head, str(warn) if warn else None], charts=charts, tables=tables
-    )
+    return section(sid, title, paragraphs=paragraphs, charts=charts, tables=tables)
 
 
 def drift_section(drift: dict[str, Any] | None, why: str) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def _success_section(success: dict[str, Any] | None, why: str) -> dict[str, Any]
             c
             for c in ("name", "industry", "employees", "country", "value")
             if any(b.get(c) is not None for b in best)
-        ]
+        ] or ["account_id"]
         rows = [
             [num(b.get(c)) if c in ("employees", "value") else (b.get(c) or "–") for c in cols]
             for b in best
@@ -115,6 +115,15 @@ def _sql(profile: Profile | None) -> str | None:
         return None
 
 
+def _held_out(profile: Profile | None) -> dict[str, Any] | None:
+    """Discover's metrics on rows it did not fit on, with how they were split."""
+    metrics = (profile.metrics or {}) if profile is not None else {}
+    held = metrics.get("held_out")
+    if not isinstance(held, dict) or not held:
+        return None
+    return {**held, "validation": metrics.get("validation")}
+
+
 def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
     kpis: list[dict[str, Any]] = []
     score = values.get("score") or {}
@@ -131,9 +140,12 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
     success = values.get("success") or {}
     if success.get("base_rate") is not None:
         kpis.append({"label": "success rate today", "value": pct(success["base_rate"], 1)})
-    ev = values.get("evaluation") or (profile.metrics if profile and profile.metrics else {}) or {}
+    ev = _held_out(profile) or values.get("evaluation") or {}
     if isinstance(ev.get("auc"), int | float):
-        kpis.append({"label": "backtest AUC", "value": f"{ev['auc']:.2f}"})
+        kpis.append({"label": "held-out AUC", "value": f"{ev['auc']:.2f}"})
+    share = ev.get("ab_share_of_successes")
+    if isinstance(share, int | float):
+        kpis.append({"label": "successes in tiers A+B", "value": pct(share)})
     if profile is not None:
         kpis.append(
             {
@@ -193,8 +205,9 @@ def build_report(
         voice_section(values.get("voice"), _why(stage_map, "voice", "No feedback analysis.")),
         quality_section(values.get("quality"), _why(stage_map, "quality", "No quality analysis.")),
         backtest_section(
-            values.get("evaluation") or (profile.metrics if profile else None),
+            _held_out(profile) or values.get("evaluation"),
             _why(stage_map, "evaluate", "No backtest."),
+            in_sample=values.get("evaluation") if _held_out(profile) else None,
         ),
         drift_section(
             values.get("drift"), _why(stage_map, "drift", "No earlier run to compare with.")

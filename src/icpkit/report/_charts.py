@@ -53,7 +53,7 @@ def _bars(chart: dict[str, Any]) -> str:
     """Horizontal bars: one row per item, label left, value right."""
     items = chart.get("items") or []
     unit = chart.get("unit", "")
-    label_w, bar_w, row_h, width = 210, 340, 26, 640
+    label_w, bar_w, row_h, width = 210, 290, 26, 680
     top = 8
     height = top + row_h * len(items) + 10
     peak = max(
@@ -65,7 +65,7 @@ def _bars(chart: dict[str, Any]) -> str:
         value = float(item.get("value") or 0)
         w = max(2.0, bar_w * abs(value) / peak)
         label = str(item.get("label", ""))
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 27 else label[:26] + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="12" '
             f'fill="#333">{escape(short)}</text>'

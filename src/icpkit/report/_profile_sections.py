@@ -94,10 +94,22 @@ def attributes_section(
         if base_rate
         else "For each attribute, its groups and their points."
     )
+    flagged = [
+        f"{f.get('column')}: {f.get('reason')}"
+        for f in (profile.metrics or {}).get("flagged_columns") or []
+        if isinstance(f, dict) and f.get("excluded", True)
+    ]
+    left_out = (
+        f"Left out of the model ({len(flagged)} columns): "
+        + "; ".join(flagged[:8])
+        + (" …" if len(flagged) > 8 else "")
+        if flagged
+        else None
+    )
     return section(
         sid,
         title,
-        paragraphs=[intro],
+        paragraphs=[intro, left_out],
         charts=charts,
         tables=[table(["attribute", "group", "accounts", "success rate", "lift", "points"], rows)],
     )
@@ -131,6 +143,8 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
     rows = []
     for r in rules:
         size_market = (market or {}).get(r.name)
+        if isinstance(size_market, dict):
+            size_market = size_market.get("tam")
         rows.append(
             [
                 r.name,

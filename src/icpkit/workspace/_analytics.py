@@ -49,6 +49,7 @@ def _market(ctx: Context) -> dict[str, Any]:
         universe,
         profile,
         accounts=ctx.get("accounts"),
+        deals=ctx.get("deals"),
         value=None if cfg is None else cfg.value,
         where=None if cfg is None else cfg.where,
     )
@@ -147,7 +148,7 @@ STAGES_ANALYTICS: tuple[Stage, ...] = (
         "market",
         "size the market",
         _market,
-        ("profile", "universe", "accounts"),
+        ("profile", "universe", "accounts", "deals"),
         lambda ctx: None if ctx.config.universe is None else ctx.config.universe.model_dump(),
     ),
     Stage("funnel", "funnel by tier", _funnel, ("profile", "leads", "accounts")),

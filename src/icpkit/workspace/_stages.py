@@ -120,7 +120,7 @@ def _discover(ctx: Context) -> dict[str, Any]:
         path = ctx.workspace / ctx.config.options.profile
         profile = load_profile(path)
         return {"profile": profile, "discover": {"source": str(path)}, "_message": "given profile"}
-    fn = optional("discover", "discover")
+    fn = optional("discover", "learn", "discover")
     if fn is None:
         raise Skip("icpkit.discover is not available")
     frame = _need(ctx, "training", "no training rows").to_pandas()
@@ -135,12 +135,10 @@ def _discover(ctx: Context) -> dict[str, Any]:
         name=ctx.config.name,
     )
     profile = _as_profile(result)
-    info = {"source": "learned", "report": jsonable(getattr(result, "report_", None))}
-    return {
-        "profile": profile,
-        "discover": info,
-        "_message": f"{len(profile.attributes)} attributes",
-    }
+    summary = result.summary() if callable(getattr(result, "summary", None)) else {}
+    info = {"source": "learned", "summary": jsonable(summary)}
+    note = f"{len(profile.attributes)} attributes, {len(profile.segments)} segments"
+    return {"profile": profile, "discover": info, "_message": note}
 
 
 # ----------------------------------------------------------------------------- score

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import SchemaError, did_you_mean
+from ..errors import ConfigError, SchemaError, did_you_mean
 from ._config import Success
+from ._sources import optional
 
 __all__ = ["LABEL", "NOT_FEATURES", "best_customers", "label_values", "training_frame"]
 
@@ -112,9 +113,8 @@ def training_frame(
             outcomes[extra].drop_duplicates("account_id"), on="account_id", how="left"
         )
     target = success.target or ""
-    if target in frame.columns:
-        frame = frame.assign(**{LABEL: label_values(frame[target], success.positive)})
-        described = f"{target} is {', '.join(success.positive or ['true/yes/won'])}"
+    if success.expression or target in frame.columns:
+        frame, described = _labelled(frame, success)
     elif target == "won" and deals is not None:
         frame = frame.assign(**{LABEL: _account_won(frame, accounts, deals)})
         described = "the account has at least one won deal"
@@ -126,6 +126,30 @@ def training_frame(
         )
     keep = [c for c in frame.columns if c in features or c == LABEL or c in ("account_id", "name")]
     return frame[keep], {"level": "accounts", "description": described, "features": features}
+
+
+def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]:
+    """Label rows with icpkit.success (same words and expressions as `icp discover`)."""
+    fn = optional("success", "success_label")
+    if fn is None:
+        if success.expression:
+            raise ConfigError(
+                "success expressions need icpkit.success", column="success.expression"
+            )
+        values = label_values(frame[success.target], success.positive)
+        return frame.assign(**{LABEL: values}), f"{success.target} is {success.positive or 'yes'}"
+    if success.expression:
+        label = fn(frame, expression=success.expression)
+        described = success.expression
+    else:
+        label = fn(frame, success.target, positive=success.positive)
+        described = f"{success.target} is {', '.join(success.positive or ['true/yes/won'])}"
+    defined = np.asarray(label.defined, dtype=bool)
+    out = frame[defined].assign(**{LABEL: np.asarray(label.y, dtype=bool)[defined]})
+    dropped = int((~defined).sum())
+    if dropped:
+        described += f" ({dropped:,} rows with no known outcome left out)"
+    return out, described
 
 
 def _account_won(frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
