@@ -255,12 +255,14 @@ def score_query(
     *,
     dialect: str = "duckdb",
     column_types: Mapping[str, ColumnType] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> exp.Select:
     """The scoring SELECT as a sqlglot tree: input columns + icp_score, icp_tier, icp_segment.
 
     ``table`` is a name (``schema.table`` allowed; each part is quoted) or a sqlglot Table.
     ``column_types`` maps column names to ``text|integer|float|boolean``; unknown columns are
-    read through their text form, which is correct for any type but slower.
+    read through their text form, which is correct for any type but slower. ``columns``
+    lists the input columns to keep (default: all, as ``*``).
     """
     b = _Builder(dialect, column_types)
     raw: exp.Expr = _int(profile.intercept)
@@ -275,7 +277,9 @@ def score_query(
     ]
     clipped = exp.Greatest(this=_int(0), expressions=[raw], ignore_nulls=True)
     score = exp.Least(this=_int(100), expressions=[clipped, *caps], ignore_nulls=True)
-    inner = exp.select(exp.Star(), exp.alias_(score, "icp_score", quoted=True)).from_(_table(table))
+    segment = _case([(b.rule(seg.conditions), _str(seg.name)) for seg in profile.segments], None)
+    if not profile.segments:
+        segment = exp.cast(exp.null(), _TEXT)
 
     s = exp.column("icp_score", quoted=True)
     tiers = profile.tiers
@@ -287,14 +291,19 @@ def score_query(
         ],
         _str("D"),
     )
-    segment = _case([(b.rule(seg.conditions), _str(seg.name)) for seg in profile.segments], None)
-    if not profile.segments:
-        segment = exp.cast(exp.null(), _TEXT)
-    return exp.select(
-        exp.Star(),
-        exp.alias_(tier, "icp_tier", quoted=True),
-        exp.alias_(segment, "icp_segment", quoted=True),
-    ).from_(exp.alias_(exp.paren(inner), "_icp", quoted=True))
+    tier_col = exp.alias_(tier, "icp_tier", quoted=True)
+    score_col = exp.alias_(score, "icp_score", quoted=True)
+    segment_col = exp.alias_(segment, "icp_segment", quoted=True)
+    source = _table(table)
+    if columns is None:
+        inner = exp.select(exp.Star(), score_col).from_(source)
+        outer: list[exp.Expr] = [exp.Star(), tier_col, segment_col]
+    else:
+        keep = [exp.column(c, quoted=True) for c in columns]
+        inner = exp.select(*keep, score_col, segment_col).from_(source)
+        names = [*(k.copy() for k in keep), s.copy()]
+        outer = [*names, tier_col, exp.column("icp_segment", quoted=True)]
+    return exp.select(*outer).from_(exp.alias_(exp.paren(inner), "_icp", quoted=True))
 
 
 def score_sql(
@@ -304,10 +313,13 @@ def score_sql(
     dialect: str = "duckdb",
     view: str | None = None,
     column_types: Mapping[str, ColumnType] | None = None,
+    columns: Sequence[str] | None = None,
     pretty: bool = True,
 ) -> str:
     """The scoring query as SQL text for ``dialect``; with ``view``, a CREATE VIEW statement."""
-    query: exp.Expr = score_query(profile, table, dialect=dialect, column_types=column_types)
+    query: exp.Expr = score_query(
+        profile, table, dialect=dialect, column_types=column_types, columns=columns
+    )
     if view is not None:
         query = exp.Create(this=_table(view), kind="VIEW", expression=query, replace=True)
     return query.sql(dialect=dialect, pretty=pretty)
