@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -84,10 +85,18 @@ def infer_array(values: list[Any]) -> pa.Array:
     kinds = {type(v) for v in values if v is not None}
     if kinds and kinds <= {int, float, Decimal} and kinds != {int}:
         values = [None if v is None else float(v) for v in values]
+    elif kinds == {dt.date, dt.datetime}:  # Excel readers give midnight as a date
+        values = [_as_datetime(v) for v in values]
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         return pa.array([None if v is None else _as_text(v) for v in values], type=pa.string())
+
+
+def _as_datetime(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
 
 
 def _as_text(value: Any) -> str:

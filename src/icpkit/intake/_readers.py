@@ -89,7 +89,7 @@ def _read(
 ) -> pa.Table:
     fmt = info.format
     if fmt in ("duckdb", "postgresql"):
-        return _sql.read_sql(info.source, table=table, query=query)
+        return _sql.read_sql(_sql_url(info), table=table, query=query)
     _only_for_sql(info.source, table, query)
     if fmt in ("csv", "tsv"):
         given = delimiter_given or ("\t" if fmt == "tsv" else None)
@@ -101,6 +101,13 @@ def _read(
     if fmt in ("json", "jsonl"):
         return _read_json(info.source, lines=fmt == "jsonl")
     raise ReadError(f"no reader for format {fmt!r}", file=info.source)  # pragma: no cover
+
+
+def _sql_url(info: SourceInfo) -> str:
+    """A .duckdb/.db path reads like its duckdb:/// URL."""
+    if is_sql_url(info.source):
+        return info.source
+    return f"duckdb:///{Path(info.source).resolve()}"
 
 
 def _only_for_sql(source: str, table: str | None, query: str | None) -> None:
@@ -433,7 +440,7 @@ def iter_batches(
             raise ReadError(f"cannot read Parquet: {first_line(exc)}", file=info.source) from None
         return
     if info.format in ("duckdb", "postgresql"):
-        yield from _sql.iter_sql(info.source, table=table, query=query, batch_size=batch_size)
+        yield from _sql.iter_sql(_sql_url(info), table=table, query=query, batch_size=batch_size)
         return
     data = _read(info, table=table, query=query, sheet=sheet, delimiter_given=delimiter)
     yield from data.to_batches(max_chunksize=batch_size)

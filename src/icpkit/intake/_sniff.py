@@ -180,6 +180,7 @@ def _has_valid_utf8_multibyte(prefix: bytes) -> bool:
 
 def _legacy_encoding(sample: bytes, *, file: str, bad: int) -> str:
     from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
 
     isolation = ["cp1252", "mac_roman", "cp1250", "cp1251", "latin_1", "cp437", "cp1253"]
     best = from_bytes(sample, cp_isolation=isolation).best()
@@ -188,7 +189,11 @@ def _legacy_encoding(sample: bytes, *, file: str, bad: int) -> str:
         as_1252 = sample.decode("cp1252")
     except UnicodeDecodeError:
         as_1252 = None
-    if as_1252 is not None and (guess is None or as_1252 == sample.decode(guess)):
+    # Detectors pick cp1250 for plain Western text on short samples; keep cp1252
+    # unless the guess reads clearly cleaner (Cyrillic, Greek, Polish text).
+    if as_1252 is not None and (
+        guess is None or mess_ratio(as_1252, 1.0) <= mess_ratio(sample.decode(guess), 1.0) + 0.05
+    ):
         return "cp1252"
     if guess is not None:
         return guess
