@@ -25,10 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icpkit.errors import ConfigError, IcpError
 from icpkit.intake.normalizers import (
     EMPLOYEE_BANDS,
+    PLACEHOLDERS,
     REGIONS,
     ROLES,
     SECTORS,
@@ -452,3 +455,37 @@ def test_many_rows_few_distinct_values_parse_each_value_once(
     assert sorted(calls) == ["1-10", "51-200"]
     assert result.main.iloc[:4].tolist()[:2] == [126.0, 6.0]
     assert result.placeholders == {"Select": 50_000}
+
+
+# --- properties: never crash, never drop silently ----------------------------------------
+
+ODD_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet="0123456789.,-+()$€£%kKmMbB /:T", max_size=20),
+    st.sampled_from(["51-200", "$1.2M", "USA", "CTO", "2016-10-20", "Yes", "acme.com", "Select"]),
+    st.sampled_from(["1e999", "-1e999", "1.2E+06", "(5)", "−5", "\u00a0", "#N/A", "10,001+"]),
+)
+ODD_NUMBERS = st.one_of(st.floats(), st.integers(), st.sampled_from([math.inf, -math.inf, 1e300]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), ODD_TEXT, ODD_NUMBERS), max_size=8))
+def test_any_input_is_parsed_or_reported(kind: str, values: list[Any]) -> None:
+    series = pd.Series(values, dtype=object)
+    result = normalize(kind, series, "c")
+    assert len(result.problems) == len(series)
+    for position, raw in enumerate(values):
+        text = "" if raw is None else str(raw).strip()
+        is_empty = raw is None or (isinstance(raw, float) and math.isnan(raw))
+        if is_empty or text == "" or text.casefold() in PLACEHOLDERS:
+            assert result.problems.iloc[position] is None
+            continue
+        missing = bool(pd.isna(result.main.iloc[position]))
+        reported = result.problems.iloc[position] is not None
+        # Nothing is silently dropped: a value is either kept or has a reason.
+        assert missing == reported, (
+            raw,
+            result.main.iloc[position],
+            result.problems.iloc[position],
+        )

@@ -132,7 +132,12 @@ def _date(values: pd.Series, name: str) -> Normalized:
 
 def _text(values: pd.Series, name: str, kind: str) -> Normalized:
     def parse(value: Any) -> Parsed:
-        if kind == "id" and isinstance(value, float | np.floating) and float(value).is_integer():
+        if (
+            kind == "id"
+            and isinstance(value, float | np.floating)
+            and float(value).is_integer()
+            and abs(value) < 2**53  # beyond that a float holds no exact integer id
+        ):
             return (str(int(value)),), None  # ids read as floats: 1001.0 is "1001"
         return (str(value).strip(),), None
 

@@ -62,12 +62,15 @@ def _count(text: str) -> Decimal | None:
 
 
 def _shared_scale(lo: str, hi: str) -> str:
-    """ "1-5K" means 1K-5K: a scale written only on the upper bound applies to both."""
+    """ "1-5K" means 1K-5K: a scale written only on the upper bound applies to both,
+    when the bare lower number is below the upper one ("1-1K" and "500-1K" keep theirs)."""
     lo_s, hi_s = lo.strip(), hi.strip()
-    if lo_s and lo_s[-1].isdigit() and hi_s and hi_s[-1].isalpha():
-        scale = re.search(r"[a-z]+$", hi_s)
-        if scale and float(lo_s.replace(",", "") or 0) < 1000:
-            return lo_s + scale[0]
+    match = re.fullmatch(r"([\d.,\s]+?)\s*([a-z]+)", hi_s)
+    if not match or not lo_s or not lo_s[-1].isdigit():
+        return lo_s
+    lo_n, hi_n = _count(lo_s), _count(match[1])
+    if lo_n is not None and hi_n is not None and lo_n < hi_n:
+        return lo_s + match[2]
     return lo_s
 
 
@@ -102,6 +105,8 @@ def parse_employees(value: Any) -> Parsed:
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
     ):
+        if not math.isfinite(float(value)):
+            return (None, None), "not an employee count"
         count: float | None = _round_half_up(float(value))
     elif re.match(r"^\s*[-−]\s*\d", str(value)):
         return (None, None), "negative employee count"

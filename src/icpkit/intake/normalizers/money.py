@@ -10,6 +10,7 @@ says what the number is in.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from decimal import Decimal
 from functools import cache
@@ -112,28 +113,40 @@ def _amount(text: str) -> Decimal | None:
     return None if number is None else sign * number
 
 
+def _range(text: str) -> tuple[Decimal | None, str | None]:
+    """Midpoint and currency of "$1M-$5M", "10-50 million", "$1-5M" (None when not a range)."""
+    match = _RANGE.match(text)
+    if not match or text.startswith("-"):
+        return None, None
+    lo_cur, lo_text = _take_currency(match["lo"])
+    hi_cur, hi_text = _take_currency(match["hi"])
+    lo, hi = _amount(lo_text), _amount(hi_text)
+    if lo is None or hi is None or (lo_cur and hi_cur and lo_cur != hi_cur):
+        return None, None
+    scaled = re.fullmatch(r"([\d.,\s]+?)\s*([a-z]+\.?)", hi_text.strip().lower())
+    bare_hi = _amount(scaled[1]) if scaled else None
+    if scaled and bare_hi is not None and re.fullmatch(r"[\d.,\s]+", lo_text) and lo < bare_hi:
+        # "$1-5M": the scale on the upper bound applies to both ("$500-1M" keeps its own).
+        lo = _amount(f"{lo_text} {scaled[2]}")
+    if lo is None:
+        return None, None
+    return (lo + hi) / 2, lo_cur or hi_cur
+
+
 def _parse_text(text: str) -> tuple[float | None, str | None]:
     currency, rest = _take_currency(text)
     if currency is not None:  # a second marker ("$5 USD") is allowed if it agrees
         second, rest2 = _take_currency(rest)
         if second is not None and second == currency:
             rest = rest2
-    rest = rest.replace("+", " ").strip() if rest.rstrip().endswith("+") else rest
+    if rest.rstrip().endswith("+"):  # "$1B+": the lower bound stands for itself
+        rest = rest.rstrip()[:-1]
     amount = _amount(rest)
-    if amount is None and (match := _RANGE.match(rest)) and not rest.startswith("-"):
-        lo_cur, lo_text = _take_currency(match["lo"])
-        hi_cur, hi_text = _take_currency(match["hi"])
-        lo, hi = _amount(lo_text), _amount(hi_text)
-        if lo is not None and hi is not None and None in (lo_cur, hi_cur, currency):
-            currency = currency or lo_cur or hi_cur
-            if (
-                lo < 10**3 <= hi
-                and re.search(r"[a-z]", hi_text.lower())
-                and not re.search(r"[a-z]", lo_text.lower())
-            ):
-                # "$1-5M": the scale on the upper bound applies to both.
-                lo = _amount(lo_text + " " + re.sub(r"^[\d.,\s]+", "", hi_text.lower()))
-            amount = None if lo is None else (lo + hi) / 2
+    if amount is None:
+        amount, range_currency = _range(rest)
+        if currency and range_currency and currency != range_currency:
+            return None, None
+        currency = currency or range_currency
     if amount is None:
         return None, None
     return float(amount), currency or "USD"
@@ -144,8 +157,12 @@ def parse_money(value: Any) -> Parsed:
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
     ):
+        if not math.isfinite(float(value)):
+            return (None, None), "not a finite amount"
         return (float(value), "USD"), None
     amount, currency = _parse_text(str(value))
     if amount is None:
         return (None, None), "not a money amount"
+    if not math.isfinite(amount):
+        return (None, None), "not a finite amount"
     return (amount, currency), None

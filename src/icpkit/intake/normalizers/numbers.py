@@ -14,6 +14,7 @@ The decimal-separator rule is shared by money and employees:
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -142,10 +143,10 @@ def parse_number(value: Any) -> Parsed:
     if isinstance(value, bool | np.bool_):
         return (float(value),), None
     if isinstance(value, int | float | np.integer | np.floating):
-        return (float(value),), None
+        return _finite(float(value))
     text = str(value).strip()
     if _SCIENTIFIC.match(text):  # "1.2E+06", as spreadsheets export big numbers
-        return (float(text),), None
+        return _finite(float(text))
     sign, body = split_sign(text)
     body = body.rstrip("%").strip()
     if body.startswith("(") and body.endswith(")"):  # "-(5)" is not a thing; "(5%)" is
@@ -153,7 +154,12 @@ def parse_number(value: Any) -> Parsed:
     number = parse_scaled(body)
     if number is None:
         return (None,), "not a number"
-    return (float(sign * number),), None
+    return _finite(float(sign * number))
+
+
+def _finite(number: float) -> Parsed:
+    """Infinity (a float column's inf, or "1e999") is not a usable number."""
+    return ((number,), None) if math.isfinite(number) else ((None,), "not a finite number")
 
 
 def current_year() -> int:
