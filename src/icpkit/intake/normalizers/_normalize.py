@@ -136,7 +136,7 @@ def _text(values: pd.Series, name: str, kind: str) -> Normalized:
             kind == "id"
             and isinstance(value, float | np.floating)
             and float(value).is_integer()
-            and abs(value) < 2**53  # beyond that a float holds no exact integer id
+            and abs(float(value)) < 2**53  # beyond that a float holds no exact integer id
         ):
             return (str(int(value)),), None  # ids read as floats: 1001.0 is "1001"
         return (str(value).strip(),), None
