@@ -187,8 +187,9 @@ def normalize_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Write the table with canonical column names and normalised values (atomically)."""
-    from ..intake import write_table
+    from ..intake._write import output_format, write_table
 
+    output_format(output)  # fail before reading a large input, not after
     loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter)
     path = write_table(loaded.table, output)
     if as_json:

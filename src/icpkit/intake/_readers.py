@@ -180,9 +180,29 @@ def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
         raise ReadError(
             f"file has a header ({len(names)} columns) but no data rows", file=info.source
         )
+    if text.count('"') % 2:
+        _unclosed_quote(info, text)
     if data.num_columns == 1 and given is not None:
         _check_one_column(info, text, given)
     return with_warnings(data, warnings)
+
+
+def _unclosed_quote(info: SourceInfo, text: str) -> None:
+    """An odd number of quotes: a quoted field swallowed the rest of the file."""
+    inside, opened_at, line = False, 0, 1
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch == '"':
+            inside = not inside
+            opened_at = line if inside else opened_at
+    if inside:
+        raise ReadError(
+            "unbalanced quotes: a quoted field opens here and never closes, so it would swallow"
+            " the rest of the file",
+            file=info.source,
+            row=opened_at,
+        )
 
 
 def _leading_blank_lines(text: str) -> int:

@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 from ..atomic import atomic_path
 from ..errors import ConfigError
 
-__all__ = ["OUTPUT_FORMATS", "write_table"]
+__all__ = ["OUTPUT_FORMATS", "output_format", "write_table"]
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
-def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
-    """Write ``table`` to ``path`` (.parquet or .csv); a failure leaves no partial file."""
+def output_format(path: str | os.PathLike[str]) -> str:
+    """'parquet' or 'csv' for an output path; ConfigError otherwise (checked before work)."""
     target = Path(path)
     fmt = OUTPUT_FORMATS.get(target.suffix.lower())
     if fmt is None:
@@ -29,6 +29,13 @@ def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
         )
     if target.is_dir():
         raise ConfigError("the output path is a directory", file=str(target))
+    return fmt
+
+
+def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
+    """Write ``table`` to ``path`` (.parquet or .csv); a failure leaves no partial file."""
+    target = Path(path)
+    fmt = output_format(target)
     with atomic_path(target) as tmp:
         if fmt == "parquet":
             pq.write_table(table, tmp)
