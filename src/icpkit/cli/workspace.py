@@ -22,34 +22,49 @@ _MARK = {
 }
 
 
+def _line(stage: Any, result: Any) -> str:
+    note = f" [dim]{result.message}[/]" if result.message else ""
+    mark = _MARK.get(result.status, "?")
+    return f"  {mark} {stage.name:<20} [dim]{result.seconds:6.2f}s[/]{note}"
+
+
 @contextmanager
 def _progress(quiet: bool) -> Iterator[Callable[..., None] | None]:
-    """A spinner on the running stage and one line per finished stage (on stderr)."""
+    """A spinner on the running stage and one line per finished stage (on stderr).
+
+    Without a terminal (CI logs, pipes) there is no spinner, only the finished lines.
+    """
     if quiet:
         yield None
         return
-    with Progress(
+    if not err.is_terminal:
+
+        def plain(kind: str, stage: Any, result: Any) -> None:
+            if kind == "end":
+                err.print(_line(stage, result), markup=True, highlight=False)
+
+        yield plain
+        return
+    progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
-    ) as progress:
-        task = progress.add_task("starting", total=None)
+    )
+    task = progress.add_task("starting", total=None)
 
-        def on_event(kind: str, stage: Any, result: Any) -> None:
-            if kind == "start":
-                progress.update(task, description=f"{stage.name}: {stage.title}")
-                return
-            note = f" [dim]{result.message}[/]" if result.message else ""
-            progress.console.print(
-                f"  {_MARK.get(result.status, '?')} {stage.name:<20} "
-                f"[dim]{result.seconds:6.2f}s[/]{note}",
-                markup=True,
-                highlight=False,
-            )
+    def on_event(kind: str, stage: Any, result: Any) -> None:
+        if kind == "start":
+            progress.start()  # lazily: an error before the first stage prints nothing else
+            progress.update(task, description=f"{stage.name}: {stage.title}")
+        else:
+            progress.console.print(_line(stage, result), markup=True, highlight=False)
 
+    try:
         yield on_event
+    finally:
+        progress.stop()
 
 
 def _rel(path: str | None, ws: Path) -> str | None:
