@@ -95,13 +95,9 @@ def crm_frame(scores: Any, target: str) -> pd.DataFrame:
 def export_scores(scores: Any, target: str, path: str | os.PathLike[str]) -> Path:
     """Write the CRM import file for ``target`` to ``path`` (UTF-8 CSV, atomically)."""
     frame = crm_frame(scores, target)
-    text_cols = [
-        c
-        for c in frame.columns
-        if frame[c].dtype == object or str(frame[c].dtype).startswith("str")
-    ]
-    for c in text_cols:
-        frame[c] = frame[c].map(safe_cell)
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):  # numbers cannot hold a formula
+            frame[c] = frame[c].map(safe_cell)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     return atomic_write_text(path, buffer.getvalue())

@@ -1,0 +1,176 @@
+"""The ICP document: one dict, rendered to HTML (self-contained, escaped), Markdown and JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from icpkit.errors import ConfigError
+from icpkit.profile import profile_from_dict
+from icpkit.report import SECTION_IDS, build_report, render_html, render_markdown, write_report
+from icpkit.report._charts import render_chart
+
+EVIL = '<script>alert("x")</script>'
+
+PROFILE = profile_from_dict(
+    {
+        "name": "T",
+        "intercept": 10,
+        "attributes": [
+            {
+                "name": "industry",
+                "kind": "categorical",
+                "bins": [
+                    {"values": ["Software"], "points": 40, "count": 30, "success_rate": 0.5},
+                    {"values": [EVIL], "points": -10, "count": 20, "success_rate": 0.05},
+                ],
+            }
+        ],
+        "segments": [
+            {
+                "name": EVIL,
+                "conditions": [{"attribute": "industry", "in": ["Software"]}],
+                "size": 30,
+                "success_rate": 0.5,
+                "lift": 2.5,
+            }
+        ],
+        "metrics": {
+            "held_out": {
+                "auc": 0.81,
+                "ab_share_of_rows": 0.3,
+                "ab_share_of_successes": 0.7,
+                "tiers": [
+                    {"tier": t, "share_of_rows": 0.25, "share_of_successes": s, "success_rate": s}
+                    for t, s in zip("ABCD", (0.5, 0.3, 0.15, 0.05), strict=True)
+                ],
+                "lift_by_decile": [{"decile": d, "lift": 3.0 / d} for d in range(1, 11)],
+                "calibration": [{"band": "0-10", "success_rate": 0.01}],
+            },
+            "validation": "random split",
+        },
+    }
+)
+
+VALUES = {
+    "profile": PROFILE,
+    "success": {
+        "description": "the account has a won deal",
+        "rows": 100,
+        "successes": 20,
+        "base_rate": 0.2,
+        "level": "accounts",
+        "best_customers": [{"name": EVIL, "industry": "Software", "value": 1000.0}],
+    },
+    "score": {"rows": 100, "tiers": {"A": 10, "B": 20, "C": 30, "D": 40}},
+}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    stages = [
+        {"name": "funnel", "status": "skipped", "message": "no leads table configured"},
+        {"name": "voice", "status": "failed", "message": "column 'text' missing"},
+    ]
+    return build_report(VALUES, stages=stages)
+
+
+def test_every_section_is_present_in_order(report: dict) -> None:
+    assert [s["id"] for s in report["sections"]] == list(SECTION_IDS)
+
+
+def test_absent_sections_say_why_in_one_line(report: dict) -> None:
+    by_id = {s["id"]: s for s in report["sections"]}
+    assert by_id["funnel"]["available"] is False
+    assert "no leads table configured" in by_id["funnel"]["note"]
+    assert "failed" in by_id["voice"]["note"]
+    assert "column 'text' missing" in by_id["voice"]["note"]
+    for s in report["sections"]:
+        if not s["available"]:
+            assert s["note"]
+            assert "\n" not in s["note"]
+    html = render_html(report)
+    md = render_markdown(report)
+    assert "no leads table configured" in html
+    assert "no leads table configured" in md
+
+
+def test_report_is_plain_json_data(report: dict) -> None:
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_held_out_metrics_lead_the_backtest(report: dict) -> None:
+    backtest = next(s for s in report["sections"] if s["id"] == "backtest")
+    assert backtest["available"]
+    assert "AUC 0.81 on held-out data (random split)" in backtest["paragraphs"][0]
+    assert {c["id"] for c in backtest["charts"]} >= {"backtest-tiers", "backtest-lift"}
+    kpis = {k["label"]: k["value"] for k in report["summary"]["kpis"]}
+    assert kpis["held-out AUC"] == "0.81"
+    assert kpis["successes in tiers A+B"] == "70%"
+
+
+def test_html_is_self_contained_and_escaped(report: dict) -> None:
+    html = render_html(report)
+    assert EVIL not in html  # the segment name and bin value are data, not markup
+    assert "&lt;script&gt;" in html
+    assert "<script" not in html.lower()
+    # nothing to fetch: no external stylesheet, script, font, image or link target
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html
+    assert "url(" not in html
+    assert html.count("<svg") == len(re.findall(r'data-chart="', html))
+    assert 'data-chart="summary-tiers"' in html
+
+
+def test_markdown_twin_has_the_same_sections(report: dict) -> None:
+    md = render_markdown(report)
+    for s in report["sections"]:
+        assert f"## {s['title']}" in md
+    assert "| attribute | group |" in md
+    assert "\n\n\n" not in md
+
+
+def test_chart_text_is_escaped() -> None:
+    svg = render_chart(
+        {"id": "x", "type": "bars", "title": EVIL, "items": [{"label": EVIL, "value": 1}]}
+    )
+    assert "<script" not in svg
+    assert svg.startswith('<svg data-chart="x"')
+
+
+@pytest.mark.parametrize("kind", ["bars", "columns", "calibration", "stacked"])
+def test_every_chart_type_draws(kind: str) -> None:
+    chart = {
+        "id": kind,
+        "type": kind,
+        "title": kind,
+        "items": [
+            {"label": "a", "value": 0.5, "x": 0.2, "y": 0.3},
+            {"label": "b", "value": 0.1, "x": 0.4, "y": 0.35},
+        ],
+        "rows": [{"label": "r", "parts": [["A", 2], ["D", 3]]}],
+    }
+    svg = render_chart(chart)
+    assert f'data-chart="{kind}"' in svg
+    assert "data-bar=" in svg
+
+
+def test_write_report_by_suffix(tmp_path: Path, report: dict) -> None:
+    for suffix in ("html", "md", "json"):
+        path = write_report(report, tmp_path / f"r.{suffix}")
+        assert path.stat().st_size > 500
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["title"] == report["title"]
+    with pytest.raises(ConfigError, match=r"\.html, \.md, \.json or \.pdf"):
+        write_report(report, tmp_path / "r.docx")
+    assert not (tmp_path / "r.docx").exists()
+
+
+def test_empty_report_still_renders() -> None:
+    report = build_report({})
+    assert all(not s["available"] for s in report["sections"] if s["id"] != "usage")
+    html = render_html(report)
+    assert "No profile yet" in html
+    assert render_markdown(report).startswith("# ")
