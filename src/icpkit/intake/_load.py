@@ -230,8 +230,9 @@ def _coercion(
 
 
 def _assemble(
-    raw: pa.Table, rec: Recognition, row_offset: int
+    raw: pa.Table, rec: Recognition, row_offset: int, *, infer: bool = True
 ) -> tuple[pa.Table, dict[str, str], list[dict[str, Any]], list[str]]:
+    """Normalised canonical columns, then the custom ones (typed when ``infer``)."""
     columns, origin, coercions, warnings = _normalise(raw, rec, row_offset)
     for original in rec.custom:
         name = original
@@ -241,6 +242,9 @@ def _assemble(
                 f"custom column {original!r} renamed to {name!r}: {original!r} is produced by"
                 f" normalising {origin[original]!r}"
             )
+        if not infer:
+            columns[name], origin[name] = raw.column(original), original
+            continue
         typed, holders = infer_custom(raw.column(original))
         columns[name] = typed
         origin[name] = original
@@ -366,9 +370,12 @@ def load_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Stream ``source`` as normalised record batches with one schema.
 
-    The mapping and the output schema are decided on the first batch; later
-    batches are cast to it (a column that would type differently stays as the
-    first batch typed it; new list items stay in the joined main column).
+    The mapping and the output schema are decided on the first batch, and every
+    later batch is cast to that schema. So that a type chosen on the first batch
+    can never fail on a later one, custom attributes stay as read (CSV: text), and
+    a technology first seen after the first batch has no ``tech_<slug>`` flag of
+    its own (it is still in the joined ``technologies`` column). Use :func:`load`
+    for the full report; this is for inputs too big for memory.
     """
     if kind is not None:
         check_kind(kind)
@@ -389,7 +396,7 @@ def load_batches(
         if rec is None:
             hint = _name_hint(source, table)
             rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=hint), mapping)
-        out, _, _, _ = _assemble(raw, rec, offset)
+        out, _, _, _ = _assemble(raw, rec, offset, infer=False)
         offset += raw.num_rows
         schema = schema or out.schema
         yield from _conform(out, schema).to_batches()
