@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._render import table
 from ._tables import (
@@ -35,49 +37,49 @@ def _pick(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarray:
     return rng.choice(len(p), size=n, p=p / p.sum())
 
 
-def _lower(words: tuple[str, ...]) -> np.ndarray:
-    return np.array([w.lower() for w in words], dtype=object)
-
-
-def _spaced(words: tuple[str, ...]) -> np.ndarray:
-    return np.array([f" {w}" if w else "" for w in words], dtype=object)
+def _words(words: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
+    return pa.array(words, type=pa.string()).take(pa.array(idx))
 
 
 def _names(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Company names and unique web domains (duplicates get a number, like real ones do)."""
+    """Company names and unique web domains (duplicates get a number, like real ones do).
+
+    Strings are assembled with Arrow compute: a million names take milliseconds, where
+    element-wise Python string concatenation takes seconds.
+    """
     n = len(country)
     h = rng.integers(0, len(BRAND_HEADS), n)
     t = rng.integers(0, len(BRAND_TAILS), n)
     d = rng.integers(0, len(DESCRIPTORS), n)
     legal = rng.integers(0, len(LEGAL), n)
-    tails = np.array(BRAND_TAILS, dtype=object)[t]
-    name = (
-        np.array(BRAND_HEADS, dtype=object)[h]
-        + tails
-        + _spaced(DESCRIPTORS)[d]
-        + _spaced(LEGAL)[legal]
+    spaced = [f" {w}" if w else "" for w in DESCRIPTORS], [f" {w}" if w else "" for w in LEGAL]
+    name = pc.binary_join_element_wise(
+        _words(BRAND_HEADS, h),
+        _words(BRAND_TAILS, t),
+        _words(spaced[0], d),
+        _words(spaced[1], legal),
+        "",
     )
-    local = rng.random(n) < 0.6
-    tld_idx = np.where(local, country, len(COUNTRIES))
-    tlds = np.array([c.tld for c in COUNTRIES] + ["com"], dtype=object)
-    # Number duplicate domains in order of appearance (rank within equal integer keys); parts
-    # that happen to spell the same text ("Ion"+"ex" vs "Io"+"nex") are caught after.
-    base = _lower(BRAND_HEADS)[h] + tails + _lower(DESCRIPTORS)[d]
-    key = ((h * len(BRAND_TAILS) + t) * len(DESCRIPTORS) + d) * (len(COUNTRIES) + 1) + tld_idx
+    tld_idx = np.where(rng.random(n) < 0.6, country, len(COUNTRIES))
+    base = pc.binary_join_element_wise(
+        _words([w.lower() for w in BRAND_HEADS], h),
+        _words(BRAND_TAILS, t),
+        _words([w.lower() for w in DESCRIPTORS], d),
+        "",
+    )
+    tld = _words([f".{c.tld}" for c in COUNTRIES] + [".com"], tld_idx)
+    # Number duplicate domains in order of appearance: rank within equal texts (bases hold
+    # no digits, so 'acme2.com' cannot collide with another company's base).
+    key = np.asarray(pc.binary_join_element_wise(base, tld, "").dictionary_encode().indices)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.r_[0, np.flatnonzero(sorted_key[1:] != sorted_key[:-1]) + 1]
-    sizes = np.diff(np.r_[starts, n])
     rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n) - np.repeat(starts, sizes)
-    number = np.array(
-        [""] + [str(k + 1) for k in range(1, int(rank.max(initial=0)) + 1)], dtype=object
-    )
-    domain = base + number[rank] + "." + tlds[tld_idx]
-    dup = pd.Series(domain, dtype=object).duplicated().to_numpy()
-    if dup.any():
-        domain[dup] = domain[dup] + "-" + np.arange(int(dup.sum())).astype(str).astype(object)
-    return name, domain
+    rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    numbers = [""] + [str(k + 1) for k in range(1, int(rank.max(initial=0)) + 1)]
+    domain = pc.binary_join_element_wise(base, _words(numbers, rank), tld, "")
+    out = domain.to_numpy(zero_copy_only=False).astype(object)
+    return name.to_numpy(zero_copy_only=False).astype(object), out
 
 
 def _technologies(

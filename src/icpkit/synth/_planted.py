@@ -140,10 +140,17 @@ RAW_SOURCES: dict[str, str] = {
 def _condition(frame: pd.DataFrame, cond: dict[str, Any]) -> np.ndarray:
     col = frame[cond["attribute"]]
     if "in" in cond or "not_in" in cond:
-        # Booleans compare as 'true'/'false', as in the profile's scoring semantics.
-        text = col.map({True: "true", False: "false"}) if col.dtype == bool else col.astype(str)
-        values = cond.get("in", cond.get("not_in"))
-        hit = text.isin(values).to_numpy()
+        values = [str(v) for v in cond.get("in") or cond.get("not_in") or []]
+        if col.dtype == bool:
+            # Booleans compare as 'true'/'false', as in the profile's scoring semantics.
+            flags = col.to_numpy()
+            hit = np.zeros(len(col), dtype=bool)
+            for value, flag in (("true", True), ("false", False)):
+                if value in values:
+                    hit |= flags == flag
+        else:
+            text = col if col.dtype == object else col.astype(str)
+            hit = text.isin(values).to_numpy()
         return hit if "in" in cond else ~hit & col.notna().to_numpy()
     x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     ok = ~np.isnan(x)

@@ -186,28 +186,24 @@ def websites(domains: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.select([style == k for k in range(len(forms))], [f.to_numpy() for f in forms])
 
 
-def dates(values: np.ndarray, style: str) -> np.ndarray:
-    """Dates as text: 'iso' 2024-03-05, 'sf' 2024-03-05T10:22:00.000Z, 'us' 3/5/2024, 'hs'."""
-    arr = np.asarray(values, dtype="datetime64[s]")
-    missing = np.isnat(arr)
+def _date_text(days: np.ndarray, style: str) -> list[str]:
+    iso = np.datetime_as_string(days, unit="D").tolist()
     if style == "iso":
-        text = np.datetime_as_string(arr, unit="D").astype(object)
-    elif style == "sf":
-        text = (np.datetime_as_string(arr, unit="s").astype(object) + ".000Z").astype(object)
-    elif style == "hs":
-        text = np.datetime_as_string(arr, unit="m").astype(object)
-        text = (
-            pd.Series(text, dtype=object).str.replace("T", " ", regex=False).to_numpy(dtype=object)
-        )
-    else:
-        ts = pd.DatetimeIndex(np.where(missing, np.datetime64("2000-01-01", "s"), arr))
-        text = (
-            ts.month.astype(str).to_numpy(dtype=object)
-            + "/"
-            + ts.day.astype(str).to_numpy(dtype=object)
-            + "/"
-            + ts.year.astype(str).to_numpy(dtype=object)
-        )
-    text = np.array(text, dtype=object)  # a writable copy
-    text[missing] = None
-    return text
+        return iso
+    if style == "sf":
+        return [f"{d}T00:00:00.000Z" for d in iso]
+    if style == "hs":
+        return [f"{d} 00:00" for d in iso]
+    return [f"{int(d[5:7])}/{int(d[8:10])}/{d[:4]}" for d in iso]
+
+
+def dates(values: np.ndarray, style: str) -> np.ndarray:
+    """Dates as text: 'iso' 2024-03-05, 'sf' 2024-03-05T00:00:00.000Z, 'us' 3/5/2024,
+    'hs' 2024-03-05 00:00. Formatted once per distinct day (a few thousand at most)."""
+    days = np.asarray(values).astype("datetime64[D]")
+    missing = np.isnat(days)
+    out = np.full(len(days), None, dtype=object)
+    if (~missing).any():
+        uniq, inverse = np.unique(days[~missing], return_inverse=True)
+        out[~missing] = np.array(_date_text(uniq, style), dtype=object)[inverse]
+    return out

@@ -125,10 +125,12 @@ def _feedback(acc: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame
 
 def _universe(acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     k = min(round(_OVERLAP * len(acc)), len(acc))
-    shared = acc.iloc[np.sort(rng.choice(len(acc), k, replace=False))]
-    uni = pd.concat([shared.assign(in_crm=True), market.assign(in_crm=False)], ignore_index=True)
-    uni = uni.iloc[rng.permutation(len(uni))].reset_index(drop=True)
-    uni["company_id"] = (1_000_000 + np.arange(len(uni)) * 3).astype(str)
+    shared = acc.iloc[np.sort(rng.choice(len(acc), k, replace=False))][list(market.columns)]
+    uni = pd.concat([shared, market], ignore_index=True)
+    uni["in_crm"] = np.r_[np.ones(k, bool), np.zeros(len(market), bool)]
+    # A vendor list is not sorted by whether you know the company: shuffle.
+    uni = uni.take(rng.permutation(len(uni))).reset_index(drop=True)
+    uni["company_id"] = (1_000_000 + np.arange(len(uni)) * 3).astype(str).astype(object)
     return uni
 
 
