@@ -140,3 +140,48 @@ def _date(text: str | None) -> Any:
         return pd.Timestamp(text)
     except ValueError:
         raise ConfigError(f"--today must be a date like 2026-01-31; got {text!r}") from None
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+@app.command("tam")
+def tam_command(
+    universe: Annotated[Path, typer.Argument(help="Company universe (Parquet, CSV, ...).")],
+    profile: Annotated[
+        Path | None, typer.Option(help="Profile YAML to score the universe.")
+    ] = None,
+    accounts: Annotated[
+        Path | None, typer.Option(help="CRM accounts: white space, and ACV learned from won ones.")
+    ] = None,
+    deals: Annotated[
+        Path | None, typer.Option(help="Deals: learn ACV from won deal amounts.")
+    ] = None,
+    value: Annotated[
+        str | None, typer.Option(help="ACV per company (an amount) or a universe column to sum.")
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option(help='SAM filter, a SQL condition: "employees >= 50".')
+    ] = None,
+    country: Annotated[
+        list[str] | None, typer.Option(help="SAM: keep these ISO-2 countries (repeat or comma).")
+    ] = None,
+    industry: Annotated[list[str] | None, typer.Option(help="SAM: keep these industries.")] = None,
+    min_employees: Annotated[float | None, typer.Option(help="SAM: at least this many.")] = None,
+    max_employees: Annotated[float | None, typer.Option(help="SAM: fewer than this many.")] = None,
+    top: Annotated[int, typer.Option(help="White-space companies to list.")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Market size (TAM/SAM) by tier and segment, its value, and the white space."""
+    from ..market import MarketFilters, market_size
+
+    filters = MarketFilters(where, _split(country), _split(industry), min_employees, max_employees)
+    table, summary = market_size(
+        universe, _profile(profile), accounts, deals=deals, value=value, filters=filters, top=top
+    )
+    _show("Market by tier and segment", table, summary, as_json)
+    if not as_json and summary.get("white_space_top"):
+        _show(
+            "Top white space (not in the CRM)", pd.DataFrame(summary["white_space_top"]), {}, False
+        )

@@ -1,0 +1,174 @@
+"""Market sizing: hand-computed TAM/SAM, white space and ACV on a 6-company universe.
+
+Scores under tests/fixtures/analytics/profile.yaml (intercept 10):
+  1 Acme      Software, 300   -> 10+30+40+20 = 100 A  Mid-market software  US  in CRM (domain)
+  2 Globex    Software, 100   -> 80 A                                       GB
+  3 Initech   Education, 50   -> 20 D                                       US  in CRM (name; no domain)
+  4 Hooli     Retail, 2000    -> 30 C  Enterprise                           DE
+  5 Umbrella  Software, 3     -> 50, capped at 10 by "Tiny" -> D           US
+  6 Vandelay  Software, n/a   -> 10+5+40 = 55 B                             US
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from icpkit.errors import ConfigError, SchemaError
+from icpkit.market import MarketFilters, expected_acv, market_size, white_space
+from icpkit.profile import load_profile
+from icpkit.quality import normalize_domain
+
+FIX = Path(__file__).parent / "fixtures" / "analytics"
+ICP = Path(sys.executable).parent / "icp"
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load_profile(FIX / "profile.yaml")
+
+
+@pytest.fixture(scope="module")
+def universe() -> pd.DataFrame:
+    return pd.read_csv(FIX / "universe.csv", dtype={"domain": "string"})
+
+
+@pytest.fixture(scope="module")
+def crm() -> pd.DataFrame:
+    return pd.read_csv(FIX / "crm_accounts.csv", dtype={"domain": "string", "IsWon": "string"})
+
+
+def _cell(table: pd.DataFrame, tier: str, segment: str | None, col: str):
+    seg = table["segment"].isna() if segment is None else table["segment"] == segment
+    return table.loc[(table["tier"] == tier) & seg, col].item()
+
+
+def test_tam_by_tier_and_segment(universe, profile) -> None:
+    table, summary = market_size(universe, profile)
+    assert summary["tam"]["companies"] == 6
+    assert {t: v["tam"] for t, v in summary["by_tier"].items()} == {"A": 2, "B": 1, "C": 1, "D": 2}
+    assert summary["by_segment"]["Mid-market software"]["tam"] == 1
+    assert summary["by_segment"]["Enterprise"]["tam"] == 1
+    assert _cell(table, "D", None, "tam") == 2
+    assert summary["in_crm"] is None  # no CRM given
+    assert summary["tam"]["value"] is None  # no value basis given
+
+
+def test_sam_filters_and_white_space(universe, crm, profile) -> None:
+    table, summary = market_size(universe, profile, crm, where="country = 'US'", top=5)
+    assert summary["sam"]["companies"] == 4  # Acme, Initech, Umbrella, Vandelay
+    assert summary["in_crm"] == 2  # Acme by domain, Initech by name
+    assert summary["white_space"]["companies"] == 2  # Umbrella, Vandelay
+    assert [r["name"] for r in summary["white_space_top"]] == ["Vandelay", "Umbrella"]
+    assert [r["icp_score"] for r in summary["white_space_top"]] == [55, 10]
+    assert _cell(table, "A", "Mid-market software", "in_crm") == 1
+    # Learned ACV: 2 won accounts (1000, 500), too few per tier -> overall mean 750.
+    assert summary["expected_acv"]["overall_acv"] == 750.0
+    assert summary["tam"]["value"] == 6 * 750
+    assert summary["sam"]["value"] == 4 * 750
+    filters = MarketFilters(countries=["US", "DE"], min_employees=100)
+    _, by_filters = market_size(universe, profile, filters=filters)
+    assert by_filters["sam"]["companies"] == 2  # Acme (300, US), Hooli (2000, DE)
+
+
+def test_value_fixed_or_column(universe, profile) -> None:
+    _, fixed = market_size(universe, profile, value="25,000")
+    assert fixed["by_tier"]["A"]["tam_value"] == 50_000
+    _, summed = market_size(universe, profile, value="employees")
+    assert summed["tam"]["value"] == 300 + 100 + 50 + 2000 + 3
+    assert summed["by_tier"]["C"]["tam_value"] == 2000
+
+
+def test_expected_acv_by_tier_and_segment(profile) -> None:
+    # 6 won tier-A software accounts at 300 employees (Mid-market software) and 5 won
+    # tier-B ones (Software, 10 employees: 10+0+40=50 -> B).
+    acc = pd.DataFrame(
+        {
+            "industry": ["Software"] * 11,
+            "employees": [300] * 6 + [10] * 5,
+            "acv": [100, 200, 300, 400, 500, 600, 10, 20, 30, 40, 50],
+            "IsWon": ["true"] * 11,
+        }
+    )
+    table, summary = expected_acv(profile, acc)
+    assert summary["acv_by_tier"] == {"A": 350.0, "B": 30.0}
+    row = table[(table["tier"] == "A") & (table["segment"] == "Mid-market software")].iloc[0]
+    assert (row["acv"], row["basis"]) == (350.0, "segment")
+    row_c = table[(table["tier"] == "C") & table["segment"].isna()].iloc[0]
+    assert row_c["basis"] == "overall"
+    assert row_c["acv"] == pytest.approx(sum(acc["acv"]) / 11)
+
+
+def test_parquet_fast_path_and_csv(tmp_path, universe, crm, profile) -> None:
+    path = tmp_path / "universe.parquet"
+    pq.write_table(pa.Table.from_pandas(universe, preserve_index=False), path)
+    _, summary = market_size(path, profile, crm, value=1, top=10)
+    assert summary["read_path"].startswith("duckdb")
+    assert summary["white_space"]["companies"] == 4
+    top = summary["white_space_top"]
+    assert [r["name"] for r in top] == ["Globex", "Vandelay", "Hooli", "Umbrella"]
+    assert top[0]["domain"] == "https://www.globex.com/x"
+    _, from_csv = market_size(FIX / "universe.csv", profile, crm, value=1)
+    assert from_csv["white_space"] == summary["white_space"]
+    ws, ws_summary = white_space(path, profile, crm, top=2)
+    assert ws["name"].tolist() == ["Globex", "Vandelay"]
+    assert ws_summary["white_space"]["companies"] == 4
+
+
+def test_domain_keys_agree_between_sql_and_pandas(profile) -> None:
+    messy = [
+        "https://www.Acme.com/about",
+        "ACME.com",
+        "jo@acme.com",
+        "www2.acme.com:8080",
+        "acme.com.",
+    ]
+    uni = pd.DataFrame(
+        {
+            "name": [f"n{i}" for i in range(5)],
+            "domain": messy,
+            "industry": "Software",
+            "employees": 300,
+        }
+    )
+    crm = pd.DataFrame({"name": ["x"], "domain": ["acme.com"]})
+    _, summary = market_size(uni, profile, crm, value=1)
+    assert summary["in_crm"] == 5
+    assert set(normalize_domain(pd.Series(messy))) == {"acme.com"}
+
+
+def test_bad_input_errors(universe, profile) -> None:
+    with pytest.raises(ConfigError, match="where"):
+        market_size(universe, profile, where="employees >=")
+    with pytest.raises(ConfigError, match="condition"):
+        market_size(universe, profile, where="SELECT 1")
+    with pytest.raises(SchemaError, match="emploees"):
+        market_size(universe, profile, where="emploees > 3")
+    with pytest.raises(SchemaError, match="industry"):
+        market_size(universe.drop(columns=["industry"]), profile)
+    with pytest.raises(SchemaError, match="revenue"):
+        market_size(universe, profile, value="revenue")
+
+
+def test_cli_tam(tmp_path) -> None:
+    args = [str(ICP), "tam", str(FIX / "universe.csv"), "--profile", str(FIX / "profile.yaml")]
+    res = subprocess.run(
+        [*args, "--value", "1000", "--country", "US,DE", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["summary"]["sam"]["companies"] == 5
+    assert data["summary"]["tam"]["value"] == 6000
+    bad = subprocess.run([*args, "--where", "nope >"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
