@@ -38,6 +38,7 @@ __all__ = [
     "column_kind",
     "column_text",
     "column_values",
+    "nice_cuts",
     "shrunk_woe",
 ]
 
@@ -439,6 +440,17 @@ class Binner:
         for b, c, e, w in zip(attr.all_bins(), counts, events, woe, strict=True):
             b.count, b.events, b.woe = int(c), int(round(e)), float(w) if c else 0.0
         attr.iv = information_value(events, counts)
+
+
+def nice_cuts(xs: np.ndarray, n: int) -> list[float]:
+    """Round cut points near the 1/n .. (n-1)/n quantiles of ``xs`` (distinct, sorted)."""
+    values = np.unique(xs)
+    qs = np.unique(np.quantile(xs, np.linspace(0, 1, n + 1)[1:-1], method="lower"))
+    cuts = []
+    for q in qs[qs > values[0]]:
+        i = int(np.searchsorted(values, q, side="left"))
+        cuts.append(_roundest_between(float(values[i - 1]), float(q)))
+    return sorted(set(cuts))
 
 
 def _nice_edges(bins: list[Bin], xs: np.ndarray) -> None:

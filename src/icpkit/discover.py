@@ -48,10 +48,30 @@ __all__ = [
 
 # Columns that record the outcome itself (see icpkit.schema): never attributes.
 OUTCOME_COLUMNS = {
-    "customer_since", "renewed", "expanded", "churned", "sales_cycle_days", "won", "is_closed",
-    "stage", "closed", "probability", "converted", "won_date", "opportunity_date", "sql_date",
-    "is_customer", "account_type", "status", "churn", "churn_flag", "iswon", "is_won",
-    "deal_stage", "close_date", "close_value",
+    "customer_since",
+    "renewed",
+    "expanded",
+    "churned",
+    "sales_cycle_days",
+    "won",
+    "is_closed",
+    "stage",
+    "closed",
+    "probability",
+    "converted",
+    "won_date",
+    "opportunity_date",
+    "sql_date",
+    "is_customer",
+    "account_type",
+    "status",
+    "churn",
+    "churn_flag",
+    "iswon",
+    "is_won",
+    "deal_stage",
+    "close_date",
+    "close_value",
 }  # value columns (acv, ltv, ...) are left to the statistical leak check: they are
 # attributes in a churn study but leak the answer in a win study
 _ID_NAME = re.compile(r"(^|[_\s.])(id|uuid|guid|key|number|no)$|^id([_\s]|$)|Id$", re.IGNORECASE)
@@ -154,10 +174,9 @@ def tier_cutoffs(
     s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
     counts = np.bincount(s, minlength=101)
     at_or_above = np.cumsum(counts[::-1])[::-1] / max(len(s), 1)  # share with score >= t
-    cut = []
-    for share in shares:
-        ok = np.flatnonzero(at_or_above <= share + 1e-12)
-        cut.append(int(ok[0]) if len(ok) else 100)
+    # The cut whose share is closest to the target: ties (many rows on one score) can make an
+    # exact share impossible, and "at most" would then collapse a tier to almost nothing.
+    cut = [int(np.argmin(np.abs(at_or_above[1:] - share))) + 1 for share in shares]
     a, b, c = cut
     return Tiers(A=max(a, b, c), B=max(b, c), C=c)
 
@@ -193,6 +212,7 @@ class _Fit:
     codes: dict[str, np.ndarray]
     leaks: list[dict[str, Any]]
     timings: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -262,6 +282,18 @@ def _fit(
     used = {
         k: a for k, a in attrs.items() if a.informative and a.iv > 1e-3 and a.prebin_pvalue < alpha
     }
+    weak: list[str] = []
+    if not used:
+        # Nothing passes the corrected test: keep the best few at the plain 5% level, and say so.
+        ranked = sorted((a for a in attrs.values() if a.informative), key=lambda a: a.prebin_pvalue)
+        used = {a.name: a for a in ranked[:5] if a.prebin_pvalue < 0.05} or {
+            a.name: a for a in ranked[:3]
+        }
+        if used:
+            weak.append(
+                "no attribute is significant after correcting for multiple tests; the profile uses "
+                f"the {len(used)} strongest anyway: expect a score little better than chance"
+            )
     if not used:
         raise ConfigError(
             "no attribute carries information about success",
@@ -269,7 +301,7 @@ def _fit(
         )
     t1 = time.perf_counter()
     finder = SegmentFinder(max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers)
-    finder.fit(used, codes, y)
+    finder.fit(used, codes, y, table)
     n = len(y)
     seg_masks = [rule_mask(r, n) for r in finder.segments_]
     t["segments"] = time.perf_counter() - t1
@@ -317,7 +349,7 @@ def _fit(
         tiers=tiers,
     )
     t["total"] = time.perf_counter() - t0
-    return _Fit(profile, attrs, codes, leaks, t)
+    return _Fit(profile, attrs, codes, leaks, t, weak)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,6 +584,7 @@ def learn(
     cols = [c for c in screen.columns if c not in leak_cols]
     fit = _fit(table, y, cols, screen.kinds, params, keep=keep)
     flagged += [f for f in fit.leaks if f["column"] not in leak_cols]
+    warnings += fit.warnings
     timings.update({f"fit_{k}": v for k, v in fit.timings.items()})
     t2 = time.perf_counter()
     texts = {c: table.column(c) for c in fit.attrs if screen.kinds.get(c) == "categorical"}

@@ -18,11 +18,13 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
-from .binning import BinnedAttribute
+from .binning import BinnedAttribute, column_text, column_values, nice_cuts
 from .profile import Condition
 
-__all__ = ["Atom", "Rule", "SegmentFinder", "atoms_for", "rule_mask"]
+__all__ = ["Atom", "Rule", "SegmentFinder", "atoms_for", "candidate_atoms", "rule_mask"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,64 @@ def atoms_for(attr: BinnedAttribute, codes: np.ndarray) -> list[Atom]:
     return out
 
 
+def _raw_atoms(name: str, kind: str, col: pa.ChunkedArray, min_count: int) -> list[Atom]:
+    """Finer conditions than the model's bins: quantile ranges of numbers, single categories.
+
+    The scorecard merges categories of similar overall rate (Software with Energy, say), but a
+    segment may hinge on one of them; so rules get to pick single values and narrower ranges.
+    """
+    out = []
+    if kind == "numeric":
+        x = column_values(col)
+        present = ~np.isnan(x)
+        if present.sum() < 2 * min_count:
+            return []
+        edges = [None, *nice_cuts(x[present], 6), None]
+        for i in range(len(edges) - 1):
+            for j in range(i + 1, len(edges)):
+                if i == 0 and j == len(edges) - 1:
+                    continue
+                lo, hi = edges[i], edges[j]
+                mask = present.copy()
+                if lo is not None:
+                    mask &= x >= lo
+                if hi is not None:
+                    mask &= x < hi
+                cond = Condition(attribute=name, ge=lo, lt=hi)
+                out.append(Atom(name, (-1, i, j), cond, np.packbits(mask)))
+        return out
+    text = column_text(col)
+    values, counts = np.unique(text[~pd.isna(text)].astype(str), return_counts=True)
+    for v in values[np.argsort(-counts)][:25]:
+        mask = text == v
+        if mask.sum() >= min_count:
+            cond = Condition.model_validate({"attribute": name, "in": [str(v)]})
+            out.append(Atom(name, (-2, hash(v)), cond, np.packbits(mask)))
+    return out
+
+
+def candidate_atoms(
+    table: pa.Table,
+    attrs: dict[str, BinnedAttribute],
+    codes: dict[str, np.ndarray],
+    min_count: int,
+) -> list[Atom]:
+    """Every candidate condition: the model's bins and runs of bins, plus finer raw conditions."""
+    atoms: list[Atom] = []
+    seen: set[bytes] = set()
+    for name, attr in attrs.items():
+        cands = atoms_for(attr, codes[name]) + _raw_atoms(
+            name, attr.kind, table.column(name), min_count
+        )
+        for a in cands:
+            key = a.packed.tobytes()
+            if key in seen or _count(a.packed) < min_count:
+                continue
+            seen.add(key)
+            atoms.append(a)
+    return atoms
+
+
 def _count(packed: np.ndarray) -> int:
     return int(np.bitwise_count(packed).sum())
 
@@ -118,7 +178,7 @@ class SegmentFinder:
         max_segments: int = 4,
         max_disqualifiers: int = 3,
         max_conditions: int = 3,
-        beam_width: int = 12,
+        beam_width: int = 16,
         min_support: float = 0.02,
         min_support_count: int = 30,
         min_lift: float = 1.3,
@@ -136,13 +196,21 @@ class SegmentFinder:
         self.min_z = min_z
 
     def fit(
-        self, attrs: dict[str, BinnedAttribute], codes: dict[str, np.ndarray], y: np.ndarray
+        self,
+        attrs: dict[str, BinnedAttribute],
+        codes: dict[str, np.ndarray],
+        y: np.ndarray,
+        table: pa.Table | None = None,
     ) -> SegmentFinder:
+        """Find segments over the binned attributes (and finer conditions when ``table`` is given)."""
         y = np.asarray(y, dtype=bool)
         self.n_ = n = len(y)
         self.base_rate_ = float(y.mean())
         self.min_count_ = max(self.min_support_count, math.ceil(self.min_support * n))
-        atoms = [a for name, attr in attrs.items() for a in atoms_for(attr, codes[name])]
+        if table is not None:
+            atoms = candidate_atoms(table, attrs, codes, self.min_count_)
+        else:
+            atoms = [a for name, attr in attrs.items() for a in atoms_for(attr, codes[name])]
         self.atoms_ = atoms
         self.segments_ = self._cover(atoms, y, positive=True, limit=self.max_segments)
         self.disqualifiers_ = self._cover(atoms, y, positive=False, limit=self.max_disqualifiers)
@@ -216,8 +284,15 @@ class SegmentFinder:
         for _ in range(limit):
             live = np.packbits(live_mask)
             found = None
-            for _q, rule_atoms in self._search(atoms, ypk, live, sign)[:50]:
-                rule = self._prune(self._rule(rule_atoms, ypk), ypk, sign)
+            tried = 0
+            for _q, rule_atoms in self._search(atoms, ypk, live, sign):
+                rule = self._rule(rule_atoms, ypk)
+                if not self._acceptable(rule, positive):
+                    continue  # cheap check first: the pool holds thousands of rules
+                tried += 1
+                if tried > 50:
+                    break
+                rule = self._prune(rule, ypk, sign)
                 if self._acceptable(rule, positive) and not _overlaps(rule, chosen, self.n_):
                     found = rule
                     break

@@ -125,8 +125,11 @@ def _print_summary(s: dict[str, Any]) -> None:
         t.add_column(c)
     for a in s["top_attributes"]:
         t.add_row(
-            str(a["attribute"]), f"{a['information_value']:.3f}", str(a["best_group"]),
-            f"{a['best_lift'] or 0:.2f}", "yes" if a["significant"] else "no",
+            str(a["attribute"]),
+            f"{a['information_value']:.3f}",
+            str(a["best_group"]),
+            f"{a['best_lift'] or 0:.2f}",
+            "yes" if a["significant"] else "no",
         )
     out.print(t)
     for title, key in (("Segments (several ICPs)", "segments"), ("Anti-ICP", "disqualifiers")):
@@ -136,7 +139,9 @@ def _print_summary(s: dict[str, Any]) -> None:
                 st.add_column(c)
             for g in s[key]:
                 st.add_row(
-                    g["name"], str(g["size"]), f"{g['success_rate']:.1%}",
+                    g["name"],
+                    str(g["size"]),
+                    f"{g['success_rate']:.1%}",
                     str(g.get("points", g.get("cap"))),
                 )
             out.print(st)
@@ -189,8 +194,11 @@ def evaluate_cmd(
     for row in metrics["tiers"]:
         rate = row["success_rate"]
         t.add_row(
-            row["tier"], f"{row['share_of_rows']:.1%}", f"{row['share_of_successes']:.1%}",
-            "-" if rate is None else f"{rate:.1%}", "-" if row["lift"] is None else f"{row['lift']:.2f}",
+            row["tier"],
+            f"{row['share_of_rows']:.1%}",
+            f"{row['share_of_successes']:.1%}",
+            "-" if rate is None else f"{rate:.1%}",
+            "-" if row["lift"] is None else f"{row['lift']:.2f}",
         )
     out.print(t)
     d = Table(title="Lift by decile (best first)")
@@ -198,7 +206,9 @@ def evaluate_cmd(
         d.add_column(c)
     for row in metrics["lift_by_decile"]:
         d.add_row(
-            str(row["decile"]), f"{row['success_rate']:.1%}", f"{row['lift'] or 0:.2f}",
+            str(row["decile"]),
+            f"{row['success_rate']:.1%}",
+            f"{row['lift'] or 0:.2f}",
             f"{row['cumulative_share_of_successes']:.1%}",
         )
     out.print(d)
@@ -234,7 +244,10 @@ def explain_cmd(
     for row in d["points"]:
         rate = row.get("success_rate")
         t.add_row(
-            row["attribute"], row["bin"], f"{row['points']:+d}", str(row.get("count") or ""),
+            row["attribute"],
+            row["bin"],
+            f"{row['points']:+d}",
+            str(row.get("count") or ""),
             "" if rate is None else f"{rate:.1%}",
         )
     out.print(t)
