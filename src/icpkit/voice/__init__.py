@@ -1,0 +1,1 @@
+"""Voice of the customer (being written)."""

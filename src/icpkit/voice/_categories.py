@@ -1,0 +1,166 @@
+"""Label highlights with voice-of-customer categories, each with a confidence.
+
+The default method needs only the lean install. Two kinds of evidence are combined by
+one multinomial logistic regression:
+
+- cue rules: for each category, how many of its hand-written cue patterns match
+  (``categories.yaml``: "found you", "went with ... over", "cancel", "procurement"...);
+  cues generalise to wording the model never saw, which matters with little data;
+- text features of the whole highlight: word 1-2 gram TF-IDF by default, or sentence
+  embeddings when the ``embeddings`` extra is installed (``method='embeddings'``).
+
+The regression is trained at first use on the prototype sentences in
+``categories.yaml`` (a few dozen per category, written for that file), so there is no
+pickled model to ship and an edit of the YAML file changes the classifier. A highlight
+gets every category whose probability reaches ``min_share`` of the top one (and at
+least ``threshold``): one or more labels, the first being the most likely.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+
+from ..errors import ConfigError
+from ._backend import Backend, TfidfBackend, get_backend
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_LABELS",
+    "CategoryClassifier",
+    "category_spec",
+    "classify",
+]
+
+
+@functools.lru_cache(maxsize=1)
+def category_spec() -> dict[str, dict[str, Any]]:
+    """The category definitions shipped in ``categories.yaml`` (cues, prototypes, labels)."""
+    text = resources.files("icpkit.voice").joinpath("categories.yaml").read_text("utf-8")
+    spec: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return spec
+
+
+CATEGORIES: tuple[str, ...] = tuple(category_spec())
+CATEGORY_LABELS: dict[str, str] = {k: v["label"] for k, v in category_spec().items()}
+
+
+def _compile(spec: dict[str, dict[str, Any]]) -> list[list[re.Pattern[str]]]:
+    return [[re.compile(p, re.IGNORECASE) for p in spec[c].get("cues", [])] for c in spec]
+
+
+class CategoryClassifier:
+    """Cue rules + text features → logistic regression over the categories.
+
+    Parameters follow scikit-learn: ``__init__`` stores them, ``fit`` learns. With no
+    arguments ``fit()`` trains on the shipped prototypes.
+    """
+
+    def __init__(
+        self,
+        method: str = "tfidf",
+        rule_weight: float = 1.0,
+        C: float = 10.0,
+        threshold: float = 0.3,
+        min_share: float = 0.6,
+        other_prior: float = 0.25,
+        chars: bool = True,
+    ) -> None:
+        self.method = method
+        self.rule_weight = rule_weight
+        self.C = C
+        self.threshold = threshold
+        self.min_share = min_share
+        self.other_prior = other_prior
+        self.chars = chars
+
+    def fit(
+        self, texts: list[str] | None = None, labels: list[str] | None = None
+    ) -> CategoryClassifier:
+        spec = category_spec()
+        if texts is None or labels is None:
+            texts = [t for c in spec for t in spec[c]["prototypes"]]
+            labels = [c for c in spec for _ in spec[c]["prototypes"]]
+        unknown = sorted(set(labels) - set(spec))
+        if unknown:
+            raise ConfigError(f"unknown categories {unknown}; known: {', '.join(spec)}")
+        self.classes_ = np.asarray(list(spec))
+        self.patterns_ = _compile(spec)
+        backend = get_backend(self.method)
+        if isinstance(backend, TfidfBackend):
+            backend = TfidfBackend(chars=self.chars)
+        self.backend_: Backend = backend.fit(list(texts))
+        x = self._features(list(texts))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        y = np.array([index[label] for label in labels])
+        self.model_ = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+        self.model_.fit(x, y)
+        return self
+
+    def rule_hits(self, texts: list[str]) -> np.ndarray:
+        """Per text and category, how many distinct cue patterns match (capped at 3)."""
+        hits = np.zeros((len(texts), len(self.patterns_)), dtype=np.float64)
+        for i, text in enumerate(texts):
+            for j, patterns in enumerate(self.patterns_):
+                hits[i, j] = min(3, sum(1 for p in patterns if p.search(text)))
+        return hits
+
+    def _features(self, texts: list[str]) -> Any:
+        hits = self.rule_hits(texts)
+        question = np.array([[1.0 if t.rstrip().endswith("?") else 0.0] for t in texts])
+        extra = np.hstack([np.log1p(hits), question]) * self.rule_weight
+        vectors = self.backend_.transform(texts)
+        if sparse.issparse(vectors):
+            return sparse.hstack([vectors, sparse.csr_matrix(extra)]).tocsr()
+        return np.hstack([np.asarray(vectors), extra])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise ConfigError("CategoryClassifier is not fitted yet; call fit() first")
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        proba: np.ndarray = self.model_.predict_proba(self._features(list(texts)))
+        # 'other' is the fallback when nothing matches, so the regression overrates it on
+        # wording it has never seen; its prior is scaled down (tuned on the dev split).
+        if "other" in self.classes_:
+            proba[:, list(self.classes_).index("other")] *= self.other_prior
+            proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        """The most likely category of each text."""
+        proba = self.predict_proba(texts)
+        return np.asarray(self.classes_[proba.argmax(axis=1)]) if len(texts) else np.array([])
+
+    def label(self, texts: list[str]) -> pd.DataFrame:
+        """category (top), categories (all retained, best first) and confidence per text."""
+        proba = self.predict_proba(texts)
+        rows = []
+        for p in proba:
+            order = np.argsort(-p)
+            top = p[order[0]]
+            keep = [
+                str(self.classes_[k])
+                for k in order
+                if k == order[0] or (p[k] >= self.threshold and p[k] >= self.min_share * top)
+            ]
+            rows.append((keep[0], keep, float(round(top, 4))))
+        return pd.DataFrame(rows, columns=["category", "categories", "confidence"])
+
+
+@functools.lru_cache(maxsize=4)
+def _fitted(method: str) -> CategoryClassifier:
+    return CategoryClassifier(method=method).fit()
+
+
+def classify(texts: list[str], method: str = "tfidf") -> pd.DataFrame:
+    """Label ``texts`` with the shipped classifier (fitted once per method and process)."""
+    return _fitted(get_backend(method).name).label(list(texts))
