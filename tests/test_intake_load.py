@@ -231,3 +231,11 @@ def test_synthetic_crm_exports_load(small_world: Path) -> None:
     universe = load(small_world / "universe.parquet")
     assert universe.kind == "universe"
     assert universe.recognition.mapping["Record ID"] == "company_id"
+
+
+def test_missing_key_column_is_a_warning(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "a.csv", "name,industry\nAcme,Software\n")
+    warnings = load(path).report["warnings"]
+    assert any("no account_id column" in w for w in warnings)
+    with_id = _csv(tmp_path, "b.csv", "account_id,name\n1,Acme\n")
+    assert not any("account_id" in w for w in load(with_id).report["warnings"])

@@ -277,3 +277,12 @@ def test_outcome_columns_are_accepted_in_an_accounts_table() -> None:
     only_outcomes = recognize(["customerID", "tenure", "MonthlyCharges", "Churn"])
     assert only_outcomes.kind == "outcomes"
     assert only_outcomes.mapping["Churn"] == "churned"
+
+
+def test_api_wrapper_prefixes_are_looked_through() -> None:
+    rec = recognize(
+        ["id", "properties.name", "properties.numberofemployees", "properties.hs_object_id"]
+    )
+    assert rec.system == "hubspot"
+    assert rec.mapping["properties.numberofemployees"] == "employees"
+    assert rec.mapping["properties.hs_object_id"] == "account_id"

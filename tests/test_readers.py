@@ -305,3 +305,19 @@ def test_streaming_parquet_and_json(tmp_path: Path) -> None:
     assert max(b.num_rows for b in batches) <= 250
     json_path = _write(tmp_path, "a.jsonl", b"".join(b'{"n": %d}\n' % i for i in range(10)))
     assert [b.num_rows for b in iter_batches(json_path, batch_size=4)] == [4, 4, 2]
+
+
+def test_compressed_csv_and_jsonl(tmp_path: Path) -> None:
+    import bz2
+    import gzip
+
+    gz = _write(
+        tmp_path, "accounts.csv.gz", gzip.compress("Name;City\nAcmé;Zürich\n".encode("cp1252"))
+    )
+    assert sniff(gz).delimiter == ";"
+    assert read_table(gz).to_pydict() == {"Name": ["Acmé"], "City": ["Zürich"]}
+    assert sum(b.num_rows for b in iter_batches(gz)) == 1
+    jl = _write(tmp_path, "a.jsonl.bz2", bz2.compress(b'{"a": 1}\n{"a": 2}\n'))
+    assert read_table(jl).column("a").to_pylist() == [1, 2]
+    with pytest.raises(ReadError, match="unsupported file type"):
+        sniff(_write(tmp_path, "a.parquet.gz", b"x"))

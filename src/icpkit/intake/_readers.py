@@ -37,6 +37,7 @@ from ._sniff import (
     better_delimiter,
     find_ragged_row,
     is_sql_url,
+    read_bytes,
     sniff,
 )
 
@@ -123,7 +124,7 @@ def _only_for_sql(source: str, table: str | None, query: str | None) -> None:
 
 
 def _decode_all(info: SourceInfo) -> str:
-    data = Path(info.source).read_bytes()
+    data = read_bytes(info.source)
     encoding = info.encoding or "utf-8"
     try:
         return data.decode(encoding)
@@ -257,8 +258,7 @@ def _iter_csv(info: SourceInfo, batch_size: int) -> Iterator[pa.RecordBatch]:
     # The header is read from the sniffed sample, so every batch gets the same
     # all-string schema whatever the values in later blocks look like.
     path = Path(info.source)
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
+    head = read_bytes(path, 1 << 20)
     encoding = info.encoding or "utf-8"
     delimiter = info.delimiter or ","
     sample = head.decode(encoding, errors="replace")
@@ -357,7 +357,7 @@ def _read_excel(path: str, sheet: str | int | None) -> pa.Table:
 
 
 def _read_json(path: str, *, lines: bool) -> pa.Table:
-    data = Path(path).read_bytes()
+    data = read_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -448,7 +448,7 @@ def iter_batches(
 
         raise ConfigError(f"batch_size must be an int >= 1. Got {batch_size!r} instead")
     info = sniff(source, encoding=encoding, delimiter=delimiter)
-    if info.format in ("csv", "tsv") and not info.source.endswith((".gz", ".bz2", ".zst")):
+    if info.format in ("csv", "tsv"):
         _only_for_sql(info.source, table, query)
         yield from _iter_csv(info, batch_size)
         return

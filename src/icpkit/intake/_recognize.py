@@ -244,10 +244,31 @@ def _signals() -> dict[str, frozenset[str]]:
 # ---------------------------------------------------------------- kind
 
 
+# Prefixes API exports wrap fields in once flattened ("properties.numberofemployees"
+# from the HubSpot API, "fields.Name" from Airtable).
+WRAPPERS = ("properties.", "fields.", "data.", "record.")
+
+
+def match_key(column: str) -> str:
+    """The normalised name used for matching, without a known API wrapper prefix."""
+    lowered = column.lower()
+    for prefix in WRAPPERS:
+        if lowered.startswith(prefix) and len(column) > len(prefix):
+            return normalize_name(column[len(prefix) :])
+    return normalize_name(column)
+
+
+def _unwrapped(column: str) -> str:
+    for prefix in WRAPPERS:
+        if column.lower().startswith(prefix):
+            return column[len(prefix) :]
+    return column
+
+
 def kind_scores(columns: list[str], name_hint: str | None = None) -> dict[str, float]:
     """A vote per table kind (higher is more likely)."""
     scores = dict.fromkeys(KIND_ORDER, 0.0)
-    normed = [normalize_name(c) for c in columns]
+    normed = [match_key(c) for c in columns]
     for n in normed:
         kinds = [k for k in KIND_ORDER if n in vocabulary(k)]
         for k in kinds:
@@ -306,7 +327,7 @@ def system_scores(columns: list[str]) -> dict[str, float]:
     """How many column names are written exactly as each CRM writes them."""
     exact = _system_names()
     scores = {"salesforce": 0.0, "hubspot": 0.0, "dynamics": 0.0}
-    for col in columns:
+    for col in map(_unwrapped, columns):
         systems, weight = exact.get(col, (frozenset(), 0.0))
         for s in systems:
             scores[s] += weight / len(systems)
@@ -356,9 +377,9 @@ def _map(
     vocab = vocabulary(kind)
     proposed: list[Match] = []
     for col in columns:
-        hits = vocab.get(normalize_name(col))
+        hits = vocab.get(match_key(col))
         if hits:
-            conf, reason = _best_hit(col, hits, system)
+            conf, reason = _best_hit(_unwrapped(col), hits, system)
             proposed.append(Match(col, hits[0].canonical, conf, reason))
         else:
             proposed.append(Match(col, None, 0.0, "custom attribute"))
@@ -398,7 +419,7 @@ def _suggest(matches: list[Match], kind: str) -> dict[str, str]:
     for m in matches:
         if m.canonical is not None:
             continue
-        norm = normalize_name(m.original)
+        norm = match_key(m.original)
         if len(norm) < 4:
             continue
         near = closest(norm, list(vocab), cutoff=0.85)

@@ -12,11 +12,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schema import TABLES
 from ._recognize import SYSTEM_NAMES, Recognition, allowed_columns
 from ._sniff import SourceInfo
 from ._sql import redact
 
-__all__ = ["build_report", "file_row_offset", "unit_warnings"]
+__all__ = ["build_report", "file_row_offset", "key_warnings", "unit_warnings"]
 
 # Money columns whose typical value is this small are probably in thousands or millions.
 _SMALL_MONEY = {"annual_revenue": 10_000.0, "funding_total": 10_000.0}
@@ -44,6 +45,17 @@ def _type_name(t: pa.DataType) -> str:
 def _fill_rate(column: pa.ChunkedArray) -> float:
     n = len(column)
     return round((n - column.null_count) / n, 4) if n else 0.0
+
+
+def key_warnings(rec: Recognition) -> list[str]:
+    """Say so when the table has no key column: joins will fall back to names."""
+    key = TABLES[rec.kind].key
+    if key in rec.mapped.values():
+        return []
+    return [
+        f"no {key} column was recognised; rows cannot be joined by id"
+        f" (map one with --map 'Column={key}')"
+    ]
 
 
 def unit_warnings(table: pa.Table, origin: dict[str, str]) -> list[str]:
@@ -108,7 +120,7 @@ def build_report(
         "custom": rec.custom,
         "coercions": [c for c in coercions if c["became_missing"] or c["notes"]],
         "suggestions": dict(rec.suggestions),
-        "warnings": warnings + unit_warnings(table, origin),
+        "warnings": warnings + key_warnings(rec) + unit_warnings(table, origin),
         "kind_scores": {k: round(v, 2) for k, v in rec.scores.items()},
     }
 

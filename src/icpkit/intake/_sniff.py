@@ -7,17 +7,21 @@ the data and produces a less helpful one.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
+import gzip
 import io
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import ReadError, closest
 
 __all__ = [
+    "COMPRESSED",
     "DELIMITERS",
     "SUPPORTED",
     "SourceInfo",
@@ -27,6 +31,8 @@ __all__ = [
     "find_ragged_row",
     "format_of",
     "is_sql_url",
+    "open_binary",
+    "read_bytes",
     "sniff",
 ]
 
@@ -48,6 +54,7 @@ SUPPORTED: dict[str, str] = {
     ".db": "duckdb",
 }
 
+COMPRESSED: dict[str, Callable[..., IO[bytes]]] = {".gz": gzip.open, ".bz2": bz2.open}
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SQL_SCHEMES = ("duckdb://", "postgresql://", "postgres://", "postgresql+psycopg://")
@@ -85,10 +92,11 @@ def is_sql_url(source: object) -> bool:
 def format_of(path: Path) -> str:
     """The format implied by a file name; ReadError listing what is supported."""
     suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in {".gz", ".bz2", ".zst"} and len(suffixes) > 1:
-        suffixes = suffixes[:-1]  # data.csv.gz reads as CSV through Arrow
+    compressed = bool(suffixes) and suffixes[-1] in COMPRESSED and len(suffixes) > 1
+    if compressed:
+        suffixes = suffixes[:-1]  # data.csv.gz reads as CSV
     ext = suffixes[-1] if suffixes else ""
-    if ext in SUPPORTED:
+    if ext in SUPPORTED and (not compressed or SUPPORTED[ext] in ("csv", "tsv", "json", "jsonl")):
         return SUPPORTED[ext]
     listed = ", ".join(sorted(SUPPORTED))
     raise ReadError(
@@ -102,7 +110,7 @@ def check_path(path: Path) -> int:
     """Fail clearly for a missing file or a directory; return the size in bytes."""
     if not path.exists():
         siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
-        match = closest(path.name, siblings)
+        match = closest(path.name, siblings, cutoff=0.75)
         hint = f"Did you mean {str(path.parent / match)!r}?" if match else None
         raise ReadError("file not found", file=str(path), hint=hint)
     if path.is_dir():
@@ -110,6 +118,24 @@ def check_path(path: Path) -> int:
     if not os.access(path, os.R_OK):
         raise ReadError("file is not readable (permission denied)", file=str(path))
     return path.stat().st_size
+
+
+def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
+    """The file's bytes, decompressed when it ends in .gz or .bz2."""
+    opener = COMPRESSED.get(Path(path).suffix.lower())
+    if opener is None:
+        return Path(path).open("rb")
+    fh: IO[bytes] = opener(path, "rb")
+    return fh
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int = -1) -> bytes:
+    """All (or the first ``limit``) decompressed bytes; ReadError for a corrupt archive."""
+    try:
+        with open_binary(path) as fh:
+            return fh.read(limit)
+    except (OSError, EOFError) as exc:
+        raise ReadError(f"cannot decompress: {exc}", file=str(path)) from None
 
 
 def _row_of(data: bytes, offset: int) -> int:
@@ -304,13 +330,13 @@ def sniff(
     path = Path(source)
     fmt = format_of(path)
     size = check_path(path)
-    if fmt not in ("csv", "tsv") or path.suffix.lower() in {".gz", ".bz2", ".zst"}:
-        return SourceInfo(source=str(path), format=fmt, size=size)
-    with path.open("rb") as fh:
-        sample = fh.read(SAMPLE_BYTES)
-    whole = len(sample) == size
     if size == 0:
         raise ReadError("file is empty (0 bytes)", file=str(path))
+    if fmt not in ("csv", "tsv"):
+        return SourceInfo(source=str(path), format=fmt, size=size)
+    sample = read_bytes(path, SAMPLE_BYTES + 1)
+    whole = len(sample) <= SAMPLE_BYTES
+    sample = sample[:SAMPLE_BYTES]
     has_bom = sample.startswith(codecs.BOM_UTF8)
     if encoding is None:
         encoding, has_bom = detect_encoding(sample, file=str(path), whole=whole)
