@@ -54,7 +54,7 @@ SUPPORTED: dict[str, str] = {
     ".db": "duckdb",
 }
 
-COMPRESSED: dict[str, Callable[..., IO[bytes]]] = {".gz": gzip.open, ".bz2": bz2.open}
+COMPRESSED: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open}
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SQL_SCHEMES = ("duckdb://", "postgresql://", "postgres://", "postgresql+psycopg://")
