@@ -60,7 +60,8 @@ def _funnel(ctx: Context) -> dict[str, Any]:
     fn = _fn("funnel", "funnel_by_tier", "funnel")
     leads = _need(ctx, "leads", "no leads table configured in icp.yaml")
     profile = _need(ctx, "profile", "no profile")
-    return {"funnel": result_dict(_call(fn, leads, profile, accounts=ctx.get("accounts")))}
+    result = _call(fn, leads, profile, accounts=ctx.get("accounts"), deals=ctx.get("deals"))
+    return {"funnel": result_dict(result)}
 
 
 def _committee(ctx: Context) -> dict[str, Any]:
@@ -151,7 +152,7 @@ STAGES_ANALYTICS: tuple[Stage, ...] = (
         ("profile", "universe", "accounts", "deals"),
         lambda ctx: None if ctx.config.universe is None else ctx.config.universe.model_dump(),
     ),
-    Stage("funnel", "funnel by tier", _funnel, ("profile", "leads", "accounts")),
+    Stage("funnel", "funnel by tier", _funnel, ("profile", "leads", "accounts", "deals")),
     Stage(
         "committee",
         "buying committee",
