@@ -194,23 +194,23 @@ _ICP_THEME_SETS: tuple[dict[str, _Theme], ...] = (
 
 _OTHER_THEMES: dict[str, _Theme] = {
     "pain_point": (
-        "price too high",
-        ("price", "expensive", "pricing"),
+        "slow app and crashes",
+        ("slow", "crashes", "loading"),
         (
-            "Honestly the price is too high for a team our size.",
-            "The per-seat pricing is too expensive for what we use.",
-            "We struggle to justify the price, it is expensive for us.",
-            "Pricing went up again and it is getting too expensive.",
+            "The app is slow and crashes when we open large reports.",
+            "Loading the pipeline page is painfully slow most mornings.",
+            "It crashes every time two of us edit the same record, and loading is slow.",
+            "The slow loading times are frustrating our whole team.",
         ),
     ),
     "churn_risk": (
-        "budget cuts and cancelling",
-        ("cancel", "budget", "renewal"),
+        "price too high, thinking of cancelling",
+        ("price", "expensive", "cancel"),
         (
-            "We are considering cancelling at renewal because of budget cuts.",
-            "Budget cuts mean we may not renew the contract this year.",
-            "Please send the steps to cancel, our budget was cut.",
-            "We were charged twice on the last invoice and are thinking about cancelling.",
+            "Honestly the price is too high for a team our size, we may cancel at renewal.",
+            "The per-seat pricing is too expensive for what we use.",
+            "Budget cuts mean the price is hard to justify, we are considering cancelling.",
+            "Pricing went up again and it is getting too expensive, please send the steps to cancel.",
         ),
     ),
     "buying_process": (
