@@ -173,7 +173,8 @@ def allowed_columns(kind: str) -> dict[str, str]:
 @functools.cache
 def _aliases() -> dict[str, Any]:
     text = resources.files("icpkit.intake").joinpath("aliases.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is 10x faster
+    data: dict[str, Any] = yaml.load(text, Loader=loader)
     return data
 
 
