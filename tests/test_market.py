@@ -144,6 +144,14 @@ def test_domain_keys_agree_between_sql_and_pandas(profile) -> None:
     assert set(normalize_domain(pd.Series(messy))) == {"acme.com"}
 
 
+def test_crm_account_without_domain_matches_by_name(universe, profile) -> None:
+    crm = pd.DataFrame({"name": ["Hooli, Inc.", "Globex"], "domain": [None, "globex.com"]})
+    _, summary = market_size(universe, profile, crm, value=1)
+    # Hooli: CRM has no domain -> name match; Globex: URL normalised to globex.com.
+    assert summary["in_crm"] == 2
+    assert summary["by_tier"]["C"]["in_crm"] == 1
+
+
 def test_bad_input_errors(universe, profile) -> None:
     with pytest.raises(ConfigError, match="where"):
         market_size(universe, profile, where="employees >=")

@@ -231,13 +231,16 @@ def _domain_key(text: exp.Expr) -> exp.Expr:
     messy = exp.or_(
         *(exp.func("contains", text.copy(), exp.Literal.string(c)) for c in "/:@?# "),
         exp.func("starts_with", text.copy(), exp.Literal.string("www")),
+        exp.func("starts_with", text.copy(), exp.Literal.string(".")),
+        exp.func("ends_with", text.copy(), exp.Literal.string(".")),
     )
     full = exp.RegexpExtract(
         this=text.copy(), expression=exp.Literal.string(_DOMAIN_RE), group=exp.Literal.number(1)
     )
-    key = exp.Case().when(messy, full).else_(text.copy())
-    trimmed = exp.Trim(this=key, expression=exp.Literal.string(". "))
-    return exp.Nullif(this=trimmed, expression=exp.Literal.string(""))
+    # TRIM is costly on every row: only the messy branch needs it.
+    cleaned = exp.Trim(this=full, expression=exp.Literal.string(". "))
+    key = exp.Case().when(messy, cleaned).else_(text.copy())
+    return exp.Nullif(this=key, expression=exp.Literal.string(""))
 
 
 def _name_key(col: exp.Expr) -> exp.Expr:
@@ -284,13 +287,19 @@ def _crm_keys(con: duckdb.DuckDBPyConnection, accounts: Any) -> tuple[int, int]:
 
 
 def _crm_lookups(con: duckdb.DuckDBPyConnection) -> None:
-    """Small lookup tables to LEFT JOIN the universe to: one row per domain key, per name key."""
+    """Lookup tables to LEFT JOIN the universe to.
+
+    ``icp_crm_k``: one row per match key, a domain key or 'n:' + name key (a normalised
+    domain never holds ':', so the two cannot collide); ``icp_crm_nd``: the name keys of CRM
+    accounts without a domain, which may match universe rows that do have one.
+    """
     con.execute(
-        f"CREATE TEMP TABLE icp_crm_d AS SELECT DISTINCT dkey FROM {_CRM} WHERE dkey IS NOT NULL"
+        f"CREATE TEMP TABLE icp_crm_k AS SELECT DISTINCT dkey AS k FROM {_CRM} "
+        f"WHERE dkey IS NOT NULL UNION SELECT 'n:' || nkey FROM {_CRM} WHERE nkey IS NOT NULL"
     )
     con.execute(
-        f"CREATE TEMP TABLE icp_crm_n AS SELECT nkey, BOOL_OR(dkey IS NULL) AS nd FROM {_CRM} "
-        "WHERE nkey IS NOT NULL GROUP BY nkey"
+        f"CREATE TEMP TABLE icp_crm_nd AS SELECT DISTINCT nkey FROM {_CRM} "
+        "WHERE dkey IS NULL AND nkey IS NOT NULL"
     )
 
 
@@ -299,8 +308,8 @@ def _matched(
 ) -> exp.Select:
     """``scored`` plus ``in_crm``: same domain; else (a domain missing on one side) same name.
 
-    Hash joins on keys computed once per row; the costly name key is only computed where
-    it can matter (the row has no domain, or some CRM accounts have none).
+    One hash join on a key computed once per row (the domain key, or the name key where
+    the row has no domain); a second join only when some CRM accounts lack a domain.
     """
     if not has_domain and not has_name:
         raise SchemaError(
@@ -311,25 +320,20 @@ def _matched(
     name = exp.column("name", quoted=True) if has_name else exp.null()
     keyed = scored.select(exp.alias_(dkey, "_dkey"), exp.alias_(name, "_n"))
     keyed = exp.select(exp.Star()).from_(exp.alias_(exp.paren(keyed), "_k"))
-    if has_name:
-        nkey = _name_key(exp.column("_n"))
-        if not crm_no_domain:
-            nkey = exp.Case().when(exp.column("_dkey").is_(exp.null()), nkey)
-        keyed = keyed.select(exp.alias_(nkey, "_nkey"))
-    else:
-        keyed = keyed.select(exp.alias_(exp.cast(exp.null(), "text"), "_nkey"))
-    by_domain = exp.column("dkey", table="_d").is_(exp.null()).not_()
-    by_name = exp.and_(
-        exp.column("nkey", table="_m").is_(exp.null()).not_(),
-        exp.or_(exp.column("_dkey").is_(exp.null()), exp.column("nd", table="_m")),
-    )
-    in_crm = exp.func("coalesce", exp.or_(by_domain, by_name), exp.false())
-    return (
-        exp.select(exp.Star(), exp.alias_(in_crm, "in_crm"))
-        .from_(exp.alias_(exp.paren(keyed), "_u"))
-        .join("icp_crm_d AS _d", on="_u._dkey = _d.dkey", join_type="left")
-        .join("icp_crm_n AS _m", on="_u._nkey = _m.nkey", join_type="left")
-    )
+    nkey = _name_key(exp.column("_n")) if has_name else exp.cast(exp.null(), "text")
+    by_name_key = exp.DPipe(this=exp.Literal.string("n:"), expression=nkey.copy())
+    key = exp.Case().when(exp.column("_dkey").is_(exp.null()), by_name_key)
+    keyed = keyed.select(exp.alias_(key.else_(exp.column("_dkey")), "_key"))
+    two = bool(crm_no_domain and has_name)
+    if two:  # only then is the name key needed on rows that have a domain
+        keyed = keyed.select(exp.alias_(nkey.copy(), "_nkey"))
+    hit = exp.column("k", table="_d").is_(exp.null()).not_()
+    query = exp.select(exp.Star()).from_(exp.alias_(exp.paren(keyed), "_u"))
+    query = query.join("icp_crm_k AS _d", on="_u._key = _d.k", join_type="left")
+    if two:
+        query = query.join("icp_crm_nd AS _m", on="_u._nkey = _m.nkey", join_type="left")
+        hit = exp.or_(hit, exp.column("nkey", table="_m").is_(exp.null()).not_())
+    return query.select(exp.alias_(exp.func("coalesce", hit, exp.false()), "in_crm"))
 
 
 # --------------------------------------------------------------------------- expected ACV
