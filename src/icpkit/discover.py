@@ -383,9 +383,12 @@ def _split(
     )
 
 
-def _auto_time_column(dates: list[str]) -> str | None:
+def _auto_time_column(table: pa.Table, dates: list[str]) -> str | None:
+    """A creation-like date filled on (nearly) every row, else None (then: a random split)."""
     for d in dates:
-        if _TIME_NAME.search(d) and not re.search(r"close|end|churn|won|last|modif|verif", d, re.I):
+        after = re.search(r"close|end|churn|won|last|modif|verif|since|customer", d, re.I)
+        filled = table.column(d).null_count <= 0.05 * table.num_rows
+        if _TIME_NAME.search(d) and not after and filled:
             return d
     return None
 
@@ -575,7 +578,9 @@ def learn(
     flagged = list(screen.flagged)
     if validate:
         t1 = time.perf_counter()
-        tcol = time_column or _auto_time_column(screen.dates)
+        tcol = time_column or (
+            _auto_time_column(table, screen.dates) if table.num_rows >= 3000 else None
+        )
         held, leaks, how = _held_out(table, y, screen, params, tcol, test_size, random_state, keep)
         metrics = {"held_out": held, "validation": how}
         flagged += leaks

@@ -3,7 +3,7 @@
 Subgroup discovery by beam search over the learned bins. A *condition* is one bin or a run of
 adjacent bins of one attribute ("employees 200 to < 5,000", "industry in Software, SaaS"); a *rule*
 is a conjunction of conditions on different attributes. Rules are scored with the binomial-test
-quality ``sqrt(coverage) * (rate - base)``, which, unlike WRAcc, does not prefer a broad rule to the
+quality ``coverage**0.4 * (rate - base)``, which, unlike WRAcc, does not prefer a broad rule to the
 sharper conjunction that explains it. Several ICPs come out by sequential covering: once a segment
 is chosen its rows are set aside and the search runs again, so the second segment is not a variant
 of the first. Conditions that add nothing are pruned. The anti-ICP is the same search with the
@@ -73,8 +73,8 @@ def atoms_for(attr: BinnedAttribute, codes: np.ndarray) -> list[Atom]:
         spans = [(i, j) for i in range(k) for j in range(i, k) if (i, j) != (0, k - 1)]
     else:
         # Bins are ordered by success rate: single bins, the best few, the worst few.
+        # Single bins only: unions of bins let one broad rule swallow several distinct ICPs.
         spans = [(i, i) for i in range(k)]
-        spans += [(i, k - 1) for i in range(1, k - 1)] + [(0, j) for j in range(1, k - 1)]
     out = []
     for i, j in spans:
         sel = tuple(range(i, j + 1))
@@ -170,6 +170,8 @@ class SegmentFinder:
     min_lift: an ICP segment's success rate is at least this times the base rate.
     max_anti_lift: an anti-ICP rule's success rate is at most this times the base rate.
     min_z: the rule's rate differs from the base rate by at least this many standard errors.
+    generality: exponent of coverage in the quality ``coverage**g * (rate - base)``; 0.5 is the
+        binomial test, lower prefers sharper rules (a planted conjunction over a broad union).
     """
 
     def __init__(
@@ -184,6 +186,7 @@ class SegmentFinder:
         min_lift: float = 1.3,
         max_anti_lift: float = 0.35,
         min_z: float = 4.0,
+        generality: float = 0.4,
     ) -> None:
         self.max_segments = max_segments
         self.max_disqualifiers = max_disqualifiers
@@ -194,6 +197,7 @@ class SegmentFinder:
         self.min_lift = min_lift
         self.max_anti_lift = max_anti_lift
         self.min_z = min_z
+        self.generality = generality
 
     def fit(
         self,
@@ -236,7 +240,7 @@ class SegmentFinder:
             successes=e,
             rate=rate,
             lift=rate / base if base else 0.0,
-            quality=math.sqrt(n / self.n_) * (rate - base),
+            quality=(n / self.n_) ** self.generality * (rate - base),
             z=(rate - base) / se if se else 0.0,
         )
 
@@ -266,7 +270,7 @@ class SegmentFinder:
                         seen[key] = (-np.inf, ())
                         continue
                     e = _count(cand & ypk)
-                    q = sign * math.sqrt(n / live_n) * (e / n - base)
+                    q = sign * (n / live_n) ** self.generality * (e / n - base)
                     new = (*rule_atoms, atom)
                     seen[key] = (q, new)
                     level.append((q, new, cand))

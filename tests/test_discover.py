@@ -1,0 +1,142 @@
+"""Discover on the synthetic world: planted attributes lead, noise gets nothing, segments recovered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import yaml
+
+from icpkit.discover import Discovery, learn, tier_cutoffs
+from icpkit.errors import ConfigError, ProfileError, SchemaError
+from icpkit.evaluate import evaluate
+from icpkit.intake import load_table
+from icpkit.profile import load_profile, profile_from_dict, save_profile
+from icpkit.scoring import score_table
+from icpkit.synth import make_world
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[pa.Table, dict]:
+    w = make_world(n_accounts=6000, seed=5)
+    table = load_table(pa.Table.from_pandas(w.training, preserve_index=False), kind="accounts").table
+    return table, w.truth
+
+
+@pytest.fixture(scope="module")
+def found(world: tuple[pa.Table, dict]) -> Discovery:
+    return learn(world[0], "IsWon")
+
+
+def _spread(profile, name: str) -> int:  # type: ignore[no-untyped-def]
+    a = next((a for a in profile.attributes if a.name == name), None)
+    if a is None:
+        return 0
+    pts = [b.points for b in a.bins] + [a.missing_points]
+    return max(pts) - min(pts)
+
+
+def test_planted_attributes_lead_and_noise_gets_nothing(found: Discovery, world: tuple[pa.Table, dict]) -> None:
+    truth = world[1]
+    profile = found.profile
+    spreads = {a.name: _spread(profile, a.name) for a in profile.attributes}
+    top = sorted(spreads, key=lambda n: -spreads[n])[:4]
+    planted = {"industry", "cloud_spend", "employees", "funding_total"}
+    assert len(planted & set(top)) >= 3, spreads
+    for noise in truth["noise_columns"]:
+        assert _spread(profile, noise) == 0
+    top_iv = [a["attribute"] for a in found.analysis.attributes[:5]]
+    assert "industry" in top_iv and "cloud_spend" in top_iv
+
+
+def test_planted_segments_and_anti_icp_recovered(found: Discovery) -> None:
+    rules = [{c.attribute: c for c in s.conditions} for s in found.profile.segments]
+    software = [
+        r for r in rules
+        if "industry" in r and r["industry"].in_ == ["Software"] and "tech_salesforce" in r
+    ]
+    assert software, [s.name for s in found.profile.segments]
+    assert found.profile.segments[0].lift and found.profile.segments[0].lift > 2.5
+    anti = [set(c.in_ or []) for d in found.profile.disqualifiers for c in d.conditions
+            if c.attribute == "industry"]
+    assert any(a and a <= {"Education", "Government"} for a in anti)
+
+
+def test_leaks_ids_and_outcomes_are_flagged(found: Discovery) -> None:
+    flagged = {f["column"]: f["reason"] for f in found.flagged}
+    assert "id-like" in flagged["account_id"]
+    assert "outcome" in flagged["renewed"]
+    assert "leaks" in flagged["acv"]  # present only for customers: caught by the statistics
+    used = set(found.profile.columns)
+    assert not used & set(flagged)
+
+
+def test_held_out_metrics_are_honest_and_tiers_concentrate(found: Discovery) -> None:
+    m = found.metrics
+    assert "time-based" in found.profile.metrics["validation"]  # CreatedDate exists
+    assert m["auc"] > 0.72
+    assert m["ab_share_of_rows"] <= 0.4
+    assert m["ab_share_of_successes"] >= 0.55
+    assert m["reliability"]["verdict"] in {"reliable", "indicative"}
+    assert found.profile.silhouette.startswith("Our ideal customer is")
+
+
+def test_profile_round_trip_scores_identically(found: Discovery, world: tuple[pa.Table, dict], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = save_profile(found.profile, tmp_path / "icp.yaml")
+    again = load_profile(path)
+    a = score_table(found.profile, world[0]).column("icp_score").to_numpy()
+    b = score_table(again, world[0]).column("icp_score").to_numpy()
+    assert np.array_equal(a, b)
+    assert 0 <= a.min() and a.max() <= 100 and a.std() > 5
+    fp = again.fingerprint or {}
+    assert fp["rows"] == 6000 and len(fp["hash"]) == 16 and "created" in fp["date_range"]
+
+
+def test_hand_written_profile_evaluates_like_a_learned_one(world: tuple[pa.Table, dict]) -> None:
+    hunch = {
+        "name": "Sales hunch",
+        "intercept": 30,
+        "success": {"target": "IsWon"},
+        "attributes": [
+            {"name": "industry", "kind": "categorical",
+             "bins": [{"values": ["Software", "Financial Services"], "points": 30},
+                      {"values": ["Education", "Government"], "points": -30}]},
+            {"name": "employees", "kind": "numeric",
+             "bins": [{"upper": 50, "points": -10}, {"lower": 200, "points": 15}]},
+        ],
+        "tiers": {"A": 70, "B": 50, "C": 30},
+    }
+    m = evaluate(profile_from_dict(hunch), world[0])
+    assert 0.55 < m["auc"] < 0.95
+    assert sum(t["rows"] for t in m["tiers"]) == world[0].num_rows
+    bad = {**hunch, "tiers": {"A": 10, "B": 50, "C": 30}}
+    with pytest.raises(ProfileError, match="tiers"):
+        profile_from_dict(bad)
+    bad2 = yaml.safe_load(yaml.safe_dump(hunch))
+    bad2["attributes"][1]["bins"][0]["points"] = "many"
+    with pytest.raises(ProfileError, match=r"attributes\['employees'\].bins\[0\].points"):
+        profile_from_dict(bad2)
+
+
+def test_small_data_uses_cross_validation_and_warns(world: tuple[pa.Table, dict]) -> None:
+    small = world[0].slice(0, 400).drop_columns(["created"])
+    res = learn(small, "IsWon")
+    assert "cross-validation" in res.profile.metrics["validation"]
+    assert any("too small to trust" in w for w in res.warnings)
+    assert res.metrics["reliability"]["verdict"] == "too small to trust"
+
+
+def test_bad_inputs_raise_clear_errors(world: tuple[pa.Table, dict]) -> None:
+    with pytest.raises(SchemaError, match="Did you mean 'IsWon'"):
+        learn(world[0], "IsWin")
+    with pytest.raises(ConfigError, match="target column or a success expression"):
+        learn(world[0])
+    with pytest.raises(SchemaError, match="industy"):
+        learn(world[0], "IsWon", exclude=["industy"])
+
+
+def test_tier_cutoffs_make_a_minority_of_rows_a_plus_b() -> None:
+    scores = np.arange(100).repeat(10)
+    t = tier_cutoffs(scores)
+    assert (t.A, t.B, t.C) == (90, 70, 40)
+    assert tier_cutoffs(np.full(50, 60)).A <= 100
