@@ -234,6 +234,13 @@ def test_alias_table_has_no_conflicts_and_covers_every_key() -> None:
             assert vocab[normalize_name(col)][0].canonical == col, (kind, col)
 
 
+def test_salesforce_custom_fields_say_so() -> None:
+    rec = recognize(["Id", "Name", "NumberOfEmployees", "Technologies__c"])
+    match = {m.original: m for m in rec.matches}["Technologies__c"]
+    assert match.canonical == "technologies"
+    assert match.reason.startswith("Salesforce custom field")
+
+
 def test_custom_fields_and_unknown_columns_stay_custom() -> None:
     rec = recognize(["Id", "Name", "NumberOfEmployees", "Legacy_Score__c", "Favourite Colour"])
     assert rec.mapping["Legacy_Score__c"] is None

@@ -367,6 +367,8 @@ def _best_hit(col: str, hits: tuple[Hit, ...], system: str) -> tuple[float, str]
         confidence = 0.95
     if best.field == "canonical" and best.raw != col:
         confidence = 0.95
+    if col.lower().endswith("__c"):
+        reason = f"Salesforce custom field ({reason})"
     if best.outcome:
         reason = f"{reason} (outcome column)"
     return confidence, reason
