@@ -67,6 +67,13 @@ def _progress(quiet: bool) -> Iterator[Callable[..., None] | None]:
         progress.stop()
 
 
+def _warn_failed(result: Any) -> None:
+    """Optional stages may fail without stopping the run; say so where people look."""
+    for s in result.stages:
+        if s.status == "failed":
+            err.print(f"[yellow]warning:[/] stage {s.name!r} failed: {s.message}", highlight=False)
+
+
 def _rel(path: str | None, ws: Path) -> str | None:
     if path is None:
         return None
@@ -157,6 +164,7 @@ def run_cmd(
             }
         )
         return
+    _warn_failed(result)
     cached = f", {result.cached} stages cached" if result.cached else ""
     out.print(f"Run {result.run_id} done{cached}.")
     for kind, path in result.outputs.items():
@@ -221,9 +229,10 @@ def demo_cmd(
     err.print(f"Generating a synthetic world of {accounts:,} accounts in {out_dir} …")
     with _progress(quiet) as on_event:
         result = demo(out_dir, n_accounts=accounts, seed=seed, on_event=on_event)
+    _warn_failed(result)
     table = Table("stage", "status", "note", box=None, show_header=False)
     for s in result.stages:
-        if s.status != "ok":
+        if s.status == "skipped":
             table.add_row(s.name, s.status, s.message)
     if table.row_count and not quiet:
         err.print(table)

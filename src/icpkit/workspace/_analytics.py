@@ -15,7 +15,7 @@ from ..profile import profile_from_dict
 from ..report._data import jsonable, result_dict
 from ._pipeline import Context, Skip, Stage
 from ._sources import optional
-from ._stages import _call, _need
+from ._stages import _call, _need, _profile
 
 __all__ = ["STAGES_ANALYTICS"]
 
@@ -42,7 +42,7 @@ def _scored_accounts(ctx: Context) -> pa.Table | None:
 def _market(ctx: Context) -> dict[str, Any]:
     fn = _fn("market", "market_size", "market")
     universe = _need(ctx, "universe", "no universe configured in icp.yaml")
-    profile = _need(ctx, "profile", "no profile")
+    profile = _profile(ctx)
     cfg = ctx.config.universe
     result = _call(
         fn,
@@ -59,7 +59,7 @@ def _market(ctx: Context) -> dict[str, Any]:
 def _funnel(ctx: Context) -> dict[str, Any]:
     fn = _fn("funnel", "funnel_by_tier", "funnel")
     leads = _need(ctx, "leads", "no leads table configured in icp.yaml")
-    profile = _need(ctx, "profile", "no profile")
+    profile = _profile(ctx)
     result = _call(fn, leads, profile, accounts=ctx.get("accounts"), deals=ctx.get("deals"))
     return {"funnel": result_dict(result)}
 
@@ -126,7 +126,7 @@ def _drift(ctx: Context) -> dict[str, Any]:
     prev = ctx.previous
     if prev is None:
         raise Skip("first run of this workspace: nothing to compare with yet")
-    profile = _need(ctx, "profile", "no profile")
+    profile = _profile(ctx)
     out: dict[str, Any] = {"previous_run": prev.run_id, "previous_started": str(prev.started)}
     if ctx.previous_scores is not None and ctx.get("scores") is not None:
         out["scores"] = _score_shift(ctx.previous_scores, ctx.values["scores"])

@@ -31,6 +31,16 @@ def _need(ctx: Context, key: str, why: str) -> Any:
     return value
 
 
+def _profile(ctx: Context) -> Profile:
+    """The profile, or a Skip that repeats why discover produced none."""
+    profile = ctx.get("profile")
+    if profile is None:
+        why = ctx.results.get("discover")
+        detail = f": {why.message}" if why is not None and why.message else ""
+        raise Skip(f"no profile (discover {why.status if why else 'did not run'}{detail})")
+    return profile
+
+
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call ``fn`` with the keyword arguments it accepts (APIs differ in optional extras)."""
     params = inspect.signature(fn).parameters
@@ -147,7 +157,7 @@ def _discover(ctx: Context) -> dict[str, Any]:
 def _score(ctx: Context) -> dict[str, Any]:
     from ..scoring import score_table
 
-    profile = _need(ctx, "profile", "no profile (discover did not run)")
+    profile = _profile(ctx)
     accounts: pa.Table = ctx.values["accounts"]
     scored = score_table(profile, accounts)
     ids = accounts.column("account_id") if "account_id" in accounts.column_names else None
@@ -173,7 +183,7 @@ def _evaluate(ctx: Context) -> dict[str, Any]:
     fn = optional("evaluate", "evaluate", "backtest")
     if fn is None:
         raise Skip("icpkit.evaluate is not available")
-    profile = _need(ctx, "profile", "no profile")
+    profile = _profile(ctx)
     frame = _need(ctx, "training", "no training rows").to_pandas()
     result = _call(fn, profile, frame, target=LABEL, positive=["true"])
     return {"evaluation": jsonable(getattr(result, "summary", result))}
@@ -192,7 +202,8 @@ STAGES_CORE: tuple[Stage, ...] = (
         settings=lambda ctx: ctx.config.success.model_dump(mode="json"),
         required=True,
     ),
-    Stage("discover", "learn the profile", _discover, ("training",), _discover_settings, True),
+    # Not required: data with no signal still gets its report, which says why there is no profile.
+    Stage("discover", "learn the profile", _discover, ("training",), _discover_settings),
     Stage("score", "score the accounts", _score, ("profile", "accounts"), required=True),
     Stage("evaluate", "backtest", _evaluate, ("profile", "training")),
 )
