@@ -1,0 +1,36 @@
+"""Segments: planted conjunctions are found, distinct, pruned; the anti-ICP too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from icpkit.binning import Binner
+from icpkit.segments import SegmentFinder
+
+
+def test_planted_conjunctions_and_anti_icp() -> None:
+    rng = np.random.default_rng(0)
+    n = 8000
+    ind = rng.choice(["soft", "fin", "edu", "retail", "health"], n, p=[0.2, 0.2, 0.15, 0.25, 0.2])
+    emp = np.exp(rng.uniform(1, 10, n))
+    crm = rng.random(n) < 0.4
+    eu = rng.random(n) < 0.3
+    noise = rng.normal(size=n)
+    seg1 = (ind == "soft") & (emp >= 200) & (emp < 5000) & crm
+    seg2 = (ind == "fin") & eu
+    rate = np.where(seg1, 0.7, np.where(seg2, 0.55, np.where(ind == "edu", 0.02, 0.12)))
+    y = rng.random(n) < rate
+    table = pa.table({"industry": ind, "employees": emp, "crm": crm, "eu": eu, "noise": noise})
+    kinds = {"industry": "categorical", "employees": "numeric", "crm": "categorical",
+             "eu": "categorical", "noise": "numeric"}
+    b = Binner().fit(table, y, list(kinds), kinds)  # type: ignore[arg-type]
+    f = SegmentFinder().fit(b.attributes_, b.train_codes_, y, table)
+    found = [{c.attribute: c for c in r.conditions} for r in f.segments_]
+    assert any(r.keys() >= {"industry", "crm"} and r["industry"].in_ == ["soft"] for r in found)
+    assert any(r.keys() >= {"industry", "eu"} and r["industry"].in_ == ["fin"] for r in found)
+    assert all("noise" not in r for r in found)
+    assert f.segments_[0].lift > 3
+    anti = [{c.attribute: c for c in r.conditions} for r in f.disqualifiers_]
+    assert anti and anti[0]["industry"].in_ == ["edu"]
+    assert f.disqualifiers_[0].rate < 0.05
