@@ -31,6 +31,7 @@ from ._arrow import (
     table_warnings,
     with_warnings,
 )
+from ._exports import excel_header_row, split_footer
 from ._sniff import (
     DELIMITER_NAMES,
     SourceInfo,
@@ -170,6 +171,12 @@ def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
         raise ReadError("file is empty (only blank lines)", file=info.source)
     raw_names = _header(text, delimiter)
     names, warnings = repair_names(raw_names)
+    text, footer = split_footer(text, delimiter, len(names))
+    if footer:
+        warnings.append(
+            f"skipped a {len(footer)}-line report footer after the data"
+            f" (starting {footer[0][:60]!r})"
+        )
     skip = _leading_blank_lines(text) + 1
     read, parse, convert = _csv_options(names, delimiter, skip_rows=skip)
     buffer = io.BytesIO(text.encode("utf-8"))
@@ -346,11 +353,30 @@ def _read_excel(path: str, sheet: str | int | None) -> pa.Table:
         rows.pop(0)
     if not rows:
         raise ReadError("the sheet is empty", file=path)
-    header = ["" if v is None else str(v) for v in rows[0]]
-    body = [r for r in rows[1:] if any(blank_to_none(v) is not None for v in r)]
+    start = excel_header_row(rows)
+    header = ["" if v is None else str(v) for v in rows[start]]
+    body = [r for r in rows[start + 1 :] if any(blank_to_none(v) is not None for v in r)]
     if not body:
         raise ReadError(f"the sheet has a header ({len(header)} columns) but no rows", file=path)
-    return columns_to_table(header, body)
+    body, footer = _excel_footer(body, len(header))
+    table = columns_to_table(header, body)
+    notes = []
+    if start:
+        title = " ".join(str(v) for v in rows[0] if blank_to_none(v) is not None)
+        notes.append(f"skipped {start} title row(s) above the header (starting {title[:60]!r})")
+    if footer:
+        notes.append(f"skipped a {len(footer)}-line report footer (starting {footer[0][:60]!r})")
+    return with_warnings(table, table_warnings(table) + notes) if notes else table
+
+
+def _excel_footer(body: list[list[Any]], width: int) -> tuple[list[list[Any]], list[str]]:
+    """Trailing one-cell rows with footer words (a report export's footer)."""
+    lines = ["\t".join(str(v) for v in r if blank_to_none(v) is not None) for r in body]
+    _, footer = split_footer("\n".join(lines) + "\n", "\t", width)
+    if not footer:
+        return body, []
+    kept = len(body) - len(footer)
+    return body[:kept], footer
 
 
 # ---------------------------------------------------------------- JSON
