@@ -327,7 +327,7 @@ def _matched(
     two = bool(crm_no_domain and has_name)
     if two:  # only then is the name key needed on rows that have a domain
         keyed = keyed.select(exp.alias_(nkey.copy(), "_nkey"))
-    hit = exp.column("k", table="_d").is_(exp.null()).not_()
+    hit: exp.Expr = exp.column("k", table="_d").is_(exp.null()).not_()
     query = exp.select(exp.Star()).from_(exp.alias_(exp.paren(keyed), "_u"))
     query = query.join("icp_crm_k AS _d", on="_u._key = _d.k", join_type="left")
     if two:

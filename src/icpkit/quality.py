@@ -32,6 +32,7 @@ __all__ = [
     "duplicates",
     "normalize_domain",
     "normalize_name",
+    "plain",
     "read_frame",
 ]
 
@@ -356,3 +357,20 @@ def data_quality(
         "staleness": staleness,
     }
     return QualityResult(table, summary)
+
+
+def plain(obj: Any) -> Any:
+    """A JSON-safe copy: NaN/NA become None, NumPy scalars become Python ones (for summaries)."""
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and np.isnan(obj):
+        return None
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj

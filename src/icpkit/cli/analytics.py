@@ -185,3 +185,24 @@ def tam_command(
         _show(
             "Top white space (not in the CRM)", pd.DataFrame(summary["white_space_top"]), {}, False
         )
+
+
+@app.command("funnel")
+def funnel_command(
+    leads: Annotated[Path, typer.Argument(help="Leads table (stage dates or a status column).")],
+    profile: Annotated[Path | None, typer.Option(help="Profile YAML to tier the leads.")] = None,
+    accounts: Annotated[
+        Path | None, typer.Option(help="Accounts: tier leads by their account_id.")
+    ] = None,
+    deals: Annotated[Path | None, typer.Option(help="Deals: ACV of won leads by account.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Funnel by fit tier: share of ICP leads, conversion per stage, win rate, cycle, ACV, flags."""
+    from ..funnel import funnel_by_tier
+
+    prof = _profile(profile) if profile is not None else None
+    table, summary = funnel_by_tier(leads, prof, accounts=accounts, deals=deals)
+    _show("Funnel by tier", table, summary, as_json)
+    if not as_json:
+        for flag in summary["flags"]:
+            out.print(f"[yellow]flag:[/] {flag}")

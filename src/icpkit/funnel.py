@@ -1,0 +1,271 @@
+"""The funnel by fit tier: how much of the pipeline is ICP, and where effort goes to waste.
+
+Every lead gets a tier (from an ``icp_tier`` column, by scoring the lead with the
+profile, or through its account), and reaches a stage of the funnel::
+
+    lead -> MQL -> SQL -> opportunity -> won
+
+read from stage dates (``mql_date``, ``sql_date``, ``opportunity_date``, ``won_date``: a
+later date implies the earlier stages) or, when there are none, from a status column
+("MQL", "Sales Qualified", "Closed Won", ...). Per tier: counts reaching each stage,
+stage-to-stage conversion, win rate (won / opportunities), median cycle time
+(created → won) and mean ACV of won leads; the same by segment and by channel × tier;
+and flags where the funnel spends effort on non-ICP (tier C/D) leads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .errors import SchemaError
+from .profile import Profile
+from .quality import plain, read_frame
+from .scoring import score_table, to_arrow
+
+__all__ = ["STAGES", "FunnelResult", "funnel_by_tier", "lead_stages", "lead_tiers"]
+
+STAGES = ("lead", "mql", "sql", "opportunity", "won")
+TIERS = ("A", "B", "C", "D")
+UNMATCHED = "unmatched"  # a lead whose account is not in the accounts table: shown, not dropped
+_DATE_COLUMNS = {
+    "mql": "mql_date",
+    "sql": "sql_date",
+    "opportunity": "opportunity_date",
+    "won": "won_date",
+}
+# Status words -> the stage they prove was reached (checked in this order, first hit wins).
+_STATUS_WORDS = (
+    ("won", ("closed won", "won", "customer", "closedwon")),
+    ("opportunity", ("opportunit", "proposal", "negotiat", "closed lost", "lost", "converted")),
+    ("sql", ("sql", "sales qualified", "sales accepted", "sal")),
+    ("mql", ("mql", "marketing qualified", "qualified", "working", "engaged", "nurtur")),
+)
+# Effort on tier C/D above this share of a stage is worth a flag.
+WASTE_SHARE = 0.30
+MIN_FLAG_LEADS = 20
+
+
+class FunnelResult(NamedTuple):
+    table: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def _status_stage(status: pd.Series) -> pd.Series:
+    text = status.astype("string").str.strip().str.lower().fillna("")
+    out = pd.Series(0, index=status.index, dtype="int64")
+    for stage, words in reversed(_STATUS_WORDS):
+        hit = pd.Series(False, index=status.index)
+        for w in words:
+            pattern = rf"\b{w}" if len(w) <= 3 else w
+            hit |= text.str.contains(pattern, regex=True)
+        out = out.where(~hit.to_numpy(dtype=bool), STAGES.index(stage))
+    # "unqualified", "not converted" contain stage words but prove nothing beyond the lead.
+    nothing = text.str.contains(r"\b(?:un|dis)qualified|not converted", regex=True)
+    out = out.where(~nothing.to_numpy(dtype=bool), 0)
+    return out
+
+
+def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
+    """The furthest stage index (0 = lead ... 4 = won) each lead reached, and the evidence used."""
+    dated = {s: c for s, c in _DATE_COLUMNS.items() if c in leads.columns}
+    if dated:
+        reached = np.zeros(len(leads), dtype=np.int64)
+        for stage, col in dated.items():
+            present = leads[col].notna() & (leads[col].astype("string").str.strip() != "")
+            hit = present.fillna(False).to_numpy(dtype=bool)
+            reached[hit] = np.maximum(reached[hit], STAGES.index(stage))
+        if "won" in leads.columns and "won_date" not in dated:
+            won = leads["won"].astype("string").str.lower().isin(["true", "1", "yes"]).fillna(False)
+            reached[won.to_numpy(dtype=bool)] = STAGES.index("won")
+        return pd.Series(reached, index=leads.index), "stage dates: " + ", ".join(dated.values())
+    for col in ("status", "stage", "lifecycle_stage"):
+        if col in leads.columns:
+            return _status_stage(leads[col]), f"status column {col!r}"
+    raise SchemaError(
+        "the leads have neither stage dates (mql_date, sql_date, opportunity_date, won_date) "
+        "nor a status column",
+        column="status",
+        hint="Map the lead status or stage dates with intake",
+    )
+
+
+def lead_tiers(leads: pd.DataFrame, profile: Profile | None, accounts: Any = None) -> pd.DataFrame:
+    """``icp_tier`` and ``icp_segment`` per lead: given, scored on the lead, or via its account."""
+    if "icp_tier" in leads.columns:
+        seg = (
+            leads["icp_segment"]
+            if "icp_segment" in leads.columns
+            else pd.Series(None, index=leads.index)
+        )
+        return pd.DataFrame({"icp_tier": leads["icp_tier"], "icp_segment": seg}, index=leads.index)
+    if profile is None:
+        raise SchemaError(
+            "the leads have no icp_tier column and no profile was given", column="icp_tier"
+        )
+    missing = [c for c in profile.columns if c not in leads.columns]
+    if not missing:
+        return score_table(profile, to_arrow(leads)).to_pandas().set_index(leads.index)
+    if accounts is None or "account_id" not in leads.columns:
+        raise SchemaError(
+            "the leads lack columns the profile needs",
+            column=missing[0],
+            hint="Give the accounts (with account_id) so leads take their account's tier",
+        )
+    acc = read_frame(accounts, "accounts")
+    scored = score_table(profile, to_arrow(acc)).to_pandas()
+    scored.index = acc["account_id"].astype(str)
+    scored = scored[~scored.index.duplicated()]
+    keys = leads["account_id"].astype(str)
+    return pd.DataFrame(
+        {
+            "icp_tier": keys.map(scored["icp_tier"]).fillna(UNMATCHED),
+            "icp_segment": keys.map(scored["icp_segment"]),
+        },
+        index=leads.index,
+    )
+
+
+def _cycle_days(leads: pd.DataFrame) -> pd.Series:
+    if "created" not in leads.columns or "won_date" not in leads.columns:
+        return pd.Series(np.nan, index=leads.index)
+    start = pd.to_datetime(leads["created"], errors="coerce", format="mixed")
+    end = pd.to_datetime(leads["won_date"], errors="coerce", format="mixed")
+    return (end - start).dt.days.astype(float)
+
+
+def _lead_values(leads: pd.DataFrame, deals: Any) -> pd.Series:
+    """Amount of each won lead: its own amount column, else its account's won deals (mean)."""
+    for col in ("amount", "acv", "deal_amount"):
+        if col in leads.columns:
+            return pd.to_numeric(leads[col], errors="coerce").astype(float)
+    if deals is None or "account_id" not in leads.columns:
+        return pd.Series(np.nan, index=leads.index)
+    from .market import _won_flags  # one definition of "won"
+
+    d = read_frame(deals, "deals")
+    if "account_id" not in d.columns or "amount" not in d.columns:
+        raise SchemaError("the deals table needs account_id and amount", column="amount")
+    won = _won_flags(d, Profile.model_construct(success=None))
+    if won is None:
+        raise SchemaError("the deals table needs a won flag or a stage column", column="won")
+    mask = won.to_numpy(dtype=bool)
+    amount = pd.to_numeric(d.loc[mask, "amount"], errors="coerce")
+    per_account = amount.groupby(d.loc[mask, "account_id"].astype(str)).mean()
+    return leads["account_id"].astype(str).map(per_account).astype(float)
+
+
+def _rate(num: float, den: float) -> float | None:
+    return None if not den else round(float(num) / float(den), 4)
+
+
+def _group_rows(frame: pd.DataFrame, key: str, order: list[str]) -> pd.DataFrame:
+    total = len(frame)
+    rows = []
+    for name in order:
+        g = frame[frame[key] == name] if name != "all" else frame
+        if g.empty and name not in TIERS:
+            continue
+        n = [int((g["stage"] >= i).sum()) for i in range(len(STAGES))]
+        won = g["stage"] == STAGES.index("won")
+        row: dict[str, Any] = {
+            key.removeprefix("icp_"): name,
+            "leads": n[0],
+            "share": _rate(n[0], total),
+        }
+        row.update({s: n[i] for i, s in enumerate(STAGES) if i})
+        for i in range(1, len(STAGES)):
+            row[f"{STAGES[i - 1]}_to_{STAGES[i]}"] = _rate(n[i], n[i - 1])
+        row["win_rate"] = _rate(n[4], n[3])
+        row["lead_to_won"] = _rate(n[4], n[0])
+        cycle = g.loc[won, "cycle_days"].dropna()
+        row["median_cycle_days"] = None if cycle.empty else float(cycle.median())
+        acv = g.loc[won, "value"].dropna()
+        row["mean_acv"] = None if acv.empty else round(float(acv.mean()), 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _flags(by_tier: pd.DataFrame, by_channel: pd.DataFrame) -> list[str]:
+    """Plain sentences where effort goes to non-ICP leads."""
+    flags: list[str] = []
+    tiers = by_tier[by_tier["tier"].isin(TIERS)].set_index("tier")
+    good, poor = tiers.loc[["A", "B"]], tiers.loc[["C", "D"]]
+    for stage in STAGES[:-1]:
+        col = "leads" if stage == "lead" else stage
+        total = tiers[col].sum()
+        share = _rate(poor[col].sum(), total)
+        if total >= MIN_FLAG_LEADS and share is not None and share > WASTE_SHARE:
+            p_rate = _rate(poor["won"].sum(), poor[col].sum()) or 0.0
+            g_rate = _rate(good["won"].sum(), good[col].sum()) or 0.0
+            if p_rate < g_rate:
+                flags.append(
+                    f"{share:.0%} of {stage.upper() + 's' if stage in ('mql', 'sql') else stage + 's'} "
+                    f"are tier C/D, which end won {p_rate:.1%} of the time vs {g_rate:.1%} for tier A/B"
+                )
+    if not by_channel.empty:
+        total = by_channel["leads"].sum()
+        for channel, g in by_channel.groupby("channel"):
+            leads = g["leads"].sum()
+            poor_leads = g.loc[g["tier"].isin(["C", "D"]), "leads"].sum()
+            if leads >= MIN_FLAG_LEADS and leads / total >= 0.05 and poor_leads / leads > 0.5:
+                flags.append(
+                    f"channel {channel!r} brings {leads / total:.0%} of leads, "
+                    f"{poor_leads / leads:.0%} of them tier C/D"
+                )
+    return flags
+
+
+def funnel_by_tier(
+    leads: Any, profile: Profile | None = None, *, accounts: Any = None, deals: Any = None
+) -> FunnelResult:
+    """Funnel per tier (table), with segment and channel × tier breakdowns and flags (summary)."""
+    frame = read_frame(leads, "leads")
+    tiers = lead_tiers(frame, profile, accounts)
+    stage, evidence = lead_stages(frame)
+    work = pd.DataFrame(
+        {
+            "icp_tier": tiers["icp_tier"].astype("string").to_numpy(),
+            "icp_segment": tiers["icp_segment"].astype("string").fillna("(none)").to_numpy(),
+            "stage": stage.to_numpy(),
+            "cycle_days": _cycle_days(frame).to_numpy(),
+            "value": _lead_values(frame, deals).to_numpy(),
+        }
+    )
+    extra = sorted(set(work["icp_tier"].dropna()) - set(TIERS))
+    table = _group_rows(work, "icp_tier", [*TIERS, *extra, "all"])
+    segments = _group_rows(work, "icp_segment", sorted(work["icp_segment"].unique()))
+    by_channel = _channels(frame, work)
+    a, d = table.set_index("tier").loc["A"], table.set_index("tier").loc["D"]
+    lift = None
+    if a["lead_to_won"] is not None and d["lead_to_won"]:
+        lift = round(a["lead_to_won"] / d["lead_to_won"], 2)
+    summary = {
+        "leads": len(work),
+        "stage_evidence": evidence,
+        "icp_share": _rate(work["icp_tier"].isin(["A", "B"]).sum(), len(work)),
+        "tier_share": {r.tier: r.share for r in table.itertuples() if r.tier != "all"},
+        "win_rate_by_tier": {r.tier: r.win_rate for r in table.itertuples()},
+        "lead_to_won_by_tier": {r.tier: r.lead_to_won for r in table.itertuples()},
+        "tier_a_vs_d_lift": lift,
+        "by_segment": segments.to_dict("records"),
+        "by_channel": by_channel.to_dict("records"),
+        "flags": _flags(table, by_channel),
+    }
+    return FunnelResult(table, plain(summary))
+
+
+def _channels(frame: pd.DataFrame, work: pd.DataFrame) -> pd.DataFrame:
+    col = next((c for c in ("source", "channel", "lead_source") if c in frame.columns), None)
+    if col is None:
+        return pd.DataFrame(columns=["channel", "tier", "leads", "won", "lead_to_won"])
+    channel = frame[col].astype("string").fillna("(unknown)").to_numpy()
+    g = pd.DataFrame({"channel": channel, "tier": work["icp_tier"], "won": work["stage"] == 4})
+    out = (
+        g.groupby(["channel", "tier"]).agg(leads=("won", "size"), won=("won", "sum")).reset_index()
+    )
+    out["lead_to_won"] = (out["won"] / out["leads"]).round(4)
+    out["won"] = out["won"].astype(int)
+    return out

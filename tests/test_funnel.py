@@ -1,0 +1,129 @@
+"""Funnel by tier, against hand-computed answers on tests/fixtures/analytics/leads.csv.
+
+Tiers under profile.yaml: Software/300 -> A (4 leads), Software/no size -> B (2),
+Retail/2000 -> C (3), Education/50 -> D (3).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from icpkit.errors import SchemaError
+from icpkit.funnel import funnel_by_tier, lead_stages
+from icpkit.profile import load_profile
+
+FIX = Path(__file__).parent / "fixtures" / "analytics"
+ICP = Path(sys.executable).parent / "icp"
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return load_profile(FIX / "profile.yaml")
+
+
+@pytest.fixture(scope="module")
+def leads() -> pd.DataFrame:
+    return pd.read_csv(FIX / "leads.csv")
+
+
+def test_funnel_by_tier_hand_computed(leads, profile) -> None:
+    table, summary = funnel_by_tier(leads, profile)
+    a = table.set_index("tier").loc["A"]
+    assert (a["leads"], a["mql"], a["sql"], a["opportunity"], a["won"]) == (4, 4, 4, 3, 2)
+    assert a["sql_to_opportunity"] == 0.75
+    assert a["win_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    assert a["median_cycle_days"] == 80.0  # 60 and 100 days
+    assert a["mean_acv"] == 2000.0
+    every = table.set_index("tier").loc["all"]
+    assert (every["leads"], every["mql"], every["sql"], every["opportunity"], every["won"]) == (
+        12,
+        8,
+        6,
+        4,
+        2,
+    )
+    assert summary["icp_share"] == 0.5
+    assert summary["tier_share"] == {"A": 0.3333, "B": 0.1667, "C": 0.25, "D": 0.25}
+    assert summary["win_rate_by_tier"]["B"] is None  # no opportunities: no rate, not 0
+    seg = {r["segment"]: r for r in summary["by_segment"]}
+    assert seg["Mid-market software"]["won"] == 2
+    assert seg["Enterprise"]["leads"] == 3
+    channels = {(r["channel"], r["tier"]): r["leads"] for r in summary["by_channel"]}
+    assert channels == {
+        ("Paid Social", "C"): 3,
+        ("Paid Social", "D"): 3,
+        ("Referral", "A"): 4,
+        ("Webinar", "B"): 2,
+    }
+    assert summary["flags"] == []  # too few leads to flag anything
+
+
+def test_flags_on_non_icp_effort(leads, profile) -> None:
+    many = pd.concat([leads] * 5, ignore_index=True)  # 60 leads: enough to flag
+    _, summary = funnel_by_tier(many, profile)
+    flags = " | ".join(summary["flags"])
+    assert "50% of leads are tier C/D" in flags
+    assert "38% of MQLs are tier C/D" in flags  # 15 of 40
+    assert "33% of SQLs are tier C/D" in flags  # 10 of 30
+    assert "opportunities" not in flags  # 5 of 20 = 25%: under the 30% line
+    assert "channel 'Paid Social' brings 50% of leads, 100% of them tier C/D" in flags
+
+
+def test_stages_from_status() -> None:
+    status = pd.DataFrame(
+        {
+            "status": [
+                "Open - Not Contacted",
+                "Working - Contacted",
+                "Closed - Converted",
+                "Closed - Not Converted",
+                "Sales Qualified Lead",
+                "Closed Won",
+                "Unqualified",
+                None,
+            ]
+        }
+    )
+    stage, evidence = lead_stages(status)
+    assert stage.tolist() == [0, 1, 3, 0, 2, 4, 0, 0]
+    assert "status" in evidence
+
+
+def test_tier_via_accounts_and_unmatched(profile) -> None:
+    leads = pd.DataFrame({"account_id": ["a", "b", "zz"], "status": ["Closed Won", "MQL", "MQL"]})
+    accounts = pd.DataFrame(
+        {"account_id": ["a", "b"], "industry": ["Software", "Education"], "employees": [300, 50]}
+    )
+    table, summary = funnel_by_tier(leads, profile, accounts=accounts)
+    tiers = table.set_index("tier")
+    assert tiers.loc["A", "won"] == 1
+    assert tiers.loc["D", "mql"] == 1
+    assert tiers.loc["unmatched", "leads"] == 1  # shown, not dropped
+    assert summary["leads"] == 3
+
+
+def test_errors(profile) -> None:
+    with pytest.raises(SchemaError, match="status"):
+        funnel_by_tier(pd.DataFrame({"industry": ["x"], "employees": [1]}), profile)
+    with pytest.raises(SchemaError, match="employees"):
+        funnel_by_tier(pd.DataFrame({"status": ["MQL"]}), profile)
+
+
+def test_cli_funnel() -> None:
+    args = [str(ICP), "funnel", str(FIX / "leads.csv"), "--profile", str(FIX / "profile.yaml")]
+    res = subprocess.run([*args, "--json"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["summary"]["icp_share"] == 0.5
+    assert [r["tier"] for r in data["table"]] == ["A", "B", "C", "D", "all"]
+    bad = subprocess.run(
+        [str(ICP), "funnel", str(FIX / "leads.csv")], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
