@@ -58,6 +58,7 @@ def files(tmp_path: Path) -> Path:
     (tmp_path / "binary.csv").write_bytes(b"Name,City\nAcme\x00\x01\x02,X\n")
     (tmp_path / "zip.csv").write_bytes(b"PK\x03\x04\x14\x00\x06\x00rest-of-an-xlsx")
     (tmp_path / "ok.csv").write_bytes(b"Name,Employees,Country\nAcme,250,US\nBeta,30,DE\n")
+    (tmp_path / "messy.csv").write_bytes(b"Name,Employees,Country\nA,250,US\nB,lots,DE\nC,1,Mars\n")
     (tmp_path / "notes.xyz").write_bytes(b"hello")
     (tmp_path / "folder.csv").mkdir()
     (tmp_path / "bad.json").write_bytes(b'[{"a": 1},\n {"a": 2,,}]')
@@ -119,6 +120,10 @@ CASES = {
     "invalid JSON": (["inspect", "bad.json"], ["invalid JSON", "row 2"]),
     "JSON without records": (["inspect", "scalars.json"], ["array of objects"]),
     "bad output extension": (["normalize", "ok.csv", "-o", "out.txt"], ["cannot write '.txt'"]),
+    "strict: unreadable value": (
+        ["inspect", "messy.csv", "--strict"],
+        ["messy.csv, row 3, column 'Employees'", "(value 'lots')", "1 more value"],
+    ),
 }
 
 

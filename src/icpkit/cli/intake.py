@@ -31,6 +31,12 @@ DelimiterOpt = Annotated[
     str | None, typer.Option(help="CSV delimiter: ',', ';', '\\t' or '|' (detected if omitted).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="Fail on the first value that cannot be read (file, row, column)."
+    ),
+]
 
 
 def parse_map(items: list[str] | None) -> dict[str, str | None]:
@@ -66,6 +72,7 @@ def _load(
     query: str | None,
     encoding: str | None,
     delimiter: str | None,
+    strict: bool = False,
 ) -> Any:
     from ..intake import load
 
@@ -78,6 +85,7 @@ def _load(
         query=query,
         encoding=encoding,
         delimiter=_delimiter(delimiter),
+        strict=strict,
     )
 
 
@@ -161,10 +169,11 @@ def inspect_cmd(
     query: QueryOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    strict: StrictOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Show how a file is read: source system, table kind, mapping, types, fill rates, coercions."""
-    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter)
+    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter, strict)
     if as_json:
         print_json(loaded.report)
     else:
@@ -184,13 +193,14 @@ def normalize_cmd(
     query: QueryOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    strict: StrictOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the table with canonical column names and normalised values (atomically)."""
     from ..intake._write import output_format, write_table
 
     output_format(output)  # fail before reading a large input, not after
-    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter)
+    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter, strict)
     path = write_table(loaded.table, output)
     if as_json:
         print_json({"output": str(path), **loaded.report})

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import IcpError, SchemaError, closest
+from ..errors import IcpError, SchemaError, ValueParseError, closest
 from ..schema import TABLES
 from ._arrow import table_warnings
 from ._readers import DEFAULT_BATCH_SIZE, iter_batches, read_with_info
@@ -293,20 +293,22 @@ def load(
     sheet: str | int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    strict: bool = False,
 ) -> Loaded:
     """Read ``source`` and return it with canonical column names and normalised values.
 
     ``kind`` forces the table kind; ``mapping`` overrides the recognised mapping
     ({"Their Col": "employees"}; None or "-" keeps a column as a custom attribute).
+    ``strict`` turns the first value that cannot be read into a ValueParseError
+    (file, row, column, value) instead of a missing value in the coercion summary.
     """
     if kind is not None:
         check_kind(kind)
     raw, info = read_with_info(
         source, table=table, query=query, sheet=sheet, encoding=encoding, delimiter=delimiter
     )
-    return load_table(
-        raw, info=info, kind=kind, mapping=mapping, name_hint=_name_hint(source, table)
-    )
+    hint = _name_hint(source, table)
+    return load_table(raw, info=info, kind=kind, mapping=mapping, name_hint=hint, strict=strict)
 
 
 def load_table(
@@ -316,15 +318,37 @@ def load_table(
     kind: str | None = None,
     mapping: Mapping[str, str | None] | None = None,
     name_hint: str | None = None,
+    strict: bool = False,
 ) -> Loaded:
     """:func:`load` for a table already in memory (e.g. from ``icpkit.synth.make_world``)."""
     info = info or SourceInfo(source="<table>", format="arrow")
     rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=name_hint), mapping)
     offset = file_row_offset(info)
     table, origin, coercions, warnings = _assemble(raw, rec, offset)
+    if strict:
+        _fail_on_first_problem(coercions, info)
     all_warnings = table_warnings(raw) + list(rec.warnings) + warnings
     report = build_report(info, rec, raw, table, origin, coercions, all_warnings)
     return Loaded(table, rec, report, raw, info, origin)
+
+
+def _fail_on_first_problem(coercions: list[dict[str, Any]], info: SourceInfo) -> None:
+    bad = [c for c in coercions if c["canonical"] and c["first_row"] is not None]
+    if not bad:
+        return
+    first = min(bad, key=lambda c: c["first_row"])
+    reason = next(iter(first["reasons"]), "cannot be read")
+    more = sum(c["became_missing"] for c in bad) - 1
+    raise ValueParseError(
+        f"cannot read the value as {first['canonical']}: {reason}",
+        file=redact(info.source),
+        row=first["first_row"],
+        column=first["column"],
+        value=first["examples"][0] if first["examples"] else None,
+        hint=f"{more} more value(s) cannot be read; run without --strict to see them all"
+        if more
+        else None,
+    )
 
 
 def require(loaded: Loaded, columns: list[str] | tuple[str, ...]) -> None:
