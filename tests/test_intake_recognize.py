@@ -293,3 +293,13 @@ def test_api_wrapper_prefixes_are_looked_through() -> None:
     assert rec.system == "hubspot"
     assert rec.mapping["properties.numberofemployees"] == "employees"
     assert rec.mapping["properties.hs_object_id"] == "account_id"
+
+
+def test_intake_public_api_is_complete_and_sorted() -> None:
+    import icpkit.intake as intake
+
+    assert intake.__all__ == sorted(intake.__all__)
+    for name in intake.__all__:
+        assert hasattr(intake, name), name
+    public = {n for n in dir(intake) if not n.startswith("_") and callable(getattr(intake, n))}
+    assert public - {"normalizers"} <= set(intake.__all__)
