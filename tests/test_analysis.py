@@ -27,10 +27,12 @@ def test_analysis_flags_signal_noise_and_small_groups() -> None:
     res = analyse(b.attributes_, b.train_codes_, y, {"ind": table.column("ind")})
     attrs = {a["attribute"]: a for a in res.attributes}
     assert res.attributes[0]["attribute"] == "ind"
-    assert attrs["ind"]["significant"] and not attrs["noise"]["significant"]
+    assert attrs["ind"]["significant"]
+    assert not attrs["noise"]["significant"]
     assert attrs["ind"]["best_group"] == "a"
     groups = {g["group"]: g for g in res.groups if g["attribute"] == "ind"}
-    assert groups["a"]["lift"] > 1.4 and groups["a"]["significant"]
+    assert groups["a"]["lift"] > 1.4
+    assert groups["a"]["significant"]
     assert groups["tiny"]["reliable"] is False
     assert abs(sum(g["coverage"] for g in groups.values()) - 1) < 1e-3
     assert res.groups_frame().shape[0] == len(res.groups)

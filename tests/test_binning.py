@@ -35,7 +35,9 @@ def fitted() -> tuple[Binner, pa.Table, np.ndarray]:
     return Binner().fit(table, y, list(KINDS), KINDS), table, y  # type: ignore[arg-type]
 
 
-def test_noise_gets_one_bin_and_signal_gets_several(fitted: tuple[Binner, pa.Table, np.ndarray]) -> None:
+def test_noise_gets_one_bin_and_signal_gets_several(
+    fitted: tuple[Binner, pa.Table, np.ndarray],
+) -> None:
     b, _, _ = fitted
     assert len(b.attributes_["noise"].bins) == 1
     assert b.attributes_["noise"].iv < 0.01
@@ -43,11 +45,14 @@ def test_noise_gets_one_bin_and_signal_gets_several(fitted: tuple[Binner, pa.Tab
     assert b.attributes_["size"].iv > 0.1
 
 
-def test_u_shape_survives_and_trend_is_monotone(fitted: tuple[Binner, pa.Table, np.ndarray]) -> None:
+def test_u_shape_survives_and_trend_is_monotone(
+    fitted: tuple[Binner, pa.Table, np.ndarray],
+) -> None:
     b, _, _ = fitted
     size = b.attributes_["size"]
     rates = [x.rate for x in size.bins]
-    assert max(rates) > rates[0] and max(rates) > rates[-1]  # sweet spot in the middle
+    assert max(rates) > rates[0]
+    assert max(rates) > rates[-1]
     trend = b.attributes_["trend"]
     assert trend.monotone == "increasing"
     t_rates = [x.rate for x in trend.bins]
@@ -78,7 +83,9 @@ def test_codes_follow_the_scorer_semantics(fitted: tuple[Binner, pa.Table, np.nd
         missing_points=99,
     )
     expected = attribute_points(attr, table)
-    assert np.array_equal(np.where(expected == 99, size.missing_code, expected), b.train_codes_["size"])
+    assert np.array_equal(
+        np.where(expected == 99, size.missing_code, expected), b.train_codes_["size"]
+    )
     ind = b.attributes_["ind"]
     cattr = CategoricalAttribute(
         name="ind",
@@ -92,7 +99,9 @@ def test_codes_follow_the_scorer_semantics(fitted: tuple[Binner, pa.Table, np.nd
     assert np.array_equal(np.where(got == 77, ind.other_code, got), codes)
 
 
-def test_unseen_category_is_other_and_blank_is_missing(fitted: tuple[Binner, pa.Table, np.ndarray]) -> None:
+def test_unseen_category_is_other_and_blank_is_missing(
+    fitted: tuple[Binner, pa.Table, np.ndarray],
+) -> None:
     b, _, _ = fitted
     ind = b.attributes_["ind"]
     codes = ind.codes(pa.chunked_array([pa.array(["zzz", "", None, "a"])]))

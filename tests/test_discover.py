@@ -19,7 +19,9 @@ from icpkit.synth import make_world
 @pytest.fixture(scope="module")
 def world() -> tuple[pa.Table, dict]:
     w = make_world(n_accounts=6000, seed=5)
-    table = load_table(pa.Table.from_pandas(w.training, preserve_index=False), kind="accounts").table
+    table = load_table(
+        pa.Table.from_pandas(w.training, preserve_index=False), kind="accounts"
+    ).table
     return table, w.truth
 
 
@@ -36,7 +38,9 @@ def _spread(profile, name: str) -> int:  # type: ignore[no-untyped-def]
     return max(pts) - min(pts)
 
 
-def test_planted_attributes_lead_and_noise_gets_nothing(found: Discovery, world: tuple[pa.Table, dict]) -> None:
+def test_planted_attributes_lead_and_noise_gets_nothing(
+    found: Discovery, world: tuple[pa.Table, dict]
+) -> None:
     truth = world[1]
     profile = found.profile
     spreads = {a.name: _spread(profile, a.name) for a in profile.attributes}
@@ -46,19 +50,26 @@ def test_planted_attributes_lead_and_noise_gets_nothing(found: Discovery, world:
     for noise in truth["noise_columns"]:
         assert _spread(profile, noise) == 0
     top_iv = [a["attribute"] for a in found.analysis.attributes[:5]]
-    assert "industry" in top_iv and "cloud_spend" in top_iv
+    assert "industry" in top_iv
+    assert "cloud_spend" in top_iv
 
 
 def test_planted_segments_and_anti_icp_recovered(found: Discovery) -> None:
     rules = [{c.attribute: c for c in s.conditions} for s in found.profile.segments]
     software = [
-        r for r in rules
+        r
+        for r in rules
         if "industry" in r and r["industry"].in_ == ["Software"] and "tech_salesforce" in r
     ]
     assert software, [s.name for s in found.profile.segments]
-    assert found.profile.segments[0].lift and found.profile.segments[0].lift > 2.5
-    anti = [set(c.in_ or []) for d in found.profile.disqualifiers for c in d.conditions
-            if c.attribute == "industry"]
+    assert found.profile.segments[0].lift
+    assert found.profile.segments[0].lift > 2.5
+    anti = [
+        set(c.in_ or [])
+        for d in found.profile.disqualifiers
+        for c in d.conditions
+        if c.attribute == "industry"
+    ]
     assert any(a and a <= {"Education", "Government"} for a in anti)
 
 
@@ -81,15 +92,21 @@ def test_held_out_metrics_are_honest_and_tiers_concentrate(found: Discovery) -> 
     assert found.profile.silhouette.startswith("Our ideal customer is")
 
 
-def test_profile_round_trip_scores_identically(found: Discovery, world: tuple[pa.Table, dict], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_profile_round_trip_scores_identically(
+    found: Discovery, world: tuple[pa.Table, dict], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     path = save_profile(found.profile, tmp_path / "icp.yaml")
     again = load_profile(path)
     a = score_table(found.profile, world[0]).column("icp_score").to_numpy()
     b = score_table(again, world[0]).column("icp_score").to_numpy()
     assert np.array_equal(a, b)
-    assert 0 <= a.min() and a.max() <= 100 and a.std() > 5
+    assert a.min() >= 0
+    assert a.max() <= 100
+    assert a.std() > 5
     fp = again.fingerprint or {}
-    assert fp["rows"] == 6000 and len(fp["hash"]) == 16 and "created" in fp["date_range"]
+    assert fp["rows"] == 6000
+    assert len(fp["hash"]) == 16
+    assert "created" in fp["date_range"]
 
 
 def test_hand_written_profile_evaluates_like_a_learned_one(world: tuple[pa.Table, dict]) -> None:
@@ -98,11 +115,19 @@ def test_hand_written_profile_evaluates_like_a_learned_one(world: tuple[pa.Table
         "intercept": 30,
         "success": {"target": "IsWon"},
         "attributes": [
-            {"name": "industry", "kind": "categorical",
-             "bins": [{"values": ["Software", "Financial Services"], "points": 30},
-                      {"values": ["Education", "Government"], "points": -30}]},
-            {"name": "employees", "kind": "numeric",
-             "bins": [{"upper": 50, "points": -10}, {"lower": 200, "points": 15}]},
+            {
+                "name": "industry",
+                "kind": "categorical",
+                "bins": [
+                    {"values": ["Software", "Financial Services"], "points": 30},
+                    {"values": ["Education", "Government"], "points": -30},
+                ],
+            },
+            {
+                "name": "employees",
+                "kind": "numeric",
+                "bins": [{"upper": 50, "points": -10}, {"lower": 200, "points": 15}],
+            },
         ],
         "tiers": {"A": 70, "B": 50, "C": 30},
     }

@@ -60,15 +60,18 @@ def test_discover_evaluate_explain_commands(training_csv: Path, tmp_path: Path) 
     prof = tmp_path / "icp.yaml"
     r = runner.invoke(app, ["discover", str(training_csv), "--target", "IsWon", "-o", str(prof)])
     assert r.exit_code == 0, r.output
-    assert "Our ideal customer is" in r.output and prof.is_file()
+    assert "Our ideal customer is" in r.output
+    assert prof.is_file()
     r = runner.invoke(app, ["evaluate", str(training_csv), "-p", str(prof), "--json"])
     assert r.exit_code == 0, r.output
     metrics = json.loads(r.stdout)
-    assert metrics["auc"] > 0.7 and len(metrics["tiers"]) == 4
+    assert metrics["auc"] > 0.7
+    assert len(metrics["tiers"]) == 4
     r = runner.invoke(app, ["explain", str(prof), "--json"])
     assert r.exit_code == 0
     d = json.loads(r.stdout)
-    assert d["points"] and all(isinstance(p["points"], int) for p in d["points"])
+    assert d["points"]
+    assert all(isinstance(p["points"], int) for p in d["points"])
     r = runner.invoke(app, ["explain", str(prof)])
     assert "Points table" in r.output
 
@@ -76,13 +79,17 @@ def test_discover_evaluate_explain_commands(training_csv: Path, tmp_path: Path) 
 def test_cli_errors_are_one_line(training_csv: Path, tmp_path: Path) -> None:
     bad = subprocess.run(
         [ICP, "discover", str(training_csv), "--target", "IsWn", "-o", str(tmp_path / "x.yaml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode == 2
-    assert bad.stderr.strip().count("\n") == 0 and "Did you mean 'IsWon'" in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0
+    assert "Did you mean 'IsWon'" in bad.stderr
     (tmp_path / "bad.yaml").write_text("attributes: []\ntiers: {A: 1, B: 50, C: 20}\n")
     bad = subprocess.run(
         [ICP, "explain", str(tmp_path / "bad.yaml")], capture_output=True, text=True, check=False
     )
-    assert bad.returncode == 2 and "tiers" in bad.stderr
+    assert bad.returncode == 2
+    assert "tiers" in bad.stderr
     assert bad.stderr.strip().count("\n") == 0

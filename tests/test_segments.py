@@ -22,8 +22,13 @@ def test_planted_conjunctions_and_anti_icp() -> None:
     rate = np.where(seg1, 0.7, np.where(seg2, 0.55, np.where(ind == "edu", 0.02, 0.12)))
     y = rng.random(n) < rate
     table = pa.table({"industry": ind, "employees": emp, "crm": crm, "eu": eu, "noise": noise})
-    kinds = {"industry": "categorical", "employees": "numeric", "crm": "categorical",
-             "eu": "categorical", "noise": "numeric"}
+    kinds = {
+        "industry": "categorical",
+        "employees": "numeric",
+        "crm": "categorical",
+        "eu": "categorical",
+        "noise": "numeric",
+    }
     b = Binner().fit(table, y, list(kinds), kinds)  # type: ignore[arg-type]
     f = SegmentFinder().fit(b.attributes_, b.train_codes_, y, table)
     found = [{c.attribute: c for c in r.conditions} for r in f.segments_]
@@ -32,5 +37,6 @@ def test_planted_conjunctions_and_anti_icp() -> None:
     assert all("noise" not in r for r in found)
     assert f.segments_[0].lift > 3
     anti = [{c.attribute: c for c in r.conditions} for r in f.disqualifiers_]
-    assert anti and anti[0]["industry"].in_ == ["edu"]
+    assert anti
+    assert anti[0]["industry"].in_ == ["edu"]
     assert f.disqualifiers_[0].rate < 0.05

@@ -41,7 +41,13 @@ def test_composite_expression() -> None:
     assert weighted.tolist() == [True, True, True, True, False]
     top = evaluate_expression("acv >= quantile(acv, 0.75)", DF)
     assert top.tolist() == [False, False, True, False, False]
-    assert evaluate_expression('`Deal Stage` == "Closed Won"', DF).tolist() == [True, False, True, False, False]
+    assert evaluate_expression('`Deal Stage` == "Closed Won"', DF).tolist() == [
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]
     assert expression_columns("renewed and `Deal Stage` in ['a']") == ["renewed", "Deal Stage"]
 
 

@@ -83,7 +83,7 @@ def _group_rows(
     events = np.bincount(codes, weights=y, minlength=k)
     for i in range(k):
         if counts[i]:
-            out.append((attr.bin_label(i), int(counts[i]), int(round(events[i]))))
+            out.append((attr.bin_label(i), int(counts[i]), round(events[i])))
     return out
 
 
@@ -103,7 +103,8 @@ def analyse(
     y = np.asarray(y, dtype=np.float64)
     n, total = len(y), y.sum()
     base = float(total / n) if n else float("nan")
-    attributes, groups = [], []
+    attributes: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
     for name, attr in attrs.items():
         col = (texts or {}).get(name)
         text = column_text(col) if col is not None and attr.kind == "categorical" else None
@@ -155,5 +156,5 @@ def analyse(
     for a, q in zip(attributes, q_attrs, strict=True):
         a["q_value"] = float(q)
         a["significant"] = bool(q < 0.05)
-    attributes.sort(key=lambda a: -a["information_value"])
+    attributes.sort(key=lambda a: -float(a["information_value"]))
     return Analysis(base, attributes, groups)

@@ -20,6 +20,7 @@ Row → bin codes follow the scoring semantics of :mod:`icpkit.profile` exactly:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -227,9 +228,9 @@ class BinnedAttribute:
         if self.kind == "numeric":
             x = column_values(col)
             edges = np.array([b.lower for b in self.bins[1:]], dtype=np.float64)
-            out = np.searchsorted(edges, x, side="right").astype(np.int32)
-            out[np.isnan(x)] = self.missing_code
-            return out
+            idx = np.searchsorted(edges, x, side="right").astype(np.int32)
+            idx[np.isnan(x)] = self.missing_code
+            return idx
         text = column_text(col)
         lookup = {v: i for i, b in enumerate(self.bins) for v in b.values}
         codes = pd.Series(text).map(lookup)
@@ -371,7 +372,7 @@ class Binner:
         cuts, monotone = self._best_cuts(events, counts, numeric=True)
         bounds = [0, *cuts, len(counts)]
         bins = []
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in itertools.pairwise(bounds):
             lo = None if a == 0 else float(lowers[a])
             hi = None if b == len(counts) else float(lowers[b])
             bins.append(Bin(lower=lo, upper=hi, count=int(counts[a:b].sum()), events=0))
@@ -423,7 +424,7 @@ class Binner:
         values = [str(v) for v in frequent.index]
         bins = [
             Bin(values=tuple(values[a:b]), count=int(counts[a:b].sum()))
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            for a, b in itertools.pairwise(bounds)
         ]
         attr = BinnedAttribute(name, "categorical", bins)
         attr.prebin_pvalue = _chi2_pvalue(events, counts)
@@ -438,7 +439,7 @@ class Binner:
         events = np.bincount(codes, weights=y, minlength=k)
         woe = shrunk_woe(events, counts, self.base_rate_, self.prior_strength)
         for b, c, e, w in zip(attr.all_bins(), counts, events, woe, strict=True):
-            b.count, b.events, b.woe = int(c), int(round(e)), float(w) if c else 0.0
+            b.count, b.events, b.woe = int(c), round(e), float(w) if c else 0.0
         attr.iv = information_value(events, counts)
 
 
@@ -456,7 +457,7 @@ def nice_cuts(xs: np.ndarray, n: int) -> list[float]:
 def _nice_edges(bins: list[Bin], xs: np.ndarray) -> None:
     """Move each cut to the roundest number that splits the training values the same way."""
     values = np.unique(xs)
-    for left, right in zip(bins[:-1], bins[1:], strict=True):
+    for left, right in itertools.pairwise(bins):
         edge = right.lower
         assert edge is not None
         i = int(np.searchsorted(values, edge, side="left"))

@@ -363,7 +363,7 @@ def _split(
     if time_column is not None:
         ts = pd.to_datetime(table.column(time_column).to_pandas(), errors="coerce", format="mixed")
         order = np.argsort(ts.to_numpy(dtype="datetime64[ns]"), kind="stable")
-        cut = int(round(n * (1 - test_size)))
+        cut = round(n * (1 - test_size))
         train, test = np.sort(order[:cut]), np.sort(order[cut:])
         when = ts.iloc[order[cut]] if cut < n else None
         return (
@@ -375,7 +375,7 @@ def _split(
     test_mask = np.zeros(n, dtype=bool)
     for cls in (True, False):
         idx = np.flatnonzero(y == cls)
-        test_mask[rng.choice(idx, int(round(len(idx) * test_size)), replace=False)] = True
+        test_mask[rng.choice(idx, round(len(idx) * test_size), replace=False)] = True
     return (
         np.flatnonzero(~test_mask),
         np.flatnonzero(test_mask),

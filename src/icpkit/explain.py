@@ -61,13 +61,14 @@ def _best_bins(profile: Profile, limit: int = 4) -> list[Condition]:
     for a in attrs:
         if len(out) >= limit:
             break
-        best = max(a.bins, key=lambda b: b.points)
-        if best.points <= 0:
-            continue
         if isinstance(a, CategoricalAttribute):
-            out.append(Condition.model_validate({"attribute": a.name, "in": best.values}))  # type: ignore[union-attr]
+            cbest = max(a.bins, key=lambda b: b.points)
+            if cbest.points > 0:
+                out.append(Condition.model_validate({"attribute": a.name, "in": cbest.values}))
         else:
-            out.append(Condition(attribute=a.name, ge=best.lower, lt=best.upper))  # type: ignore[union-attr]
+            nbest = max(a.bins, key=lambda b: b.points)
+            if nbest.points > 0 and (nbest.lower is not None or nbest.upper is not None):
+                out.append(Condition(attribute=a.name, ge=nbest.lower, lt=nbest.upper))
     return out
 
 

@@ -191,7 +191,7 @@ def profile_attributes(
                 )
                 for i, b in enumerate(attr.bins)
             ]
-            out.append(NumericAttribute(kind="numeric", bins=nbins, **common))  # type: ignore[arg-type]
+            out.append(NumericAttribute(kind="numeric", bins=nbins, **common))
         else:
             cbins = [
                 CategoryBin(
@@ -203,5 +203,5 @@ def profile_attributes(
                 )
                 for i, b in enumerate(attr.bins)
             ]
-            out.append(CategoricalAttribute(kind="categorical", bins=cbins, **common))  # type: ignore[arg-type]
+            out.append(CategoricalAttribute(kind="categorical", bins=cbins, **common))
     return out

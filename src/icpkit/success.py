@@ -285,6 +285,7 @@ class _Evaluator:
 
     def compare(self, a: ast.AST, ops: list[ast.cmpop], comps: list[ast.expr]) -> pd.Series:
         out: Any = True
+        res: Any
         left = self.ev(a)
         for op, c in zip(ops, comps, strict=True):
             right = self.ev(c)
@@ -315,7 +316,7 @@ class _Evaluator:
                 res = (lt == rt) if isinstance(op, ast.Eq) else (lt != rt)
             else:
                 x, z = self.num(left), self.num(right)
-                fns = {
+                fns: dict[type[ast.cmpop], Any] = {
                     ast.Eq: np.equal,
                     ast.NotEq: np.not_equal,
                     ast.Lt: np.less,
@@ -338,7 +339,12 @@ class _Evaluator:
             if len(vals) != 2 or not isinstance(vals[1], int | float) or not 0 <= vals[1] <= 1:
                 raise self.fail("quantile without a level between 0 and 1")
             return float(np.nanquantile(x, vals[1]))
-        agg = {"median": np.nanmedian, "mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}
+        agg: dict[str, Any] = {
+            "median": np.nanmedian,
+            "mean": np.nanmean,
+            "min": np.nanmin,
+            "max": np.nanmax,
+        }
         return float(agg[fn](x))
 
     def truth(self, v: Any) -> pd.Series:

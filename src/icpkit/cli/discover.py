@@ -212,12 +212,12 @@ def evaluate_cmd(
             f"{row['cumulative_share_of_successes']:.1%}",
         )
     out.print(d)
-    c = Table(title="Calibration (success rate by score band)")
+    cal = Table(title="Calibration (success rate by score band)")
     for col in ("score", "rows", "success rate"):
-        c.add_column(col)
+        cal.add_column(col)
     for row in metrics["calibration"]:
-        c.add_row(row["band"], str(row["rows"]), f"{row['success_rate']:.1%}")
-    out.print(c)
+        cal.add_row(row["band"], str(row["rows"]), f"{row['success_rate']:.1%}")
+    out.print(cal)
 
 
 @app.command("explain")
