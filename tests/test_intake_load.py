@@ -239,3 +239,39 @@ def test_missing_key_column_is_a_warning(tmp_path: Path) -> None:
     assert any("no account_id column" in w for w in warnings)
     with_id = _csv(tmp_path, "b.csv", "account_id,name\n1,Acme\n")
     assert not any("account_id" in w for w in load(with_id).report["warnings"])
+
+
+def test_row_numbers_follow_the_file_through_multiline_values_and_blank_lines(
+    tmp_path: Path,
+) -> None:
+    path = _csv(
+        tmp_path,
+        "accounts.csv",
+        'Name,Description,Employees\nAcme,"line1\nline2\nline3",10\n\nBeta,x,lots\nGamma,"a\nb",1\n',
+    )
+    coercion = {c["column"]: c for c in load(path).report["coercions"]}["Employees"]
+    assert coercion["first_row"] == 6  # header 1, Acme 2-4, blank 5, Beta 6
+    jsonl = tmp_path / "accounts.jsonl"
+    jsonl.write_text('{"name": "A", "employees": "10"}\n\n\n{"name": "B", "employees": "lots"}\n')
+    assert load(jsonl).report["coercions"][0]["first_row"] == 4
+
+
+def test_excel_row_numbers_skip_title_and_blank_rows(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (
+        ["Accounts"],
+        [],
+        ["Account Name", "Employees", "Country"],
+        ["Acme", 250, "US"],
+        [],
+        ["Beta", "lots", "DE"],
+    ):
+        sheet.append(row)
+    path = tmp_path / "accounts.xlsx"
+    book.save(path)
+    coercion = {c["column"]: c for c in load(path).report["coercions"]}["Employees"]
+    assert coercion["first_row"] == 6  # the sheet row a person sees in Excel

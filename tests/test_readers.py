@@ -369,3 +369,13 @@ def test_excel_report_title_rows_and_footer_are_skipped(tmp_path: Path) -> None:
     warnings = table_warnings(table)
     assert any("3 title row(s)" in w for w in warnings)
     assert any("2-line report footer" in w for w in warnings)
+
+
+def test_excel_sep_line_and_trailing_delimiters(tmp_path: Path) -> None:
+    sep = _write(tmp_path, "sep.csv", b"sep=;\nName;Employees\nAcme;1,200\n")
+    assert sniff(sep).delimiter == ";"
+    assert read_table(sep).to_pydict() == {"Name": ["Acme"], "Employees": ["1,200"]}
+    trailing = _write(tmp_path, "trailing.csv", b"Name,Employees\nAcme,1200,\nBeta,30,\n")
+    table = read_table(trailing)
+    assert table.to_pydict() == {"Name": ["Acme", "Beta"], "Employees": ["1200", "30"]}
+    assert any("trailing delimiter" in w for w in table_warnings(table))

@@ -11,15 +11,33 @@ from typing import Any
 import pyarrow as pa
 
 __all__ = [
+    "FIRST_LINE_KEY",
+    "LINE_MAP_KEY",
     "blank_to_none",
     "columns_to_table",
     "first_line",
     "repair_names",
+    "table_meta",
     "table_warnings",
+    "with_meta",
     "with_warnings",
 ]
 
 WARNINGS_KEY = b"icpkit.warnings"
+FIRST_LINE_KEY = b"icpkit.first_line"  # file line (sheet row) of the first record
+LINE_MAP_KEY = b"icpkit.line_map"  # "scan", or a JSON list of the line of every record
+
+
+def with_meta(data: pa.Table, items: dict[bytes, str]) -> pa.Table:
+    """Attach reader facts (row numbering) to a table's schema metadata."""
+    meta = dict(data.schema.metadata or {})
+    meta.update({k: v.encode() for k, v in items.items()})
+    return data.replace_schema_metadata(meta)
+
+
+def table_meta(data: pa.Table | pa.RecordBatch, key: bytes) -> str | None:
+    raw = (data.schema.metadata or {}).get(key)
+    return raw.decode() if raw is not None else None
 
 
 def repair_names(names: Sequence[Any]) -> tuple[list[str], list[str]]:

@@ -32,7 +32,7 @@ from ._recognize import (
     recognize,
     vocabulary,
 )
-from ._report import build_report, file_row_offset
+from ._report import build_report, file_row_offset, row_numbers
 from ._sniff import SourceInfo, is_sql_url, sniff
 from ._sql import redact
 from .normalizers import PLACEHOLDERS, normalize
@@ -323,8 +323,11 @@ def load_table(
     """:func:`load` for a table already in memory (e.g. from ``icpkit.synth.make_world``)."""
     info = info or SourceInfo(source="<table>", format="arrow")
     rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=name_hint), mapping)
-    offset = file_row_offset(info)
-    table, origin, coercions, warnings = _assemble(raw, rec, offset)
+    table, origin, coercions, warnings = _assemble(raw, rec, 0)
+    row_of = row_numbers(raw, info)
+    for entry in coercions:  # record indices -> the rows a person sees in the file
+        if entry["first_row"] is not None:
+            entry["first_row"] = row_of(entry["first_row"])
     if strict:
         _fail_on_first_problem(coercions, info)
     all_warnings = table_warnings(raw) + list(rec.warnings) + warnings

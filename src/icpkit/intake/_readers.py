@@ -24,11 +24,14 @@ import pyarrow.parquet as pq
 from ..errors import ReadError
 from . import _sql
 from ._arrow import (
+    FIRST_LINE_KEY,
+    LINE_MAP_KEY,
     blank_to_none,
     columns_to_table,
     first_line,
     repair_names,
     table_warnings,
+    with_meta,
     with_warnings,
 )
 from ._exports import excel_header_row, split_footer
@@ -167,6 +170,8 @@ def _csv_options(
 def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
     text = _decode_all(info)
     delimiter = info.delimiter or ","
+    text, excel_sep = _excel_sep_line(text)
+    delimiter = excel_sep or delimiter
     if not text.strip():
         raise ReadError("file is empty (only blank lines)", file=info.source)
     raw_names = _header(text, delimiter)
@@ -178,21 +183,65 @@ def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
             f" (starting {footer[0][:60]!r})"
         )
     skip = _leading_blank_lines(text) + 1
-    read, parse, convert = _csv_options(names, delimiter, skip_rows=skip)
-    buffer = io.BytesIO(text.encode("utf-8"))
     try:
-        data = pacsv.read_csv(buffer, read, parse, convert)
+        data = _parse_csv(text, names, delimiter, skip)
     except pa.ArrowInvalid as exc:
-        raise _csv_error(info, text, delimiter, given, exc) from None
+        if not _trailing_empty_field(text, delimiter, len(names)):
+            raise _csv_error(info, text, delimiter, given, exc) from None
+        # Every data row ends with one more, empty, field than the header: an
+        # editor's trailing delimiter. Read it and leave the empty field out.
+        data = _parse_csv(text, [*names, "\0extra"], delimiter, skip).drop_columns(["\0extra"])
+        warnings.append(
+            "every data row ends with an extra empty field (trailing delimiter); ignored it"
+        )
     if data.num_rows == 0:
         raise ReadError(
             f"file has a header ({len(names)} columns) but no data rows", file=info.source
         )
     if text.count('"') % 2:
         _unclosed_quote(info, text)
-    if data.num_columns == 1 and given is not None:
+    if data.num_columns == 1 and given is not None and not excel_sep:
         _check_one_column(info, text, given)
-    return with_warnings(data, warnings)
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    numbering = {FIRST_LINE_KEY: str(skip + 1)}
+    if lines != skip + data.num_rows:  # blank lines or multi-line values in between
+        numbering[LINE_MAP_KEY] = "scan"
+    return with_meta(with_warnings(data, warnings), numbering)
+
+
+def record_lines(info: SourceInfo, count: int) -> list[int]:
+    """File line where each of the first ``count`` data records starts (CSV)."""
+    text, _ = _excel_sep_line(_decode_all(info))
+    reader = csv.reader(io.StringIO(text), delimiter=info.delimiter or ",")
+    starts: list[int] = []
+    before = 0
+    for row in reader:
+        if row:
+            starts.append(before + 1)
+            if len(starts) > count:
+                break
+        before = reader.line_num
+    return starts[1:]  # the first record is the header
+
+
+def _parse_csv(text: str, names: list[str], delimiter: str, skip: int) -> pa.Table:
+    read, parse, convert = _csv_options(names, delimiter, skip_rows=skip)
+    return pacsv.read_csv(io.BytesIO(text.encode("utf-8")), read, parse, convert)
+
+
+def _excel_sep_line(text: str) -> tuple[str, str | None]:
+    """Excel's "sep=;" first line names the delimiter; blank it (row numbers stay)."""
+    first, newline, rest = text.partition("\n")
+    line = first.strip()
+    if len(line) == 5 and line.lower().startswith("sep="):
+        return newline + rest, line[4]
+    return text, None
+
+
+def _trailing_empty_field(text: str, delimiter: str, width: int) -> bool:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [r for r in reader if r][1:]
+    return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
 
 
 def _unclosed_quote(info: SourceInfo, text: str) -> None:
@@ -355,7 +404,10 @@ def _read_excel(path: str, sheet: str | int | None) -> pa.Table:
         raise ReadError("the sheet is empty", file=path)
     start = excel_header_row(rows)
     header = ["" if v is None else str(v) for v in rows[start]]
-    body = [r for r in rows[start + 1 :] if any(blank_to_none(v) is not None for v in r)]
+    kept = [
+        i for i in range(start + 1, len(rows)) if any(blank_to_none(v) is not None for v in rows[i])
+    ]
+    body = [rows[i] for i in kept]
     if not body:
         raise ReadError(f"the sheet has a header ({len(header)} columns) but no rows", file=path)
     body, footer = _excel_footer(body, len(header))
@@ -366,7 +418,11 @@ def _read_excel(path: str, sheet: str | int | None) -> pa.Table:
         notes.append(f"skipped {start} title row(s) above the header (starting {title[:60]!r})")
     if footer:
         notes.append(f"skipped a {len(footer)}-line report footer (starting {footer[0][:60]!r})")
-    return with_warnings(table, table_warnings(table) + notes) if notes else table
+    table = with_warnings(table, table_warnings(table) + notes) if notes else table
+    numbering = {FIRST_LINE_KEY: str(start + 2)}
+    if len(kept) != len(rows) - start - 1:  # blank rows were skipped: say where rows are
+        numbering[LINE_MAP_KEY] = json.dumps([i + 1 for i in kept[: table.num_rows]])
+    return with_meta(table, numbering)
 
 
 def _excel_footer(body: list[list[Any]], width: int) -> tuple[list[list[Any]], list[str]]:
@@ -395,7 +451,8 @@ def _read_json(path: str, *, lines: bool) -> pa.Table:
         ) from None
     if not text.strip():
         raise ReadError("file is empty", file=path)
-    records = _json_lines(path, text) if lines else _json_records(path, text)
+    numbers: list[int] = []
+    records = _json_lines(path, text, numbers) if lines else _json_records(path, text)
     if not records:
         raise ReadError("no records in the JSON file", file=path)
     names: dict[str, None] = {}
@@ -403,14 +460,19 @@ def _read_json(path: str, *, lines: bool) -> pa.Table:
         names.update(dict.fromkeys(rec))
     cols = list(names)
     rows = [[rec.get(c) for c in cols] for rec in records]
-    return columns_to_table(cols, rows)
+    table = columns_to_table(cols, rows)
+    if numbers and numbers[-1] != len(numbers):  # blank lines: say where records are
+        table = with_meta(table, {LINE_MAP_KEY: json.dumps(numbers)})
+    return table
 
 
-def _json_lines(path: str, text: str) -> list[dict[str, Any]]:
+def _json_lines(path: str, text: str, numbers: list[int]) -> list[dict[str, Any]]:
+    """Records of a JSON Lines text; ``numbers`` receives the line of each record."""
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        numbers.append(number)
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:

@@ -7,25 +7,59 @@ so the first data row is row 2; for JSON, Parquet and SQL the first record is 1.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import TABLES
+from ._arrow import FIRST_LINE_KEY, LINE_MAP_KEY, table_meta
+from ._readers import record_lines
 from ._recognize import SYSTEM_NAMES, Recognition, allowed_columns
 from ._sniff import SourceInfo
 from ._sql import redact
 
-__all__ = ["build_report", "file_row_offset", "key_warnings", "unit_warnings"]
+__all__ = [
+    "build_report",
+    "file_row_offset",
+    "key_warnings",
+    "row_numbers",
+    "unit_warnings",
+]
 
 # Money columns whose typical value is this small are probably in thousands or millions.
 _SMALL_MONEY = {"annual_revenue": 10_000.0, "funding_total": 10_000.0}
 
 
 def file_row_offset(info: SourceInfo) -> int:
-    """File row number of the first data row."""
+    """File row number of the first data row, when the reader did not say."""
     return 2 if info.format in ("csv", "tsv", "excel") else 1
+
+
+def row_numbers(raw: pa.Table, info: SourceInfo) -> Callable[[int], int]:
+    """Record index -> file row (line in a CSV/JSONL file, row in an Excel sheet).
+
+    Readers record where data starts and, when records are not one per line
+    (blank lines, values spanning lines, skipped blank sheet rows), how to find
+    them; CSV line starts are only computed if a row number is actually needed.
+    """
+    first = int(table_meta(raw, FIRST_LINE_KEY) or file_row_offset(info))
+    how = table_meta(raw, LINE_MAP_KEY)
+    if how is None:
+        return lambda index: index + first
+    if how != "scan":
+        lines: list[int] = json.loads(how)
+        return lambda index: lines[index]
+    cache: list[int] = []
+
+    def scanned(index: int) -> int:
+        if len(cache) <= index:
+            cache[:] = record_lines(info, max(index + 1, len(cache) * 2, 1024))
+        return cache[index] if index < len(cache) else index + first
+
+    return scanned
 
 
 def _type_name(t: pa.DataType) -> str:

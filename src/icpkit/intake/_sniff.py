@@ -341,8 +341,11 @@ def sniff(
     if encoding is None:
         encoding, has_bom = detect_encoding(sample, file=str(path), whole=whole)
     text = _decode_sample(sample, encoding, file=str(path), whole=whole)
+    first = text.split("\n", 1)[0].strip()
+    if delimiter is None and len(first) == 5 and first.lower().startswith("sep="):
+        delimiter = first[4]  # Excel's "sep=;" line says it outright
     if delimiter is None:
-        delimiter = "\t" if fmt == "tsv" and "\t" in text.split("\n", 1)[0] else None
+        delimiter = "\t" if fmt == "tsv" and "\t" in first else None
         delimiter = delimiter or detect_delimiter(text, whole=whole)
     return SourceInfo(str(path), fmt, encoding, delimiter, has_bom, size)
 
