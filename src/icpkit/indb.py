@@ -7,7 +7,8 @@ database as it was. Only the summary (rows per tier) comes back.
 
 Connection strings: ``postgresql://user@host:port/db`` (or ``postgres://``) for PostgreSQL;
 ``duckdb:///path/file.duckdb``, ``duckdb://:memory:`` or a plain path ending in ``.duckdb``/
-``.db`` for DuckDB. An open ``duckdb.DuckDBPyConnection`` is accepted too.
+``.db`` for DuckDB. An open ``duckdb.DuckDBPyConnection`` or psycopg ``Connection`` is
+accepted too (with a psycopg connection outside autocommit, the caller commits).
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ class _Conn:
             self.con: Any = target
             self.owned = False
             return
+        if type(target).__module__.startswith("psycopg"):  # an open psycopg Connection
+            self.backend, self.con, self.owned = "postgres", target, False
+            return
         self.backend, dsn = parse_db_url(str(target))
         self.owned = True
         try:
@@ -115,7 +119,7 @@ class _Conn:
             else:
                 import psycopg
 
-                self.con = psycopg.connect(dsn, autocommit=False)
+                self.con = psycopg.connect(dsn, autocommit=True)  # transaction() then BEGIN/COMMITs
         except (duckdb.Error, ImportError, OSError) as exc:
             raise ReadError(f"cannot open the database: {exc}", file=dsn) from None
         except _db_errors() as exc:
@@ -203,7 +207,9 @@ def score_in_db(
         target = _quoted(into)
         statements = []
         if exists:
-            statements.append(exp.Drop(this=target, kind="TABLE", exists=True).sql(dialect))
+            statements.append(
+                exp.Drop(tables=[target.copy()], kind="TABLE", exists=True).sql(dialect)
+            )
         statements.append(
             exp.Create(this=target.copy(), kind="TABLE", expression=query).sql(dialect)
         )
