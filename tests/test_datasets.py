@@ -264,3 +264,16 @@ def test_icp_normalize_writes_the_canonical_table(
         table.column_names
     )
     assert table.num_rows == 500
+
+
+def test_icp_intake_is_an_alias_of_normalize(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "accounts.csv"
+    source = DATASETS / "crm_sales_opportunities/accounts.csv"
+    code, stdout, _ = run_icp(["intake", str(source), "-o", str(out), "--json"], capsys)
+    assert code == 0
+    report = json.loads(stdout)
+    assert report["output"] == str(out)
+    assert report["kind"] == "accounts"
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith('"name","industry"')

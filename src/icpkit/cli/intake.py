@@ -213,3 +213,7 @@ def normalize_cmd(
     _render_coercions(report)
     for warning in report["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")
+
+
+# Other modules' hints say "run `icp intake` first": the same command, kept out of --help.
+app.command("intake", hidden=True)(normalize_cmd)
