@@ -328,3 +328,20 @@ def test_cli_library_errors_are_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "n_accounts" in lines[0]
     assert re.search(r"Got 0", lines[0])
+
+
+def test_brand_parts_spell_unique_domains() -> None:
+    # _latent numbers duplicate domains by an integer key over (head, tail, descriptor, TLD);
+    # that is only right if distinct parts never spell the same text.
+    from icpkit.synth._tables import BRAND_HEADS, BRAND_TAILS, DESCRIPTORS
+
+    texts = [
+        h.lower() + t + d.lower()
+        for h in BRAND_HEADS
+        for t in BRAND_TAILS
+        for d in set(DESCRIPTORS)
+    ]
+    assert len(texts) == len(set(texts))
+    assert not any(ch.isdigit() for ch in "".join(BRAND_HEADS + BRAND_TAILS + DESCRIPTORS))
+    w = make_world(2000, seed=5, n_universe=30_000)
+    assert w.latent_universe["domain"].is_unique

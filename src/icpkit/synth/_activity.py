@@ -6,6 +6,8 @@ never a Python loop per row, so 100k accounts stay a matter of seconds.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,8 +196,7 @@ def _people(
         title[rows] = np.array(titles, dtype=object)[rng.integers(0, len(titles), rows.sum())]
     first = np.array(FIRST_NAMES, dtype=object)[rng.integers(0, len(FIRST_NAMES), k)]
     last = np.array(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), k)]
-    local = pd.Series(first + "." + last).str.lower().str.replace(r"[^a-z.]", "", regex=True)
-    email = local.to_numpy(dtype=object) + "@" + acc["domain"].to_numpy()[acc_row]
+    email = _email_local(first, last) + "@" + acc["domain"].to_numpy()[acc_row]
     contacts = table(
         {
             "contact_id": contact_id,
@@ -210,6 +211,15 @@ def _people(
         }
     )
     return contacts, roles
+
+
+def _email_local(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """'first.last', lower-case ASCII letters only, computed once per distinct pair."""
+    full = first + "." + last
+    codes, uniq = pd.factorize(pd.Series(full, dtype=object))
+    ascii_ = [unicodedata.normalize("NFKD", u).encode("ascii", "ignore").decode() for u in uniq]
+    clean = [re.sub(r"[^a-z.]", "", u.lower()) for u in ascii_]
+    return np.array(clean, dtype=object)[codes]
 
 
 def make_activity(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import _render as r
 from ._latent import REFERENCE_DATE, tech_lists
@@ -120,10 +121,8 @@ def render_deals(
 
 
 def _messy_titles(titles: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    style = r.choose(rng, len(titles), [0.88, 0.05, 0.04, 0.03])
-    s = pd.Series(titles, dtype=object)
-    forms = [s, s.str.lower(), s.str.upper(), "  " + s + " "]
-    return np.select([style == k for k in range(4)], [f.to_numpy() for f in forms])
+    forms = (str, str.lower, str.upper, lambda t: f"  {t} ")
+    return r.variants(titles, rng, [0.88, 0.05, 0.04, 0.03], forms)
 
 
 def render_contacts(contacts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -213,31 +212,50 @@ def render_leads(
     )
 
 
+def _spell(words: list[str], idx: np.ndarray, empty: np.ndarray) -> pd.Series:
+    """words[idx] as an Arrow-backed text column, empty where ``empty`` (no Python objects)."""
+    arr = pa.array(words, type=pa.string()).take(pa.array(idx, mask=empty))
+    return pd.Series(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _decoded(values: pd.Series, empty: np.ndarray | None = None) -> pd.Series:
+    """A categorical column as plain text (files should not depend on pandas categoricals)."""
+    codes = values.cat.codes.to_numpy()
+    missing = codes < 0 if empty is None else (codes < 0) | empty
+    return _spell([str(c) for c in values.cat.categories], np.maximum(codes, 0), missing)
+
+
 def render_universe(latent: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """universe.parquet: a data vendor's company list with HubSpot company labels (typed)."""
+    """universe.parquet: a data vendor's company list with HubSpot company labels (typed).
+
+    A vendor file is cleaner than a CRM: numbers are numbers; countries and industries still
+    come in the vendor's own labels, which intake must map.
+    """
     n = len(latent)
-    hub = np.array([i.hubspot_label for i in INDUSTRIES], dtype=object)
-    country = np.where(
-        rng.random(n) < 0.85,
-        np.array([c.names[0] for c in COUNTRIES], dtype=object)[latent["_country_idx"].to_numpy()],
-        r.country_names(latent["_country_idx"].to_numpy(), rng),
-    )
-    emp = latent["employees"].astype("Int64").mask(rng.random(n) < 0.02)
+    country_idx = latent["_country_idx"].to_numpy()
+    names = [name for c in COUNTRIES for name in c.names]
+    first = np.cumsum([0] + [len(c.names) for c in COUNTRIES[:-1]])
+    counts = np.array([len(c.names) for c in COUNTRIES])
+    variant = np.where(rng.random(n) < 0.85, 0, (rng.random(n) * counts[country_idx]).astype(int))
     return r.table(
         {
-            "Record ID": latent["company_id"].to_numpy(),
-            "Company name": latent["name"].to_numpy(),
-            "Company Domain Name": latent["domain"].to_numpy(),
-            "Industry": r.blank(hub[latent["_industry_idx"].to_numpy()], rng, 0.03),
-            "Number of Employees": emp.to_numpy(),
-            "Annual Revenue": latent["annual_revenue"].to_numpy(dtype=float),
-            "Country/Region": r.blank(country, rng, 0.01),
-            "State/Region": latent["state"].to_numpy(),
-            "City": latent["city"].to_numpy(),
-            "Year Founded": latent["founded_year"].astype("Int64").to_numpy(),
-            "Total Money Raised": latent["funding_total"].to_numpy(dtype=float),
-            "Technologies": r.blank(latent["technologies"].to_numpy(dtype=object), rng, 0.03),
-            "Monthly Cloud Spend": latent["cloud_spend"].to_numpy(dtype=float),
+            "Record ID": latent["company_id"],
+            "Company name": latent["name"],
+            "Company Domain Name": latent["domain"],
+            "Industry": _spell(
+                [i.hubspot_label for i in INDUSTRIES],
+                latent["_industry_idx"].to_numpy(),
+                rng.random(n) < 0.03,
+            ),
+            "Number of Employees": latent["employees"].astype("Int64").mask(rng.random(n) < 0.02),
+            "Annual Revenue": latent["annual_revenue"].astype(float),
+            "Country/Region": _spell(names, first[country_idx] + variant, rng.random(n) < 0.01),
+            "State/Region": _decoded(latent["state"]),
+            "City": _decoded(latent["city"]),
+            "Year Founded": latent["founded_year"].astype("Int64"),
+            "Total Money Raised": latent["funding_total"].astype(float),
+            "Technologies": _decoded(latent["technologies"], rng.random(n) < 0.03),
+            "Monthly Cloud Spend": latent["cloud_spend"].astype(float),
         }
     )
 

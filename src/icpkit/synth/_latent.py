@@ -7,12 +7,13 @@ planted rules in truth.json read exactly like rules over intake's normalised out
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._render import table
 from ._tables import (
     BRAND_HEADS,
     BRAND_TAILS,
@@ -30,6 +31,7 @@ __all__ = ["REFERENCE_DATE", "latent_companies", "tech_lists"]
 # The world's "today": fixed, so the same seed gives the same files on any day.
 REFERENCE_DATE = np.datetime64("2025-06-30", "D")
 _DAY = np.timedelta64(1, "D")
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype
 
 
 def _pick(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarray:
@@ -41,7 +43,7 @@ def _words(words: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
     return pa.array(words, type=pa.string()).take(pa.array(idx))
 
 
-def _names(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _names(rng: np.random.Generator, country: np.ndarray) -> tuple[pa.Array, pa.Array]:
     """Company names and unique web domains (duplicates get a number, like real ones do).
 
     Strings are assembled with Arrow compute: a million names take milliseconds, where
@@ -60,26 +62,30 @@ def _names(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, n
         _words(spaced[1], legal),
         "",
     )
-    tld_idx = np.where(rng.random(n) < 0.6, country, len(COUNTRIES))
-    base = pc.binary_join_element_wise(
-        _words([w.lower() for w in BRAND_HEADS], h),
-        _words(BRAND_TAILS, t),
-        _words([w.lower() for w in DESCRIPTORS], d),
-        "",
-    )
-    tld = _words([f".{c.tld}" for c in COUNTRIES] + [".com"], tld_idx)
-    # Number duplicate domains in order of appearance: rank within equal texts (bases hold
-    # no digits, so 'acme2.com' cannot collide with another company's base).
-    key = np.asarray(pc.binary_join_element_wise(base, tld, "").dictionary_encode().indices)
+    # Domains: brand + descriptor + TLD, numbered when taken ('acme2.com'). The parts are
+    # chosen so that distinct (head, tail, descriptor) spell distinct text (a test checks),
+    # so an integer key finds duplicates without hashing a million strings.
+    descs = sorted(set(DESCRIPTORS))
+    d_id = np.array([descs.index(w) for w in DESCRIPTORS])[d]
+    tlds = sorted({c.tld for c in COUNTRIES} | {"com"})
+    local = np.array([tlds.index(c.tld) for c in COUNTRIES])[country]
+    tld_id = np.where(rng.random(n) < 0.6, local, tlds.index("com"))
+    key = ((h * len(BRAND_TAILS) + t) * len(descs) + d_id) * len(tlds) + tld_id
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.r_[0, np.flatnonzero(sorted_key[1:] != sorted_key[:-1]) + 1]
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
     numbers = [""] + [str(k + 1) for k in range(1, int(rank.max(initial=0)) + 1)]
-    domain = pc.binary_join_element_wise(base, _words(numbers, rank), tld, "")
-    out = domain.to_numpy(zero_copy_only=False).astype(object)
-    return name.to_numpy(zero_copy_only=False).astype(object), out
+    domain = pc.binary_join_element_wise(
+        _words([w.lower() for w in BRAND_HEADS], h),
+        _words(BRAND_TAILS, t),
+        _words([w.lower() for w in descs], d_id),
+        _words(numbers, rank),
+        _words([f".{x}" for x in tlds], tld_id),
+        "",
+    )
+    return name, domain
 
 
 def _technologies(
@@ -96,11 +102,8 @@ def _technologies(
     return flags
 
 
-def tech_lists(flags: pd.DataFrame, spell: np.ndarray | None = None) -> np.ndarray:
-    """Technology flags → ';'-joined lists, built once per distinct combination (fast).
-
-    ``spell`` optionally gives, per row and technology, which raw spelling to use.
-    """
+def _tech_codes(flags: pd.DataFrame, spell: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
+    """Per row, the index of its ';'-joined list among the distinct lists (built once each)."""
     cols = [t.column for t in TECHNOLOGIES]
     bits = flags[cols].to_numpy(dtype=np.int64)
     code = bits @ (np.int64(1) << np.arange(len(cols), dtype=np.int64))
@@ -109,72 +112,103 @@ def tech_lists(flags: pd.DataFrame, spell: np.ndarray | None = None) -> np.ndarr
         code = code * 3 + spell
     uniq, inverse = np.unique(code, return_inverse=True)
     out = []
-    for c in uniq:
-        variant = int(c % 3) if spell is not None else 0
-        mask = int(c // 3) if spell is not None else int(c)
+    for c in uniq.tolist():
+        variant, mask = divmod(c, 3)[::-1] if spell is not None else (0, c)
         items = [
             t.spellings[variant % len(t.spellings)]
             for k, t in enumerate(TECHNOLOGIES)
             if mask >> k & 1
         ]
         out.append(";".join(items))
-    return np.array(out, dtype=object)[inverse]
+    return inverse.ravel(), out
 
 
-def latent_companies(
-    rng: np.random.Generator, size_mu: np.ndarray, size_sigma: float = 1.5
-) -> pd.DataFrame:
-    """One clean company per entry of ``size_mu`` (mean of log employees)."""
+def tech_lists(flags: pd.DataFrame, spell: np.ndarray | None = None) -> np.ndarray:
+    """Technology flags → ';'-joined lists ('Salesforce;HubSpot;AWS'), as an object array.
+
+    ``spell`` optionally gives, per row, which raw spelling of each technology to use.
+    """
+    codes, lists = _tech_codes(flags, spell)
+    return np.array(lists, dtype=object)[codes]
+
+
+def _category(words: list[str], idx: np.ndarray) -> pd.Categorical[str]:
+    """words[idx] as a categorical: low-cardinality text without a million string copies."""
+    cats = list(dict.fromkeys(words))
+    remap = np.array([cats.index(w) for w in words])
+    return pd.Categorical.from_codes(remap[idx], pd.Index(cats))
+
+
+def _text(values: pa.Array) -> pd.Series:
+    """An Arrow string array as pandas' own string column, without copying into objects."""
+    return pd.Series(values, dtype=_STR)
+
+
+def _numbers(rng: np.random.Generator, size_mu: np.ndarray, industry: np.ndarray) -> dict[str, Any]:
     n = len(size_mu)
-    industry = _pick(rng, [i.weight for i in INDUSTRIES], n)
-    country = _pick(rng, [c.weight for c in COUNTRIES], n)
     shift = np.array([i.size_shift for i in INDUSTRIES])[industry]
-    log_emp = rng.normal(size_mu + shift, size_sigma)
-    employees = np.clip(np.round(np.exp(log_emp)), 1, 400_000).astype(np.int64)
-    log10_emp = np.log10(employees)
+    employees = np.clip(np.round(np.exp(rng.normal(size_mu + shift, 1.5))), 1, 400_000).astype(
+        np.int64
+    )
     revenue = np.round(employees * np.exp(rng.normal(np.log(180_000), 0.6, n)), -3)
     age = np.exp(rng.normal(2.3 + 0.25 * (np.log(employees) - 4.0), 0.7))
     founded = np.clip(2025 - np.round(age), 1850, 2025).astype(np.int64)
-
     funded = rng.random(n) < np.where(founded >= 2005, 0.55, 0.15)
     funding = np.round(np.exp(rng.normal(np.log(5e6) + 0.5 * (np.log(employees) - 4.0), 1.2)), -5)
     funding = np.where(funded, np.maximum(funding, 100_000.0), np.nan)
     stage = np.clip(np.searchsorted([2e6, 1e7, 3e7, 8e7, 2e8, 5e8], np.nan_to_num(funding)), 0, 6)
     stage = np.where(rng.random(n) < 0.1, rng.integers(0, len(FUNDING_TYPES), n), stage)
-    funding_type = np.array(FUNDING_TYPES, dtype=object)[stage]
-    funding_type[~funded] = None
     days_since = rng.integers(30, 3 * 365, n)
-    funding_date = np.where(funded, REFERENCE_DATE - days_since * _DAY, np.datetime64("NaT"))
+    return {
+        "employees": employees,
+        "annual_revenue": revenue,
+        "founded_year": founded,
+        "funding_total": funding,
+        "last_funding_type": pd.Categorical.from_codes(
+            np.where(funded, stage, -1), pd.Index(FUNDING_TYPES)
+        ),
+        "last_funding_date": pd.to_datetime(
+            np.where(funded, REFERENCE_DATE - days_since * _DAY, np.datetime64("NaT"))
+        ),
+    }
 
+
+def latent_companies(rng: np.random.Generator, size_mu: np.ndarray) -> pd.DataFrame:
+    """One clean company per entry of ``size_mu`` (mean of log employees)."""
+    n = len(size_mu)
+    industry = _pick(rng, [i.weight for i in INDUSTRIES], n)
+    country = _pick(rng, [c.weight for c in COUNTRIES], n)
+    numbers = _numbers(rng, size_mu, industry)
     place_idx = (rng.random(n) * np.array([len(c.places) for c in COUNTRIES])[country]).astype(int)
     width = max(len(c.places) for c in COUNTRIES)
-    padded = [list(c.places) + [c.places[0]] * (width - len(c.places)) for c in COUNTRIES]
-    states = np.array([[p[0] for p in row] for row in padded], dtype=object)
-    cities = np.array([[p[1] for p in row] for row in padded], dtype=object)
+    place = country * width + place_idx
+    padded = [
+        p for c in COUNTRIES for p in list(c.places) + [c.places[0]] * (width - len(c.places))
+    ]
     name, domain = _names(rng, country)
-
-    frame = table(
-        {
-            "name": name,
-            "domain": domain,
-            "industry": np.array([i.label for i in INDUSTRIES], dtype=object)[industry],
-            "employees": employees,
-            "annual_revenue": revenue,
-            "country": np.array([c.iso for c in COUNTRIES], dtype=object)[country],
-            "region": np.array([c.region for c in COUNTRIES], dtype=object)[country],
-            "state": states[country, place_idx],
-            "city": cities[country, place_idx],
-            "founded_year": founded,
-            "funding_total": funding,
-            "last_funding_type": funding_type,
-            "last_funding_date": pd.to_datetime(funding_date),
-        }
-    )
-    flags = pd.DataFrame(_technologies(rng, industry, log10_emp))
+    flags = pd.DataFrame(_technologies(rng, industry, np.log10(numbers["employees"])))
+    codes, lists = _tech_codes(flags, None)
     uses_cloud = flags[[f"tech_{c.lower().replace(' ', '_')}" for c in CLOUDS]].any(axis=1)
     per_head = np.exp(rng.normal(np.where(uses_cloud, np.log(60.0), np.log(4.0)), 0.9))
-    frame["cloud_spend"] = np.round(employees * per_head, -1)
-    frame["technologies"] = tech_lists(flags)
-    frame["_industry_idx"] = industry
-    frame["_country_idx"] = country
+    frame = pd.DataFrame(
+        {
+            "name": _text(name),
+            "domain": _text(domain),
+            "industry": _category([i.label for i in INDUSTRIES], industry),
+            "employees": numbers["employees"],
+            "annual_revenue": numbers["annual_revenue"],
+            "country": _category([c.iso for c in COUNTRIES], country),
+            "region": _category([c.region for c in COUNTRIES], country),
+            "state": _category([p[0] for p in padded], place),
+            "city": _category([p[1] for p in padded], place),
+            "founded_year": numbers["founded_year"],
+            "funding_total": numbers["funding_total"],
+            "last_funding_type": numbers["last_funding_type"],
+            "last_funding_date": numbers["last_funding_date"],
+            "cloud_spend": np.round(numbers["employees"] * per_head, -1),
+            "technologies": pd.Categorical.from_codes(codes, pd.Index(lists)),
+            "_industry_idx": industry,
+            "_country_idx": country,
+        }
+    )
     return pd.concat([frame, flags], axis=1)

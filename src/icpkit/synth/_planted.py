@@ -148,9 +148,12 @@ def _condition(frame: pd.DataFrame, cond: dict[str, Any]) -> np.ndarray:
             for value, flag in (("true", True), ("false", False)):
                 if value in values:
                     hit |= flags == flag
+        elif isinstance(col.dtype, pd.CategoricalDtype):
+            # Compare the few categories, then look codes up: no per-row string work.
+            keep = np.array([str(c) in values for c in col.cat.categories] + [False])
+            hit = keep[col.cat.codes.to_numpy()]  # code -1 (missing) reads the final False
         else:
-            text = col if col.dtype == object else col.astype(str)
-            hit = text.isin(values).to_numpy()
+            hit = col.astype(str).isin(values).to_numpy() & col.notna().to_numpy()
         return hit if "in" in cond else ~hit & col.notna().to_numpy()
     x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     ok = ~np.isnan(x)

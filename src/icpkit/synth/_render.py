@@ -57,6 +57,9 @@ def table(columns: dict[str, Any]) -> pd.DataFrame:
     for name, values in columns.items():
         if np.ndim(values) == 0:
             values = np.full(n, values, dtype=object if isinstance(values, str) else None)
+        if isinstance(values, pd.Series) and values.dtype != object:
+            data[name] = values.reset_index(drop=True)  # already typed (e.g. Arrow strings)
+            continue
         arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
         if arr.dtype.kind in "OUS":
             data[name] = pd.Series(arr.astype(object, copy=False), dtype=object, copy=False)
@@ -74,6 +77,21 @@ def _per_unique(values: np.ndarray, fmt: Callable[[object], str | None]) -> np.n
 def choose(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
     p = np.asarray(weights, dtype=float)
     return rng.choice(len(p), size=n, p=p / p.sum())
+
+
+def variants(
+    values: np.ndarray,
+    rng: np.random.Generator,
+    weights: Sequence[float],
+    forms: Sequence[Callable[[str], str]],
+) -> np.ndarray:
+    """Spell each value in one of ``forms`` (chosen by ``weights``), once per distinct value."""
+    codes, uniq = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    table = np.array(
+        [[f(u) for f in forms] for u in uniq.tolist()] + [[None] * len(forms)], dtype=object
+    )
+    style = choose(rng, len(values), weights)
+    return table[codes, style]  # code -1 (missing) reads the last row: None
 
 
 def blank(values: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
@@ -173,17 +191,20 @@ def industry_labels(industry_idx: np.ndarray, rng: np.random.Generator) -> np.nd
 
 def websites(domains: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """'https://www.x.com', 'www.x.com', 'x.com', 'http://x.com/about', 'X.com'."""
-    d = pd.Series(domains, dtype=object)
-    style = choose(rng, len(d), [0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
-    forms = [
-        "https://www." + d,
-        "www." + d,
-        d,
-        "http://" + d + "/about",
-        "https://" + d + "/",
-        d.str.upper().str[:1] + d.str[1:],
-    ]
-    return np.select([style == k for k in range(len(forms))], [f.to_numpy() for f in forms])
+    forms: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
+        lambda d: "https://www." + d,
+        lambda d: "www." + d,
+        lambda d: d,
+        lambda d: "http://" + d + "/about",
+        lambda d: "https://" + d + "/",
+        lambda d: np.array([x[:1].upper() + x[1:] for x in d], dtype=object),
+    )
+    style = choose(rng, len(domains), [0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
+    out = np.asarray(domains, dtype=object).copy()
+    for k, form in enumerate(forms):
+        rows = style == k
+        out[rows] = form(out[rows])  # each form only on its own rows
+    return out
 
 
 def _date_text(days: np.ndarray, style: str) -> list[str]:

@@ -130,7 +130,8 @@ def _universe(acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator)
     uni["in_crm"] = np.r_[np.ones(k, bool), np.zeros(len(market), bool)]
     # A vendor list is not sorted by whether you know the company: shuffle.
     uni = uni.take(rng.permutation(len(uni))).reset_index(drop=True)
-    uni["company_id"] = (1_000_000 + np.arange(len(uni)) * 3).astype(str).astype(object)
+    ids = pa.array(1_000_000 + np.arange(len(uni)) * 3).cast(pa.string())
+    uni["company_id"] = pd.Series(ids, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
     return uni
 
 
