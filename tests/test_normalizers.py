@@ -489,3 +489,15 @@ def test_any_input_is_parsed_or_reported(kind: str, values: list[Any]) -> None:
             result.main.iloc[position],
             result.problems.iloc[position],
         )
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from icpkit.intake import normalizers
+    from icpkit.intake.normalizers import titles
+
+    for module in (normalizers, titles):
+        failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0
+        assert failures == 0, module.__name__

@@ -19,6 +19,7 @@ import pandas as pd
 
 __all__ = [
     "PLACEHOLDERS",
+    "Mapped",
     "Normalized",
     "Parsed",
     "is_missing",
@@ -116,6 +117,35 @@ def is_placeholder(text: str) -> bool:
     return text == "" or text.casefold() in PLACEHOLDERS
 
 
+@dataclass
+class Mapped:
+    """Parse results per distinct value, and the row → distinct-value codes.
+
+    ``codes`` index ``outputs[j]`` and ``problems``; their last slot (code ``n``)
+    is the all-missing result used for missing rows. Typed columns are built on
+    the few distinct values, then taken by code: cheap for a million rows.
+    """
+
+    codes: np.ndarray
+    outputs: list[list[Any]]
+    problems: list[str | None]
+    placeholders: dict[str, int]
+    index: pd.Index
+
+    def floats(self, j: int = 0) -> pd.Series:
+        column = np.array([np.nan if v is None else float(v) for v in self.outputs[j]])
+        return pd.Series(column[self.codes], index=self.index, dtype="float64")
+
+    def typed(self, j: int, dtype: Any) -> pd.Series:
+        """A pandas extension dtype ("str", "boolean", "Int64", ...) taken by code."""
+        column = pd.array(self.outputs[j], dtype=dtype)
+        return pd.Series(column.take(self.codes), index=self.index)
+
+    def problem_series(self) -> pd.Series:
+        column = np.asarray(self.problems, dtype=object)[self.codes]
+        return pd.Series(column, index=self.index, dtype=object)
+
+
 def map_unique(
     values: pd.Series,
     parse: Callable[[Any], Parsed],
@@ -123,14 +153,13 @@ def map_unique(
     *,
     text_only: bool = True,
     collapse: bool = True,
-) -> tuple[list[np.ndarray], pd.Series, dict[str, int]]:
-    """Parse each distinct value once and map the results back onto the rows.
+) -> Mapped:
+    """Parse each distinct value once; the result maps back onto the rows by code.
 
     ``parse`` receives a stripped ``str`` with inner whitespace collapsed (only
     stripped when ``collapse`` is False), or, when ``text_only`` is False, the raw
     non-missing value when it is not a string. Missing values and placeholders give
-    missing outputs and no problem. Returns the output arrays (object dtype, aligned
-    with ``values``), the problems series and the placeholder counts.
+    missing outputs and no problem; placeholders are counted.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     n = len(uniques)
@@ -152,17 +181,13 @@ def map_unique(
         for j in range(n_outputs):
             outputs[j][i] = result[j]
         problems[i] = problem
-    # -1 (missing) indexes the last slot, which stays None.
-    arrays = [np.asarray(col, dtype=object)[codes] for col in outputs]
-    problem_series = pd.Series(
-        np.asarray(problems, dtype=object)[codes], index=values.index, dtype=object
-    )
     placeholders: dict[str, int] = {}
     if placeholder_codes:
         counts = np.bincount(codes[codes >= 0], minlength=n)
         for i, text in placeholder_codes.items():
             placeholders[text] = placeholders.get(text, 0) + int(counts[i])
-    return arrays, problem_series, placeholders
+    codes = np.where(codes < 0, n, codes)  # missing rows take the last, all-missing slot
+    return Mapped(codes, outputs, problems, placeholders, values.index)
 
 
 def placeholder_notes(placeholders: dict[str, int]) -> list[str]:
@@ -171,11 +196,6 @@ def placeholder_notes(placeholders: dict[str, int]) -> list[str]:
         f"{count} value{'s' if count != 1 else ''} {text!r} treated as missing"
         for text, count in sorted(placeholders.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-
-
-def float_series(array: np.ndarray, index: pd.Index) -> pd.Series:
-    """Object array of floats/None → float64 series (None → NaN)."""
-    return pd.Series(pd.array(array, dtype="Float64"), index=index).astype("float64")
 
 
 def str_series(array: Sequence[Any] | np.ndarray, index: pd.Index) -> pd.Series:

@@ -13,10 +13,10 @@ from icpkit.errors import ConfigError, did_you_mean
 from icpkit.schema import KINDS
 
 from ._base import (
+    Mapped,
     Normalized,
     Parsed,
     clean_text,
-    float_series,
     is_missing,
     is_placeholder,
     map_unique,
@@ -55,45 +55,36 @@ def output_columns(kind: str, name: str) -> list[str]:
 
 
 def _result(
-    columns: dict[str, pd.Series],
-    problems: pd.Series,
-    placeholders: dict[str, int],
-    notes: list[str] | None = None,
+    columns: dict[str, pd.Series], mapped: Mapped, notes: list[str] | None = None
 ) -> Normalized:
     return Normalized(
         columns=columns,
-        problems=problems,
-        placeholders=placeholders,
-        notes=placeholder_notes(placeholders) + (notes or []),
+        problems=mapped.problem_series(),
+        placeholders=mapped.placeholders,
+        notes=placeholder_notes(mapped.placeholders) + (notes or []),
     )
 
 
 def _numeric(values: pd.Series, name: str, parse: Callable[[Any], Parsed]) -> Normalized:
-    arrays, problems, placeholders = map_unique(values, parse, 1, text_only=False)
-    return _result({name: float_series(arrays[0], values.index)}, problems, placeholders)
+    mapped = map_unique(values, parse, 1, text_only=False)
+    return _result({name: mapped.floats()}, mapped)
 
 
 def _year(values: pd.Series, name: str) -> Normalized:
-    arrays, problems, placeholders = map_unique(values, parse_year, 1, text_only=False)
-    years = pd.Series(pd.array(list(arrays[0]), dtype="Int64"), index=values.index)
-    return _result({name: years}, problems, placeholders)
+    mapped = map_unique(values, parse_year, 1, text_only=False)
+    return _result({name: mapped.typed(0, "Int64")}, mapped)
 
 
 def _number_and_label(
     values: pd.Series, names: list[str], parse: Callable[[Any], Parsed]
 ) -> Normalized:
-    arrays, problems, placeholders = map_unique(values, parse, 2, text_only=False)
-    columns = {
-        names[0]: float_series(arrays[0], values.index),
-        names[1]: str_series(arrays[1], values.index),
-    }
-    return _result(columns, problems, placeholders)
+    mapped = map_unique(values, parse, 2, text_only=False)
+    return _result({names[0]: mapped.floats(0), names[1]: mapped.typed(1, "str")}, mapped)
 
 
 def _labels(values: pd.Series, names: list[str], parse: Callable[[Any], Parsed]) -> Normalized:
-    arrays, problems, placeholders = map_unique(values, parse, len(names))
-    columns = {n: str_series(a, values.index) for n, a in zip(names, arrays, strict=True)}
-    return _result(columns, problems, placeholders)
+    mapped = map_unique(values, parse, len(names))
+    return _result({n: mapped.typed(j, "str") for j, n in enumerate(names)}, mapped)
 
 
 def _country(values: pd.Series, names: list[str]) -> Normalized:
@@ -107,9 +98,8 @@ def _country(values: pd.Series, names: list[str]) -> Normalized:
 
 
 def _bool(values: pd.Series, name: str) -> Normalized:
-    arrays, problems, placeholders = map_unique(values, parse_bool, 1, text_only=False)
-    flags = pd.Series(pd.array(list(arrays[0]), dtype="boolean"), index=values.index)
-    return _result({name: flags}, problems, placeholders)
+    mapped = map_unique(values, parse_bool, 1, text_only=False)
+    return _result({name: mapped.typed(0, "boolean")}, mapped)
 
 
 def _date(values: pd.Series, name: str) -> Normalized:
@@ -118,16 +108,12 @@ def _date(values: pd.Series, name: str) -> Normalized:
         if getattr(values.dt, "tz", None) is not None:
             stamps = values.dt.tz_convert("UTC").dt.tz_localize(None)
         problems = pd.Series([None] * len(values), index=values.index, dtype=object)
-        return _result({name: stamps.astype("datetime64[ns]")}, problems, {})
+        return Normalized({name: stamps.astype("datetime64[ns]")}, problems)
     fmt, notes = decide_format(pd.unique(values.dropna()))
-    arrays, problems, placeholders = map_unique(
-        values, lambda v: parse_date(v, fmt), 1, text_only=False
-    )
-    stamps = pd.Series(
-        pd.to_datetime(pd.Series(arrays[0], dtype=object)).to_numpy(dtype="datetime64[ns]"),
-        index=values.index,
-    )
-    return _result({name: stamps}, problems, placeholders, notes)
+    mapped = map_unique(values, lambda v: parse_date(v, fmt), 1, text_only=False)
+    distinct = pd.to_datetime(pd.Series(mapped.outputs[0], dtype=object))
+    stamps = distinct.to_numpy(dtype="datetime64[ns]")[mapped.codes]
+    return _result({name: pd.Series(stamps, index=values.index)}, mapped, notes)
 
 
 def _text(values: pd.Series, name: str, kind: str) -> Normalized:
@@ -142,10 +128,8 @@ def _text(values: pd.Series, name: str, kind: str) -> Normalized:
         return (str(value).strip(),), None
 
     # Categories are labels: inner runs of spaces collapse. Ids and text keep theirs.
-    arrays, problems, placeholders = map_unique(
-        values, parse, 1, text_only=kind == "category", collapse=kind == "category"
-    )
-    return _result({name: str_series(arrays[0], values.index)}, problems, placeholders)
+    mapped = map_unique(values, parse, 1, text_only=kind == "category", collapse=kind == "category")
+    return _result({name: mapped.typed(0, "str")}, mapped)
 
 
 def _list(values: pd.Series, name: str) -> Normalized:
@@ -195,7 +179,7 @@ def _list(values: pd.Series, name: str) -> Normalized:
         column[~row_known] = pd.NA
         columns[f"{prefix}_{slug}"] = pd.Series(column, index=index)
     problems = pd.Series(np.asarray(problem, dtype=object)[codes], index=index, dtype=object)
-    return _result(columns, problems, placeholders)
+    return Normalized(columns, problems, placeholders, placeholder_notes(placeholders))
 
 
 def normalize(kind: str, values: pd.Series, name: str) -> Normalized:

@@ -16,7 +16,7 @@ import csv
 import difflib
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -117,10 +117,20 @@ def country_region(alpha2: str) -> str | None:
 
 
 @cache
+def _by_initial() -> dict[str, list[str]]:
+    """Latin-letter names by first letter: typo candidates (a typo rarely hits letter one)."""
+    groups: dict[str, list[str]] = {}
+    for key in _tables()[1]:
+        if len(key) >= 4 and re.fullmatch(r"[a-z ]+", key):
+            groups.setdefault(key[0], []).append(key)
+    return groups
+
+
+@lru_cache(maxsize=1 << 16)
 def _fuzzy(key: str) -> str | None:
-    if len(key) < 5:
+    if not 5 <= len(key) <= 40 or not re.fullmatch(r"[a-z ]+", key):
         return None
-    candidates = [k for k in _tables()[1] if len(k) >= 4]
+    candidates = [k for k in _by_initial().get(key[0], []) if abs(len(k) - len(key)) <= 2]
     match = difflib.get_close_matches(key, candidates, n=1, cutoff=0.86)
     return match[0] if match else None
 

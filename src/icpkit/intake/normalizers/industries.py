@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -132,7 +132,7 @@ def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(rf"\b(?:{pattern})"), sector) for pattern, sector in _RULES)
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def industry_sector(label: str) -> str:
     """The sector of an industry label ("Other" when nothing matches)."""
     key = fold_industry(label)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ._base import Parsed
@@ -209,11 +209,24 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
 _EXECUTIVE = r"\b(?:executive|owner|founder|co-founder|president|managing director|general manager|chair\w*|partner|principal|entrepreneur|board member|proprietor)\b"
 
 
+class _Rules:
+    """The rules compiled once. Word rules become one alternation with a group per rule,
+    so a single search finds the earliest department word (ties: the earlier rule)."""
+
+    def __init__(self) -> None:
+        self.seniority = [(re.compile(p), level) for p, level in _SENIORITY_RULES]
+        self.phrases = [(re.compile(rf"\b(?:{p})"), role) for p, role in _ROLE_PHRASES]
+        self.any_phrase = re.compile("|".join(rf"\b(?:{p})" for p, _ in _ROLE_PHRASES))
+        self.words = re.compile(
+            "|".join(rf"\b(?P<r{i}>{p})\b" for i, (p, _) in enumerate(_ROLE_WORDS))
+        )
+        self.word_roles = {f"r{i}": role for i, (_, role) in enumerate(_ROLE_WORDS)}
+        self.executive = re.compile(_EXECUTIVE)
+
+
 @cache
-def _compiled() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Pattern[str], str]]]:
-    phrases = [(re.compile(rf"\b(?:{p})"), role) for p, role in _ROLE_PHRASES]
-    words = [(re.compile(rf"\b(?:{p})\b"), role) for p, role in _ROLE_WORDS]
-    return phrases, words
+def _rules() -> _Rules:
+    return _Rules()
 
 
 def clean_title(text: str) -> str:
@@ -234,29 +247,30 @@ def _expand(text: str) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def _seniority(expanded: str) -> str:
-    for pattern, level in _SENIORITY_RULES:
-        if re.search(pattern, expanded):
+    for pattern, level in _rules().seniority:
+        if pattern.search(expanded):
             return level
     return "Individual contributor"
 
 
 def _role(expanded: str) -> str | None:
-    phrases, words = _compiled()
-    for pattern, role in phrases:
-        if pattern.search(expanded):
-            return role
+    rules = _rules()
+    if rules.any_phrase.search(expanded):
+        for pattern, role in rules.phrases:
+            if pattern.search(expanded):
+                return role
     # The department named first wins: "VP of Sales and Marketing" is Sales.
-    found = [(m.start(), i, role) for i, (p, role) in enumerate(words) if (m := p.search(expanded))]
-    if found:
-        return min(found)[2]
-    return "Executive" if re.search(_EXECUTIVE, expanded) else None
+    if match := rules.words.search(expanded):
+        return rules.word_roles[str(match.lastgroup)]
+    return "Executive" if rules.executive.search(expanded) else None
 
 
 _PARTS = re.compile(r"\s*[/;|+]\s*")
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def parse_title(text: str) -> tuple[str | None, str | None]:
     """(role, seniority) of a job title; (None, None) when the text is not a title.
 
@@ -271,7 +285,9 @@ def parse_title(text: str) -> tuple[str | None, str | None]:
     # "Owner/Marketing Assistant" has two parts: the most senior one names the role.
     parts = [_expand(p) for p in _PARTS.split(cleaned) if re.search(r"[^\W\d_]", p)]
     expanded = " ".join(parts)
-    ranked = sorted(parts, key=lambda p: SENIORITIES.index(_seniority(p)))
+    ranked = (
+        sorted(parts, key=lambda p: SENIORITIES.index(_seniority(p))) if len(parts) > 1 else parts
+    )
     seniority = _seniority(ranked[0])
     role = _role(ranked[0]) or _role(expanded)
     if role is None:
