@@ -172,35 +172,90 @@ def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
     )
 
 
-def _quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _quotes(themes: list[dict[str, Any]], limit: int = 8) -> list[dict[str, Any]]:
+    """One verbatim quote per theme, themes most present among ICP accounts first."""
     out = []
-    for r in rows:
-        for key in ("quotes", "examples"):
-            for q in r.get(key) or []:
-                if isinstance(q, dict) and q.get("text"):
-                    out.append(
-                        {
-                            "text": q["text"],
-                            "who": q.get("account") or q.get("account_id") or q.get("source"),
-                            "theme": r.get("label") or r.get("theme"),
-                        }
-                    )
-                elif isinstance(q, str):
-                    out.append({"text": q, "who": None, "theme": r.get("label") or r.get("theme")})
-    return out[:8]
+    for t in _distinctive(themes):
+        for q in t.get("quotes") or []:
+            text = q.get("text") if isinstance(q, dict) else q
+            if text:
+                who = (q.get("account") or q.get("account_id")) if isinstance(q, dict) else None
+                source = q.get("source") if isinstance(q, dict) else None
+                out.append(
+                    {
+                        "text": text,
+                        "who": " · ".join(str(x) for x in (who, source) if x),
+                        "theme": t.get("label"),
+                    }
+                )
+                break
+    return out[:limit]
+
+
+def _distinctive(themes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Themes the ICP raises more than the others do, then by how many ICP accounts."""
+    useful = [t for t in themes if t.get("category") != "other"]
+
+    def key(t: dict[str, Any]) -> tuple[float, int]:
+        gap = float(t.get("icp_share") or 0) - float(t.get("other_share") or 0)
+        return (round(gap, 3), int(t.get("icp_accounts") or 0))
+
+    return sorted(useful, key=key, reverse=True)
+
+
+def _voice_chart(cats: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": "voice-categories",
+        "type": "bars",
+        "title": "Share of ICP accounts raising each topic",
+        "unit": "%",
+        "items": [
+            {
+                "label": c.get("label"),
+                "value": c.get("icp_share") or 0.0,
+                "color": "A",
+                "text": f"{pct(c.get('icp_share'))} (others {pct(c.get('other_share'))})",
+            }
+            for c in cats
+            if c.get("highlights") and c.get("category") != "other"
+        ],
+    }
 
 
 def voice_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
-    out = _generic(
-        "voice",
-        "Voice of the customer",
-        data,
-        why,
-        "What the best customers say: their pains, how they buy, how they found us, why they chose us.",
+    sid, title = "voice", "Voice of the customer"
+    summary = (data or {}).get("summary") or {}
+    cats = summary.get("categories")
+    if not data or not isinstance(cats, list):
+        return _generic(sid, title, data, why, "What the best customers say.")
+    themes = data.get("table") or []
+    fb, icp = summary.get("feedback") or {}, summary.get("icp") or {}
+    text = (
+        f"{num(fb.get('items'))} feedback items ({num(fb.get('highlights'))} highlights), read"
+        f" with the {summary.get('method')} method; {num(icp.get('accounts_with_feedback'))}"
+        f" ICP accounts (tiers {', '.join(icp.get('tiers') or [])}) spoke."
     )
-    if data:
-        out["quotes"] = _quotes(data.get("table") or [])
-    return out
+    ranked = _distinctive(themes)[:15]
+    rows = [
+        [
+            str(t.get("category", "")).replace("_", " "),
+            t.get("label"),
+            num(t.get("size")),
+            num(t.get("icp_accounts")),
+            pct(t.get("icp_share")),
+            pct(t.get("other_share")),
+        ]
+        for t in ranked
+    ]
+    columns = ["topic", "theme", "highlights", "ICP accounts", "ICP share", "others' share"]
+    return section(
+        sid,
+        title,
+        paragraphs=[text],
+        charts=[_voice_chart(cats)],
+        tables=[table(columns, rows, "Themes the ICP raises more than others, first")],
+        quotes=_quotes(themes),
+    )
 
 
 def _metric(ev: dict[str, Any], *names: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..profile import profile_from_dict
-from ..report._data import jsonable, result_dict
+from ..report._data import jsonable, records, result_dict
 from ._pipeline import Context, Skip, Stage
 from ._sources import optional
 from ._stages import _call, _need, _profile
@@ -88,17 +88,43 @@ def _quality(ctx: Context) -> dict[str, Any]:
 
 
 def _voice(ctx: Context) -> dict[str, Any]:
-    fn = _fn("voice", "voice", "analyze", "voice_of_customer")
+    fn = _fn("voice", "analyze")
     feedback = _need(ctx, "feedback", "no feedback table configured in icp.yaml")
+    scored = _scored_accounts(ctx)
     result = _call(
         fn,
-        feedback,
-        accounts=_scored_accounts(ctx),
-        scored=_scored_accounts(ctx),
-        contacts=ctx.get("contacts"),
+        feedback.to_pandas(),
+        None if scored is None else scored.to_pandas(),
         profile=ctx.get("profile"),
+        tiers=("A", "B"),
     )
-    return {"voice": result_dict(result, limit=100)}
+    report = getattr(result, "report", None) or {}
+    summary = {k: v for k, v in report.items() if k != "themes"}
+    themes = records(getattr(result, "themes", None), 60)
+    _name_quotes(themes, ctx.get("accounts"))
+    return {"voice": {"summary": jsonable(summary), "table": themes}}
+
+
+def _name_quotes(themes: list[dict[str, Any]], accounts: pa.Table | None) -> None:
+    """Quotes carry account ids; a reader wants the company's name."""
+    if accounts is None or not {"account_id", "name"} <= set(accounts.column_names):
+        return
+    ids: set[str] = set()
+    for t in themes:
+        ids.update(str(q.get("account_id")) for q in t.get("quotes") or [] if isinstance(q, dict))
+    names = {
+        str(i): n
+        for i, n in zip(
+            accounts.column("account_id").to_pylist(),
+            accounts.column("name").to_pylist(),
+            strict=True,
+        )
+        if str(i) in ids
+    }
+    for t in themes:
+        for q in t.get("quotes") or []:
+            if isinstance(q, dict) and str(q.get("account_id")) in names:
+                q["account"] = names[str(q["account_id"])]
 
 
 def _score_shift(previous: pa.Table, current: pa.Table) -> dict[str, Any]:
