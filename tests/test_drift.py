@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,20 @@ from icpkit.profile import load_profile
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
 ICP = Path(sys.executable).parent / "icp"
+
+
+def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
+    from icpkit.cli import main
+
+    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -119,30 +134,15 @@ def test_cli_drift_profiles_json() -> None:
     assert len(data["table"]) == 8
 
 
-def test_cli_drift_population(tmp_path: Path) -> None:
+def test_cli_drift_population(tmp_path: Path, capsys) -> None:
     before = tmp_path / "before.csv"
     after = tmp_path / "after.csv"
     _frame([100] * 4, ["Software"] * 4, ["true"] * 4).to_csv(before, index=False)
     _frame([100, 100, 3, 3], ["Software"] * 4, ["true"] * 4).to_csv(after, index=False)
-    res = subprocess.run(
-        [
-            str(ICP),
-            "drift",
-            "--profile",
-            str(FIX / "profile.yaml"),
-            "--before",
-            str(before),
-            "--after",
-            str(after),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert res.returncode == 0, res.stderr
-    summary = json.loads(res.stdout)["summary"]
-    assert summary["verdict"] == "refresh the ICP"
+    args = ["drift", "--profile", FIX / "profile.yaml", "--before", before, "--after", after]
+    code, out, err = icp(capsys, *args, "--json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["verdict"] == "refresh the ICP"
 
 
 def test_cli_drift_bad_args_one_line(tmp_path: Path) -> None:

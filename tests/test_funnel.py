@@ -7,9 +7,9 @@ Retail/2000 -> C (3), Education/50 -> D (3).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -19,7 +19,20 @@ from icpkit.funnel import funnel_by_tier, lead_stages
 from icpkit.profile import load_profile
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
-ICP = Path(sys.executable).parent / "icp"
+
+
+def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
+    from icpkit.cli import main
+
+    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -115,15 +128,14 @@ def test_errors(profile) -> None:
         funnel_by_tier(pd.DataFrame({"status": ["MQL"]}), profile)
 
 
-def test_cli_funnel() -> None:
-    args = [str(ICP), "funnel", str(FIX / "leads.csv"), "--profile", str(FIX / "profile.yaml")]
-    res = subprocess.run([*args, "--json"], capture_output=True, text=True, check=False)
-    assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+def test_cli_funnel(capsys) -> None:
+    code, out, err = icp(
+        capsys, "funnel", FIX / "leads.csv", "--profile", FIX / "profile.yaml", "--json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
     assert data["summary"]["icp_share"] == 0.5
     assert [r["tier"] for r in data["table"]] == ["A", "B", "C", "D", "all"]
-    bad = subprocess.run(
-        [str(ICP), "funnel", str(FIX / "leads.csv")], capture_output=True, text=True, check=False
-    )
-    assert bad.returncode == 2
-    assert len(bad.stderr.strip().splitlines()) == 1
+    code, _, err = icp(capsys, "funnel", FIX / "leads.csv")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1

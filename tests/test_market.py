@@ -12,9 +12,9 @@ Scores under tests/fixtures/analytics/profile.yaml (intercept 10):
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pyarrow as pa
@@ -27,7 +27,20 @@ from icpkit.profile import load_profile
 from icpkit.quality import normalize_domain
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
-ICP = Path(sys.executable).parent / "icp"
+
+
+def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
+    from icpkit.cli import main
+
+    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -165,18 +178,13 @@ def test_bad_input_errors(universe, profile) -> None:
         market_size(universe, profile, value="revenue")
 
 
-def test_cli_tam(tmp_path) -> None:
-    args = [str(ICP), "tam", str(FIX / "universe.csv"), "--profile", str(FIX / "profile.yaml")]
-    res = subprocess.run(
-        [*args, "--value", "1000", "--country", "US,DE", "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+def test_cli_tam(capsys) -> None:
+    args = ["tam", FIX / "universe.csv", "--profile", FIX / "profile.yaml"]
+    code, out, err = icp(capsys, *args, "--value", "1000", "--country", "US,DE", "--json")
+    assert code == 0, err
+    data = json.loads(out)
     assert data["summary"]["sam"]["companies"] == 5
     assert data["summary"]["tam"]["value"] == 6000
-    bad = subprocess.run([*args, "--where", "nope >"], capture_output=True, text=True, check=False)
-    assert bad.returncode == 2
-    assert len(bad.stderr.strip().splitlines()) == 1
+    code, _, err = icp(capsys, *args, "--where", "nope >")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -21,7 +21,22 @@ from icpkit.quality import (
 )
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
-ICP = Path(sys.executable).parent / "icp"
+
+
+def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
+    from icpkit.cli import main
+
+    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 TODAY = "2026-01-01"
 
 
@@ -103,14 +118,14 @@ def test_missing_file() -> None:
         data_quality(FIX / "nope.csv")
 
 
-def test_cli_quality_json_and_errors() -> None:
-    args = [str(ICP), "quality", str(FIX / "accounts_quality.csv"), "--today", TODAY, "--json"]
-    res = subprocess.run(args, capture_output=True, text=True, check=False)
-    assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+def test_cli_quality_json_and_errors(capsys) -> None:
+    args = ["quality", FIX / "accounts_quality.csv", "--today", TODAY, "--json"]
+    code, out, err = icp(capsys, *args)
+    assert code == 0, err
+    data = json.loads(out)
     assert data["summary"]["duplicates"]["domain"]["extra_rows"] == 1
     assert len(data["table"]) == 7
-    bad = subprocess.run([*args, "--decay", "2"], capture_output=True, text=True, check=False)
-    assert bad.returncode == 2
-    assert len(bad.stderr.strip().splitlines()) == 1
-    assert "decay" in bad.stderr
+    code, _, err = icp(capsys, *args, "--decay", "2")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "decay" in err

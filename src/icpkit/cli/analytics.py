@@ -206,3 +206,35 @@ def funnel_command(
     if not as_json:
         for flag in summary["flags"]:
             out.print(f"[yellow]flag:[/] {flag}")
+
+
+@app.command("committee")
+def committee_command(
+    contacts: Annotated[Path, typer.Argument(help="Contacts with job titles.")],
+    deals: Annotated[
+        Path | None, typer.Option(help="Deals: compare won and lost committees.")
+    ] = None,
+    roles: Annotated[
+        Path | None, typer.Option(help="Contact roles on deals (OpportunityContactRole).")
+    ] = None,
+    accounts: Annotated[
+        Path | None, typer.Option(help="Accounts: with --profile, find open ICP accounts.")
+    ] = None,
+    profile: Annotated[Path | None, typer.Option(help="Profile YAML to tier the accounts.")] = None,
+    top: Annotated[int, typer.Option(help="Recommendation rows to print.")] = 30,
+    as_json: JsonFlag = False,
+) -> None:
+    """Buying committee: roles in won vs lost deals (lift), size, and contacts to add."""
+    from ..committee import buying_committee, committee_gaps
+
+    prof = _profile(profile) if profile is not None else None
+    table, summary = buying_committee(contacts, deals, roles=roles, accounts=accounts, profile=prof)
+    gaps = pd.DataFrame()
+    if deals is not None:
+        gaps, _ = committee_gaps(contacts, deals, roles=roles, accounts=accounts, profile=prof)
+    if as_json:
+        print_json({"summary": summary, "table": _records(table), "gaps": _records(gaps)})
+        return
+    _show("Buying committee: won vs lost", table, summary, False)
+    if not gaps.empty:
+        _show("Contacts to add at open ICP accounts", gaps.head(top), {}, False)
