@@ -275,3 +275,30 @@ def test_excel_row_numbers_skip_title_and_blank_rows(tmp_path: Path) -> None:
     book.save(path)
     coercion = {c["column"]: c for c in load(path).report["coercions"]}["Employees"]
     assert coercion["first_row"] == 6  # the sheet row a person sees in Excel
+
+
+def test_values_suggest_a_mapping_but_do_not_apply_it(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "contacts.csv",
+        "Full Name,HQ,Web,Reach,Founded\n"
+        "Ann,Germany,acme.de,ann@acme.de,2012-06\n"
+        "Bob,France,beta.fr,bob@beta.fr,2013-01\n"
+        "Cy,United States,gamma.com,cy@gamma.com,2014-11\n"
+        "Di,Japan,delta.io,di@delta.io,2015-02\n",
+    )
+    loaded = load(path, kind="contacts")
+    report = loaded.report
+    assert report["suggestions"]["HQ"] == "country"
+    assert report["suggestions"]["Reach"] == "email"
+    assert report["suggestion_reasons"]["HQ"] == "values look like country"
+    assert "Founded" not in report["suggestions"]  # months are not employee ranges
+    assert "Web" not in report["suggestions"]  # contacts have no domain column
+    assert loaded.recognition.mapping["HQ"] is None  # suggested, not applied
+    assert loaded.table.column("HQ").to_pylist()[0] == "Germany"
+
+
+def test_an_id_column_only_suggests_an_id() -> None:
+    from icpkit.intake import recognize
+
+    assert recognize(["name", "categoryID"]).suggestions == {}

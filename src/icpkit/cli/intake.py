@@ -129,9 +129,11 @@ def _render(report: dict[str, Any]) -> None:
         )
     out.print(grid)
     _render_coercions(report)
+    reasons = report.get("suggestion_reasons", {})
     for col, canonical in report["suggestions"].items():
+        why = f" ({reasons[col]})" if col in reasons else ""
         out.print(
-            f"[cyan]suggestion:[/] {col!r} might be {canonical!r} (--map '{col}={canonical}')"
+            f"[cyan]suggestion:[/] {col!r} might be {canonical!r}{why}: --map '{col}={canonical}'"
         )
     for warning in report["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")

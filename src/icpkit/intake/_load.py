@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ..errors import IcpError, SchemaError, ValueParseError, closest
 from ..schema import TABLES
 from ._arrow import table_warnings
+from ._content import value_suggestions
 from ._readers import DEFAULT_BATCH_SIZE, iter_batches, read_with_info
 from ._recognize import (
     Match,
@@ -332,7 +333,17 @@ def load_table(
         _fail_on_first_problem(coercions, info)
     all_warnings = table_warnings(raw) + list(rec.warnings) + warnings
     report = build_report(info, rec, raw, table, origin, coercions, all_warnings)
+    _add_value_suggestions(report, raw, rec)
     return Loaded(table, rec, report, raw, info, origin)
+
+
+def _add_value_suggestions(report: dict[str, Any], raw: pa.Table, rec: Recognition) -> None:
+    unsuggested = [c for c in rec.custom if c not in rec.suggestions]
+    taken = set(rec.mapped.values()) | set(rec.suggestions.values())
+    found = value_suggestions(raw, unsuggested, set(allowed_columns(rec.kind)), taken)
+    for column, canonical in found.items():
+        report["suggestions"][column] = canonical
+        report["suggestion_reasons"][column] = f"values look like {canonical}"
 
 
 def _fail_on_first_problem(coercions: list[dict[str, Any]], info: SourceInfo) -> None:

@@ -426,8 +426,13 @@ def _suggest(matches: list[Match], kind: str) -> dict[str, str]:
         if len(norm) < 4:
             continue
         near = closest(norm, list(vocab), cutoff=0.85)
-        if near is not None and vocab[near][0].canonical not in taken:
-            out[m.original] = vocab[near][0].canonical
+        if near is None or vocab[near][0].canonical in taken:
+            continue
+        canonical = vocab[near][0].canonical
+        # "categoryID" is not "category": an id column only suggests an id column.
+        if norm.endswith("id") and not canonical.endswith("_id"):
+            continue
+        out[m.original] = canonical
     return out
 
 

@@ -154,6 +154,7 @@ def build_report(
         "custom": rec.custom,
         "coercions": [c for c in coercions if c["became_missing"] or c["notes"]],
         "suggestions": dict(rec.suggestions),
+        "suggestion_reasons": dict.fromkeys(rec.suggestions, "name is close"),
         "warnings": warnings + key_warnings(rec) + unit_warnings(table, origin),
         "kind_scores": {k: round(v, 2) for k, v in rec.scores.items()},
     }
