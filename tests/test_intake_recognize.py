@@ -303,3 +303,46 @@ def test_intake_public_api_is_complete_and_sorted() -> None:
         assert hasattr(intake, name), name
     public = {n for n in dir(intake) if not n.startswith("_") and callable(getattr(intake, n))}
     assert public - {"normalizers"} <= set(intake.__all__)
+
+
+@pytest.mark.parametrize(
+    ("columns", "system", "kind", "expected"),
+    [
+        (  # Salesforce Data Loader writes API names in capitals
+            ["ID", "NAME", "NUMBEROFEMPLOYEES", "BILLINGCOUNTRY", "ANNUALREVENUE", "TIER__C"],
+            "salesforce",
+            "accounts",
+            {"ID": "account_id", "NUMBEROFEMPLOYEES": "employees", "TIER__C": "plan"},
+        ),
+        (  # Dynamics 365 "Export to Excel" starts with hidden (Do Not Modify) columns
+            [
+                "(Do Not Modify) Account",
+                "(Do Not Modify) Row Checksum",
+                "(Do Not Modify) Modified On",
+                "Account Name",
+                "Number of Employees",
+                "Address 1: Country/Region",
+            ],
+            "dynamics",
+            "accounts",
+            {
+                "(Do Not Modify) Account": "account_id",
+                "(Do Not Modify) Row Checksum": None,
+                "(Do Not Modify) Modified On": "last_modified",
+            },
+        ),
+        (  # HubSpot's newer association labels
+            ["Record ID", "Deal Name", "Deal Stage", "Amount", "Associated Company IDs (Primary)"],
+            "hubspot",
+            "deals",
+            {"Associated Company IDs (Primary)": "account_id", "Deal Stage": "stage"},
+        ),
+    ],
+)
+def test_export_variants(
+    columns: list[str], system: str, kind: str, expected: dict[str, str | None]
+) -> None:
+    rec = recognize(columns)
+    assert (rec.system, rec.kind) == (system, kind)
+    for original, canonical in expected.items():
+        assert rec.mapping[original] == canonical

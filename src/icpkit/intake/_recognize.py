@@ -78,9 +78,9 @@ NAME_HINTS = {
 }
 # Naming patterns only one CRM uses.
 SYSTEM_PATTERNS = {
-    "salesforce": re.compile(r"__c$|^[A-Z][a-z]+(?:[A-Z][a-z]+)*Id$"),
+    "salesforce": re.compile(r"__[cC]$|^[A-Z][a-z]+(?:[A-Z][a-z]+)*Id$"),
     "hubspot": re.compile(r"^hs_|^hubspot_"),
-    "dynamics": re.compile(r"^address\d_|^_\w+_value$|^new_|^msdyn_|: "),
+    "dynamics": re.compile(r"^address\d_|^_\w+_value$|^new_|^msdyn_|: |^\(Do Not Modify\)"),
 }
 SYSTEM_NAMES = {
     "salesforce": "Salesforce",
@@ -317,8 +317,12 @@ def _system_names() -> dict[str, tuple[frozenset[str], float]]:
                     found.setdefault(h.raw, set()).add(SYSTEM_OF_FIELD[h.field])
     out: dict[str, tuple[frozenset[str], float]] = {}
     for raw, systems in found.items():
-        if normalize_name(raw) not in everyday or re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+", raw):
+        camel = re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+", raw) is not None
+        if normalize_name(raw) not in everyday or camel:
             out[raw] = (frozenset(systems), 1.0)
+            if camel and systems == {"salesforce"}:
+                # Data Loader exports write API names in capitals (NUMBEROFEMPLOYEES).
+                out.setdefault(raw.upper(), (frozenset(systems), 1.0))
         elif re.search(r"\s", raw):
             out[raw] = (frozenset(systems), 0.5)
     return out
