@@ -56,6 +56,9 @@ _REGION_WORDS: dict[str, str | None] = {
     "emea": None,
     "americas": None,
     "international": None,
+    "rest of world": None,
+    "rest of the world": None,
+    "row": None,
     "worldwide": None,
     "global": None,
 }
@@ -126,29 +129,98 @@ def _by_initial() -> dict[str, list[str]]:
     return groups
 
 
+# Words shared by many country names: a typo guess near them would be a coin toss
+# ("Republic of Ireland" is one letter from "Republic of Iceland").
+_GENERIC_WORDS = frozenset(
+    [
+        "republic",
+        "of",
+        "the",
+        "and",
+        "islands",
+        "island",
+        "democratic",
+        "united",
+        "north",
+        "south",
+        "east",
+        "west",
+        "new",
+        "saint",
+        "st",
+        "guinea",
+        "federal",
+        "states",
+        "kingdom",
+        "people",
+        "peoples",
+        "arab",
+    ]
+)
+
+
 @lru_cache(maxsize=1 << 16)
 def _fuzzy(key: str) -> str | None:
-    if not 5 <= len(key) <= 40 or not re.fullmatch(r"[a-z ]+", key):
+    if not 5 <= len(key) <= 30 or not re.fullmatch(r"[a-z ]+", key):
         return None
-    candidates = [k for k in _by_initial().get(key[0], []) if abs(len(k) - len(key)) <= 2]
+    if _GENERIC_WORDS.intersection(key.split()):
+        return None
+    candidates = [
+        k
+        for k in _by_initial().get(key[0], [])
+        if abs(len(k) - len(key)) <= 2 and not _GENERIC_WORDS.intersection(k.split())
+    ]
     match = difflib.get_close_matches(key, candidates, n=1, cutoff=0.86)
     return match[0] if match else None
 
 
-def lookup_country(text: str) -> tuple[str | None, str | None]:
-    """(alpha2, how) where how is None for exact matches or 'closest name ...' for typos."""
+def _exact(text: str) -> str | None:
+    """The alpha-2 code of a code, name or alias; None when there is no exact match."""
     codes, names, _ = _tables()
     stripped = text.strip()
     if re.fullmatch(r"[A-Za-z]{2,3}", stripped) and stripped.upper() in codes:
-        return codes[stripped.upper()], None
+        return codes[stripped.upper()]
     key = fold_country(stripped)
     if key in names:
-        return names[key], None
-    if key.replace(" ", "").upper() in codes and len(key.replace(" ", "")) in (2, 3):
-        return codes[key.replace(" ", "").upper()], None  # "U.S.", "U.A.E"
-    close = _fuzzy(key)
+        return names[key]
+    joined = key.replace(" ", "")
+    if len(joined) in (2, 3) and joined.upper() in codes:
+        return codes[joined.upper()]  # "U.S.", "U.A.E"
+    return None
+
+
+def _region_word(text: str) -> tuple[bool, str | None]:
+    """(is a region word, its region) for "APAC", "Asia/Pacific Region", "EMEA"."""
+    key = fold_country(text)
+    for candidate in (key, key.removesuffix(" region")):
+        if candidate in _REGION_WORDS:
+            return True, _REGION_WORDS[candidate]
+    return False, None
+
+
+def _from_parts(text: str) -> str | None:
+    """ "Germany (DE)", "DE - Germany", "London, UK": the rightmost part that is a country."""
+    without_brackets = re.sub(r"\([^)]*\)", " ", text).strip()
+    if without_brackets != text.strip() and (code := _exact(without_brackets)):
+        return code
+    parts = [p for p in re.split(r"\s[-–]\s|[,;/|()]", text) if p.strip()]
+    if len(parts) < 2:
+        return None
+    return next((code for part in reversed(parts) if (code := _exact(part))), None)
+
+
+def lookup_country(text: str) -> tuple[str | None, str | None]:
+    """(alpha2, how): how is None for a sure match, or 'closest name ...' for a typo."""
+    code = _exact(text)
+    if code is None:
+        code = _from_parts(text)
+    if code is not None:
+        return code, None
+    if _region_word(text)[0]:
+        return None, None
+    close = _fuzzy(fold_country(text))
     if close is not None:
-        return names[close], f"closest name {close!r}"
+        return _tables()[1][close], f"closest name {close!r}"
     return None, None
 
 
@@ -158,8 +230,7 @@ def parse_country(value: Any) -> Parsed:
     code, _ = lookup_country(text)
     if code is not None:
         return (code, country_region(code)), None
-    key = fold_country(text).removesuffix(" region")
-    if key in _REGION_WORDS or fold_country(text) in _REGION_WORDS:
-        region = _REGION_WORDS.get(key, _REGION_WORDS.get(fold_country(text)))
+    is_region, region = _region_word(text)
+    if is_region:
         return (None, region), "a region, not a country"
     return (None, None), "not a country"
