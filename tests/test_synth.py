@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -227,6 +228,18 @@ def test_lead_funnel_converts_more_in_segments(world: World) -> None:
     assert converted.sum() == len(world.outcomes)
     assert (world.leads.loc[converted, "Lead Status"] == "Closed - Converted").all()
     assert leads["account_id"].notna().sum() == converted.sum()
+    # The converting lead's won date is the day its account's first deal closed.
+    since = world.outcomes.set_index("Account ID")["Customer Since"]
+    won = world.leads[converted]
+    assert (
+        pd.to_datetime(won["Won Date"], format="%m/%d/%Y").to_numpy()
+        == pd.to_datetime(since.loc[won["Converted Account ID"]]).to_numpy()
+    ).all()
+    stages = ["Create Date", "MQL Date", "SQL Date", "Opportunity Date", "Won Date"]
+    dates = world.leads[stages].apply(pd.to_datetime, format="%m/%d/%Y")
+    for early, late in itertools.pairwise(stages):
+        both = dates[early].notna() & dates[late].notna()
+        assert (dates.loc[both, early] <= dates.loc[both, late]).all(), (early, late)
 
 
 # --- files and errors ----------------------------------------------------------------------
@@ -345,3 +358,29 @@ def test_brand_parts_spell_unique_domains() -> None:
     assert not any(ch.isdigit() for ch in "".join(BRAND_HEADS + BRAND_TAILS + DESCRIPTORS))
     w = make_world(2000, seed=5, n_universe=30_000)
     assert w.latent_universe["domain"].is_unique
+
+
+def test_planted_rules_survive_intake(world_dir: Path, world: World) -> None:
+    # truth.json's rules are over the canonical columns intake produces from the raw exports:
+    # applied to intake's normalised training.csv they select nearly the same accounts (the
+    # difference is the planted mess: employee ranges, blanks).
+    from icpkit.intake import load
+
+    table = load(world_dir / "training.csv").table.to_pandas()
+    assert len(table) == len(world.latent)
+    for rule in (*SEGMENTS, *ANTI_ICP):
+        planted, normalised = matches(world.latent, rule), matches(table, rule)
+        jaccard = (planted & normalised).sum() / (planted | normalised).sum()
+        assert jaccard > 0.75, rule.name
+
+
+def test_nothing_happens_after_the_reference_date(world: World) -> None:
+    today = pd.Timestamp(world.truth["reference_date"])
+    closed = world.deals["Deal Stage"].isin(["Closed Won", "Closed Lost"])
+    assert (pd.to_datetime(world.deals["Create Date"]) <= today).all()
+    assert (pd.to_datetime(world.deals.loc[closed, "Close Date"]) <= today).all()
+    assert (pd.to_datetime(world.deals.loc[~closed, "Close Date"]) > today).all()  # expected close
+    assert (pd.to_datetime(world.accounts["CreatedDate"]).dt.tz_localize(None) <= today).all()
+    for col in ("Create Date", "MQL Date", "SQL Date", "Opportunity Date", "Won Date"):
+        assert (pd.to_datetime(world.leads[col], format="%m/%d/%Y").dropna() <= today).all()
+    assert (pd.to_datetime(world.feedback["date"]) <= today).all()

@@ -32,18 +32,21 @@ def make_leads(
     companies: pd.DataFrame,
     fit: np.ndarray,
     is_account: np.ndarray,
-    won: np.ndarray,
+    won_deal: tuple[np.ndarray, np.ndarray],
     per_company: float = 1.5,
 ) -> pd.DataFrame:
     """Clean leads; ``companies`` rows carry name/domain/firmographics and an ``account_id``
-    (None for market companies), ``fit`` the planted win probability per company."""
+    (None for market companies), ``fit`` the planted win probability per company, and
+    ``won_deal`` the (created, closed) dates of each company's winning deal (NaT if none)."""
+    won = ~np.isnat(won_deal[1])
     count = rng.poisson(per_company, len(companies))
     count[won & (count == 0)] = 1  # every customer came in through at least one lead
     row = np.repeat(np.arange(len(companies)), count)
     first = np.r_[True, row[1:] != row[:-1]] if len(row) else np.zeros(0, dtype=bool)
     n = len(row)
     f = fit[row]
-    created = REFERENCE_DATE - rng.integers(30, 6 * 365, n) * _DAY
+    # Leave room for the stage gaps (< 135 days) so that nothing lands after "today".
+    created = REFERENCE_DATE - rng.integers(140, 6 * 365, n) * _DAY
 
     full = first & won[row]
     mql = full | (rng.random(n) < 0.35 + 0.5 * f)
@@ -55,6 +58,12 @@ def make_leads(
     sql_d = np.where(sql, mql_d + gaps[1], nat)
     opp_d = np.where(opp, sql_d + gaps[2], nat)
     won_d = np.where(full, opp_d + gaps[3], nat)
+    # The converting lead walks the funnel into the account's real winning deal.
+    opp_d[full] = won_deal[0][row[full]]
+    won_d[full] = won_deal[1][row[full]]
+    sql_d[full] = opp_d[full] - gaps[2][full]
+    mql_d[full] = sql_d[full] - gaps[1][full]
+    created[full] = mql_d[full] - gaps[0][full]
     status = np.select(
         [full, opp, sql, mql],
         [

@@ -141,13 +141,17 @@ def _condition(frame: pd.DataFrame, cond: dict[str, Any]) -> np.ndarray:
     col = frame[cond["attribute"]]
     if "in" in cond or "not_in" in cond:
         values = [str(v) for v in cond.get("in") or cond.get("not_in") or []]
-        if col.dtype == bool:
-            # Booleans compare as 'true'/'false', as in the profile's scoring semantics.
-            flags = col.to_numpy()
+        if pd.api.types.is_bool_dtype(col.dtype) or (
+            col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) == "boolean"
+        ):
+            # Booleans compare as 'true'/'false', as in the profile's scoring semantics;
+            # nullable booleans (intake's output) never match when missing.
+            flags = col.astype("boolean")
             hit = np.zeros(len(col), dtype=bool)
-            for value, flag in (("true", True), ("false", False)):
-                if value in values:
-                    hit |= flags == flag
+            if "true" in values:
+                hit |= flags.fillna(False).to_numpy(dtype=bool)
+            if "false" in values:
+                hit |= (~flags).fillna(False).to_numpy(dtype=bool)
         elif isinstance(col.dtype, pd.CategoricalDtype):
             # Compare the few categories, then look codes up: no per-row string work.
             keep = np.array([str(c) in values for c in col.cat.categories] + [False])

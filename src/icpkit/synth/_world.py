@@ -136,8 +136,9 @@ def _universe(acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator)
 
 
 def _leads(
-    acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator
+    acc: pd.DataFrame, market: pd.DataFrame, activity: Activity, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leads from CRM accounts and from a third as many market companies not in the CRM."""
     outsiders = market.iloc[: len(acc) // 3].copy()
     outsiders["account_id"] = None
     outsiders["win_probability"] = assign(outsiders).win_p
@@ -152,9 +153,14 @@ def _leads(
     ]
     companies = pd.concat([acc[cols], outsiders[cols]], ignore_index=True)
     is_account = np.r_[np.ones(len(acc), bool), np.zeros(len(outsiders), bool)]
-    won = np.r_[acc["won"].to_numpy(dtype=bool), np.zeros(len(outsiders), bool)]
     fit = companies["win_probability"].to_numpy(dtype=float)
-    return make_leads(rng, companies, fit, is_account, won), companies
+    first_win = activity.deals[activity.deals["won"]].drop_duplicates("row")
+    opened = np.full(len(companies), np.datetime64("NaT"), dtype="datetime64[D]")
+    closed = opened.copy()
+    rows = first_win["row"].to_numpy()
+    opened[rows] = first_win["created"].to_numpy(dtype="datetime64[D]")
+    closed[rows] = first_win["closed"].to_numpy(dtype="datetime64[D]")
+    return make_leads(rng, companies, fit, is_account, (opened, closed)), companies
 
 
 def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = None) -> World:
@@ -185,7 +191,7 @@ def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = N
         if n_uni
         else acc.iloc[:0].assign(in_crm=False, company_id="")
     )
-    leads, lead_companies = _leads(acc, market, rngs[5])
+    leads, lead_companies = _leads(acc, market, activity, rngs[5])
     feedback, feedback_truth = _feedback(acc, rngs[6])
     truth = build_truth(
         seed=seed, accounts=acc, universe=universe, activity=activity, feedback=feedback_truth
