@@ -85,7 +85,7 @@ def test_flags_on_non_icp_effort(leads, profile) -> None:
     assert "38% of MQLs are tier C/D" in flags  # 15 of 40
     assert "33% of SQLs are tier C/D" in flags  # 10 of 30
     assert "opportunities" not in flags  # 5 of 20 = 25%: under the 30% line
-    assert "channel 'Paid Social' brings 50% of leads, 100% of them tier C/D" in flags
+    assert "channel 'Paid Social' brings 50% of leads, 100% of them tier C/D (overall 50%)" in flags
 
 
 def test_stages_from_status() -> None:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import SchemaError
 from .profile import Profile
-from .quality import plain, read_frame
+from .quality import normalize_domain, normalize_name, plain, read_frame
 from .scoring import score_table, to_arrow
 
 __all__ = ["STAGES", "FunnelResult", "funnel_by_tier", "lead_stages", "lead_tiers"]
@@ -43,6 +43,7 @@ _STATUS_WORDS = (
     ("sql", ("sql", "sales qualified", "sales accepted", "sal")),
     ("mql", ("mql", "marketing qualified", "qualified", "working", "engaged", "nurtur")),
 )
+_PLURAL = {"lead": "leads", "mql": "MQLs", "sql": "SQLs", "opportunity": "opportunities"}
 # Effort on tier C/D above this share of a stage is worth a flag.
 WASTE_SHARE = 0.30
 MIN_FLAG_LEADS = 20
@@ -108,22 +109,41 @@ def lead_tiers(leads: pd.DataFrame, profile: Profile | None, accounts: Any = Non
     missing = [c for c in profile.columns if c not in leads.columns]
     if not missing:
         return score_table(profile, to_arrow(leads)).to_pandas().set_index(leads.index)
-    if accounts is None or "account_id" not in leads.columns:
+    if accounts is None:
         raise SchemaError(
             "the leads lack columns the profile needs",
             column=missing[0],
-            hint="Give the accounts (with account_id) so leads take their account's tier",
+            hint="Give the accounts so leads take their account's tier (by id, domain or name)",
         )
-    acc = read_frame(accounts, "accounts")
+    return _tiers_via_accounts(leads, profile, read_frame(accounts, "accounts"))
+
+
+def _tiers_via_accounts(leads: pd.DataFrame, profile: Profile, acc: pd.DataFrame) -> pd.DataFrame:
+    """Each lead takes its account's tier: matched by account_id, else domain, else name."""
     scored = score_table(profile, to_arrow(acc)).to_pandas()
-    scored.index = acc["account_id"].astype(str)
-    scored = scored[~scored.index.duplicated()]
-    keys = leads["account_id"].astype(str)
+    tier = pd.Series(pd.NA, index=leads.index, dtype="string")
+    segment = pd.Series(pd.NA, index=leads.index, dtype="string")
+    keys = (
+        ("account_id", "account_id", lambda s: s.astype("string")),
+        ("domain", "domain", normalize_domain),
+        ("company", "name", normalize_name),
+    )
+    for lead_col, acc_col, norm in keys:
+        if lead_col not in leads.columns or acc_col not in acc.columns:
+            continue
+        acc_key = norm(acc[acc_col]).to_numpy()
+        lookup = pd.DataFrame(
+            {"t": scored["icp_tier"].to_numpy(), "s": scored["icp_segment"].to_numpy()},
+            index=acc_key,
+        )
+        lookup = lookup[lookup.index.notna() & ~lookup.index.duplicated()]
+        todo = tier.isna()
+        lead_key = norm(leads.loc[todo, lead_col])
+        tier[todo] = lead_key.map(lookup["t"]).astype("string")
+        segment[todo] = lead_key.map(lookup["s"]).astype("string")
+    unmatched = tier.isna()
     return pd.DataFrame(
-        {
-            "icp_tier": keys.map(scored["icp_tier"]).fillna(UNMATCHED),
-            "icp_segment": keys.map(scored["icp_segment"]),
-        },
+        {"icp_tier": tier.fillna(UNMATCHED), "icp_segment": segment.mask(unmatched)},
         index=leads.index,
     )
 
@@ -202,18 +222,25 @@ def _flags(by_tier: pd.DataFrame, by_channel: pd.DataFrame) -> list[str]:
             g_rate = _rate(good["won"].sum(), good[col].sum()) or 0.0
             if p_rate < g_rate:
                 flags.append(
-                    f"{share:.0%} of {stage.upper() + 's' if stage in ('mql', 'sql') else stage + 's'} "
+                    f"{share:.0%} of {_PLURAL[stage]} "
                     f"are tier C/D, which end won {p_rate:.1%} of the time vs {g_rate:.1%} for tier A/B"
                 )
     if not by_channel.empty:
-        total = by_channel["leads"].sum()
-        for channel, g in by_channel.groupby("channel"):
+        tiered = by_channel[by_channel["tier"].isin(TIERS)]
+        total = tiered["leads"].sum()
+        overall = tiered.loc[tiered["tier"].isin(["C", "D"]), "leads"].sum() / total if total else 0
+        for channel, g in tiered.groupby("channel"):
             leads = g["leads"].sum()
-            poor_leads = g.loc[g["tier"].isin(["C", "D"]), "leads"].sum()
-            if leads >= MIN_FLAG_LEADS and leads / total >= 0.05 and poor_leads / leads > 0.5:
+            poor_share = float(g.loc[g["tier"].isin(["C", "D"]), "leads"].sum() / leads)
+            # A channel is flagged when it is mostly non-ICP and clearly worse than the rest.
+            if (
+                leads >= MIN_FLAG_LEADS
+                and leads / total >= 0.05
+                and poor_share > max(0.5, overall + 0.1)
+            ):
                 flags.append(
                     f"channel {channel!r} brings {leads / total:.0%} of leads, "
-                    f"{poor_leads / leads:.0%} of them tier C/D"
+                    f"{poor_share:.0%} of them tier C/D (overall {overall:.0%})"
                 )
     return flags
 
