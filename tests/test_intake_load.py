@@ -302,3 +302,12 @@ def test_an_id_column_only_suggests_an_id() -> None:
     from icpkit.intake import recognize
 
     assert recognize(["name", "categoryID"]).suggestions == {}
+
+
+def test_loading_a_normalised_table_again_changes_nothing(tmp_path: Path) -> None:
+    first = load(FIXTURES / "hubspot_companies_export.csv").table
+    path = write_table(first, tmp_path / "accounts.parquet")
+    again = load(path)
+    assert again.table.column_names == first.column_names
+    assert again.table.equals(first)
+    assert any("already normalised" in w for w in again.report["warnings"])

@@ -235,8 +235,16 @@ def _assemble(
 ) -> tuple[pa.Table, dict[str, str], list[dict[str, Any]], list[str]]:
     """Normalised canonical columns, then the custom ones (typed when ``infer``)."""
     columns, origin, coercions, warnings = _normalise(raw, rec, row_offset)
+    already: list[str] = []
     for original in rec.custom:
         name = original
+        if name in columns and _already_normalised(raw, rec, columns, origin, name):
+            # The input is an earlier normalisation's output: its derived column
+            # (industry_original, a currency) knows more than re-deriving it can.
+            columns[name] = _cast_like(raw.column(original), columns[name])
+            origin[name] = original
+            already.append(original)
+            continue
         if name in columns:
             name = f"{original}_custom"
             warnings.append(
@@ -251,8 +259,48 @@ def _assemble(
         origin[name] = original
         if holders:
             coercions.append(_custom_coercion(original, raw.column(original), holders, row_offset))
+    if already:
+        shown = ", ".join(already[:4]) + (", ..." if len(already) > 4 else "")
+        warnings.append(
+            f"the input is already normalised: kept its derived column(s) {shown} as given"
+        )
     table = pa.table(columns) if columns else pa.table({})
     return table, origin, coercions, warnings
+
+
+def _already_normalised(
+    raw: pa.Table,
+    rec: Recognition,
+    columns: dict[str, pa.Array | pa.ChunkedArray],
+    origin: dict[str, str],
+    derived: str,
+) -> bool:
+    """Whether ``derived`` comes from a column whose values normalising left unchanged."""
+    source = origin.get(derived)
+    canonical = rec.mapping.get(source) if source else None
+    if source is None or canonical is None or canonical not in columns:
+        return False
+    return _same_values(columns[canonical], raw.column(source))
+
+
+def _cast_like(given: pa.ChunkedArray, produced: pa.Array | pa.ChunkedArray) -> Any:
+    try:
+        return given.cast(produced.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return given
+
+
+def _same_values(produced: pa.Array | pa.ChunkedArray, given: pa.ChunkedArray) -> bool:
+    """True when an input column equals the column normalising produces (nulls included)."""
+    if len(produced) != len(given):
+        return False
+    try:
+        cast = given.cast(produced.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    same = pc.equal(produced, cast)
+    both_null = pc.and_(pc.is_null(produced), pc.is_null(cast))
+    return bool(pc.all(pc.or_kleene(both_null, pc.fill_null(same, False))).as_py())
 
 
 def _custom_coercion(
