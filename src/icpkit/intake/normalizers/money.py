@@ -82,24 +82,36 @@ _CODE = re.compile(r"(?<![A-Za-z])([A-Z]{3}|[a-z]{3})(?![A-Za-z])")
 _RANGE = re.compile(r"^(?P<lo>.+?)\s*(?:-|–|—|\bto\b)\s*(?P<hi>.+)$")
 
 
+_PLAIN = re.compile(r"^[\d.,\s()+\-−]*$")
+
+
+@cache
+def _symbols() -> re.Pattern[str]:
+    # Longest first, so "us$" wins over "$" where both start.
+    ordered = sorted(CURRENCY_SYMBOLS, key=len, reverse=True)
+    return re.compile("|".join(re.escape(symbol) for symbol in ordered))
+
+
 def _take_currency(text: str) -> tuple[str | None, str]:
-    """Find and remove one currency marker; (code or None, rest)."""
+    """Find and remove one currency marker, leftmost first; (code or None, rest)."""
+    if _PLAIN.match(text):  # the common case: just a number
+        return None, text
     lowered = text.lower()
-    for symbol in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):
-        at = lowered.find(symbol)
-        if at < 0:
-            continue
+    if len(lowered) != len(text):  # a few characters grow when lowercased
+        lowered = text
+    for match in _symbols().finditer(lowered):
+        at, end = match.span()
         # Word-like markers ("rs", "euro") must stand alone, not inside "Mrs" or "eurostar".
-        if symbol[0].isalpha():
-            before = lowered[at - 1] if at > 0 else " "
-            after = lowered[at + len(symbol)] if at + len(symbol) < len(lowered) else " "
-            if before.isalpha() or after.isalpha():
-                continue
-        return CURRENCY_SYMBOLS[symbol], (text[:at] + " " + text[at + len(symbol) :]).strip()
-    for match in _CODE.finditer(text):
-        code = match[1].upper()
+        if match[0][0].isalpha() and (
+            (at > 0 and lowered[at - 1].isalpha())
+            or (end < len(lowered) and lowered[end].isalpha())
+        ):
+            continue
+        return CURRENCY_SYMBOLS[match[0]], (text[:at] + " " + text[end:]).strip()
+    for code_match in _CODE.finditer(text):
+        code = code_match[1].upper()
         if code in _iso_codes():
-            return code, (text[: match.start()] + " " + text[match.end() :]).strip()
+            return code, (text[: code_match.start()] + " " + text[code_match.end() :]).strip()
     return None, text
 
 
