@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import numpy as np
 from scipy import sparse
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 METHODS = ("auto", "tfidf", "embeddings")
+F = TypeVar("F", bound=Callable[..., Any])
 Method = Literal["auto", "tfidf", "embeddings"]
 
 # Words that carry no topic in feedback, on top of scikit-learn's English list.
@@ -156,9 +158,14 @@ class EmbeddingBackend:
         return np.asarray(vectors, dtype=np.float32)
 
     def transform(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts``; each distinct text is encoded once per backend."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return self.transform_batch(list(texts))
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("cache_", {})
+        todo = list(dict.fromkeys(t for t in texts if t not in cache))
+        if todo:
+            cache.update(zip(todo, self.transform_batch(todo), strict=True))
+        return np.vstack([cache[t] for t in texts])
 
 
 def get_backend(method: str = "auto") -> Backend:
@@ -180,6 +187,23 @@ def get_backend(method: str = "auto") -> Backend:
 def resolve_method(method: str) -> str:
     """The concrete method 'auto' stands for on this machine."""
     return get_backend(method).name
+
+
+def single_threaded(func: F) -> F:
+    """Run ``func`` with BLAS/OpenMP pools limited to one thread.
+
+    The matrices here are small (thousands of rows); on a busy machine thread pools
+    oversubscribe the cores and make k-means, SVD and the regression several times slower.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return func(*args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 def dense(x: Any) -> np.ndarray:

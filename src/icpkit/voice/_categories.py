@@ -107,11 +107,12 @@ class CategoryClassifier:
 
     def rule_hits(self, texts: list[str]) -> np.ndarray:
         """Per text and category, how many distinct cue patterns match (capped at 3)."""
-        hits = np.zeros((len(texts), len(self.patterns_)), dtype=np.float64)
-        for i, text in enumerate(texts):
+        unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        hits = np.zeros((len(unique), len(self.patterns_)), dtype=np.float64)
+        for i, text in enumerate(unique):
             for j, patterns in enumerate(self.patterns_):
                 hits[i, j] = min(3, sum(1 for p in patterns if p.search(text)))
-        return hits
+        return hits[inverse.ravel()] if len(texts) else hits
 
     def _features(self, texts: list[str]) -> Any:
         hits = self.rule_hits(texts)
@@ -127,9 +128,11 @@ class CategoryClassifier:
             raise ConfigError("CategoryClassifier is not fitted yet; call fit() first")
         if not texts:
             return np.zeros((0, len(self.classes_)))
-        proba: np.ndarray = self.model_.predict_proba(self._features(list(texts)))
+        texts = list(texts)
+        proba: np.ndarray = self.model_.predict_proba(self._features(texts))
         # 'other' is the fallback when nothing matches, so the regression overrates it on
-        # wording it has never seen; its prior is scaled down (tuned on the dev split).
+        # wording it has never seen: the
+        # prior of 'other' is scaled down (``other_prior``, tuned on the calibration split).
         if "other" in self.classes_:
             proba[:, list(self.classes_).index("other")] *= self.other_prior
             proba /= proba.sum(axis=1, keepdims=True)
