@@ -275,12 +275,20 @@ def _already_normalised(
     origin: dict[str, str],
     derived: str,
 ) -> bool:
-    """Whether ``derived`` comes from a column whose values normalising left unchanged."""
+    """Whether the input's ``derived`` column is an earlier normalisation's output.
+
+    Yes when it equals what normalising derives now, or when it is a column that
+    keeps what normalising loses (``*_original``, ``*_currency``) and the main
+    column it belongs to came through normalising unchanged.
+    """
     source = origin.get(derived)
     canonical = rec.mapping.get(source) if source else None
     if source is None or canonical is None or canonical not in columns:
         return False
-    return _same_values(columns[canonical], raw.column(source))
+    if _same_values(columns[derived], raw.column(derived)):
+        return True
+    keeps_information = derived.endswith(("_original", "_currency"))
+    return keeps_information and _same_values(columns[canonical], raw.column(source))
 
 
 def _cast_like(given: pa.ChunkedArray, produced: pa.Array | pa.ChunkedArray) -> Any:
