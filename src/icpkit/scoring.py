@@ -595,7 +595,20 @@ def _reasons(
         if blocks:
             picked = [np.concatenate([b[j] for b in blocks]) for j in range(len(blocks[0]))]
             slots = [_take(texts, p) for p in picked]
-    return pc.binary_join_element_wise(*slots, *notes, "; ", null_handling="skip")
+    return _join([*slots, *notes])
+
+
+def _join(parts: list[pa.Array]) -> pa.Array:
+    """Join non-null parts with '; ' per row ('' when none).
+
+    Pairwise with coalesce: binary_join_element_wise(null_handling='skip') drops rows whose
+    parts are all null in pyarrow 26, so it cannot be used here.
+    """
+    acc = parts[0]
+    for part in parts[1:]:
+        both = pc.binary_join_element_wise(acc, part, "; ")
+        acc = pc.coalesce(both, acc, part)
+    return pc.fill_null(acc, "")
 
 
 def _pick_terms(ids: np.ndarray, lut: np.ndarray, top: int) -> list[np.ndarray]:

@@ -1,5 +1,166 @@
-"""CLI commands: engines."""
+"""CLI commands: engines (`icp score`, `icp sql`)."""
 
 from __future__ import annotations
 
-from ._app import app  # noqa: F401
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ..errors import ConfigError
+from ..profile import load_profile
+from ._app import app, err, out, print_json
+from .intake import KindOpt, MapOpt, parse_map
+
+ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Profile YAML to score with.")]
+
+
+def _rows_per_second(progress: Progress) -> str:
+    task = progress.tasks[0] if progress.tasks else None
+    if task is None or not task.elapsed:
+        return ""
+    return f"{task.completed / task.elapsed:,.0f} rows/s"
+
+
+def _score_file(
+    input_path: Path, profile_path: Path, output: Path, opts: dict[str, Any], as_json: bool
+) -> dict[str, Any]:
+    from ..stream import score_file
+
+    profile = load_profile(profile_path)
+    columns = [
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TextColumn("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("score", total=None, speed="")
+
+        def advance(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total, speed=_rows_per_second(bar))
+
+        return score_file(input_path, profile, output, progress=advance, **opts)
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    where = report.get("output") or report.get("into")
+    out.print(f"scored {report['rows']:,} rows → {where} in {report['seconds']:.1f} s")
+    table = Table("tier", "rows", "share")
+    total = max(report["rows"], 1)
+    for tier, n in report["tiers"].items():
+        table.add_row(str(tier), f"{n:,}", f"{n / total:.1%}")
+    out.print(table)
+
+
+@app.command("score")
+def score_command(
+    input_path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Table to score: CSV, TSV, Parquet, Excel, JSON (streamed).", show_default=False
+        ),
+    ] = None,
+    profile: ProfileOpt = Path("profile.yaml"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file: .csv or .parquet.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Score inside a database: postgresql://... or a .duckdb file."),
+    ] = None,
+    table: Annotated[str | None, typer.Option(help="Table to score with --db.")] = None,
+    into: Annotated[
+        str | None, typer.Option(help="Table to create with --db (default: <table>_scored).")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Overwrite the --into table.")] = False,
+    reasons: Annotated[
+        bool, typer.Option("--reasons/--no-reasons", help="Add icp_reasons (files only).")
+    ] = True,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="Input already has canonical columns: skip normalising."),
+    ] = False,
+    kind: KindOpt = None,
+    maps: MapOpt = None,
+    batch_rows: Annotated[int, typer.Option(help="Rows per batch when streaming.")] = 65_536,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score a file (streamed to .csv/.parquet) or a database table in place."""
+    if db is not None:
+        if input_path is not None or output is not None:
+            raise ConfigError("give either INPUT -o OUTPUT, or --db URL --table T, not both")
+        if not table:
+            raise ConfigError(
+                "--db needs --table NAME", hint="Example: --db scores.duckdb --table accounts"
+            )
+        from ..indb import score_in_db
+
+        report = score_in_db(db, table, load_profile(profile), into=into, replace=replace)
+        _print_report(report, as_json)
+        return
+    if input_path is None or output is None:
+        raise ConfigError(
+            "give a file to score and -o OUTPUT (or --db URL --table T)",
+            hint="Example: icp score accounts.csv --profile profile.yaml -o scored.csv",
+        )
+    opts = {
+        "normalize": not raw,
+        "kind": kind,
+        "mapping": parse_map(maps) or None,
+        "reasons": reasons,
+        "batch_rows": batch_rows,
+    }
+    _print_report(_score_file(input_path, profile, output, opts, as_json), as_json)
+
+
+@app.command("sql")
+def sql_command(
+    profile: Annotated[Path, typer.Argument(help="Profile YAML.")],
+    dialect: Annotated[
+        str, typer.Option(help="duckdb, postgres, spark, snowflake, bigquery or tsql.")
+    ] = "duckdb",
+    table: Annotated[str, typer.Option(help="Table (or schema.table) to score.")] = "accounts",
+    view: Annotated[
+        str | None, typer.Option(help="Print CREATE VIEW <name> AS ... instead of a SELECT.")
+    ] = None,
+    types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            help="Column type 'column=integer|float|text|boolean' (repeatable): typed columns "
+            "compare directly; others are read through their text form.",
+        ),
+    ] = None,
+) -> None:
+    """Print the scoring query for a warehouse (input columns + icp_score, icp_tier, icp_segment)."""
+    from ..sql import score_sql
+
+    column_types: dict[str, Any] = {}
+    for item in types or []:
+        name, _, kind = item.rpartition("=")
+        if not name or kind not in ("integer", "float", "text", "boolean"):
+            raise ConfigError(
+                f"--type expects 'column=integer|float|text|boolean'. Got {item!r} instead"
+            )
+        column_types[name] = kind
+    text = score_sql(
+        load_profile(profile), table, dialect=dialect, view=view, column_types=column_types
+    )
+    typer.echo(text + ";")

@@ -1,0 +1,197 @@
+"""File-to-file scoring in batches: inputs of any size, memory bounded, output atomic.
+
+``score_file`` reads CSV/TSV/Parquet (or anything :mod:`icpkit.intake` reads) batch by
+batch, normalises each batch through ``icpkit.intake.load_table`` so a raw CRM export
+scores against a profile learned on canonical columns, scores it with the reference engine,
+and appends the ORIGINAL input columns plus ``icp_score``, ``icp_tier``, ``icp_segment``
+(and ``icp_reasons``) to a CSV or Parquet file. Only one batch is in memory at a time; the
+output is written to a temporary file beside the target and renamed at the end, so a
+failed run leaves no half file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .atomic import atomic_path
+from .errors import ConfigError, SchemaError
+from .profile import Profile
+from .scoring import score_table
+
+__all__ = ["OUTPUT_FORMATS", "estimate_rows", "score_batches", "score_file"]
+
+OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+DEFAULT_BATCH_ROWS = 65_536
+
+Progress = Callable[[int, int | None], None]  # (rows done, estimated total rows)
+
+
+def _output_format(path: Path) -> str:
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigError(
+            f"cannot write {path.suffix or 'files without an extension'!r}",
+            file=str(path),
+            hint="Name the output .csv or .parquet",
+        )
+    return fmt
+
+
+def estimate_rows(source: str | os.PathLike[str]) -> int | None:
+    """Rows in a file: exact for Parquet, estimated from the first MiB for text files."""
+    path = Path(source)
+    if not path.is_file():
+        return None
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except (pa.ArrowInvalid, OSError):
+            return None
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    lines = head.count(b"\n")
+    if lines < 2:
+        return max(lines - 1, 0)
+    return max(int(size / (len(head) / lines)) - 1, 0)
+
+
+def _normalised(
+    raw: pa.Table, kind: str | None, mapping: Mapping[str, str | None] | None
+) -> pa.Table:
+    from .intake import load_table
+
+    table = load_table(raw, kind=kind, mapping=mapping).table
+    if table.num_rows != raw.num_rows:  # intake never drops rows; scores must line up
+        raise SchemaError("normalising changed the number of rows; score with --raw")
+    return table
+
+
+def score_batches(
+    batches: Iterator[pa.RecordBatch],
+    profile: Profile,
+    *,
+    normalize: bool = True,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    reasons: bool = True,
+    threads: int | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Each input batch with its score columns appended (input columns kept as they are)."""
+    for batch in batches:
+        raw = pa.Table.from_batches([batch])
+        scored_on = _normalised(raw, kind, mapping) if normalize else raw
+        scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
+        keep = [c for c in raw.column_names if c not in scores.column_names]
+        out = raw.select(keep)
+        for name in scores.column_names:
+            out = out.append_column(name, scores.column(name))
+        yield from out.combine_chunks().to_batches()
+
+
+class _Writer:
+    """CSV or Parquet writer opened on the first batch (its schema is the file's)."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self.writer: Any = None
+        self.schema: pa.Schema | None = None
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self.writer is None:
+            self.schema = batch.schema
+            if self.fmt == "parquet":
+                self.writer = pq.ParquetWriter(self.path, batch.schema, compression="zstd")
+            else:
+                self.writer = pacsv.CSVWriter(self.path, batch.schema)
+        if self.schema is not None and batch.schema != self.schema:
+            # A later batch may type a column differently (e.g. all-null first); align it.
+            batch = pa.RecordBatch.from_arrays(
+                [col.cast(f.type) for col, f in zip(batch.columns, self.schema, strict=True)],
+                schema=self.schema,
+            )
+        if self.fmt == "parquet":
+            self.writer.write_batch(batch, row_group_size=max(batch.num_rows, 1))
+        else:
+            self.writer.write(batch)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def score_file(
+    source: str | os.PathLike[str],
+    profile: Profile,
+    output: str | os.PathLike[str],
+    *,
+    normalize: bool = True,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    reasons: bool = True,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Score ``source`` into ``output`` (.csv or .parquet) batch by batch; returns a report.
+
+    ``normalize=False`` scores the columns as they are (input already canonical: faster).
+    ``progress(rows_done, rows_estimated)`` is called after every batch.
+    """
+    from .intake import iter_batches
+
+    out_path = Path(output)
+    fmt = _output_format(out_path)
+    if batch_rows < 1:
+        raise ConfigError(f"batch_rows must be an int >= 1. Got {batch_rows!r} instead")
+    started = time.perf_counter()
+    total = estimate_rows(source)
+    rows = 0
+    tiers: dict[str, int] = {}
+    batches = iter_batches(source, batch_size=batch_rows)
+    scored = score_batches(
+        batches,
+        profile,
+        normalize=normalize,
+        kind=kind,
+        mapping=mapping,
+        reasons=reasons,
+        threads=threads,
+    )
+    with atomic_path(out_path) as tmp, ExitStack() as stack:
+        writer = _Writer(tmp, fmt)
+        stack.callback(writer.close)
+        for batch in scored:
+            writer.write(batch)
+            rows += batch.num_rows
+            for tier, n in _tier_counts(batch).items():
+                tiers[tier] = tiers.get(tier, 0) + n
+            if progress is not None:
+                progress(rows, max(total, rows) if total is not None else None)
+        if writer.writer is None:  # nothing was read: fail rather than leave an empty file
+            raise SchemaError("the input has no rows to score", file=str(source))
+    seconds = time.perf_counter() - started
+    return {
+        "input": str(source),
+        "output": str(out_path),
+        "format": fmt,
+        "rows": rows,
+        "tiers": dict(sorted(tiers.items())),
+        "normalized": normalize,
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(rows / seconds) if seconds > 0 else None,
+    }
+
+
+def _tier_counts(batch: pa.RecordBatch) -> dict[str, int]:
+    counts = batch.column(batch.schema.get_field_index("icp_tier")).value_counts()
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
