@@ -110,6 +110,14 @@ _ABBREVIATIONS = {
     # A few words from other languages that CRMs in Europe and Latin America carry.
     "geschäftsführer": "managing director",
     "geschaftsfuhrer": "managing director",
+    "geschäftsführerin": "managing director",
+    "inhaberin": "owner",
+    "gründerin": "founder",
+    "jefe": "head",
+    "jefa": "head",
+    "compras": "procurement",
+    "achats": "procurement",
+    "finanzen": "finance",
     "inhaber": "owner",
     "gründer": "founder",
     "leiter": "head",
@@ -129,9 +137,11 @@ _ABBREVIATIONS = {
 # (pattern, seniority), tried in order on the expanded title; the first match wins.
 _SENIORITY_RULES: tuple[tuple[str, str], ...] = (
     (r"\bassistant to\b|\bexecutive assistant\b|\bassistant of\b", "Individual contributor"),
+    (r"\b(?:product|process|data|service) owner\b", "Individual contributor"),
+    (r"\bchief of staff\b", "Director"),
+    (r"\bchief\b|\bc-level\b|\bc-suite\b", "C-level"),
     (r"\bassistant vice president\b", "VP"),
     (r"\bvice president\b|\bvice-president\b", "VP"),
-    (r"\bchief\b|\bc-level\b|\bc-suite\b", "C-level"),
     (r"\b(?:co-?)?founder\b|\bowner\b|\bproprietor\b|\bchair(?:man|woman|person)?\b", "C-level"),
     (r"\bboard member\b|\bmember of the board\b", "C-level"),
     (r"\bpresident\b|\bmanaging director\b|\bdirector general\b|\bdirecteur general\b", "C-level"),
@@ -151,7 +161,9 @@ _ROLE_PHRASES: tuple[tuple[str, str], ...] = (
     ),
     (r"accounts payable|accounts receivable", "Finance"),
     (r"product marketing|marketing operations|demand gen|growth marketing", "Marketing"),
-    (r"sales operations|sales engineer|solutions? consultant|pre-?sales", "Sales"),
+    (r"help desk|helpdesk|desktop support|it support|service desk", "IT"),
+    (r"sales operations|sales engineer|solutions? (?:consultant|engineer)|pre-?sales", "Sales"),
+    (r"partner manager|channel|alliances|partnerships", "Sales"),
     (r"business development|account executive|account manager|key account", "Sales"),
     (r"revenue operations|revops|business operations", "Operations"),
     (r"customer success|customer service|customer support|customer experience", "Customer Success"),
@@ -191,18 +203,22 @@ _ROLE_WORDS: tuple[tuple[str, str], ...] = (
         "Finance",
     ),
     (r"procurement|purchasing|buyer|sourcing|vendor", "Procurement"),
-    (r"marketing|brand|communications|content|seo|pr|social media|advertising|events", "Marketing"),
+    (
+        r"marketing|brand|communications|content|seo|pr|social media|advertising|events?|growth|demand",
+        "Marketing",
+    ),
     (r"sales|revenue|commercial|selling|agent|representative|dealer", "Sales"),
-    (r"support|service|success|helpdesk|help desk", "Customer Success"),
+    (r"support|service|success", "Customer Success"),
     (r"data|analytics|analyst|statistic\w*|insights", "Data"),
     (r"product|design\w*|ux|ui", "Product"),
-    (r"security|network|systems|infrastructure|sysadmin|it|cio|ciso", "IT"),
+    (r"security|infosec|cybersecurity|network|systems|infrastructure|sysadmin|it|cio|ciso", "IT"),
     (
         r"engineer\w*|developer|development|software|programmer|architect|devops|technical|technology|scientist|qa|cto",
         "Engineering",
     ),
     (
-        r"operations|operating|logistics|supply chain|facilities|office|administrat\w*|order\w*|coo",
+        r"operations|operating|logistics|supply chain|facilities|office|administrat\w*|order\w*|coo"
+        r"|project|program|pmo|scrum",
         "Operations",
     ),
 )
@@ -239,6 +255,7 @@ def _expand(text: str) -> str:
     """Lowercase and expand abbreviations: 'Sr. Mktg Mgr' → 'senior marketing manager'."""
     s = text.casefold().replace("&", " & ")
     s = re.sub(r"\bv\.\s?p\.?", "vp", s)
+    s = re.sub(r"\bgerente general\b", "general manager", s)
     s = re.sub(r"\b(fp&a|r&d)\b", lambda m: _ABBREVIATIONS[m[1]], s.replace(" & ", "&"))
     s = s.replace("&", " and ")
     tokens = re.findall(r"[\w\-]+|[^\w\s]", s)
