@@ -33,6 +33,7 @@ def test_same_seed_same_world_and_different_seed_differs() -> None:
 
 def test_sizes_follow_arguments() -> None:
     w = make_world(200, seed=3, n_universe=1500)
+    assert len(make_world(5, seed=3, n_universe=2).universe) == 2  # fewer than the overlap
     assert len(w.accounts) == len(w.training) == 200
     assert len(w.universe) == 1500
     assert w.truth["universe"]["overlap_accounts"] == 120  # 60% of the accounts
@@ -138,6 +139,7 @@ def test_export_labels(world: World) -> None:
     assert {"Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Create Date",
             "Associated Company IDs", "Deal Type", "Pipeline", "Original Source"} <= set(world.deals.columns)  # fmt: skip
     assert {"Closed Won", "Closed Lost", "Appointment Scheduled"} <= set(world.deals["Deal Stage"])
+    assert set(world.deals["Deal Type"]) == {"New Business", "Existing Business"}
     assert {"Lead ID", "Company", "Lead Source", "Lead Status", "Create Date", "Title", "Industry",
             "No. of Employees", "Country", "MQL Date", "SQL Date", "Opportunity Date",
             "Won Date"} <= set(world.leads.columns)  # fmt: skip
@@ -384,3 +386,13 @@ def test_nothing_happens_after_the_reference_date(world: World) -> None:
     for col in ("Create Date", "MQL Date", "SQL Date", "Opportunity Date", "Won Date"):
         assert (pd.to_datetime(world.leads[col], format="%m/%d/%Y").dropna() <= today).all()
     assert (pd.to_datetime(world.feedback["date"]) <= today).all()
+
+
+def test_expansion_deals_follow_the_first_win(world: World) -> None:
+    deals = world.deals.assign(created=pd.to_datetime(world.deals["Create Date"]))
+    more = deals[deals["Deal Type"] == "Existing Business"]
+    assert (more["Deal Stage"] == "Closed Won").all()
+    expanded = set(world.outcomes.loc[world.outcomes["Expanded"] == "Yes", "Account ID"])
+    assert set(more["Associated Company IDs"]) == expanded
+    since = pd.to_datetime(world.outcomes.set_index("Account ID")["Customer Since"])
+    assert (more["created"].to_numpy() > since.loc[more["Associated Company IDs"]].to_numpy()).all()

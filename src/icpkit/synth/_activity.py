@@ -92,16 +92,37 @@ def _deals(
          "stage": "Closed Lost", "amount": np.round(acv[prior] * rng.uniform(0.6, 1.4, len(prior)), -2),
          "deal_type": "New Business", "cycle": 40.0}
     )  # fmt: skip
-    frame = pd.concat([earlier, primary], ignore_index=True).sort_values(
-        ["row", "created"], kind="stable"
-    )
-    frame = frame.reset_index(drop=True)
+    return _finish(acc, [earlier, primary])
+
+
+def _finish(acc: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Deals in account then date order, with ids and flags."""
+    frame = pd.concat(parts, ignore_index=True).sort_values(["row", "created"], kind="stable")
+    frame = frame.reset_index(drop=True).drop(columns=["account_id", "deal_id"], errors="ignore")
     frame["account_id"] = acc["account_id"].to_numpy()[frame["row"].to_numpy()]
-    frame["deal_id"] = (8_000_000_000 + np.arange(len(frame)) * 37 + 11).astype(str)
+    frame["deal_id"] = (8_000_000_000 + np.arange(len(frame)) * 37 + 11).astype(str).astype(object)
     frame["won"] = frame["stage"].eq("Closed Won")
     frame["is_closed"] = frame["stage"].isin(["Closed Won", "Closed Lost"])
     frame.loc[~frame["is_closed"], "cycle"] = np.nan
     return frame
+
+
+def _expansions(
+    rng: np.random.Generator, acc: pd.DataFrame, deals: pd.DataFrame, outcomes: pd.DataFrame
+) -> pd.DataFrame:
+    """Expanded customers bought more later: an 'Existing Business' deal, won."""
+    exp = outcomes[outcomes["expanded"].to_numpy(dtype=bool)]
+    m = len(exp)
+    since = exp["customer_since"].to_numpy(dtype="datetime64[D]")
+    room = (REFERENCE_DATE - since).astype(np.int64)
+    created = since + (room * rng.uniform(0.2, 0.8, m)).astype(np.int64) * _DAY
+    closed = np.minimum(created + rng.integers(14, 60, m) * _DAY, REFERENCE_DATE)
+    more = table(
+        {"row": exp["row"].to_numpy(), "created": created, "closed": closed, "stage": "Closed Won",
+         "amount": np.round(exp["acv"].to_numpy(dtype=float) * rng.uniform(0.15, 0.6, m), -2),
+         "deal_type": "Existing Business", "cycle": (closed - created).astype(np.int64).astype(float)}
+    )  # fmt: skip
+    return _finish(acc, [deals, more])
 
 
 def _outcomes(
@@ -227,6 +248,7 @@ def make_activity(
 ) -> Activity:
     deals = _deals(rng, acc, plan, won)
     outcomes = _outcomes(rng, acc, plan, deals)
+    deals = _expansions(rng, acc, deals, outcomes)
     size = _committees(rng, deals)
     deals["committee_size"] = size
     contacts, roles = _people(rng, acc, deals, size)

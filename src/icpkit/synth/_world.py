@@ -123,8 +123,10 @@ def _feedback(acc: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame
     return table, dict(truth)
 
 
-def _universe(acc: pd.DataFrame, market: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    k = min(round(_OVERLAP * len(acc)), len(acc))
+def _universe(
+    acc: pd.DataFrame, market: pd.DataFrame, k: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The market: ``k`` CRM accounts (by domain, as a vendor would list them) plus ``market``."""
     shared = acc.iloc[np.sort(rng.choice(len(acc), k, replace=False))][list(market.columns)]
     uni = pd.concat([shared, market], ignore_index=True)
     uni["in_crm"] = np.r_[np.ones(k, bool), np.zeros(len(market), bool)]
@@ -187,7 +189,7 @@ def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = N
     ].to_numpy()
 
     universe = (
-        _universe(acc, market, rngs[4])
+        _universe(acc, market, overlap, rngs[4])
         if n_uni
         else acc.iloc[:0].assign(in_crm=False, company_id="")
     )
