@@ -119,9 +119,8 @@ def read_number(col: pa.ChunkedArray | pa.Array, name: str = "") -> np.ndarray:
     t = arr.type
     if pa.types.is_dictionary(t):
         values = read_number(arr.dictionary, name)
-        idx = arr.indices.to_numpy(zero_copy_only=False)
-        out = np.take(np.append(values, np.nan), np.where(arr.is_valid(), idx, len(values)))
-        return np.asarray(out)
+        idx = pc.fill_null(arr.indices, len(values)).to_numpy(zero_copy_only=False)
+        return np.asarray(np.append(values, np.nan)[idx])
     if pa.types.is_float32(t) or pa.types.is_float64(t):
         if arr.null_count:
             arr = pc.fill_null(arr, np.nan)
@@ -223,9 +222,8 @@ def _category_index(attr: CategoricalAttribute, col: pa.ChunkedArray) -> np.ndar
     if pa.types.is_dictionary(arr.type):
         # Look up each distinct value once, then gather by the dictionary indices.
         per_value = _category_index(attr, pa.chunked_array([arr.dictionary]))
-        idx = arr.indices.to_numpy(zero_copy_only=False)
-        codes = np.append(per_value, missing).astype(np.int32)
-        return np.asarray(codes[np.where(arr.is_valid(), idx, len(per_value))])
+        idx = pc.fill_null(arr.indices, len(per_value)).to_numpy(zero_copy_only=False)
+        return np.asarray(np.append(per_value, missing).astype(np.int32)[idx])
     text = read_text(arr)
     pos = pc.index_in(text, value_set=pa.array(values, pa.string()))
     lut = np.array([*bins, other, missing], dtype=np.int32)
