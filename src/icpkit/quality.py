@@ -92,7 +92,7 @@ _LEGAL = re.compile(
     r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|corp|corporation|co|company|sa|ag|plc|"
     r"bv|nv|srl|sas|pty|oy|ab)\b\.?",
 )
-_DOMAIN_COLUMNS = ("domain", "website", "url", "company domain name", "company_domain", "email")
+_DOMAIN_COLUMNS = ("domain", "website", "url", "company domain name", "company_domain")
 _NAME_COLUMNS = ("name", "company", "company name", "account name", "account_name", "companyname")
 _DATE_COLUMNS = (
     "last_verified",
@@ -139,18 +139,27 @@ def _missing(col: pd.Series) -> pd.Series:
 
 
 def _variants(col: pd.Series) -> tuple[int, str | None]:
-    """Rows whose value is spelled several ways (case, spaces, punctuation); and one example."""
+    """Rows spelled differently from the usual spelling of the same word ('usa' vs 'USA').
+
+    Values are grouped by letters and digits only (case, spaces and punctuation ignored);
+    in a group with several spellings, every row not in the most common one counts. Values
+    without letters (numbers, codes like '-5') are left out: their punctuation carries meaning.
+    """
     text = col[~_missing(col)].astype("string")
     if text.empty or pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return 0, None
+    text = text[text.str.contains(r"[^\W\d_]", regex=True).fillna(False)]
     key = text.str.lower().str.replace(r"[^\w]+", "", regex=True)
-    spellings = pd.DataFrame({"key": key, "raw": text}).drop_duplicates()
-    counts = spellings.groupby("key")["raw"].nunique()
-    bad = counts[counts > 1].index
+    counts = pd.DataFrame({"key": key, "raw": text}).value_counts()
+    per_key = counts.groupby(level="key")
+    spellings = per_key.size()
+    bad = spellings[spellings > 1].index
     if bad.empty:
         return 0, None
-    example = sorted(spellings[spellings["key"] == bad[0]]["raw"].astype(str))[:3]
-    return int(key.isin(bad).sum()), " / ".join(example)
+    extra = int((per_key.sum() - per_key.max())[bad].sum())
+    worst = (per_key.sum() - per_key.max())[bad].idxmax()
+    example = sorted(str(raw) for raw in text[key == worst].unique())[:3]
+    return extra, " / ".join(example)
 
 
 def _mixed_numbers(col: pd.Series) -> int:
@@ -212,12 +221,14 @@ def _profile_fill(raw: pd.DataFrame, canonical: pd.DataFrame, used: list[str]) -
 
 
 def duplicates(frame: pd.DataFrame) -> dict[str, Any]:
-    """Duplicate records by normalised domain, and by normalised company name."""
+    """Duplicate records by normalised domain, by normalised company name and by e-mail."""
     out: dict[str, Any] = {}
-    for label, names, norm in (
+    checks: tuple[tuple[str, tuple[str, ...], Any], ...] = (
         ("domain", _DOMAIN_COLUMNS, normalize_domain),
         ("name", _NAME_COLUMNS, normalize_name),
-    ):
+        ("email", ("email", "e-mail", "email address"), _normalize_email),
+    )
+    for label, names, norm in checks:
         col = _find(frame, names)
         if col is None:
             out[label] = None
@@ -232,6 +243,11 @@ def duplicates(frame: pd.DataFrame) -> dict[str, Any]:
             "examples": [str(k) for k in dupes.index[:5]],
         }
     return out
+
+
+def _normalize_email(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip().str.lower()
+    return text.mask(~text.str.contains("@", regex=False).fillna(False))
 
 
 def _dates(col: pd.Series) -> pd.Series:
