@@ -142,12 +142,50 @@ def market_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
 
 
 def funnel_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
-    return _generic(
-        "funnel",
-        "Funnel by tier",
-        data,
-        why,
-        "How much of the pipeline is ICP, and how each tier converts from lead to won.",
+    sid, title = "funnel", "Funnel by tier"
+    summary = (data or {}).get("summary") or {}
+    rows = (data or {}).get("table") or []
+    if not data or "icp_share" not in summary or not rows:
+        return _generic(sid, title, data, why, "How each tier converts from lead to won.")
+    lift = summary.get("tier_a_vs_d_lift")
+    text = (
+        f"{pct(summary.get('icp_share'))} of {num(summary.get('leads'))} leads are ICP (tiers A"
+        f" and B). Stages from {summary.get('stage_evidence')}."
+        + (f" Tier A leads become customers {lift:.1f}× as often as tier D." if lift else "")
+    )
+    cols = ["tier", "leads", "share", "lead_to_mql", "mql_to_sql", "sql_to_opportunity"]
+    cols += ["win_rate", "lead_to_won", "median_cycle_days", "mean_acv"]
+    body = [
+        [
+            r.get("tier"),
+            num(r.get("leads")),
+            pct(r.get("share")),
+            *(pct(r.get(c)) for c in cols[3:8]),
+            num(r.get("median_cycle_days")),
+            num(r.get("mean_acv")),
+        ]
+        for r in rows
+    ]
+    header = ["tier", "leads", "share", "→ MQL", "MQL → SQL", "SQL → opp.", "win rate"]
+    header += ["lead → won", "median cycle (days)", "mean ACV"]
+    chart = {
+        "id": "funnel-tiers",
+        "type": "bars",
+        "title": "Lead-to-customer conversion by tier",
+        "unit": "%",
+        "items": [
+            {"label": f"Tier {r['tier']}", "value": r.get("lead_to_won") or 0.0, "color": r["tier"]}
+            for r in rows
+            if r.get("tier") in TIER_COLORS
+        ],
+    }
+    return section(
+        sid,
+        title,
+        paragraphs=[text],
+        bullets=[str(f) for f in summary.get("flags") or []],
+        charts=[chart],
+        tables=[table(header, body, "Funnel per tier")],
     )
 
 

@@ -55,9 +55,9 @@ def num(value: Any, digits: int = 0) -> str:
         return f"{v / 1e9:.1f}B"
     if abs(v) >= 1e6:
         return f"{v / 1e6:.1f}M"
-    if digits == 0 and v.is_integer():
-        return f"{int(v):,}"
-    return f"{v:,.{digits or 2}f}"
+    if digits == 0:
+        return f"{v:,.0f}" if v.is_integer() or abs(v) >= 100 else f"{v:,.1f}"
+    return f"{v:,.{digits}f}"
 
 
 def pct(value: Any, digits: int = 0) -> str:

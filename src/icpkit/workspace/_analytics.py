@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
 from ..profile import profile_from_dict
@@ -60,8 +61,33 @@ def _funnel(ctx: Context) -> dict[str, Any]:
     fn = _fn("funnel", "funnel_by_tier", "funnel")
     leads = _need(ctx, "leads", "no leads table configured in icp.yaml")
     profile = _profile(ctx)
-    result = _call(fn, leads, profile, accounts=ctx.get("accounts"), deals=ctx.get("deals"))
+    accounts = ctx.get("accounts")
+    leads = _link_by_domain(leads, accounts)
+    result = _call(fn, leads, profile, accounts=accounts, deals=ctx.get("deals"))
     return {"funnel": result_dict(result)}
+
+
+def _link_by_domain(leads: pa.Table, accounts: pa.Table | None) -> pa.Table:
+    """Give leads without an account_id the id of the account with the same domain.
+
+    CRM leads usually carry a company website but an account id only once converted;
+    without this link only converted leads would get a tier.
+    """
+    if accounts is None or "domain" not in leads.column_names:
+        return leads
+    if not {"domain", "account_id"} <= set(accounts.column_names):
+        return leads
+    acc = accounts.select(["domain", "account_id"]).to_pandas().dropna()
+    by_domain = acc.assign(domain=acc["domain"].astype(str).str.lower()).drop_duplicates("domain")
+    lookup = pd.Series(by_domain["account_id"].astype(str).to_numpy(), index=by_domain["domain"])
+    frame = leads.to_pandas()
+    matched = frame["domain"].astype("string").str.lower().map(lookup)
+    if "account_id" in frame:
+        own = frame["account_id"].astype("string")
+        frame["account_id"] = own.where(own.notna() & (own != ""), matched)
+    else:
+        frame["account_id"] = matched
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _committee(ctx: Context) -> dict[str, Any]:
@@ -97,6 +123,7 @@ def _voice(ctx: Context) -> dict[str, Any]:
         None if scored is None else scored.to_pandas(),
         profile=ctx.get("profile"),
         tiers=("A", "B"),
+        method=ctx.config.options.voice_method,
     )
     report = getattr(result, "report", None) or {}
     summary = {k: v for k, v in report.items() if k != "themes"}
@@ -192,6 +219,12 @@ STAGES_ANALYTICS: tuple[Stage, ...] = (
         ("accounts", "profile"),
         lambda ctx: ctx.config.options.decay,
     ),
-    Stage("voice", "voice of the customer", _voice, ("feedback", "scores", "contacts", "profile")),
+    Stage(
+        "voice",
+        "voice of the customer",
+        _voice,
+        ("feedback", "scores", "contacts", "profile"),
+        lambda ctx: ctx.config.options.voice_method,
+    ),
     Stage("drift", "drift since last run", _drift, ("profile", "scores"), cache=False),
 )

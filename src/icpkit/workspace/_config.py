@@ -95,6 +95,9 @@ class Options(_Model):
     decay: float = Field(0.03, ge=0, le=1, description="share of records going stale per month")
     title: str | None = None
     seed: int = 0
+    voice_method: Literal["auto", "tfidf", "embeddings"] = Field(
+        "auto", description="voice of the customer: tfidf (lean), embeddings (extra), or auto"
+    )
 
 
 class WorkspaceConfig(_Model):

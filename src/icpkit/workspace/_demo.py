@@ -26,9 +26,14 @@ def demo(
     *,
     n_accounts: int = 3000,
     seed: int = 0,
+    voice_method: str = "tfidf",
     on_event: Callable[[str, Stage, StageResult | None], None] | None = None,
 ) -> RunResult:
-    """Generate the synthetic world into ``out/data``, write ``out/icp.yaml``, run it."""
+    """Generate the synthetic world into ``out/data``, write ``out/icp.yaml``, run it.
+
+    The demo reads feedback with the lean TF-IDF method by default: it is quick and needs
+    no optional extra; pass ``voice_method="auto"`` to use embeddings when installed.
+    """
     from ..synth import generate
 
     ws = Path(out)
@@ -57,5 +62,6 @@ def demo(
         success_table="accounts",
         target="won",
         universe=universe,
+        voice_method=voice_method,
     )
     return run_workspace(ws, on_event=on_event)

@@ -61,7 +61,7 @@ options:
   # profile: my_profile.yaml   # use a hand-written profile instead of learning one
   decay: 0.03                  # share of records going stale per month (data quality)
   seed: 0
-"""
+{voice}"""
 
 
 def _q(value: str) -> str:
@@ -95,6 +95,7 @@ def render_config(
     positive: list[str] | None = None,
     exclude: list[str] | None = None,
     universe: str | None = None,
+    voice_method: str | None = None,
 ) -> str:
     """The text of a commented icp.yaml (validated before it is returned)."""
     tables = tables or {}
@@ -118,7 +119,11 @@ def render_config(
         else "# universe:\n#   path: data/universe.parquet"
     )
     text += _UNIVERSE.format(universe=uni)
-    text += _OPTIONS
+    text += _OPTIONS.format(
+        voice=f"  voice_method: {voice_method}\n"
+        if voice_method
+        else "  # voice_method: auto         # tfidf (lean), embeddings (optional extra) or auto\n"
+    )
     if tables.get("accounts"):  # a complete config must load; a template may not yet
         config_from_dict(yaml.safe_load(text), file=CONFIG_NAME)
     return text
