@@ -245,19 +245,24 @@ def test_postgresql_table_query_stream_and_errors(postgres_url: str) -> None:
         con.execute("DROP TABLE IF EXISTS crm_accounts")
         con.execute(
             "CREATE TABLE crm_accounts (id integer, name text, employees integer,"
-            " revenue numeric(12,2), country text)"
+            " revenue numeric(12,2), country text, created timestamptz, tags jsonb)"
         )
         with con.cursor() as cur:
             cur.executemany(
-                "INSERT INTO crm_accounts VALUES (%s, %s, %s, %s, %s)",
+                "INSERT INTO crm_accounts VALUES (%s, %s, %s, %s, %s, now(), NULL)",
                 [
                     (i, f"Co {i}", 10 * i, 1000.5 * i, "US" if i % 2 else "Germany")
                     for i in range(25)
                 ],
             )
+            cur.execute("""UPDATE crm_accounts SET tags = '{"tier": 1}' WHERE id = 24""")
     table = read_table(postgres_url, table="crm_accounts")
     assert table.num_rows == 25
     assert table.column("revenue").type == pa.float64()  # numeric -> float, not Decimal
+    assert pa.types.is_timestamp(table.column("created").type)
+    tags = table.sort_by("id").column("tags")
+    assert tags.type == pa.string()  # jsonb (and other exotic types) -> text
+    assert "tier" in tags.to_pylist()[-1]
     assert table.column("name").to_pylist()[:2] == ["Co 0", "Co 1"]
     small = read_table(postgres_url, query="SELECT name FROM crm_accounts WHERE id < 3")
     assert small.to_pydict() == {"name": ["Co 0", "Co 1", "Co 2"]}

@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..errors import ReadError, closest
-from ._arrow import columns_to_table, first_line
+from ._arrow import first_line, repair_names
 
 __all__ = ["iter_sql", "read_sql", "redact"]
 
@@ -142,7 +142,30 @@ def _pg_connect(url: str) -> Any:
         raise ReadError(f"cannot connect: {first_line(exc)}", file=redact(url)) from None
 
 
-def _pg_rows(url: str, table: str | None, query: str | None) -> Iterator[tuple[list[str], list]]:
+# PostgreSQL type OIDs -> Arrow types, so every batch of a stream has one schema
+# whatever its values look like. numeric becomes float (analysis, not accounting);
+# anything not listed (json, arrays, uuid, ...) becomes text.
+_PG_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int64(),
+    23: pa.int64(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1700: pa.float64(),
+    25: pa.string(),
+    1042: pa.string(),
+    1043: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _pg_rows(
+    url: str, table: str | None, query: str | None
+) -> Iterator[tuple[list[str], list[pa.DataType], list[Any]]]:
+    """(names, Arrow types, rows) chunks of a query, through a server-side cursor."""
     import psycopg
 
     with _pg_connect(url) as con:
@@ -152,27 +175,37 @@ def _pg_rows(url: str, table: str | None, query: str | None) -> Iterator[tuple[l
             with con.cursor(name="icpkit_read") as cur:
                 cur.itersize = 10_000
                 cur.execute(sql)
-                names = [d.name for d in cur.description or []]
+                description = cur.description or []
+                names = [d.name for d in description]
+                types = [_PG_TYPES.get(d.type_code, pa.string()) for d in description]
                 first = True
                 while True:
                     rows = cur.fetchmany(10_000)
-                    if not rows and not first:
-                        break
-                    first = False
-                    yield names, rows
+                    if rows or first:
+                        yield names, types, rows
                     if not rows:
                         break
+                    first = False
         except psycopg.Error as exc:
             raise ReadError(f"query failed: {first_line(exc)}", file=redact(url)) from None
 
 
+def _pg_table(names: list[str], types: list[pa.DataType], rows: list[Any]) -> pa.Table:
+    arrays = []
+    for j, kind in enumerate(types):
+        values = [r[j] for r in rows]
+        if pa.types.is_string(kind):
+            values = [None if v is None else str(v) for v in values]
+        elif pa.types.is_floating(kind):
+            values = [None if v is None else float(v) for v in values]
+        arrays.append(pa.array(values, type=kind))
+    fixed, _ = repair_names(names)
+    return pa.Table.from_arrays(arrays, names=fixed)
+
+
 def _read_pg(url: str, table: str | None, query: str | None) -> pa.Table:
-    columns: list[str] = []
-    rows: list[Any] = []
-    for names, chunk in _pg_rows(url, table, query):
-        columns = names
-        rows.extend(chunk)
-    return columns_to_table(columns, rows)
+    chunks = [_pg_table(n, t, rows) for n, t, rows in _pg_rows(url, table, query)]
+    return pa.concat_tables(chunks)
 
 
 # ---------------------------------------------------------------- public
@@ -201,27 +234,6 @@ def iter_sql(
         finally:
             con.close()
         return
-    schema: pa.Schema | None = None
-    for names, rows in _pg_rows(url, table, query):
-        if not rows:
-            continue
-        chunk = columns_to_table(names, rows)
-        # The first chunk fixes the schema; a later chunk whose values infer
-        # differently (all-null column, ints then floats) is cast to it.
-        schema = schema or chunk.schema
-        if chunk.schema != schema:
-            chunk = _conform(chunk, schema)
-        yield from chunk.to_batches(max_chunksize=batch_size)
-
-
-def _conform(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
-    arrays = []
-    for field, column in zip(schema, chunk.columns, strict=True):
-        try:
-            arrays.append(column.cast(field.type))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise ReadError(
-                f"column {field.name!r} changes type mid-stream ({field.type} then {column.type})",
-                hint="Cast it in the query, or read without streaming",
-            ) from None
-    return pa.Table.from_arrays(arrays, schema=schema)
+    for names, types, rows in _pg_rows(url, table, query):
+        if rows:
+            yield from _pg_table(names, types, rows).to_batches(max_chunksize=batch_size)
