@@ -37,7 +37,9 @@ _NOISE = re.compile(
     r"approx(?:imately)?|about|around|circa|ca|est(?:imated)?)\b\.?|[~≈]"
 )
 _RANGE = re.compile(r"^(?P<lo>[\d.,\s]+[a-z]*)\s*(?:-|–|—|to|bis)\s*(?P<hi>[\d.,\s]+[a-z]*)$")
-_AT_LEAST = re.compile(r"^(?:>=?|≥|over|more than|above|at least)\s*(?P<n>.+)$|^(?P<m>.+?)\s*\+$")
+_AT_LEAST = re.compile(
+    r"^(?:>=?|≥|over|more than|above|at least)\s*(?P<n>.+)$|^(?P<m>.+?)\s*(?:\+|or more|and (?:up|over|above))$"
+)
 _LESS_THAN = re.compile(r"^(?:<=?|≤|under|less than|fewer than|below|up to)\s*(?P<n>.+)$")
 _SELF_EMPLOYED = {"self-employed", "self employed", "sole proprietor", "freelance", "just me"}
 

@@ -145,7 +145,21 @@ def _range(text: str) -> tuple[Decimal | None, str | None]:
     return (lo + hi) / 2, lo_cur or hi_cur
 
 
+_NOISE = re.compile(
+    r"\((?:est\.?|estimated|approx\.?)\)|\b(?:approx(?:imately)?|about|around|circa|ca|est(?:imated)?)\b\.?|[~≈]",
+    re.IGNORECASE,
+)
+_AT_LEAST = re.compile(r"^(?:>=?|≥|over|more than|above|at least)\s*", re.IGNORECASE)
+_LESS_THAN = re.compile(r"^(?:<=?|≤|under|less than|below|up to)\s*", re.IGNORECASE)
+
+
 def _parse_text(text: str) -> tuple[float | None, str | None]:
+    text = _NOISE.sub(" ", text).strip()
+    if bound := _AT_LEAST.match(text):  # "Over $1B": the lower bound stands for itself
+        text = text[bound.end() :]
+    elif bound := _LESS_THAN.match(text):  # "< $1M": the band 0..1M, so its midpoint
+        upper, upper_currency = _parse_text(text[bound.end() :])
+        return (None, None) if upper is None or upper <= 0 else (upper / 2, upper_currency)
     currency, rest = _take_currency(text)
     if currency is not None:  # a second marker ("$5 USD") is allowed if it agrees
         second, rest2 = _take_currency(rest)

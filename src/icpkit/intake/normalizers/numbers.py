@@ -67,8 +67,13 @@ _NUMBER_WITH_SCALE = re.compile(
 
 
 def _grouped(whole: str, sep: str) -> bool:
-    """True when ``whole`` is digits grouped by threes with ``sep`` ("1.234.567")."""
-    return re.fullmatch(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})*", whole) is not None
+    """True when ``whole`` is digits grouped by threes with ``sep`` ("1.234.567"),
+    or in the Indian way, by twos before the last three ("5,00,000": five lakh)."""
+    s = re.escape(sep)
+    return (
+        re.fullmatch(rf"\d{{1,3}}(?:{s}\d{{3}})*", whole) is not None
+        or re.fullmatch(rf"\d{{1,2}}(?:{s}\d{{2}})+{s}\d{{3}}", whole) is not None
+    )
 
 
 def parse_decimal(text: str) -> Decimal | None:
