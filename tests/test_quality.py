@@ -135,3 +135,43 @@ def test_cli_quality_json_and_errors(capsys) -> None:
     assert code == 2
     assert len(err.strip().splitlines()) == 1
     assert "decay" in err
+
+
+def test_quality_on_synthetic_accounts(world_dir: Path) -> None:
+    from icpkit.profile import profile_from_dict
+
+    truth = json.loads((world_dir / "truth.json").read_text())
+    prof = profile_from_dict(
+        {
+            "segments": [
+                {"name": s["name"], "conditions": s["conditions"]} for s in truth["segments"]
+            ]
+        }
+    )
+    _, summary = data_quality(world_dir / "accounts.csv", prof, today=truth["reference_date"])
+    assert summary["rows"] == truth["n_accounts"]
+    fill = {r["column"]: r for r in summary["profile_fill"]}
+    assert set(fill) == {"industry", "employees", "tech_salesforce", "country", "tech_aws"}
+    assert fill["industry"]["fill_rate"] > 0.9
+    assert "NumberOfEmployees" in summary["mixed_type_columns"]  # planted ranges like '51-200'
+    assert "Industry" in summary["variant_columns"]  # 'Software' / 'software'
+    st = summary["staleness"]
+    assert st["column"] == "last_verified"
+    assert st["undated"] < st["records"]
+    assert (
+        st["undated"] < st["expected_stale_today"] < st["expected_stale_in_90_days"] < st["records"]
+    )
+
+
+@pytest.mark.parametrize("name", ["ravenstack_support_tickets.csv", "ravenstack_feature_usage.csv"])
+def test_quality_on_ravenstack(name: str) -> None:
+    path = Path("/work/shared/datasets/ravenstack_saas_synthetic") / name
+    table, summary = data_quality(path)
+    raw = pd.read_csv(path)
+    assert summary["rows"] == len(raw)
+    expected = 1 - raw.isna().mean()
+    got = table.set_index("column")["fill_rate"]
+    for col in raw.columns:
+        assert got[col] == pytest.approx(expected[col], abs=1e-4)
+    assert summary["staleness"]["column"] is None  # usage and tickets carry no verified date
+    assert summary["duplicates"] == {"domain": None, "name": None, "email": None}
