@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .binning import BinnedAttribute, column_text, shrunk_woe
+from .binning import BinnedAttribute, encode_text, shrunk_woe
 
 __all__ = ["Analysis", "analyse", "benjamini_hochberg"]
 
@@ -58,23 +58,24 @@ class Analysis:
 
 
 def _group_rows(
-    attr: BinnedAttribute, codes: np.ndarray, y: np.ndarray, text: np.ndarray | None
+    attr: BinnedAttribute, codes: np.ndarray, y: np.ndarray, col: Any
 ) -> list[tuple[str, int, int]]:
     """(label, rows, successes) of each group: bins for numbers, categories for labels."""
     out: list[tuple[str, int, int]] = []
-    if attr.kind == "categorical" and text is not None:
-        s = pd.Series(text)
-        agg = pd.DataFrame({"v": s, "y": y}).groupby("v", dropna=True)["y"].agg(["size", "sum"])
-        agg = agg.sort_values("size", ascending=False)
-        top = agg.head(40)
-        for v, row in top.iterrows():
-            out.append((str(v), int(row["size"]), int(row["sum"])))
-        rest = agg.iloc[40:]
-        if len(rest):
+    if attr.kind == "categorical" and col is not None:
+        vcodes, values = encode_text(col)
+        present = vcodes >= 0
+        size = np.bincount(vcodes[present], minlength=len(values))
+        succ = np.bincount(vcodes[present], weights=y[present], minlength=len(values))
+        order = [i for i in np.argsort(-size, kind="stable") if size[i] > 0]
+        for i in order[:40]:
+            out.append((values[i], int(size[i]), round(succ[i])))
+        rest = order[40:]
+        if rest:
             out.append(
-                (f"{len(rest)} other values", int(rest["size"].sum()), int(rest["sum"].sum()))
+                (f"{len(rest)} other values", int(size[rest].sum()), round(succ[rest].sum()))
             )
-        miss = s.isna().to_numpy()
+        miss = ~present
         if miss.any():
             out.append(("missing", int(miss.sum()), int(y[miss].sum())))
         return out
@@ -106,9 +107,7 @@ def analyse(
     attributes: list[dict[str, Any]] = []
     groups: list[dict[str, Any]] = []
     for name, attr in attrs.items():
-        col = (texts or {}).get(name)
-        text = column_text(col) if col is not None and attr.kind == "categorical" else None
-        rows = _group_rows(attr, codes[name], y, text)
+        rows = _group_rows(attr, codes[name], y, (texts or {}).get(name))
         cnt = np.array([r[1] for r in rows], dtype=np.float64)
         ev = np.array([r[2] for r in rows], dtype=np.float64)
         woe = shrunk_woe(ev, cnt, max(min(base, 1 - 1e-6), 1e-6), prior_strength)

@@ -39,6 +39,7 @@ __all__ = [
     "column_kind",
     "column_text",
     "column_values",
+    "encode_text",
     "nice_cuts",
     "shrunk_woe",
 ]
@@ -56,6 +57,23 @@ def column_text(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
         col = pc.cast(col, pa.string())
     col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
     return np.asarray(col.to_pandas(), dtype=object)
+
+
+def encode_text(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Dictionary codes of a column read as text (-1 for null or ''), and the distinct values.
+
+    Arrow's dictionary encoding does the hashing in C; everything downstream works on the
+    small integer codes instead of Python strings.
+    """
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = pc.cast(col, pa.string())
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    enc = pc.dictionary_encode(arr)
+    values = [str(v) for v in enc.dictionary.to_pylist()]
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    if "" in values:
+        codes[codes == values.index("")] = -1
+    return codes, values
 
 
 def column_values(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -231,12 +249,10 @@ class BinnedAttribute:
             idx = np.searchsorted(edges, x, side="right").astype(np.int32)
             idx[np.isnan(x)] = self.missing_code
             return idx
-        text = column_text(col)
+        codes, values = encode_text(col)
         lookup = {v: i for i, b in enumerate(self.bins) for v in b.values}
-        codes = pd.Series(text).map(lookup)
-        out = codes.fillna(self.other_code).to_numpy(dtype=np.int32)
-        out[pd.isna(text)] = self.missing_code
-        return out
+        lut = np.array([lookup.get(v, self.other_code) for v in values] + [self.missing_code])
+        return lut[codes].astype(np.int32)  # code -1 (missing) picks the last entry
 
     def bin_label(self, code: int) -> str:
         if code == self.missing_code:
@@ -338,7 +354,7 @@ class Binner:
                 if kinds[name] == "numeric":
                     attr = self._fit_numeric(name, column_values(col), y)
                 else:
-                    attr = self._fit_categorical(name, column_text(col), y)
+                    attr = self._fit_categorical(name, col, y)
                 codes = attr.codes(col)
             except Exception as exc:
                 exc.add_note(f"while binning column {name!r}")
@@ -405,23 +421,24 @@ class Binner:
 
     # -- labels -------------------------------------------------------------------------------
 
-    def _fit_categorical(self, name: str, text: np.ndarray, y: np.ndarray) -> BinnedAttribute:
-        s = pd.Series(text)
-        present = s.notna().to_numpy()
-        stats = pd.DataFrame({"v": s[present], "y": y[present]}).groupby("v", sort=False)["y"]
-        agg = stats.agg(["size", "sum"]).sort_values("size", ascending=False)
-        frequent = agg[agg["size"] >= self.min_category_count].head(self.max_categories)
-        if frequent.empty:
-            attr = BinnedAttribute(name, "categorical", [Bin(values=("(none)",))])
-            return attr
+    def _fit_categorical(
+        self, name: str, col: pa.ChunkedArray | pa.Array, y: np.ndarray
+    ) -> BinnedAttribute:
+        codes, all_values = encode_text(col)
+        present = codes >= 0
+        size = np.bincount(codes[present], minlength=len(all_values)).astype(np.float64)
+        succ = np.bincount(codes[present], weights=y[present], minlength=len(all_values))
+        by_size = np.argsort(-size, kind="stable")
+        top = [i for i in by_size if size[i] >= self.min_category_count][: self.max_categories]
+        if not top:
+            return BinnedAttribute(name, "categorical", [Bin(values=("(none)",))])
         m = self.prior_strength
-        order = ((frequent["sum"] + m * self.base_rate_) / (frequent["size"] + m)).sort_values()
-        frequent = frequent.loc[order.index]
-        counts = frequent["size"].to_numpy(dtype=np.float64)
-        events = frequent["sum"].to_numpy(dtype=np.float64)
+        shrunk = (succ[top] + m * self.base_rate_) / (size[top] + m)
+        frequent = np.array(top)[np.argsort(shrunk, kind="stable")]
+        counts, events = size[frequent], succ[frequent]
         cuts, _ = self._best_cuts(events, counts, numeric=False)
         bounds = [0, *cuts, len(counts)]
-        values = [str(v) for v in frequent.index]
+        values = [all_values[i] for i in frequent]
         bins = [
             Bin(values=tuple(values[a:b]), count=int(counts[a:b].sum()))
             for a, b in itertools.pairwise(bounds)

@@ -18,10 +18,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-from .binning import BinnedAttribute, column_text, column_values, nice_cuts
+from .binning import BinnedAttribute, column_values, encode_text, nice_cuts
 from .profile import Condition
 
 __all__ = ["Atom", "Rule", "SegmentFinder", "atoms_for", "candidate_atoms", "rule_mask"]
@@ -114,13 +113,12 @@ def _raw_atoms(name: str, kind: str, col: pa.ChunkedArray, min_count: int) -> li
                 cond = Condition(attribute=name, ge=lo, lt=hi)
                 out.append(Atom(name, (-1, i, j), cond, np.packbits(mask)))
         return out
-    text = column_text(col)
-    values, counts = np.unique(text[~pd.isna(text)].astype(str), return_counts=True)
-    for v in values[np.argsort(-counts)][:25]:
-        mask = text == v
-        if mask.sum() >= min_count:
-            cond = Condition.model_validate({"attribute": name, "in": [str(v)]})
-            out.append(Atom(name, (-2, hash(v)), cond, np.packbits(mask)))
+    codes, values = encode_text(col)
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    for i in np.argsort(-counts, kind="stable")[:25]:
+        if counts[i] >= min_count:
+            cond = Condition.model_validate({"attribute": name, "in": [values[i]]})
+            out.append(Atom(name, (-2, int(i)), cond, np.packbits(codes == i)))
     return out
 
 
@@ -172,6 +170,7 @@ class SegmentFinder:
     min_z: the rule's rate differs from the base rate by at least this many standard errors.
     generality: exponent of coverage in the quality ``coverage**g * (rate - base)``; 0.5 is the
         binomial test, lower prefers sharper rules (a planted conjunction over a broad union).
+    max_search_rows: the search runs on a sample of this many rows of a bigger table.
     """
 
     def __init__(
@@ -187,6 +186,7 @@ class SegmentFinder:
         max_anti_lift: float = 0.35,
         min_z: float = 4.0,
         generality: float = 0.4,
+        max_search_rows: int = 25000,
     ) -> None:
         self.max_segments = max_segments
         self.max_disqualifiers = max_disqualifiers
@@ -198,6 +198,7 @@ class SegmentFinder:
         self.max_anti_lift = max_anti_lift
         self.min_z = min_z
         self.generality = generality
+        self.max_search_rows = max_search_rows
 
     def fit(
         self,
@@ -206,8 +207,21 @@ class SegmentFinder:
         y: np.ndarray,
         table: pa.Table | None = None,
     ) -> SegmentFinder:
-        """Find segments over the binned attributes (and finer conditions when ``table`` is given)."""
+        """Find segments over the binned attributes (and finer conditions when ``table`` is given).
+
+        On big tables the search runs on a random sample of ``max_search_rows`` rows (rules
+        cover at least 2% of rows, so a sample ranks them reliably); the chosen rules are then
+        re-measured on every row with the scorer's own condition semantics.
+        """
         y = np.asarray(y, dtype=bool)
+        n_all = len(y)
+        sample = None
+        if table is not None and n_all > self.max_search_rows:
+            rng = np.random.default_rng(0)
+            sample = np.sort(rng.choice(n_all, self.max_search_rows, replace=False))
+            full = (table, y)
+            table, y = table.take(sample), y[sample]
+            codes = {k: v[sample] for k, v in codes.items()}
         self.n_ = n = len(y)
         self.base_rate_ = float(y.mean())
         self.min_count_ = max(self.min_support_count, math.ceil(self.min_support * n))
@@ -215,16 +229,33 @@ class SegmentFinder:
             atoms = candidate_atoms(table, attrs, codes, self.min_count_)
         else:
             atoms = [a for name, attr in attrs.items() for a in atoms_for(attr, codes[name])]
-        self.atoms_ = atoms
         self.segments_ = self._cover(atoms, y, positive=True, limit=self.max_segments)
         self.disqualifiers_ = self._cover(atoms, y, positive=False, limit=self.max_disqualifiers)
+        if sample is not None:
+            self._remeasure(*full)
         return self
 
-    # -- search -----------------------------------------------------------------------------
+    def _remeasure(self, table: pa.Table, y: np.ndarray) -> None:
+        """Statistics of the chosen rules on every row (the search saw a sample)."""
+        from .scoring import condition_mask
 
-    def _stats(self, packed: np.ndarray, ypk: np.ndarray, live: np.ndarray) -> tuple[int, int, int]:
-        """(rows, successes) over all rows, and rows still live (not yet covered)."""
-        return _count(packed), _count(packed & ypk), _count(packed & live)
+        self.n_ = len(y)
+        self.base_rate_ = float(y.mean())
+        ypk = np.packbits(y)
+        for rules in (self.segments_, self.disqualifiers_):
+            for i, r in enumerate(rules):
+                atoms = tuple(
+                    Atom(
+                        a.attribute,
+                        a.codes,
+                        a.condition,
+                        np.packbits(condition_mask(a.condition, table)),
+                    )
+                    for a in r.atoms
+                )
+                rules[i] = self._rule(atoms, ypk)
+
+    # -- search -----------------------------------------------------------------------------
 
     def _rule(self, atoms: tuple[Atom, ...], ypk: np.ndarray) -> Rule:
         packed = atoms[0].packed
@@ -247,38 +278,59 @@ class SegmentFinder:
     def _search(
         self, atoms: list[Atom], ypk: np.ndarray, live: np.ndarray, sign: float
     ) -> list[tuple[float, tuple[Atom, ...]]]:
-        """Beam search on the live rows; returns (quality, atoms) of every rule seen."""
+        """Beam search on the live rows; returns (quality, atoms) of every rule seen, best first.
+
+        Every extension of a beam rule is counted at once: the atoms' bit masks are one 2-D
+        array, so a level is a handful of vectorised ``&`` and popcounts, not a Python loop.
+        """
+        if not atoms:
+            return []
         live_n = max(_count(live), 1)
-        live_e = _count(ypk & live)
-        base = live_e / live_n
+        base = _count(ypk & live) / live_n
+        matrix, attr_of = self._matrix(atoms)
         seen: dict[frozenset[int], tuple[float, tuple[Atom, ...]]] = {}
-        beam: list[tuple[tuple[Atom, ...], np.ndarray]] = [((), live)]
-        ids = {id(a): i for i, a in enumerate(atoms)}
+        beam: list[tuple[tuple[int, ...], np.ndarray]] = [((), live)]
         for _depth in range(self.max_conditions):
-            level: list[tuple[float, tuple[Atom, ...], np.ndarray]] = []
-            for rule_atoms, packed in beam:
-                used = {a.attribute for a in rule_atoms}
-                for atom in atoms:
-                    if atom.attribute in used:
-                        continue
-                    key = frozenset([*(ids[id(a)] for a in rule_atoms), ids[id(atom)]])
-                    if key in seen:
-                        continue
-                    cand = packed & atom.packed
-                    n = _count(cand)
-                    if n < self.min_count_:
-                        seen[key] = (-np.inf, ())
-                        continue
-                    e = _count(cand & ypk)
-                    q = sign * (n / live_n) ** self.generality * (e / n - base)
-                    new = (*rule_atoms, atom)
-                    seen[key] = (q, new)
-                    level.append((q, new, cand))
+            level: list[tuple[float, tuple[int, ...]]] = []
+            for rule, packed in beam:
+                cand = matrix & packed
+                n = np.bitwise_count(cand).sum(axis=1, dtype=np.int64)
+                e = np.bitwise_count(cand & ypk).sum(axis=1, dtype=np.int64)
+                ok = n >= self.min_count_
+                if rule:
+                    ok &= ~np.isin(attr_of, attr_of[list(rule)])
+                idx = np.flatnonzero(ok)
+                q = sign * (n[idx] / live_n) ** self.generality * (e[idx] / n[idx] - base)
+                # Only the best extensions can enter the beam or be chosen later: keep a few.
+                top = np.argsort(-q, kind="stable")[: 3 * self.beam_width]
+                idx, q = idx[top], q[top]
+                for i, qi in zip(idx.tolist(), q.tolist(), strict=True):
+                    key = frozenset((*rule, i))
+                    if key not in seen:
+                        new = (*rule, i)
+                        seen[key] = (qi, tuple(atoms[j] for j in new))
+                        level.append((qi, new))
             if not level:
                 break
             level.sort(key=lambda t: t[0], reverse=True)
-            beam = [(a, p) for _, a, p in level[: self.beam_width]]
-        return sorted((v for v in seen.values() if v[1]), key=lambda t: t[0], reverse=True)
+            beam = []
+            for _q, rule in level[: self.beam_width]:
+                packed = live
+                for j in rule:
+                    packed = packed & matrix[j]
+                beam.append((rule, packed))
+        return sorted(seen.values(), key=lambda t: t[0], reverse=True)
+
+    def _matrix(self, atoms: list[Atom]) -> tuple[np.ndarray, np.ndarray]:
+        """Atoms' packed masks stacked (cached per atom list), and each atom's attribute id."""
+        if getattr(self, "_cache_key", None) is not atoms:
+            names = {a.attribute: i for i, a in enumerate(atoms)}
+            self._cache = (
+                np.stack([a.packed for a in atoms]),
+                np.array([names[a.attribute] for a in atoms]),
+            )
+            self._cache_key = atoms
+        return self._cache
 
     def _cover(self, atoms: list[Atom], y: np.ndarray, positive: bool, limit: int) -> list[Rule]:
         ypk = np.packbits(y)
