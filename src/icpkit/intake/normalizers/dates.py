@@ -35,9 +35,29 @@ __all__ = ["DateFormat", "decide_format", "parse_date"]
 
 _ISO = re.compile(
     r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
-    r"(?:[T\s]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?$",
+    r"(?:[T\s]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[ap]\.?m\.?)?)"
+    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?$",
     re.IGNORECASE,
 )
+_YEAR_MONTH = re.compile(r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})$|^(?P<m2>\d{1,2})[-/.](?P<y2>\d{4})$")
+_CJK = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日")
+_DOTNET = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")  # old Dynamics / ASP.NET JSON
+# Month names in German, French and Spanish → English, for dateutil.
+_MONTHS = {
+    "januar": "jan", "janvier": "jan", "enero": "jan", "jänner": "jan",
+    "februar": "feb", "février": "feb", "fevrier": "feb", "febrero": "feb",
+    "märz": "mar", "maerz": "mar", "mars": "mar", "marzo": "mar",
+    "avril": "apr", "abril": "apr",
+    "mai": "may", "mayo": "may",
+    "juni": "jun", "juin": "jun", "junio": "jun",
+    "juli": "jul", "juillet": "jul", "julio": "jul",
+    "août": "aug", "aout": "aug", "agosto": "aug",
+    "septembre": "sep", "septiembre": "sep",
+    "oktober": "oct", "okt": "oct", "octobre": "oct", "octubre": "oct",
+    "novembre": "nov", "noviembre": "nov",
+    "dezember": "dec", "dez": "dec", "décembre": "dec", "decembre": "dec", "diciembre": "dec",
+}  # fmt: skip
+_MONTH_NAMES = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b\.?", re.IGNORECASE)
 _NUMERIC = re.compile(
     r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\.?"
     r"(?:[T\s]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[ap]\.?m\.?)?))?$",
@@ -111,6 +131,15 @@ def _parse_text(text: str, fmt: DateFormat) -> datetime | None:
         return datetime(_two_digit_year(match["y"]), month, day, *_time_part(match["time"]))
     if match := _COMPACT.match(text):
         return datetime(int(match[1]), int(match[2]), int(match[3]))
+    if match := _YEAR_MONTH.match(text):  # "2016-10", "10/2016": the first of the month
+        return datetime(int(match["y"] or match["y2"]), int(match["m"] or match["m2"]), 1)
+    if match := _CJK.match(text):
+        return datetime(int(match[1]), int(match[2]), int(match[3]))
+    if match := _DOTNET.match(text):
+        return datetime.fromtimestamp(int(match[1]) / 1000, tz=UTC).replace(tzinfo=None)
+    text = _MONTH_NAMES.sub(lambda m: _MONTHS[m[1].lower()], text)
+    text = re.sub(r"\b(\d{1,2})\.\s+(?=[a-z])", r"\1 ", text, flags=re.IGNORECASE)  # "20. Oct"
+    text = re.sub(r"\s+de\s+", " ", text, flags=re.IGNORECASE)  # "12 de octubre de 2016"
     if _MONTH_WORD.search(text) and _HAS_YEAR.search(text):
         parsed = dateutil_parser.parse(text, dayfirst=fmt.dayfirst, default=datetime(2000, 1, 1))
         if parsed.tzinfo is not None:
