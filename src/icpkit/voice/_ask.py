@@ -100,7 +100,11 @@ def rank_evidence(
     # ICP evidence first among equals; within an account, keep the best few.
     out = out.sort_values(["relevance", "is_icp", "confidence"], ascending=False)
     out = out[out["relevance"] > 0.2]
-    out = out.groupby(out["account_id"].fillna(out["feedback_id"]), sort=False).head(2)
+    # The same words from several accounts are one piece of evidence said N times.
+    key = out["text"].str.lower().str.strip()
+    said_by = out.groupby(key)["account_id"].transform("nunique")
+    out = out.assign(accounts_saying=said_by.astype(int))
+    out = out[~key.duplicated()]
     return out.head(top).reset_index(drop=True), intent
 
 
@@ -145,6 +149,7 @@ def ask(
         "confidence",
         "relevance",
         "is_icp",
+        "accounts_saying",
     ]
     return {
         "question": question,

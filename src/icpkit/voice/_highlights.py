@@ -1,7 +1,8 @@
 """Split feedback items into highlights: sentences, or speaker turns in transcripts.
 
-A transcript turn is one highlight when it is short, and is split into sentences
-when long (each keeps its speaker). The interviewer's turns are not customer voice:
+A transcript's speaker turns are split into sentences, each keeping its speaker
+(consecutive cues of one speaker were already merged into one turn, so a sentence cut
+across two subtitle cues is whole again). The interviewer's turns are not customer voice:
 a speaker named as ``Interviewer:``/``Host:`` in the transcript header, or whose
 turns are mostly questions, is left out (counted in ``dropped_interviewer_turns``).
 """
@@ -27,7 +28,6 @@ HIGHLIGHT_COLUMNS = (
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 _MIN_CHARS = 3
-_LONG_TURN = 240  # characters; longer turns are split into sentences
 
 
 def split_sentences(text: str) -> list[str]:
@@ -86,8 +86,7 @@ def split_highlights(feedback: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
                 if speaker in skip:
                     counts["dropped_interviewer_turns"] += 1
                     continue
-                pieces = split_sentences(words) if len(words) > _LONG_TURN else [words]
-                rows.extend((*meta, speaker or None, p) for p in pieces if len(p) >= _MIN_CHARS)
+                rows.extend((*meta, speaker or None, p) for p in split_sentences(words))
         else:
             rows.extend((*meta, None, s) for s in split_sentences(str(text)))
     out = pd.DataFrame(rows, columns=list(HIGHLIGHT_COLUMNS[1:]))

@@ -293,9 +293,9 @@ def _transcript_row(file: Path) -> dict[str, Any]:
 
 
 def _name_from_stem(stem: str) -> str | None:
-    name = _DATE_IN_NAME.sub(" ", stem)
+    name = re.sub(r"[_\-.]+", " ", _DATE_IN_NAME.sub(" ", stem))
     name = re.sub(
         r"\b(call|interview|transcript|notes?|meeting|zoom|gong)\b", " ", name, flags=re.I
     )
-    name = re.sub(r"[_\-]+", " ", name).strip()
+    name = " ".join(name.split())
     return name or None

@@ -4,8 +4,10 @@ The standard ICP questions (pain points and needs, buying process, discovery cha
 why they buy, what they love) each look at one or two categories. A topic is
 
 - ``missing`` when no ICP account said anything about it,
-- ``thin`` when fewer than ``min_accounts`` ICP accounts (or under ``min_share`` of the
-  ICP accounts that gave feedback) did,
+- ``thin`` when fewer than ``min_accounts`` ICP accounts did, or under ``min_share`` of
+  the ICP accounts that gave feedback, or under ``relative`` (half) of the median of
+  the other topics: a topic far less covered than the rest is where the data is
+  silent, even when a few stray highlights (or misread ones) mention it,
 - ``covered`` otherwise.
 
 The interview plan picks 5-10 contacts at ICP accounts: decision makers first
@@ -21,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, SchemaError
@@ -97,30 +100,36 @@ _TITLE_RANK = (
 _DECISION_ROLES = {"decision maker": 3, "economic buyer": 3, "executive sponsor": 2, "champion": 1}
 
 
-def find_gaps(labelled: Labelled, *, min_accounts: int = 3, min_share: float = 0.1) -> pd.DataFrame:
+def find_gaps(
+    labelled: Labelled,
+    *,
+    min_accounts: int = 3,
+    min_share: float = 0.1,
+    relative: float = 0.5,
+) -> pd.DataFrame:
     """One row per standard topic: ICP highlights and accounts, share, status."""
     if labelled.accounts is None:
         raise ConfigError("finding gaps needs scored accounts (to know the ICP accounts)")
     icp = labelled.highlights[labelled.highlights["is_icp"]]
     with_feedback = max(1, icp["account_id"].nunique())
+    counts = {
+        topic: (icp[icp["category"].isin(spec["categories"])]) for topic, spec in TOPICS.items()
+    }
+    accounts = {t: int(g["account_id"].nunique()) for t, g in counts.items()}
     rows = []
     for topic, spec in TOPICS.items():
-        g = icp[icp["category"].isin(spec["categories"])]
-        n = int(g["account_id"].nunique())
+        n = accounts[topic]
+        others = float(np.median([v for t, v in accounts.items() if t != topic]))
         share = n / with_feedback
-        status = (
-            "missing"
-            if n == 0
-            else ("thin" if n < min_accounts or share < min_share else "covered")
-        )
+        thin = n < min_accounts or share < min_share or n < relative * others
         rows.append(
             {
                 "topic": topic,
                 "label": spec["label"],
-                "icp_highlights": len(g),
+                "icp_highlights": len(counts[topic]),
                 "icp_accounts": n,
                 "share_of_icp_accounts_with_feedback": round(share, 4),
-                "status": status,
+                "status": "missing" if n == 0 else ("thin" if thin else "covered"),
             }
         )
     return pd.DataFrame(rows)

@@ -28,6 +28,7 @@ def normalize_company(value: Any) -> str | None:
         return None
     text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
     text = text.lower().replace("&", " and ")
+    text = re.sub(r"\b(\w)\.", r"\1", text)  # "s.a." -> "sa", so the suffix is seen
     text = re.sub(r"[^\w\s]", " ", text)
     text = _LEGAL.sub(" ", text)
     text = " ".join(text.split())
