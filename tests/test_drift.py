@@ -152,3 +152,41 @@ def test_cli_drift_bad_args_one_line(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
     assert "two profiles" in res.stderr
+
+
+def test_drift_on_synthetic_world(world_dir: Path) -> None:
+    from icpkit.profile import profile_from_dict
+    from icpkit.quality import read_frame
+
+    truth = json.loads((world_dir / "truth.json").read_text())
+    prof = profile_from_dict(
+        {
+            "success": {"target": "IsWon"},
+            "attributes": [
+                {
+                    "name": "employees",
+                    "kind": "numeric",
+                    "bins": [
+                        {"upper": 10, "points": 0},
+                        {"lower": 10, "upper": 200, "points": 20},
+                        {"lower": 200, "points": 35},
+                    ],
+                }
+            ],
+            "segments": [
+                {"name": s["name"], "conditions": s["conditions"], "points": 40}
+                for s in truth["segments"]
+            ],
+        }
+    )
+    accounts = read_frame(world_dir / "training.csv", "accounts").sort_values("created")
+    half = len(accounts) // 2
+    older, newer = accounts.iloc[:half], accounts.iloc[half:]
+    # Same generator, two periods: stable.
+    _, same = population_drift(prof, older, newer)
+    assert same["verdict"] == "stable"
+    assert same["success_column"] == "IsWon"
+    # The newer period drifts to small companies only: the ICP must be refreshed.
+    _, moved = population_drift(prof, older, newer[newer["employees"] < 200])
+    assert moved["verdict"] == "refresh the ICP"
+    assert moved["attribute_psi"]["employees"] > 0.25
