@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from icpkit.errors import ReadError
-from icpkit.intake import iter_batches, load, read_table, sniff
+from icpkit.intake import iter_batches, load, load_batches, read_table, sniff
 from icpkit.intake._arrow import table_warnings
 
 ROWS = "name,city,revenue\nSociété Générale,Paris,€ 1.200\nCafé Müller,Malmö,€3 bn\n"
@@ -223,6 +223,9 @@ def test_duckdb_table_query_and_path(duck: Path) -> None:
     result = read_table(url, query="SELECT name FROM accounts WHERE employees > 100")
     assert result.to_pydict() == {"name": ["Acme"]}
     assert read_table(duck, table="deals").num_rows == 0  # a .duckdb path works too
+    batches = list(load_batches(url, table="accounts", batch_size=1))
+    assert [b.num_rows for b in batches] == [1, 1]
+    assert batches[1].column("country").to_pylist() == ["DE"]
     loaded = load(url, table="accounts")
     assert loaded.kind == "accounts"
     assert loaded.table.column("country").to_pylist() == ["US", "DE"]
@@ -342,6 +345,8 @@ def test_salesforce_report_footer_is_skipped_with_a_warning(tmp_path: Path) -> N
     assert table.column("Account Name").to_pylist() == ["Acme", "Beta"]
     assert any("4-line report footer" in w for w in table_warnings(table))
     assert any("footer" in w for w in load(path).report["warnings"])
+    streamed = list(iter_batches(path))  # streaming skips the footer too
+    assert sum(b.num_rows for b in streamed) == 2
     # A short last row without footer words is still a ragged-row error.
     ragged = _write(tmp_path, "ragged.csv", b"a,b\n1,2\n3\n")
     with pytest.raises(ReadError, match="ragged row"):

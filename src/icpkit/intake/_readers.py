@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -30,7 +31,7 @@ from ._arrow import (
     with_meta,
     with_warnings,
 )
-from ._exports import split_footer
+from ._exports import FOOTER_WORDS, split_footer
 from ._files import read_excel, read_json, read_parquet
 from ._sniff import (
     DELIMITER_NAMES,
@@ -314,19 +315,36 @@ def _iter_csv(info: SourceInfo, batch_size: int) -> Iterator[pa.RecordBatch]:
     head = read_bytes(path, 1 << 20)
     encoding = info.encoding or "utf-8"
     delimiter = info.delimiter or ","
-    sample = head.decode(encoding, errors="replace")
+    sample, _ = _excel_sep_line(head.decode(encoding, errors="replace"))
     names, _ = repair_names(_header(sample, delimiter))
     block = max(1 << 20, min(64 << 20, batch_size * 256))
     read, parse, convert = _csv_options(
         names, delimiter, skip_rows=_leading_blank_lines(sample) + 1, block_size=block
     )
     read.encoding = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    parse.invalid_row_handler = _footer_rows(len(names))
     try:
         reader = pacsv.open_csv(str(path), read, parse, convert)
         for batch in reader:
             yield from _rechunk(batch, batch_size)
     except pa.ArrowInvalid as exc:
         raise _csv_error(info, _decode_all(info), delimiter, None, exc) from None
+
+
+def _footer_rows(width: int) -> Callable[[Any], str]:
+    """An Arrow invalid-row handler that skips a report footer (one-field rows from the
+    first one with footer words on) and keeps every other bad row an error."""
+    seen = False
+
+    def handle(row: Any) -> str:
+        nonlocal seen
+        if width > 1 and row.actual_columns == 1:
+            seen = seen or bool(FOOTER_WORDS.search(row.text or ""))
+            if seen:
+                return "skip"
+        return "error"
+
+    return handle
 
 
 def _rechunk(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:

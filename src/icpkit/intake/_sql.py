@@ -227,7 +227,7 @@ def iter_sql(
 
         con, sql = _duckdb_query(url, table, query)
         try:
-            reader = con.execute(sql).to_arrow_reader(batch_size)
+            reader = con.sql(sql).to_arrow_reader(batch_size)
             yield from reader
         except duckdb.Error as exc:
             raise ReadError(f"query failed: {first_line(exc)}", file=url) from None
