@@ -199,14 +199,64 @@ def committee_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
     )
 
 
+def _quality_bullets(summary: dict[str, Any]) -> list[str]:
+    out = []
+    low = summary.get("profile_low_fill") or []
+    if low:
+        out.append(f"Attributes the score depends on with fill below 80%: {', '.join(low)}.")
+    for d in (summary.get("duplicates") or {}).values():
+        if isinstance(d, dict) and d.get("extra_rows"):
+            examples = ", ".join(str(e) for e in (d.get("examples") or [])[:3])
+            out.append(
+                f"{num(d['extra_rows'])} duplicate rows by {d.get('column')}"
+                + (f" (e.g. {examples})" if examples else "")
+                + "."
+            )
+    for col, n in (summary.get("impossible_values") or {}).items():
+        out.append(f"{num(n)} impossible values in {col}.")
+    return out
+
+
 def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
-    return _generic(
-        "quality",
-        "Data quality and decay",
-        data,
-        why,
-        "Fill rates of the attributes the profile reads, duplicates, and how many records are"
-        " expected to be stale today and in 90 days.",
+    sid, title = "quality", "Data quality and decay"
+    summary = (data or {}).get("summary") or {}
+    if not data or "profile_fill" not in summary:
+        return _generic(sid, title, data, why, "Fill rates, duplicates and staleness.")
+    stale = summary.get("staleness") or {}
+    text = (
+        f"{num(summary.get('rows'))} records, {pct(summary.get('mean_fill_rate'))} of cells filled."
+    )
+    if stale.get("expected_stale_today") is not None:
+        text += (
+            f" At {pct(stale.get('decay_per_month'), 0)} decay a month (from {stale.get('column')},"
+            f" median age {num(stale.get('median_age_months'))} months), about"
+            f" {num(stale.get('expected_stale_today'))} records are stale today and"
+            f" {num(stale.get('expected_stale_in_90_days'))} will be in 90 days:"
+            " re-verify tier A and B accounts first."
+        )
+    fill = [f for f in summary.get("profile_fill") or [] if isinstance(f, dict)]
+    chart = {
+        "id": "quality-fill",
+        "type": "bars",
+        "title": "Fill rate of the attributes the score reads",
+        "unit": "%",
+        "reference": 0.8,
+        "reference_label": "80%",
+        "items": [
+            {
+                "label": f.get("column"),
+                "value": f.get("fill_rate") or 0.0,
+                "color": "D" if f.get("low_fill") else "B",
+            }
+            for f in fill
+        ],
+    }
+    return section(
+        sid,
+        title,
+        paragraphs=[text],
+        bullets=_quality_bullets(summary),
+        charts=[chart] if fill else [],
     )
 
 
