@@ -52,7 +52,7 @@ SECTORS = (
 _RULES: tuple[tuple[str, str], ...] = (
     (r"non ?profit|not for profit|charit|philanthrop|ngo|foundation", "Non-profit"),
     (r"biotech|pharma|life science|drug|genomic", "Biotech & Pharma"),
-    (r"health|medical|medicine|hospital|clinic|dental|wellness|care\b", "Healthcare"),
+    (r"health|medical|medicine|hospitals?\b|clinic|dental|wellness|care\b", "Healthcare"),
     (
         r"software|saas|internet|apps?\b|cyber|cloud|platform|artificial intelligence|machine learning|ai\b",
         "Software",
@@ -61,10 +61,10 @@ _RULES: tuple[tuple[str, str], ...] = (
         r"information technology|it services|it consulting|computer services|data process",
         "IT Services",
     ),
-    (r"semiconductor|hardware|electronic|computer", "Hardware & Semiconductors"),
+    (r"semiconductor|hardware|electronic|computer|storage|devices", "Hardware & Semiconductors"),
     (r"telecom|wireless|telephon|cable|satellite|isp\b", "Telecommunications"),
     (
-        r"bank|financ|insur|invest|capital|credit|lending|payment|wealth|asset management|fund",
+        r"bank|financ|insur|invest(?!igat)|capital|credit|lending|payment|wealth|asset management|fund",
         "Financial Services",
     ),
     (r"educat|school|universit|college|learning|training|academ|edu\b", "Education"),
