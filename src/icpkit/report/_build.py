@@ -28,6 +28,7 @@ from ._util import absent, num, pct, section, table
 
 __all__ = ["SECTION_IDS", "build_report"]
 
+SQL_LINES = 24  # enough to show the shape of the query; the command prints the rest
 SECTION_IDS = (
     "silhouette",
     "success",
@@ -110,9 +111,16 @@ def _sql(profile: Profile | None) -> str | None:
     except ImportError:
         return None
     try:
-        return str(score_sql(profile, "accounts", dialect="duckdb"))
+        sql = str(score_sql(profile, "accounts", dialect="duckdb"))
     except Exception:  # the SQL snippet is a courtesy; never fail the report for it
         return None
+    lines = sql.splitlines()
+    if len(lines) <= SQL_LINES:
+        return sql
+    more = len(lines) - SQL_LINES
+    return "\n".join(
+        [*lines[:SQL_LINES], f"-- … {more} more lines: `icp sql report/profile.yaml` prints it all"]
+    )
 
 
 def _held_out(profile: Profile | None) -> dict[str, Any] | None:
