@@ -48,7 +48,7 @@ class Activity:
     deals: pd.DataFrame  # clean: deal_id, account_id, created, closed, stage, won, amount, ...
     outcomes: pd.DataFrame  # clean, customers only
     contacts: pd.DataFrame  # clean: contact_id, account_id, first_name, last_name, email, title
-    roles: pd.DataFrame  # clean: deal_id, contact_id, deal_role, is_primary
+    roles: pd.DataFrame  # clean: deal_id, deal_row (index into deals), contact_id, deal_role, ...
 
 
 def _ordinal(group_sizes: np.ndarray) -> np.ndarray:
@@ -200,6 +200,7 @@ def _people(
     roles = table(
         {
             "deal_id": deals["deal_id"].to_numpy()[seat_deal],
+            "deal_row": seat_deal,
             "contact_id": contact_id[seat_contact],
             "deal_role": _roles(rng, seat_won),
             "is_primary": seat == 0,

@@ -107,20 +107,26 @@ def _tech_codes(flags: pd.DataFrame, spell: np.ndarray | None) -> tuple[np.ndarr
     cols = [t.column for t in TECHNOLOGIES]
     bits = flags[cols].to_numpy(dtype=np.int64)
     code = bits @ (np.int64(1) << np.arange(len(cols), dtype=np.int64))
+    variants = 3 if spell is not None else 1  # at most 3 spellings per technology
     if spell is not None:
-        # Mix the spelling choice into the code: with 2-3 spellings per tech, still few uniques.
-        code = code * 3 + spell
-    uniq, inverse = np.unique(code, return_inverse=True)
-    out = []
-    for c in uniq.tolist():
-        variant, mask = divmod(c, 3)[::-1] if spell is not None else (0, c)
-        items = [
-            t.spellings[variant % len(t.spellings)]
-            for k, t in enumerate(TECHNOLOGIES)
-            if mask >> k & 1
-        ]
-        out.append(";".join(items))
-    return inverse.ravel(), out
+        code = code * variants + spell
+    # Codes are small integers: find the distinct ones by counting, not sorting.
+    present = np.bincount(code, minlength=1) > 0
+    uniq = np.flatnonzero(present)
+    inverse = (np.cumsum(present) - 1)[code]
+    mask, variant = uniq // variants, uniq % variants
+    columns = [
+        pa.array(
+            [t.spellings[v % len(t.spellings)] for v in range(variants)], type=pa.string()
+        ).take(pa.array(variant, mask=(mask >> k & 1) == 0))
+        for k, t in enumerate(TECHNOLOGIES)
+    ]
+    # Absent technologies join as empty items; collapse the separators they leave.
+    joined = pc.binary_join_element_wise(
+        *columns, ";", null_handling="replace", null_replacement=""
+    )
+    lists = pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")
+    return inverse, lists.to_pylist()
 
 
 def tech_lists(flags: pd.DataFrame, spell: np.ndarray | None = None) -> np.ndarray:

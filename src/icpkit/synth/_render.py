@@ -128,8 +128,8 @@ def _short(value: float, symbol: str) -> str:
 def _words(value: float, code: str) -> str:
     for size, word in ((1e9, "bn"), (1e6, "million"), (1e3, "K")):
         if abs(value) >= size:
-            return f"{code} {value / size:.3g} {word}"
-    return f"{code} {value:.0f}"
+            return f"{code}{value / size:.3g} {word}"
+    return f"{code}{value:.0f}"
 
 
 _SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -145,6 +145,9 @@ def money(values: np.ndarray, currency: np.ndarray, rng: np.random.Generator) ->
     ok = ~np.isnan(values)
     style = choose(rng, n, [0.3, 0.25, 0.3, 0.15])
     rounded = np.where(ok, values, 0.0)
+    # Short forms show 3 significant digits: round first, so there are few values to format.
+    mag = 10.0 ** (np.floor(np.log10(np.maximum(np.abs(rounded), 1.0))) - 2)
+    three = np.round(rounded / mag) * mag
     for code in np.unique(currency):
         sym = _SYMBOL.get(str(code), str(code) + " ")
         cur = ok & (currency == code)
@@ -152,12 +155,13 @@ def money(values: np.ndarray, currency: np.ndarray, rng: np.random.Generator) ->
             "{:.0f}".format,
             "{:,.0f}".format,
             partial(_short, symbol=sym),
-            partial(_words, code=str(code)),
+            # 'USD 4.5 million' but '€3 bn', '£750 K': symbols for the non-dollar currencies.
+            partial(_words, code="USD " if code == "USD" else sym),
         )
         for s, fmt in enumerate(formats):
             rows = cur & (style == s)
             if rows.any():
-                out[rows] = _per_unique(rounded[rows], fmt)
+                out[rows] = _per_unique((rounded if s < 2 else three)[rows], fmt)
     return out
 
 

@@ -81,27 +81,23 @@ def _rule_entry(
 
 def _committee_truth(activity: Activity) -> dict[str, Any]:
     deals, roles = activity.deals, activity.roles
-    won_ids = set(deals.loc[deals["won"], "deal_id"])
-    closed = deals[deals["is_closed"]]
+    won = deals["won"].to_numpy(dtype=bool)
+    lost = deals["is_closed"].to_numpy(dtype=bool) & ~won
+    seat_deal = roles["deal_row"].to_numpy()
+    seat_role = roles["deal_role"].to_numpy()
     presence: dict[str, dict[str, float]] = {}
-    by_deal = roles.assign(won=roles["deal_id"].isin(won_ids))
     for role in COMMITTEE.won_role_p:
-        has = by_deal[by_deal["deal_role"] == role].drop_duplicates("deal_id")
-        n_won = int(closed["won"].sum())
-        n_lost = int((~closed["won"]).sum())
+        has = np.zeros(len(deals), dtype=bool)
+        has[seat_deal[seat_role == role]] = True
         presence[role] = {
-            "won": round(int(has["won"].sum()) / max(n_won, 1), 4),
-            "lost": round(
-                int(has["deal_id"].isin(closed.loc[~closed["won"], "deal_id"]).sum())
-                / max(n_lost, 1),
-                4,
-            ),
+            "won": round(float(has[won].mean()), 4) if won.any() else 0.0,
+            "lost": round(float(has[lost].mean()), 4) if lost.any() else 0.0,
         }
-    size = deals["committee_size"]
+    size = deals["committee_size"].to_numpy()
     return {
         "planted_roles": list(COMMITTEE.planted_roles),
-        "mean_size_won": round(float(size[deals["won"]].mean()), 3),
-        "mean_size_lost": round(float(size[closed.index][~closed["won"]].mean()), 3),
+        "mean_size_won": round(float(size[won].mean()), 3) if won.any() else None,
+        "mean_size_lost": round(float(size[lost].mean()), 3) if lost.any() else None,
         "planted_mean_size_won": COMMITTEE.won_size[0] + COMMITTEE.won_size[1],
         "role_probabilities_won": dict(COMMITTEE.won_role_p),
         "role_probabilities_other": dict(COMMITTEE.other_role_p),
