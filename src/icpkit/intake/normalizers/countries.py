@@ -198,15 +198,26 @@ def _region_word(text: str) -> tuple[bool, str | None]:
     return False, None
 
 
+# In "City, XX" a two-letter part is more often a US state or Canadian province
+# ("Springfield, IL", "Toronto, ON") than a country; only these two are safe.
+_SAFE_TWO_LETTER = frozenset({"UK", "US"})
+
+
 def _from_parts(text: str) -> str | None:
     """ "Germany (DE)", "DE - Germany", "London, UK": the rightmost part that is a country."""
     without_brackets = re.sub(r"\([^)]*\)", " ", text).strip()
     if without_brackets != text.strip() and (code := _exact(without_brackets)):
         return code
-    parts = [p for p in re.split(r"\s[-–]\s|[,;/|()]", text) if p.strip()]
+    parts = [p.strip() for p in re.split(r"\s[-–]\s|[,;/|()]", text) if p.strip()]
     if len(parts) < 2:
         return None
-    return next((code for part in reversed(parts) if (code := _exact(part))), None)
+    for part in reversed(parts):
+        letters = re.sub(r"[^A-Za-z]", "", part)
+        if len(letters) <= 2 and letters.upper() not in _SAFE_TWO_LETTER:
+            continue
+        if code := _exact(part):
+            return code
+    return None
 
 
 def lookup_country(text: str) -> tuple[str | None, str | None]:
