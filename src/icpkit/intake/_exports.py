@@ -35,6 +35,14 @@ def split_footer(text: str, delimiter: str, width: int) -> tuple[str, list[str]]
     """
     if width < 2:
         return text, []
+    # Only the tail can hold a footer; splitting a whole large file would copy it.
+    cut = max(0, len(text) - (1 << 16))
+    cut = text.find("\n", cut) + 1 if cut else 0
+    body, footer = _split_tail(text[cut:], delimiter)
+    return (text[:cut] + body, footer) if footer else (text, [])
+
+
+def _split_tail(text: str, delimiter: str) -> tuple[str, list[str]]:
     lines = text.rstrip("\r\n").split("\n")
     footer: list[str] = []
     i = len(lines) - 1

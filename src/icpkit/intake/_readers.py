@@ -142,7 +142,8 @@ def _decode_all(info: SourceInfo) -> str:
 
 
 def _header(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # Only the head is parsed: wrapping a whole large file in StringIO copies it.
+    reader = csv.reader(io.StringIO(text[: 1 << 20]), delimiter=delimiter)
     for row in reader:
         if row:
             return row
@@ -170,7 +171,7 @@ def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
     delimiter = info.delimiter or ","
     text, excel_sep = _excel_sep_line(text)
     delimiter = excel_sep or delimiter
-    if not text.strip():
+    if not text or text.isspace():
         raise ReadError("file is empty (only blank lines)", file=info.source)
     raw_names = _header(text, delimiter)
     names, warnings = repair_names(raw_names)
@@ -229,10 +230,10 @@ def _parse_csv(text: str, names: list[str], delimiter: str, skip: int) -> pa.Tab
 
 def _excel_sep_line(text: str) -> tuple[str, str | None]:
     """Excel's "sep=;" first line names the delimiter; blank it (row numbers stay)."""
-    first, newline, rest = text.partition("\n")
-    line = first.strip()
+    end = text.find("\n", 0, 16)
+    line = (text[:end] if end >= 0 else text[:16]).strip()
     if len(line) == 5 and line.lower().startswith("sep="):
-        return newline + rest, line[4]
+        return text[end:] if end >= 0 else "", line[4]
     return text, None
 
 
@@ -261,12 +262,13 @@ def _unclosed_quote(info: SourceInfo, text: str) -> None:
 
 
 def _leading_blank_lines(text: str) -> int:
-    count = 0
-    for line in io.StringIO(text):
-        if line.strip():
-            break
-        count += 1
-    return count
+    count, start = 0, 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.strip() or end < 0:
+            return count
+        count, start = count + 1, end + 1
 
 
 def _check_one_column(info: SourceInfo, text: str, given: str) -> None:
