@@ -167,7 +167,11 @@ def segments_section(
     if not profile.segments:
         return absent(sid, title, "the profile has no segments (no distinct group stood out)")
     charts = []
-    lifts = [{"label": s.name, "value": s.lift, "color": "A"} for s in profile.segments if s.lift]
+    lifts = [
+        {"label": f"ICP {k}: {s.name}", "value": s.lift, "color": "A"}
+        for k, s in enumerate(profile.segments, 1)
+        if s.lift
+    ]
     if lifts:
         charts.append(
             {
@@ -192,7 +196,10 @@ def segments_section(
         tables=[
             table(
                 ["segment", "rule", "accounts", "success rate", "lift", "in the market"],
-                _rule_rows(profile.segments, market_by_segment),
+                [
+                    [f"ICP {k}: {row[0]}", *row[1:]]
+                    for k, row in enumerate(_rule_rows(profile.segments, market_by_segment), 1)
+                ],
             )
         ],
     )
