@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .drift import won_flags
 from .errors import SchemaError
 from .profile import Profile
 from .quality import plain, read_frame
@@ -68,9 +69,7 @@ def contact_personas(contacts: pd.DataFrame) -> pd.DataFrame:
 
 def _outcomes(deals: pd.DataFrame) -> pd.Series:
     """'won', 'lost' or 'open' per deal."""
-    from .market import _won_flags  # one definition of "won"
-
-    won = _won_flags(deals, Profile.model_construct(success=None))
+    won = won_flags(deals)
     if won is None:
         raise SchemaError("the deals need a won flag or a stage column", column="stage")
     stage = deals["stage"].astype("string").str.lower() if "stage" in deals.columns else None
@@ -139,7 +138,9 @@ def _presence(members: pd.DataFrame, outcome: pd.Series) -> pd.DataFrame:
             won = r.get("won", 0) / n_won if n_won else np.nan
             lost = r.get("lost", 0) / n_lost if n_lost else np.nan
             # Smoothed (add one half) so a role never seen in lost deals gets a finite lift.
-            lift = ((r.get("won", 0) + 0.5) / (n_won + 1)) / ((r.get("lost", 0) + 0.5) / (n_lost + 1))
+            lift = ((r.get("won", 0) + 0.5) / (n_won + 1)) / (
+                (r.get("lost", 0) + 0.5) / (n_lost + 1)
+            )
             rows.append(
                 {
                     "dimension": dim,

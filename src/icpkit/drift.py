@@ -33,6 +33,7 @@ __all__ = [
     "profile_diff",
     "psi",
     "success_flags",
+    "won_flags",
 ]
 
 PSI_MODERATE = 0.10
@@ -378,3 +379,17 @@ def _verdict(
     if watch:
         return "watch", reasons
     return "stable", reasons or ["score, attributes and tier mix are stable (PSI < 0.10)"]
+
+
+def won_flags(frame: pd.DataFrame, profile: Profile | None = None) -> pd.Series | None:
+    """Won (True/False) per row from the success target, a won/IsWon/is_customer flag or a
+    stage containing "won"; None when the table has none of them."""
+    target = profile.success.target if profile and profile.success else None
+    positive = profile.success.positive if profile and profile.success else None
+    for col in (target, "won", "IsWon", "is_won", "is_customer"):
+        if col and col in frame.columns:
+            return success_flags(frame[col], positive if col == target else None).fillna(False)
+    if "stage" in frame.columns:
+        stage = frame["stage"].astype("string").str.lower()
+        return (stage.str.contains("won") & ~stage.str.contains("lost")).fillna(False)
+    return None

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .drift import won_flags
 from .errors import SchemaError
 from .profile import Profile
 from .quality import normalize_domain, normalize_name, plain, read_frame
@@ -163,12 +164,10 @@ def _lead_values(leads: pd.DataFrame, deals: Any) -> pd.Series:
             return pd.to_numeric(leads[col], errors="coerce").astype(float)
     if deals is None or "account_id" not in leads.columns:
         return pd.Series(np.nan, index=leads.index)
-    from .market import _won_flags  # one definition of "won"
-
     d = read_frame(deals, "deals")
     if "account_id" not in d.columns or "amount" not in d.columns:
         raise SchemaError("the deals table needs account_id and amount", column="amount")
-    won = _won_flags(d, Profile.model_construct(success=None))
+    won = won_flags(d)
     if won is None:
         raise SchemaError("the deals table needs a won flag or a stage column", column="won")
     mask = won.to_numpy(dtype=bool)

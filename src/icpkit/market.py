@@ -33,9 +33,10 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from .drift import won_flags
 from .errors import ConfigError, ReadError, SchemaError, did_you_mean
 from .profile import Profile
-from .quality import read_frame
+from .quality import domain_key_sql, lower_text_sql, name_key_sql, read_frame
 from .scoring import score_table, to_arrow
 from .sql import ColumnType, score_sql
 
@@ -54,13 +55,6 @@ TIERS = ("A", "B", "C", "D")
 _SRC = "icp_universe_src"
 _SCORED = "icp_universe_scored"
 _CRM = "icp_crm_keys"
-_ACV = "icp_acv"
-# Bare domain from a domain, URL or e-mail, in one regex pass (RE2): see quality.normalize_domain.
-_DOMAIN_RE = r"^\s*(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/]*@)?(?:www\d?\.)?([^/:?#\s]*)"
-_LEGAL_RE = (
-    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|corp|corporation|co|company|sa|ag|plc|"
-    r"bv|nv|srl|sas|pty|oy|ab)\b\.?"
-)
 _ROW = "file_row_number"
 _ID_COLUMNS = ("company_id", "name", "domain", "industry", "employees", "country")
 
@@ -218,45 +212,6 @@ def _filter(filters: MarketFilters, types: dict[str, ColumnType]) -> exp.Expr:
     return exp.func("coalesce", exp.and_(*(exp.paren(p) for p in parts)), exp.false())
 
 
-def _lower_text(col: exp.Expr) -> exp.Expr:
-    return exp.Lower(this=exp.cast(col, "text"))
-
-
-def _domain_key(text: exp.Expr) -> exp.Expr:
-    """Bare domain from lower-cased text, as :func:`icpkit.quality.normalize_domain` computes it.
-
-    Canonical universes already hold bare domains, so the regex only runs on values that
-    look like URLs or e-mails (CASE evaluates a branch only for the rows that take it).
-    """
-    messy = exp.or_(
-        *(exp.func("contains", text.copy(), exp.Literal.string(c)) for c in "/:@?# "),
-        exp.func("starts_with", text.copy(), exp.Literal.string("www")),
-        exp.func("starts_with", text.copy(), exp.Literal.string(".")),
-        exp.func("ends_with", text.copy(), exp.Literal.string(".")),
-    )
-    full = exp.RegexpExtract(
-        this=text.copy(), expression=exp.Literal.string(_DOMAIN_RE), group=exp.Literal.number(1)
-    )
-    # TRIM is costly on every row: only the messy branch needs it.
-    cleaned = exp.Trim(this=full, expression=exp.Literal.string(". "))
-    key = exp.Case().when(messy, cleaned).else_(text.copy())
-    return exp.Nullif(this=key, expression=exp.Literal.string(""))
-
-
-def _name_key(col: exp.Expr) -> exp.Expr:
-    """Company name for matching, as :func:`icpkit.quality.normalize_name` computes it."""
-    text: exp.Expr = exp.Lower(this=exp.cast(col, "text"))
-    steps = (("&", " and "), (_LEGAL_RE, " "), (r"[^a-z0-9_]+", " "))
-    for pattern, repl in steps:
-        text = exp.RegexpReplace(
-            this=text,
-            expression=exp.Literal.string(pattern),
-            replacement=exp.Literal.string(repl),
-            modifiers=exp.Literal.string("g"),
-        )
-    return exp.Nullif(this=exp.Trim(this=text), expression=exp.Literal.string(""))
-
-
 def _crm_keys(con: duckdb.DuckDBPyConnection, accounts: Any) -> tuple[int, int]:
     """Register the CRM's (dkey, nkey) table; return (accounts, accounts without a domain).
 
@@ -278,8 +233,8 @@ def _crm_keys(con: duckdb.DuckDBPyConnection, accounts: Any) -> tuple[int, int]:
     )
     con.register("icp_crm_raw", raw)
     keys = exp.select(
-        exp.alias_(_domain_key(_lower_text(exp.column("d"))), "dkey"),
-        exp.alias_(_name_key(exp.column("n")), "nkey"),
+        exp.alias_(domain_key_sql(lower_text_sql(exp.column("d"))), "dkey"),
+        exp.alias_(name_key_sql(exp.column("n")), "nkey"),
     ).from_("icp_crm_raw")
     con.execute(f"CREATE TEMP TABLE {_CRM} AS {keys.sql(dialect='duckdb')}")
     total, no_domain = con.sql(f"SELECT COUNT(*), COUNT_IF(dkey IS NULL) FROM {_CRM}").fetchall()[0]
@@ -316,11 +271,15 @@ def _matched(
             "cannot match the universe to the CRM: it has no domain or name column",
             column="domain",
         )
-    dkey = _domain_key(_lower_text(exp.column("domain", quoted=True))) if has_domain else exp.null()
+    dkey = (
+        domain_key_sql(lower_text_sql(exp.column("domain", quoted=True)))
+        if has_domain
+        else exp.null()
+    )
     name = exp.column("name", quoted=True) if has_name else exp.null()
     keyed = scored.select(exp.alias_(dkey, "_dkey"), exp.alias_(name, "_n"))
     keyed = exp.select(exp.Star()).from_(exp.alias_(exp.paren(keyed), "_k"))
-    nkey = _name_key(exp.column("_n")) if has_name else exp.cast(exp.null(), "text")
+    nkey = name_key_sql(exp.column("_n")) if has_name else exp.cast(exp.null(), "text")
     by_name_key = exp.DPipe(this=exp.Literal.string("n:"), expression=nkey.copy())
     key = exp.Case().when(exp.column("_dkey").is_(exp.null()), by_name_key)
     keyed = keyed.select(exp.alias_(key.else_(exp.column("_dkey")), "_key"))
@@ -339,20 +298,6 @@ def _matched(
 # --------------------------------------------------------------------------- expected ACV
 
 
-def _won_flags(frame: pd.DataFrame, profile: Profile) -> pd.Series | None:
-    from .drift import success_flags
-
-    target = profile.success.target if profile.success else None
-    positive = profile.success.positive if profile.success else None
-    for col in (target, "won", "IsWon", "is_won", "is_customer"):
-        if col and col in frame.columns:
-            return success_flags(frame[col], positive if col == target else None).fillna(False)
-    if "stage" in frame.columns:
-        stage = frame["stage"].astype("string").str.lower()
-        return (stage.str.contains("won") & ~stage.str.contains("lost")).fillna(False)
-    return None
-
-
 def _account_values(acc: pd.DataFrame, profile: Profile, deals: Any) -> tuple[pd.Series, str]:
     """ACV of each won account (NaN for the others) and where it came from."""
     if deals is not None:
@@ -360,7 +305,7 @@ def _account_values(acc: pd.DataFrame, profile: Profile, deals: Any) -> tuple[pd
         for col in ("account_id", "amount"):
             if col not in d.columns:
                 raise SchemaError("the deals table needs this column to learn ACV", column=col)
-        won = _won_flags(d, profile)
+        won = won_flags(d, profile)
         if won is None:
             raise SchemaError("the deals table needs a won flag or a stage column", column="won")
         amount = pd.to_numeric(d["amount"], errors="coerce")
@@ -381,7 +326,7 @@ def _account_values(acc: pd.DataFrame, profile: Profile, deals: Any) -> tuple[pd
         )
     col = found[0]
     values = pd.to_numeric(acc[col], errors="coerce").astype(float)
-    won = _won_flags(acc, profile)
+    won = won_flags(acc, profile)
     if won is not None:
         values = values.where(won.to_numpy(dtype=bool))
     return values.where(values > 0), f"mean {col} of won accounts"

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from sqlglot import exp
 
 from .errors import ConfigError, ReadError
 
@@ -29,7 +30,10 @@ __all__ = [
     "QualityResult",
     "data_quality",
     "decay_forecast",
+    "domain_key_sql",
     "duplicates",
+    "lower_text_sql",
+    "name_key_sql",
     "normalize_domain",
     "normalize_name",
     "plain",
@@ -390,3 +394,54 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, pd.Timestamp):
         return obj.isoformat()
     return obj
+
+
+# --------------------------------------------------------------------------- SQL twins
+# The same keys computed inside DuckDB, so a universe of millions of rows is matched
+# to the CRM without leaving the database.
+
+# Bare domain from a domain, URL or e-mail, in one regex pass (RE2): see quality.normalize_domain.
+DOMAIN_RE = r"^\s*(?:[a-z][a-z0-9+.\-]*://)?(?:[^@/]*@)?(?:www\d?\.)?([^/:?#\s]*)"
+LEGAL_RE = (
+    r"\b(inc|incorporated|llc|l\.l\.c|ltd|limited|gmbh|corp|corporation|co|company|sa|ag|plc|"
+    r"bv|nv|srl|sas|pty|oy|ab)\b\.?"
+)
+
+
+def lower_text_sql(col: exp.Expr) -> exp.Expr:
+    return exp.Lower(this=exp.cast(col, "text"))
+
+
+def domain_key_sql(text: exp.Expr) -> exp.Expr:
+    """SQL twin of :func:`normalize_domain` over lower-cased text (DuckDB), as a sqlglot tree.
+
+    Canonical universes already hold bare domains, so the regex only runs on values that
+    look like URLs or e-mails (CASE evaluates a branch only for the rows that take it).
+    """
+    messy = exp.or_(
+        *(exp.func("contains", text.copy(), exp.Literal.string(c)) for c in "/:@?# "),
+        exp.func("starts_with", text.copy(), exp.Literal.string("www")),
+        exp.func("starts_with", text.copy(), exp.Literal.string(".")),
+        exp.func("ends_with", text.copy(), exp.Literal.string(".")),
+    )
+    full = exp.RegexpExtract(
+        this=text.copy(), expression=exp.Literal.string(DOMAIN_RE), group=exp.Literal.number(1)
+    )
+    # TRIM is costly on every row: only the messy branch needs it.
+    cleaned = exp.Trim(this=full, expression=exp.Literal.string(". "))
+    key = exp.Case().when(messy, cleaned).else_(text.copy())
+    return exp.Nullif(this=key, expression=exp.Literal.string(""))
+
+
+def name_key_sql(col: exp.Expr) -> exp.Expr:
+    """SQL twin of :func:`normalize_name` (DuckDB), as a sqlglot tree."""
+    text: exp.Expr = exp.Lower(this=exp.cast(col, "text"))
+    steps = (("&", " and "), (LEGAL_RE, " "), (r"[^a-z0-9_]+", " "))
+    for pattern, repl in steps:
+        text = exp.RegexpReplace(
+            this=text,
+            expression=exp.Literal.string(pattern),
+            replacement=exp.Literal.string(repl),
+            modifiers=exp.Literal.string("g"),
+        )
+    return exp.Nullif(this=exp.Trim(this=text), expression=exp.Literal.string(""))
