@@ -48,6 +48,16 @@ def test_encodings_are_detected_and_values_decode_exactly(
     assert table.column("revenue").to_pylist() == ["€ 1.200", "€3 bn"]
 
 
+def test_utf16_unicode_text_from_excel(tmp_path: Path) -> None:
+    # Excel's "Unicode Text" export: UTF-16 with a BOM, tab-separated, CRLF.
+    text = "Account Name\tEmployees\r\nSociété Générale\t1200\r\nZürich AG\t51-200\r\n"
+    path = _write(tmp_path, "export.txt", text.encode("utf-16"))
+    info = sniff(path)
+    assert (info.encoding, info.delimiter, info.has_bom) == ("utf-16", "\t", True)
+    assert read_table(path).column("Account Name").to_pylist() == ["Société Générale", "Zürich AG"]
+    assert [b.num_rows for b in iter_batches(path)] == [2]
+
+
 def test_latin1_decodes_exactly(tmp_path: Path) -> None:
     text = "name,city\nRenée Dubois,Düsseldorf\nJosé Álvarez,Málaga\nÅsa Ørsted,Århus\n"
     path = _write(tmp_path, "latin.csv", text.encode("latin-1"))

@@ -359,6 +359,8 @@ def _decode_sample(sample: bytes, encoding: str, *, file: str, whole: bool) -> s
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if not whole and exc.start >= len(data) - 4:  # a character cut at the sample's end
+            return data[: exc.start].decode(encoding, errors="replace")
         raise ReadError(
             f"undecodable bytes for encoding {encoding}: byte 0x{data[exc.start]:02x} at byte"
             f" offset {exc.start}",
