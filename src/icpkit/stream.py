@@ -110,7 +110,17 @@ class _Writer:
         if self.writer is None:
             self.schema = batch.schema
             if self.fmt == "parquet":
-                self.writer = pq.ParquetWriter(self.path, batch.schema, compression="zstd")
+                # Dictionary pages only for text: on numbers they cost time and rarely pay.
+                text = [
+                    f.name
+                    for f in batch.schema
+                    if pa.types.is_string(f.type)
+                    or pa.types.is_large_string(f.type)
+                    or pa.types.is_dictionary(f.type)
+                ]
+                self.writer = pq.ParquetWriter(
+                    self.path, batch.schema, compression="snappy", use_dictionary=text
+                )
             else:
                 self.writer = pacsv.CSVWriter(self.path, batch.schema)
         if self.schema is not None and batch.schema != self.schema:

@@ -1,0 +1,232 @@
+"""Scoring throughput, side by side: icpkit engines vs a pandas rule scorer vs LightGBM.
+
+    .venv/bin/python benchmarks/score_throughput.py                 # 10M rows, 12 attributes
+    .venv/bin/python benchmarks/score_throughput.py --rows 2000000 --skip-stream
+    .venv/bin/python benchmarks/score_throughput.py --stream-gb 6.5  # file > 1/4 of RAM
+
+Prints rows/s for: the reference engine in memory (12 float32 attributes; and a mixed
+profile with dictionary-encoded categories), DuckDB running the generated SQL, a pandas
+``.apply(axis=1)`` rule scorer (on a sample, extrapolated), LightGBM ``predict`` on the same
+features, and ``icp score`` streaming Parquet → Parquet in a subprocess with its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from icpkit.profile import Profile, profile_from_dict, save_profile
+from icpkit.scoring import score_table
+from icpkit.sql import column_types_from_arrow, score_sql
+
+N_NUMERIC = 12
+CATEGORIES = ["Software", "Fintech", "Retail", "Health", "Education", "Mining", "Media", "Other"]
+
+
+def numeric_profile(n_attrs: int = N_NUMERIC) -> dict[str, Any]:
+    attrs = []
+    for i in range(n_attrs):
+        edges = [10.0, 25.0, 50.0, 75.0]
+        bounds = [None, *edges, None]
+        bins = [
+            {k: v for k, v in (("lower", lo), ("upper", hi)) if v is not None} | {"points": p}
+            for lo, hi, p in zip(bounds, bounds[1:], [-4, 1, 5, 8, 3], strict=False)
+        ]
+        attrs.append({"name": f"x{i}", "kind": "numeric", "bins": bins, "missing_points": -2})
+    return {"intercept": 20, "attributes": attrs, "tiers": {"A": 75, "B": 55, "C": 35}}
+
+
+def mixed_profile() -> dict[str, Any]:
+    data = numeric_profile(8)
+    for i in range(4):
+        data["attributes"].append(
+            {
+                "name": f"c{i}",
+                "kind": "categorical",
+                "bins": [
+                    {"values": CATEGORIES[:2], "points": 9},
+                    {"values": CATEGORIES[2:4], "points": 3},
+                    {"values": CATEGORIES[6:7], "points": -6},
+                ],
+            }
+        )
+    return data
+
+
+def make_table(n: int, seed: int = 0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    cols: dict[str, Any] = {}
+    for i in range(N_NUMERIC):
+        x = rng.random(n, dtype=np.float32) * 100
+        x[rng.random(n) < 0.02] = np.nan  # 2% missing
+        cols[f"x{i}"] = x
+    for i in range(4):
+        codes = rng.integers(0, len(CATEGORIES), n).astype(np.int8)
+        cols[f"c{i}"] = pa.DictionaryArray.from_arrays(codes, pa.array(CATEGORIES))
+    return pa.table(cols)
+
+
+def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_reference(profile: Profile, table: pa.Table, threads: int | None) -> float:
+    return table.num_rows / best_of(lambda: score_table(profile, table, threads=threads))
+
+
+def bench_duckdb(profile: Profile, table: pa.Table) -> float:
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("accounts", table)
+    query = score_sql(profile, "accounts", column_types=column_types_from_arrow(table.schema))
+    sql = f"CREATE OR REPLACE TEMP TABLE scored AS SELECT icp_score, icp_tier FROM ({query})"
+    return table.num_rows / best_of(lambda: con.execute(sql), repeat=2)
+
+
+def bench_pandas_apply(profile: Profile, table: pa.Table, sample: int) -> float:
+    """The usual hand-written lead scorer: a Python function per row."""
+    frame = table.slice(0, sample).select([a.name for a in profile.attributes]).to_pandas()
+    rules = [(a.name, [(b.lower, b.upper, b.points) for b in a.bins]) for a in profile.attributes]
+
+    def row_score(row: Any) -> int:
+        total = profile.intercept
+        for name, bins in rules:
+            x = row[name]
+            if x != x:
+                total -= 2
+                continue
+            for lo, hi, pts in bins:
+                if (lo is None or x >= lo) and (hi is None or x < hi):
+                    total += pts
+                    break
+        return max(0, min(100, total))
+
+    start = time.perf_counter()
+    frame.apply(row_score, axis=1)
+    return sample / (time.perf_counter() - start)
+
+
+def bench_lightgbm(table: pa.Table, threads: int) -> float | None:
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        return None
+    names = [f"x{i}" for i in range(N_NUMERIC)]
+    x = np.column_stack([table.column(c).to_numpy() for c in names])
+    train = x[:200_000]
+    label = (np.nan_to_num(train[:, 0]) + np.nan_to_num(train[:, 1]) > 100).astype(int)
+    model = lgb.train(
+        {"objective": "binary", "num_leaves": 31, "verbose": -1, "num_threads": threads},
+        lgb.Dataset(train, label),
+        num_boost_round=100,
+    )
+    return len(x) / best_of(lambda: model.predict(x, num_threads=threads), repeat=1)
+
+
+def write_stream_input(path: Path, rows: int, target_gb: float) -> int:
+    """A Parquet file of ``rows`` rows, or repeated blocks until it passes ``target_gb`` GiB."""
+    block = make_table(min(rows, 1_000_000), seed=1)
+    if target_gb > 0:
+        rng = np.random.default_rng(2)
+        extra = {f"payload{i}": rng.random(block.num_rows) for i in range(8)}  # pass-through
+        for name, values in extra.items():
+            block = block.append_column(name, pa.array(values))
+    written = 0
+    with pq.ParquetWriter(path, block.schema, compression="none") as writer:
+        while True:
+            writer.write_table(block, row_group_size=block.num_rows)
+            written += block.num_rows
+            size_gb = path.stat().st_size / 2**30 if path.exists() else 0.0
+            if (target_gb > 0 and size_gb >= target_gb) or (target_gb <= 0 and written >= rows):
+                break
+    return written
+
+
+def bench_stream(profile: Profile, rows: int, target_gb: float, reasons: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="icp-bench-", dir=".") as tmp:
+        src, dst, prof = Path(tmp, "in.parquet"), Path(tmp, "out.parquet"), Path(tmp, "p.yaml")
+        n = write_stream_input(src, rows, target_gb)
+        save_profile(profile, prof)
+        icp = Path(sys.executable).with_name("icp")
+        cmd = [str(icp), "score", str(src), "--profile", str(prof), "-o", str(dst), "--raw",
+               "--json", "--reasons" if reasons else "--no-reasons"]  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        seconds = time.perf_counter() - start
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return {
+            "rows": n,
+            "input_gib": src.stat().st_size / 2**30,
+            "rows_per_s": n / seconds,
+            "peak_rss_mib": max(peak_kb, before) / 1024,
+            "seconds": seconds,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--apply-sample", type=int, default=20_000)
+    parser.add_argument("--stream-gb", type=float, default=0.0, help="streamed file size (GiB)")
+    parser.add_argument("--skip-stream", action="store_true")
+    parser.add_argument("--skip-lightgbm", action="store_true")
+    args = parser.parse_args()
+
+    numeric = profile_from_dict(numeric_profile())
+    mixed = profile_from_dict(mixed_profile())
+    table = make_table(args.rows)
+    print(f"rows: {args.rows:,}; profile: {len(numeric.attributes)} attributes, 5 bins each")
+    print(yaml.safe_dump({"threads": args.threads}).strip())
+    results: list[tuple[str, float | None, str]] = []
+    ref = bench_reference(numeric, table, args.threads)
+    results.append(("icpkit reference (12 float32 attrs)", ref, "score + tier, in memory"))
+    results.append(
+        ("icpkit reference, 1 thread", bench_reference(numeric, table, 1), "score + tier")
+    )
+    results.append(
+        ("icpkit reference (8 num + 4 dict cat)", bench_reference(mixed, table, args.threads), "")
+    )
+    results.append(("icpkit via DuckDB SQL", bench_duckdb(numeric, table), "CREATE TABLE AS"))
+    results.append(
+        (
+            "pandas .apply(axis=1) rules",
+            bench_pandas_apply(numeric, table, args.apply_sample),
+            f"sample of {args.apply_sample:,}, extrapolated",
+        )
+    )
+    if not args.skip_lightgbm:
+        results.append(("LightGBM predict (100 trees)", bench_lightgbm(table, args.threads), ""))
+    for name, rate, note in results:
+        shown = "n/a" if rate is None else f"{rate / 1e6:10.2f} M rows/s"
+        print(f"{name:40s} {shown:>18s}  {note}")
+    if not args.skip_stream:
+        del table
+        s = bench_stream(numeric, args.rows, args.stream_gb, reasons=False)
+        print(
+            f"{'icp score Parquet→Parquet (stream)':40s} {s['rows_per_s'] / 1e6:10.2f} M rows/s"
+            f"  {s['rows']:,} rows, {s['input_gib']:.2f} GiB in, peak RSS {s['peak_rss_mib']:.0f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    main()
