@@ -502,3 +502,24 @@ def test_docstring_examples_run() -> None:
         failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert tried > 0
         assert failures == 0, module.__name__
+
+
+@pytest.mark.parametrize(
+    "dtype", ["object", "str", "string[pyarrow]", "string[python]", "category"]
+)
+def test_string_dtypes_give_the_same_answers(dtype: str) -> None:
+    values = pd.Series(["51-200", None, "Select", "lots"], dtype=dtype)
+    result = normalize("employees", values, "employees")
+    assert result.main.iloc[0] == 126.0
+    assert result.main.iloc[1:].isna().all()
+    assert result.problems.tolist() == [None, None, None, "not an employee count"]
+    assert result.placeholders == {"Select": 1}
+
+
+def test_empty_columns_keep_their_output_names() -> None:
+    empty = pd.Series([], dtype=object)
+    for kind in KINDS:
+        expected = output_columns(kind, "c")
+        result = normalize(kind, empty, "c")
+        assert len(result.problems) == 0
+        assert list(result.columns)[: len(expected)] == expected
