@@ -190,12 +190,60 @@ def funnel_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
 
 
 def committee_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
-    return _generic(
-        "committee",
-        "The buying committee",
-        data,
-        why,
-        "Which roles take part in won deals compared with lost ones, and the usual committee size.",
+    sid, title = "committee", "The buying committee"
+    summary = (data or {}).get("summary") or {}
+    roles = summary.get("deal_roles_by_lift")
+    if not data or not isinstance(roles, list):
+        return _generic(sid, title, data, why, "Which roles take part in won deals.")
+    size = summary.get("committee_size") or {}
+    won, lost = size.get("won") or {}, size.get("lost") or {}
+    paragraphs = [
+        f"Won deals had {num(won.get('mean_size'), 1)} people on the committee on average,"
+        f" lost deals {num(lost.get('mean_size'), 1)}. Typical people in a won committee: "
+        + ", ".join(summary.get("typical_personas") or ["–"])
+        + "."
+    ]
+    gaps = summary.get("gaps") or {}
+    bullets = [
+        f"{n['deal_role']}: in {pct(n.get('won_share'))} of won deals ({n.get('lift', 0):.1f}×"
+        f" lost ones); usually {', '.join(n.get('personas') or [])}."
+        for n in gaps.get("needs") or []
+        if isinstance(n, dict) and n.get("deal_role")
+    ]
+    if gaps.get("accounts_with_gaps"):
+        paragraphs.append(
+            f"{num(gaps['accounts_with_gaps'])} open ICP accounts miss part of that committee:"
+            f" about {num(gaps.get('contacts_to_add'))} contacts to add to reach"
+            f" {num(gaps.get('target_committee_size'))} people each."
+        )
+    chart = {
+        "id": "committee-roles",
+        "type": "bars",
+        "title": "How much more often each role is in won deals than in lost ones",
+        "unit": "x",
+        "reference": 1.0,
+        "reference_label": "same",
+        "items": [
+            {
+                "label": r.get("role"),
+                "value": r.get("lift") or 0.0,
+                "color": "A" if (r.get("lift") or 0) >= 1.2 else "C",
+                "text": f"{r.get('lift', 0):.1f}× ({pct(r.get('won_share'))} of won deals)",
+            }
+            for r in roles
+            if isinstance(r, dict)
+        ],
+    }
+    missing = gaps.get("most_missing") or {}
+    tables = [
+        table(
+            ["deal role", "open ICP accounts missing it"], [[k, num(v)] for k, v in missing.items()]
+        )
+        if missing
+        else None
+    ]
+    return section(
+        sid, title, paragraphs=paragraphs, bullets=bullets, charts=[chart], tables=tables
     )
 
 
