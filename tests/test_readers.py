@@ -387,7 +387,7 @@ def test_excel_report_title_rows_and_footer_are_skipped(tmp_path: Path) -> None:
     assert table.column_names == ["Account Name", "Employees", "Country"]
     assert table.column("Country").to_pylist() == ["US", "DE"]
     warnings = table_warnings(table)
-    assert any("3 title row(s)" in w for w in warnings)
+    assert any("title row(s)" in w and "Accounts by owner" in w for w in warnings)
     assert any("2-line report footer" in w for w in warnings)
 
 
@@ -399,3 +399,23 @@ def test_excel_sep_line_and_trailing_delimiters(tmp_path: Path) -> None:
     table = read_table(trailing)
     assert table.to_pydict() == {"Name": ["Acme", "Beta"], "Employees": ["1200", "30"]}
     assert any("trailing delimiter" in w for w in table_warnings(table))
+
+
+def test_excel_data_away_from_a1_keeps_excel_row_numbers(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Accounts"
+    sheet["C3"], sheet["D3"] = "Account Name", "Employees"
+    sheet["C4"], sheet["D4"] = "Acme", 250
+    sheet["C5"], sheet["D5"] = "Beta", "lots"
+    book.create_sheet("Deals")
+    path = tmp_path / "away.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table.column_names == ["Account Name", "Employees"]  # empty columns A-B left out
+    assert any("first of 2" in w and "'Deals'" in w for w in table_warnings(table))
+    coercion = load(path).report["coercions"][0]
+    assert (coercion["column"], coercion["first_row"]) == ("Employees", 5)

@@ -44,7 +44,8 @@ def read_parquet(path: str) -> pa.Table:
 # ---------------------------------------------------------------- Excel
 
 
-def _sheet_rows(path: str, sheet: str | int | None) -> list[list[Any]]:
+def _sheet_rows(path: str, sheet: str | int | None) -> tuple[list[list[Any]], str, list[str]]:
+    """(rows from cell A1 on, the sheet read, all sheet names)."""
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - calamine is optional; openpyxl is core
@@ -53,19 +54,25 @@ def _sheet_rows(path: str, sheet: str | int | None) -> list[list[Any]]:
         book = CalamineWorkbook.from_path(path)
     except Exception as exc:  # calamine raises its own error classes
         raise ReadError(f"cannot read Excel workbook: {first_line(exc)}", file=path) from None
-    name = _pick_sheet(path, list(book.sheet_names), sheet)
-    return [list(r) for r in book.get_sheet_by_name(name).to_python(skip_empty_area=True)]
+    names = list(book.sheet_names)
+    name = _pick_sheet(path, names, sheet)
+    # skip_empty_area=False keeps row 1 as row 1, so reported row numbers are Excel's.
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return [list(r) for r in rows], name, names
 
 
-def _openpyxl_rows(path: str, sheet: str | int | None) -> list[list[Any]]:  # pragma: no cover
+def _openpyxl_rows(
+    path: str, sheet: str | int | None
+) -> tuple[list[list[Any]], str, list[str]]:  # pragma: no cover
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise ReadError(f"cannot read Excel workbook: {first_line(exc)}", file=path) from None
-    name = _pick_sheet(path, list(book.sheetnames), sheet)
-    return [list(r) for r in book[name].iter_rows(values_only=True)]
+    names = list(book.sheetnames)
+    name = _pick_sheet(path, names, sheet)
+    return [list(r) for r in book[name].iter_rows(values_only=True)], name, names
 
 
 def _pick_sheet(path: str, names: list[str], sheet: str | int | None) -> str:
@@ -89,32 +96,40 @@ def _pick_sheet(path: str, names: list[str], sheet: str | int | None) -> str:
 
 
 def read_excel(path: str, sheet: str | int | None) -> pa.Table:
-    rows = _sheet_rows(path, sheet)
-    while rows and all(blank_to_none(v) is None for v in rows[0]):
-        rows.pop(0)
-    if not rows:
-        raise ReadError("the sheet is empty", file=path)
-    start = excel_header_row(rows)
-    header = ["" if v is None else str(v) for v in rows[start]]
-    kept = [
-        i for i in range(start + 1, len(rows)) if any(blank_to_none(v) is not None for v in rows[i])
-    ]
-    body = [rows[i] for i in kept]
-    if not body:
+    rows, name, names = _sheet_rows(path, sheet)
+    filled = [i for i, r in enumerate(rows) if any(blank_to_none(v) is not None for v in r)]
+    if not filled:
+        raise ReadError(f"the sheet {name!r} is empty", file=path)
+    lead = filled[0]
+    start = lead + excel_header_row(rows[lead:])
+    kept = [i for i in filled if i > start]
+    width = max(len(rows[i]) for i in [start, *kept])
+    used = [j for j in range(width) if any(_cell(rows[i], j) is not None for i in [start, *kept])]
+    header = ["" if _cell(rows[start], j) is None else str(rows[start][j]) for j in used]
+    if not kept:
         raise ReadError(f"the sheet has a header ({len(header)} columns) but no rows", file=path)
+    body = [[_cell(rows[i], j) for j in used] for i in kept]
     body, footer = _excel_footer(body, len(header))
     table = columns_to_table(header, body)
     notes = []
-    if start:
-        title = " ".join(str(v) for v in rows[0] if blank_to_none(v) is not None)
-        notes.append(f"skipped {start} title row(s) above the header (starting {title[:60]!r})")
+    if len(names) > 1 and sheet is None:
+        others = ", ".join(repr(n) for n in names if n != name)
+        notes.append(f"read sheet {name!r}, the first of {len(names)} (others: {others}); --sheet")
+    if start > lead:
+        title = " ".join(str(v) for v in rows[lead] if blank_to_none(v) is not None)
+        notes.append(f"skipped title row(s) above the header (starting {title[:60]!r})")
     if footer:
         notes.append(f"skipped a {len(footer)}-line report footer (starting {footer[0][:60]!r})")
     table = with_warnings(table, table_warnings(table) + notes) if notes else table
-    numbering = {FIRST_LINE_KEY: str(start + 2)}
-    if len(kept) != len(rows) - start - 1:  # blank rows were skipped: say where rows are
-        numbering[LINE_MAP_KEY] = json.dumps([i + 1 for i in kept[: table.num_rows]])
+    lines = [i + 1 for i in kept[: table.num_rows]]  # Excel rows are 1-based
+    numbering = {FIRST_LINE_KEY: str(lines[0])}
+    if lines[-1] - lines[0] != len(lines) - 1:  # blank rows in between: say where rows are
+        numbering[LINE_MAP_KEY] = json.dumps(lines)
     return with_meta(table, numbering)
+
+
+def _cell(row: list[Any], j: int) -> Any:
+    return blank_to_none(row[j]) if j < len(row) else None
 
 
 def _excel_footer(body: list[list[Any]], width: int) -> tuple[list[list[Any]], list[str]]:
