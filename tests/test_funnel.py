@@ -167,3 +167,21 @@ def test_funnel_on_synthetic_world(world_dir: Path) -> None:
     assert summary["stage_evidence"].startswith("stage dates")
     assert any("tier C/D" in f for f in summary["flags"])
     assert tiers.loc["A", "mean_acv"] > 0
+
+
+def test_funnel_on_crm_sales_opportunities(profile) -> None:
+    # Maven CRM: a deal_stage column (Prospecting, Engaging, Won, Lost); tiers via account name.
+    base = Path("/work/shared/datasets/crm_sales_opportunities")
+    table, summary = funnel_by_tier(
+        base / "sales_pipeline.csv", profile, accounts=base / "accounts.csv"
+    )
+    raw = pd.read_csv(base / "sales_pipeline.csv")
+    every = table.set_index("tier").loc["all"]
+    assert every["leads"] == len(raw)
+    assert every["won"] == int((raw["deal_stage"] == "Won").sum())
+    assert every["opportunity"] == int(raw["deal_stage"].isin(["Won", "Lost"]).sum())
+    assert summary["stage_evidence"] == "status column 'deal_stage'"
+    unmatched = table.set_index("tier").loc["unmatched", "leads"]
+    assert unmatched == int(raw["account"].isna().sum())  # no account: shown, not dropped
+    # Tiers barely differ in win rate here: no "wasted effort" flag on noise.
+    assert not any("tier C/D" in f for f in summary["flags"])

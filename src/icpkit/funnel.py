@@ -42,12 +42,13 @@ _STATUS_WORDS = (
     ("won", ("closed won", "won", "customer", "closedwon")),
     ("opportunity", ("opportunit", "proposal", "negotiat", "closed lost", "lost", "converted")),
     ("sql", ("sql", "sales qualified", "sales accepted", "sal")),
-    ("mql", ("mql", "marketing qualified", "qualified", "working", "engaged", "nurtur")),
+    ("mql", ("mql", "marketing qualified", "qualified", "working", "engag", "nurtur")),
 )
 _PLURAL = {"lead": "leads", "mql": "MQLs", "sql": "SQLs", "opportunity": "opportunities"}
 # Effort on tier C/D above this share of a stage is worth a flag.
 WASTE_SHARE = 0.30
 MIN_FLAG_LEADS = 20
+WORSE = 0.8  # C/D leads must end won at under 80% of the A/B rate to be called waste
 
 
 class FunnelResult(NamedTuple):
@@ -83,7 +84,7 @@ def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
             won = leads["won"].astype("string").str.lower().isin(["true", "1", "yes"]).fillna(False)
             reached[won.to_numpy(dtype=bool)] = STAGES.index("won")
         return pd.Series(reached, index=leads.index), "stage dates: " + ", ".join(dated.values())
-    for col in ("status", "stage", "lifecycle_stage"):
+    for col in ("status", "stage", "deal_stage", "lead_status", "lifecycle_stage"):
         if col in leads.columns:
             return _status_stage(leads[col]), f"status column {col!r}"
     raise SchemaError(
@@ -149,17 +150,21 @@ def _tiers_via_accounts(leads: pd.DataFrame, profile: Profile, acc: pd.DataFrame
     )
 
 
-def _cycle_days(leads: pd.DataFrame) -> pd.Series:
-    if "created" not in leads.columns or "won_date" not in leads.columns:
+def _cycle_days(leads: pd.DataFrame, stage: pd.Series) -> pd.Series:
+    """Days from creation (or first engagement) to won; NaN where unknown or not won."""
+    start_col = next((c for c in ("created", "engage_date") if c in leads.columns), None)
+    end_col = next((c for c in ("won_date", "closed", "close_date") if c in leads.columns), None)
+    if start_col is None or end_col is None:
         return pd.Series(np.nan, index=leads.index)
-    start = pd.to_datetime(leads["created"], errors="coerce", format="mixed")
-    end = pd.to_datetime(leads["won_date"], errors="coerce", format="mixed")
-    return (end - start).dt.days.astype(float)
+    start = pd.to_datetime(leads[start_col], errors="coerce", format="mixed")
+    end = pd.to_datetime(leads[end_col], errors="coerce", format="mixed")
+    days = (end - start).dt.days.astype(float)
+    return days.where(stage.to_numpy() == STAGES.index("won"))
 
 
 def _lead_values(leads: pd.DataFrame, deals: Any) -> pd.Series:
     """Amount of each won lead: its own amount column, else its account's won deals (mean)."""
-    for col in ("amount", "acv", "deal_amount"):
+    for col in ("amount", "acv", "deal_amount", "close_value"):
         if col in leads.columns:
             return pd.to_numeric(leads[col], errors="coerce").astype(float)
     if deals is None or "account_id" not in leads.columns:
@@ -219,7 +224,7 @@ def _flags(by_tier: pd.DataFrame, by_channel: pd.DataFrame) -> list[str]:
         if total >= MIN_FLAG_LEADS and share is not None and share > WASTE_SHARE:
             p_rate = _rate(poor["won"].sum(), poor[col].sum()) or 0.0
             g_rate = _rate(good["won"].sum(), good[col].sum()) or 0.0
-            if p_rate < g_rate:
+            if p_rate < WORSE * g_rate:  # clearly worse, not noise
                 flags.append(
                     f"{share:.0%} of {_PLURAL[stage]} "
                     f"are tier C/D, which end won {p_rate:.1%} of the time vs {g_rate:.1%} for tier A/B"
@@ -256,7 +261,7 @@ def funnel_by_tier(
             "icp_tier": tiers["icp_tier"].astype("string").to_numpy(),
             "icp_segment": tiers["icp_segment"].astype("string").fillna("(none)").to_numpy(),
             "stage": stage.to_numpy(),
-            "cycle_days": _cycle_days(frame).to_numpy(),
+            "cycle_days": _cycle_days(frame, stage).to_numpy(),
             "value": _lead_values(frame, deals).to_numpy(),
         }
     )
