@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from icpkit.drift import population_drift, profile_diff, psi
 from icpkit.errors import SchemaError
 from icpkit.profile import load_profile
+from icpkit.scoring import score_table
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
 ICP = Path(sys.executable).parent / "icp"
@@ -190,3 +191,46 @@ def test_drift_on_synthetic_world(world_dir: Path) -> None:
     _, moved = population_drift(prof, older, newer[newer["employees"] < 200])
     assert moved["verdict"] == "refresh the ICP"
     assert moved["attribute_psi"]["employees"] > 0.25
+
+
+def test_drift_on_ravenstack_accounts() -> None:
+    from icpkit.profile import profile_from_dict
+    from icpkit.quality import read_frame
+
+    prof = profile_from_dict(
+        {
+            "success": {"target": "churned", "positive": ["false"]},  # success = retained
+            "attributes": [
+                {
+                    "name": "industry",
+                    "kind": "categorical",
+                    "bins": [
+                        {"values": ["Software"], "points": 40},
+                        {"values": ["Education"], "points": -10},
+                    ],
+                },
+                {
+                    "name": "seats",
+                    "kind": "numeric",
+                    "bins": [{"upper": 10, "points": 10}, {"lower": 10, "points": 40}],
+                },
+            ],
+        }
+    )
+    path = Path("/work/shared/datasets/ravenstack_saas_synthetic/ravenstack_accounts.csv")
+    accounts = read_frame(path, "accounts").sort_values("created")
+    half = len(accounts) // 2
+    table, summary = population_drift(prof, accounts.iloc[:half], accounts.iloc[half:])
+    assert summary["rows_before"] + summary["rows_after"] == 500
+    assert summary["success_column"] == "churned"
+    rates = table[table["measure"] == "success rate"].set_index("name")
+    before = accounts.iloc[:half]
+    tiers = score_table(prof, before).column("icp_tier").to_numpy(zero_copy_only=False)
+    retained = ~before["churned"].astype(bool).to_numpy()
+    for tier in ("A", "B", "C", "D"):
+        mask = tiers == tier
+        if mask.any():
+            assert rates.loc[tier, "before"] == pytest.approx(retained[mask].mean())
+    # The generator is stationary: the two halves of the signup history do not drift.
+    assert summary["verdict"] in {"stable", "watch"}
+    assert summary["score_psi"] < 0.25
