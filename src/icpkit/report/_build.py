@@ -177,7 +177,45 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
                 ],
             }
         )
-    return {"headline": silhouette_text(profile), "kpis": kpis, "charts": charts}
+    return {
+        "headline": silhouette_text(profile),
+        "kpis": kpis,
+        "charts": charts,
+        "actions": _actions(values, profile),
+    }
+
+
+def _actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
+    """What to do on Monday, from whatever analyses ran."""
+    out = []
+    tiers = (values.get("score") or {}).get("tiers") or {}
+    if tiers.get("A"):
+        out.append(
+            f"Work the {num(tiers['A'])} tier A accounts first (`icp export --for salesforce`"
+            " or `--for hubspot` puts the tier in the CRM)."
+        )
+    by_tier = ((values.get("market") or {}).get("summary") or {}).get("by_tier") or {}
+    a = by_tier.get("A") if isinstance(by_tier, dict) else None
+    if isinstance(a, dict) and a.get("white_space"):
+        out.append(
+            f"Prospect the {num(a['white_space'])} tier A companies in the market that are not"
+            " in the CRM yet (white space)."
+        )
+    if profile is not None and profile.disqualifiers:
+        names = "; ".join(d.name for d in profile.disqualifiers[:3])
+        out.append(f"Stop spending on the anti-ICP: {names}.")
+    funnel = (values.get("funnel") or {}).get("summary") or {}
+    if isinstance(funnel.get("icp_share"), float):
+        out.append(
+            f"Only {pct(funnel['icp_share'])} of leads are ICP: point campaigns at the segments."
+        )
+    gaps = ((values.get("committee") or {}).get("summary") or {}).get("gaps") or {}
+    if gaps.get("accounts_with_gaps"):
+        out.append(
+            f"Complete the buying committee at {num(gaps['accounts_with_gaps'])} open ICP"
+            " accounts (roles to add are listed below)."
+        )
+    return out
 
 
 def build_report(
