@@ -396,3 +396,14 @@ def test_expansion_deals_follow_the_first_win(world: World) -> None:
     assert set(more["Associated Company IDs"]) == expanded
     since = pd.to_datetime(world.outcomes.set_index("Account ID")["Customer Since"])
     assert (more["created"].to_numpy() > since.loc[more["Associated Company IDs"]].to_numpy()).all()
+
+
+def test_lead_sources_lean_on_referrals_for_good_fit(world: World) -> None:
+    leads = world.leads
+    converted = leads["Won Date"].notna()
+    referral = leads["Lead Source"].isin(["Partner Referral", "Employee Referral"])
+    assert referral[converted].mean() > referral[~converted].mean() + 0.03
+    assert (
+        world.truth["lead_sources"]["high"]["Partner Referral"]
+        > world.truth["lead_sources"]["low"]["Partner Referral"]
+    )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ._activity import COMMITTEE, Activity
 from ._latent import REFERENCE_DATE
+from ._leads import SOURCE_P
 from ._planted import (
     ADDITIVE,
     ANTI_ICP,
@@ -24,7 +25,7 @@ from ._planted import (
     Rule,
     matches,
 )
-from ._tables import COUNTRIES, INDUSTRIES, TECHNOLOGIES
+from ._tables import COUNTRIES, INDUSTRIES, LEAD_SOURCES, TECHNOLOGIES
 
 __all__ = ["LEAKY_COLUMNS", "build_truth"]
 
@@ -142,6 +143,10 @@ def build_truth(
             t.name: {"column": t.column, "spellings": list(t.spellings)} for t in TECHNOLOGIES
         },
         "committee": _committee_truth(activity),
+        "lead_sources": {
+            "mix": "each lead draws its source from 'high' with probability 1.5 x planted fit",
+            **{k: dict(zip(LEAD_SOURCES, p, strict=True)) for k, p in SOURCE_P.items()},
+        },
         "universe": {
             "size": len(universe),
             "overlap_accounts": int(in_crm.sum()),
