@@ -238,7 +238,10 @@ def _share_psi(before: pd.Series, after: pd.Series) -> tuple[float, pd.DataFrame
 def success_flags(values: pd.Series, positive: list[str] | None = None) -> pd.Series:
     """A boolean Series (with NA) from a success column: bools, 1/0, yes/no, won, or ``positive``."""
     if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean")
+        if not positive:
+            return values.astype("boolean")
+        # Booleans read as 'true'/'false', like every scoring engine, so positive: [false] works.
+        values = values.map({True: "true", False: "false"})
     text = values.astype("string").str.strip().str.lower()
     accept = {p.lower() for p in positive} if positive else _TRUE
     out = text.isin(accept).astype("boolean")
