@@ -311,3 +311,14 @@ def test_loading_a_normalised_table_again_changes_nothing(tmp_path: Path) -> Non
     assert again.table.column_names == first.column_names
     assert again.table.equals(first)
     assert any("already normalised" in w for w in again.report["warnings"])
+
+
+def test_limit_reads_only_the_first_rows(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.csv"
+    path.write_text("Name,Employees\n" + "".join(f"Co {i},{i}\n" for i in range(5000)))
+    loaded = load(path, limit=120)
+    assert loaded.table.num_rows == 120
+    assert loaded.report["sampled"] == 120
+    assert loaded.table.column("employees").to_pylist()[-1] == 119
+    with pytest.raises(ConfigError, match=">= 1"):
+        load(path, limit=0)

@@ -73,6 +73,7 @@ def _load(
     encoding: str | None,
     delimiter: str | None,
     strict: bool = False,
+    limit: int | None = None,
 ) -> Any:
     from ..intake import load
 
@@ -86,6 +87,7 @@ def _load(
         encoding=encoding,
         delimiter=_delimiter(delimiter),
         strict=strict,
+        limit=limit,
     )
 
 
@@ -172,10 +174,13 @@ def inspect_cmd(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     strict: StrictOpt = False,
+    sample: Annotated[
+        int | None, typer.Option(help="Inspect only the first N rows (quick look at a big file).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show how a file is read: source system, table kind, mapping, types, fill rates, coercions."""
-    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter, strict)
+    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter, strict, sample)
     if as_json:
         print_json(loaded.report)
     else:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import IcpError, SchemaError, ValueParseError, closest
+from ..errors import ConfigError, IcpError, ReadError, SchemaError, ValueParseError, closest
 from ..schema import TABLES
 from ._arrow import table_warnings
 from ._content import value_suggestions
@@ -351,6 +351,7 @@ def load(
     encoding: str | None = None,
     delimiter: str | None = None,
     strict: bool = False,
+    limit: int | None = None,
 ) -> Loaded:
     """Read ``source`` and return it with canonical column names and normalised values.
 
@@ -358,14 +359,46 @@ def load(
     ({"Their Col": "employees"}; None or "-" keeps a column as a custom attribute).
     ``strict`` turns the first value that cannot be read into a ValueParseError
     (file, row, column, value) instead of a missing value in the coercion summary.
+    ``limit`` reads only the first rows (streamed, so a huge file is not read
+    whole): for a quick look at a big export.
     """
     if kind is not None:
         check_kind(kind)
-    raw, info = read_with_info(
-        source, table=table, query=query, sheet=sheet, encoding=encoding, delimiter=delimiter
-    )
+    opts: dict[str, Any] = {"table": table, "query": query, "sheet": sheet}
+    if limit is None:
+        raw, info = read_with_info(source, **opts, encoding=encoding, delimiter=delimiter)
+    else:
+        raw, info = _read_head(source, limit, opts, encoding, delimiter)
     hint = _name_hint(source, table)
-    return load_table(raw, info=info, kind=kind, mapping=mapping, name_hint=hint, strict=strict)
+    loaded = load_table(raw, info=info, kind=kind, mapping=mapping, name_hint=hint, strict=strict)
+    if limit is not None:
+        loaded.report["sampled"] = limit
+        loaded.report["warnings"].insert(0, f"read only the first {raw.num_rows:,} rows (limit)")
+    return loaded
+
+
+def _read_head(
+    source: str | os.PathLike[str],
+    limit: int,
+    opts: dict[str, Any],
+    encoding: str | None,
+    delimiter: str | None,
+) -> tuple[pa.Table, SourceInfo]:
+    if limit < 1:
+        raise ConfigError(f"limit must be an int >= 1. Got {limit!r} instead")
+    info = sniff(source, encoding=encoding, delimiter=delimiter)
+    batches, rows = [], 0
+    size = min(limit, DEFAULT_BATCH_SIZE)
+    for batch in iter_batches(
+        source, batch_size=size, encoding=encoding, delimiter=delimiter, **opts
+    ):
+        batches.append(batch.slice(0, limit - rows))
+        rows += batches[-1].num_rows
+        if rows >= limit:
+            break
+    if not batches:
+        raise ReadError("no data rows", file=redact(info.source))
+    return pa.Table.from_batches(batches), info
 
 
 def load_table(
