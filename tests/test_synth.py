@@ -407,3 +407,14 @@ def test_lead_sources_lean_on_referrals_for_good_fit(world: World) -> None:
         world.truth["lead_sources"]["high"]["Partner Referral"]
         > world.truth["lead_sources"]["low"]["Partner Referral"]
     )
+
+
+def test_public_api_is_complete() -> None:
+    import icpkit.synth as synth
+
+    # (ruff's RUF022 keeps __all__ sorted, constants first)
+    assert len(synth.__all__) == len(set(synth.__all__))
+    public = {
+        n for n in dir(synth) if not n.startswith("_") and n not in {"annotations", "feedback"}
+    }
+    assert set(synth.__all__) == public
