@@ -102,11 +102,44 @@ def test_report_renders_every_chart_without_errors(demo_run: Any, browser: Any) 
         section = page.locator(f"section#{s['id']}")
         assert section.count() == 1
         assert section.bounding_box()["height"] > 20
+        if not s["available"]:
+            assert section.locator("p.note").inner_text().strip() == s["note"]
+    # The summary box a VP reads first: a headline, numbers, and what to do next.
+    summary = page.locator("#summary")
+    assert summary.locator(".kpi").count() >= 4
+    assert summary.locator("ul.actions li").count() >= 1
+    assert "tier A" in summary.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-top.png"))
     page.screenshot(path=str(ARTIFACTS / "report-full.png"), full_page=True)
     assert (ARTIFACTS / "report-top.png").stat().st_size > 10_000
     page.close()
+
+
+SECTION_OF_STAGE = {
+    "market": "market",
+    "funnel": "funnel",
+    "committee": "committee",
+    "voice": "voice",
+    "quality": "quality",
+}
+
+
+def test_sections_follow_their_stages(demo_run: Any) -> None:
+    """A stage that ran fills its section; one that did not says why, in one line."""
+    stages = {s.name: s for s in demo_run.stages}
+    sections = {s["id"]: s for s in demo_run.report["sections"]}
+    for stage, sid in SECTION_OF_STAGE.items():
+        st, sec = stages[stage], sections[sid]
+        if st.status in {"ok", "cached"}:
+            assert sec["available"], (stage, sec["note"])
+            assert sec["charts"] or sec["tables"], stage
+        else:
+            assert not sec["available"]
+            assert st.message in sec["note"]
+    assert stages["discover"].status == "ok"
+    assert sections["points"]["available"]
+    assert sections["backtest"]["available"]
 
 
 def _pgm(path: Path) -> np.ndarray:
