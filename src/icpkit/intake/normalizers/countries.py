@@ -66,10 +66,14 @@ _REGION_WORDS: dict[str, str | None] = {
 _PUNCT = re.compile(r"[\s.,;:'’`\"()\[\]/\\_\-–—]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_country(text: str) -> str:
     """The lookup key: 'Côte d’Ivoire' → 'cote d ivoire' → 'cote divoire'-style folding."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        stripped = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     key = stripped.casefold().replace("&", " and ")
     # Apostrophes join ("d'Ivoire" → "divoire"); other punctuation separates words.
     key = re.sub(r"['’`]", "", key)
@@ -220,6 +224,7 @@ def _from_parts(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def lookup_country(text: str) -> tuple[str | None, str | None]:
     """(alpha2, how): how is None for a sure match, or 'closest name ...' for a typo."""
     code = _exact(text)
