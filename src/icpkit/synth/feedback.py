@@ -289,7 +289,7 @@ _OTHER_CATEGORY_WEIGHTS = {
 
 def _segment_themes(icp_segment: np.ndarray) -> dict[str, dict[str, _Theme]]:
     """Each planted segment (sorted by name, for determinism) gets its own theme set."""
-    names = sorted({str(s) for s in icp_segment if _is_segment(s)})
+    names = sorted({str(s) for s in pd.unique(icp_segment) if _is_segment(s)})
     return {name: _ICP_THEME_SETS[i % len(_ICP_THEME_SETS)] for i, name in enumerate(names)}
 
 
@@ -355,7 +355,8 @@ def make_feedback(
     if len(seg) != len(accounts):
         raise ValueError(f"icp_segment has {len(seg)} values for {len(accounts)} accounts")
     by_segment = _segment_themes(seg)
-    is_icp = np.array([_is_segment(s) for s in seg], dtype=bool)
+    labels = pd.Series(seg, dtype=object)
+    is_icp = (labels.notna() & labels.ne("")).to_numpy(dtype=bool)  # as _is_segment, vectorised
     # ICP accounts are mostly customers and talk to us more often.
     counts = rng.poisson(np.where(is_icp, 1.6, 0.4))
     rows = np.repeat(np.arange(len(accounts)), counts)
@@ -371,7 +372,8 @@ def make_feedback(
         rng.choice(len(SOURCES), size=n, p=[0.3, 0.25, 0.15, 0.15, 0.15])
     ]
     start = np.datetime64("2023-01-01")
-    dates = (start + rng.integers(0, 3 * 365, size=n).astype("timedelta64[D]")).astype(str)
+    # Up to the synthetic world's "today" (2025-06-30): no feedback from the future.
+    dates = (start + rng.integers(0, 911, size=n).astype("timedelta64[D]")).astype(str)
     texts = _texts(themes, is_icp[rows], sources, list(names_all[rows]), rng)
     table = pd.DataFrame(
         {
