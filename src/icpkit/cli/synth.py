@@ -30,7 +30,7 @@ def synth(
     accounts: Annotated[int, typer.Option("--accounts", "-n", help="CRM accounts.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 0,
     universe: Annotated[
-        int | None, typer.Option(help="Companies in the market universe [default: 10x accounts].")
+        int | None, typer.Option(help="Companies in the market universe (default: 10x accounts).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the files as JSON.")] = False,
 ) -> None:
