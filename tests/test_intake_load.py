@@ -11,7 +11,7 @@ import pytest
 
 from icpkit.errors import ConfigError, SchemaError
 from icpkit.intake import load, load_batches, load_table, write_table
-from icpkit.intake._load import infer_custom
+from icpkit.intake._custom import infer_custom
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 
