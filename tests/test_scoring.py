@@ -128,7 +128,7 @@ def test_reasons_in_words(profile) -> None:
     assert (
         got[0] == "+18 Industry is Software; +12 Employees 200–5,000; +4 segment Software scale-up"
     )
-    assert got[1] == "+5 Employees small; −9 Industry is one of Retail, Food"
+    assert got[1] == "+5 Employees small; −9 Industry is Retail"
     assert got[2] == "+8 Employees 5,000+; +1 Industry is another value; capped at 5: Student"
     with_reasons = score_table(profile, df, reasons=True)
     assert with_reasons.column("icp_reasons").to_pylist() == got

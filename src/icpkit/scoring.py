@@ -130,8 +130,8 @@ def read_number(col: pa.ChunkedArray | pa.Array, name: str = "") -> np.ndarray:
     if pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t):
         arr = arr.cast(pa.float64())
         return np.asarray(pc.fill_null(arr, np.nan).to_numpy(zero_copy_only=False))
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return _parse_numbers(arr)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return _parse_numbers(arr if pa.types.is_string(t) else arr.cast(pa.string()))
     if pa.types.is_null(t):
         return np.full(len(arr), np.nan)
     raise SchemaError(
@@ -214,23 +214,28 @@ def _category_lookup(attr: CategoricalAttribute) -> tuple[list[str], list[int]]:
     return values, bins
 
 
-def _category_index(attr: CategoricalAttribute, col: pa.ChunkedArray) -> np.ndarray:
-    """Per row: bin index, or len(bins) for other, len(bins)+1 for missing (int32)."""
-    values, bins = _category_lookup(attr)
-    other, missing = len(attr.bins), len(attr.bins) + 1
+def _category_codes(attr: CategoricalAttribute, col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Per row: position in the profile's values, V for other, V+1 for missing (int32)."""
+    values, _ = _category_lookup(attr)
+    other, missing = len(values), len(values) + 1
     arr = _flat(col)
     if pa.types.is_dictionary(arr.type):
         # Look up each distinct value once, then gather by the dictionary indices.
-        per_value = _category_index(attr, pa.chunked_array([arr.dictionary]))
+        per_value = _category_codes(attr, arr.dictionary)
         idx = pc.fill_null(arr.indices, len(per_value)).to_numpy(zero_copy_only=False)
         return np.asarray(np.append(per_value, missing).astype(np.int32)[idx])
     text = read_text(arr)
-    pos = pc.index_in(text, value_set=pa.array(values, pa.string()))
-    lut = np.array([*bins, other, missing], dtype=np.int32)
-    pos_np = pc.fill_null(pos, len(values)).to_numpy(zero_copy_only=False)
-    out = lut[pos_np]
+    pos = pc.fill_null(pc.index_in(text, value_set=pa.array(values, pa.string())), other)
+    out = pos.to_numpy(zero_copy_only=False).astype(np.int32)
     out[pc.is_null(text).to_numpy(zero_copy_only=False)] = missing
-    return np.asarray(out)
+    return out
+
+
+def _category_index(attr: CategoricalAttribute, col: pa.ChunkedArray) -> np.ndarray:
+    """Per row: bin index, or len(bins) for other, len(bins)+1 for missing (int32)."""
+    _, bins = _category_lookup(attr)
+    lut = np.array([*bins, len(attr.bins), len(attr.bins) + 1], dtype=np.int32)
+    return np.asarray(lut[_category_codes(attr, col)])
 
 
 def _category_points(attr: CategoricalAttribute) -> np.ndarray:
@@ -515,19 +520,6 @@ def _numeric_words(attr: NumericAttribute, b: int) -> str:
     return f"{name} {_fmt(nb.lower or 0.0)}+" if nb.lower is not None else f"{name} any value"
 
 
-def _category_words(attr: CategoricalAttribute, b: int) -> str:
-    name = attr.display
-    if b == len(attr.bins):
-        return f"{name} is another value"
-    cb = attr.bins[b]
-    if cb.label:
-        return f"{name} is {cb.label}"
-    if len(cb.values) == 1:
-        return f"{name} is {cb.values[0]}"
-    shown = ", ".join(cb.values[:3]) + (", …" if len(cb.values) > 3 else "")
-    return f"{name} is one of {shown}"
-
-
 def _attribute_terms(attr: Attribute, cols: _Columns) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Per row a small code, and for each code its (points, words)."""
     if isinstance(attr, NumericAttribute):
@@ -537,10 +529,14 @@ def _attribute_terms(attr: Attribute, cols: _Columns) -> tuple[np.ndarray, list[
             (p, _numeric_words(attr, b)) for p, b in zip(pieces.points, pieces.bins, strict=True)
         ]
     else:
-        idx = _category_index(attr, _column(cols.table, attr.name))
+        # One term per listed value, so the words name the row's own value.
+        idx = _category_codes(attr, _column(cols.table, attr.name))
+        values, bins = _category_lookup(attr)
         terms = [
-            (int(p), _category_words(attr, b)) for b, p in enumerate(_category_points(attr)[:-1])
+            (attr.bins[b].points, f"{attr.display} is {v}")
+            for v, b in zip(values, bins, strict=True)
         ]
+        terms.append((attr.other_points, f"{attr.display} is another value"))
     terms.append((attr.missing_points, f"{attr.display} unknown"))
     return idx, terms
 
