@@ -32,7 +32,7 @@ from .errors import ConfigError, SchemaError, did_you_mean
 from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
 from .explain import describe_condition, silhouette
 from .profile import Disqualifier, Profile, Segment, Tiers
-from .scorecard import Scorecard, profile_attributes
+from .scorecard import Points, Scorecard, profile_attributes
 from .scoring import score_table, to_arrow
 from .segments import Rule, SegmentFinder, rule_mask
 from .success import SuccessLabel, expression_columns, success_label
@@ -249,6 +249,98 @@ def _leaks(
     return out
 
 
+def _drop_leaks(
+    attrs: dict[str, BinnedAttribute],
+    codes: dict[str, np.ndarray],
+    y: np.ndarray,
+    keep: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Remove (and report) attributes that alone separate outcomes almost perfectly."""
+    leaks = []
+    for name in _leaks(attrs, codes, y):
+        if name in keep:
+            continue
+        reason = f"predicts the outcome almost alone (AUC >= {LEAK_AUC}); likely leaks it"
+        leaks.append({"column": name, "excluded": True, "reason": reason})
+        del attrs[name]
+    return leaks
+
+
+def _select(
+    attrs: dict[str, BinnedAttribute], alpha: float
+) -> tuple[dict[str, BinnedAttribute], list[str]]:
+    """Attributes that enter the scorecard, and a warning when the evidence is weak."""
+    # Pre-bins are fixed before looking at the label, so their chi-square test is honest; a
+    # Bonferroni bar keeps noise columns (whose optimal bins overfit) out of the points table.
+    bar = alpha / max(len(attrs), 1)
+    used = {
+        k: a for k, a in attrs.items() if a.informative and a.iv > 1e-3 and a.prebin_pvalue < bar
+    }
+    if used:
+        return used, []
+    # Nothing passes the corrected test: keep the best few anyway, and say so.
+    ranked = sorted((a for a in attrs.values() if a.informative), key=lambda a: a.prebin_pvalue)
+    used = {a.name: a for a in ranked[:5] if a.prebin_pvalue < 0.05} or {
+        a.name: a for a in ranked[:3]
+    }
+    if not used:
+        raise ConfigError(
+            "no attribute carries information about success",
+            hint="Check the target, or give more rows or more attributes",
+        )
+    return used, [
+        "no attribute is significant after correcting for multiple tests; the profile uses "
+        f"the {len(used)} strongest anyway: expect a score little better than chance"
+    ]
+
+
+def _assemble(
+    finder: SegmentFinder,
+    pts: Points,
+    used: dict[str, BinnedAttribute],
+    codes: dict[str, np.ndarray],
+    seg_masks: list[np.ndarray],
+    p: _Params,
+) -> Profile:
+    """The profile: points table, segments with their points, anti-ICP caps, tier cut-offs."""
+    raw = np.full(
+        len(seg_masks[0]) if seg_masks else len(next(iter(codes.values()))),
+        pts.intercept,
+        dtype=np.int64,
+    )
+    for name, arr in pts.attributes.items():
+        raw += arr[codes[name]]
+    for v, m in zip(pts.rules, seg_masks, strict=True):
+        raw += v * m
+    tiers = tier_cutoffs(np.clip(raw, 0, 100), p.tier_shares)
+    taken: set[str] = set()
+
+    def stats(r: Rule) -> dict[str, Any]:
+        return {
+            "name": _segment_name(r, taken),
+            "conditions": r.conditions,
+            "size": r.size,
+            "success_rate": round(r.rate, 4),
+            "lift": round(r.lift, 3),
+        }
+
+    segments = [
+        Segment(points=v, **stats(r)) for r, v in zip(finder.segments_, pts.rules, strict=True)
+    ]
+    # The anti-ICP lands just below tier C, i.e. in D.
+    dqs = [Disqualifier(cap=max(tiers.C - 1, 0), **stats(r)) for r in finder.disqualifiers_]
+    attributes = profile_attributes(used, pts.attributes)
+    if not attributes and not segments:  # no signal at all: keep the strongest, at 0 points
+        attributes = profile_attributes(used, pts.attributes, keep_zero=True)[:1]
+    return Profile(
+        intercept=pts.intercept,
+        attributes=attributes,
+        segments=segments,
+        disqualifiers=dqs,
+        tiers=tiers,
+    )
+
+
 def _fit(
     table: pa.Table,
     y: np.ndarray,
@@ -258,96 +350,24 @@ def _fit(
     *,
     keep: Sequence[str] = (),
 ) -> _Fit:
+    """One fit: bins → (leak check) → selection → segments → joint points → profile."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     binner = Binner(max_bins=p.max_bins, penalty=p.penalty).fit(table, y, columns, kinds)
     attrs, codes = binner.attributes_, binner.train_codes_
     t["bin"] = time.perf_counter() - t0
-    leaks: list[dict[str, Any]] = []
-    if p.check_leaks:
-        for name in _leaks(attrs, codes, y):
-            if name in keep:
-                continue
-            leaks.append(
-                {
-                    "column": name,
-                    "excluded": True,
-                    "reason": f"predicts the outcome almost alone (AUC >= {LEAK_AUC}); likely leaks it",
-                }
-            )
-            del attrs[name]
-    # Pre-bins are fixed before looking at the label, so their chi-square test is honest; a
-    # Bonferroni bar keeps noise columns (whose optimal bins overfit) out of the points table.
-    alpha = p.alpha / max(len(attrs), 1)
-    used = {
-        k: a for k, a in attrs.items() if a.informative and a.iv > 1e-3 and a.prebin_pvalue < alpha
-    }
-    weak: list[str] = []
-    if not used:
-        # Nothing passes the corrected test: keep the best few at the plain 5% level, and say so.
-        ranked = sorted((a for a in attrs.values() if a.informative), key=lambda a: a.prebin_pvalue)
-        used = {a.name: a for a in ranked[:5] if a.prebin_pvalue < 0.05} or {
-            a.name: a for a in ranked[:3]
-        }
-        if used:
-            weak.append(
-                "no attribute is significant after correcting for multiple tests; the profile uses "
-                f"the {len(used)} strongest anyway: expect a score little better than chance"
-            )
-    if not used:
-        raise ConfigError(
-            "no attribute carries information about success",
-            hint="Check the target, or give more rows or more attributes",
-        )
+    leaks = _drop_leaks(attrs, codes, y, keep) if p.check_leaks else []
+    used, weak = _select(attrs, p.alpha)
     t1 = time.perf_counter()
     finder = SegmentFinder(max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers)
     finder.fit(used, codes, y, table)
-    n = len(y)
-    seg_masks = [rule_mask(r, n) for r in finder.segments_]
+    seg_masks = [rule_mask(r, len(y)) for r in finder.segments_]
     t["segments"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     card = Scorecard(C=p.C).fit(used, codes, seg_masks, y)
     pts = card.points(codes, seg_masks)
     t["scorecard"] = time.perf_counter() - t2
-    raw = np.full(n, pts.intercept, dtype=np.int64)
-    for name, arr in pts.attributes.items():
-        raw += arr[codes[name]]
-    for v, m in zip(pts.rules, seg_masks, strict=True):
-        raw += v * m
-    tiers = tier_cutoffs(np.clip(raw, 0, 100), p.tier_shares)
-    taken: set[str] = set()
-    segments = [
-        Segment(
-            name=_segment_name(r, taken),
-            conditions=r.conditions,
-            points=v,
-            size=r.size,
-            success_rate=round(r.rate, 4),
-            lift=round(r.lift, 3),
-        )
-        for r, v in zip(finder.segments_, pts.rules, strict=True)
-    ]
-    dqs = [
-        Disqualifier(
-            name=_segment_name(r, taken),
-            conditions=r.conditions,
-            cap=max(tiers.C - 1, 0),
-            size=r.size,
-            success_rate=round(r.rate, 4),
-            lift=round(r.lift, 3),
-        )
-        for r in finder.disqualifiers_
-    ]
-    attributes = profile_attributes(used, pts.attributes)
-    if not attributes and not segments:
-        raise ConfigError("no attribute earned any points", hint="The data shows no usable signal")
-    profile = Profile(
-        intercept=pts.intercept,
-        attributes=attributes,
-        segments=segments,
-        disqualifiers=dqs,
-        tiers=tiers,
-    )
+    profile = _assemble(finder, pts, used, codes, seg_masks, p)
     t["total"] = time.perf_counter() - t0
     return _Fit(profile, attrs, codes, leaks, t, weak)
 

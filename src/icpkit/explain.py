@@ -72,6 +72,22 @@ def _best_bins(profile: Profile, limit: int = 4) -> list[Condition]:
     return out
 
 
+_FIRMOGRAPHIC = {
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "region",
+    "founded_year",
+    "funding_total",
+    "cloud_spend",
+    "state",
+    "city",
+    "ownership",
+    "last_funding_type",
+}
+
+
 def silhouette(profile: Profile) -> str:
     """'Our ideal customer is a Software company with 200 to 5,000 employees that uses ...'."""
     conds = list(profile.segments[0].conditions) if profile.segments else []
@@ -79,7 +95,7 @@ def silhouette(profile: Profile) -> str:
     conds += [c for c in _best_bins(profile) if c.attribute not in used]
     if not conds:
         return "No attribute separates successful customers from the rest clearly enough to describe them."
-    noun, parts = "company", []
+    noun, parts, wheres = "company", [], []
     for c in conds:
         low = c.attribute.lower()
         if low == "industry" and c.in_:
@@ -91,9 +107,16 @@ def silhouette(profile: Profile) -> str:
         elif low in {"country", "region"} and c.in_:
             parts.append(f"in {_values(c.in_)}")
         else:
-            parts.append(f"where {describe_condition(c)}")
-    article = "an" if noun[:1].lower() in "aeiou" else "a"
-    text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
+            wheres.append(describe_condition(c))
+    if wheres:  # "where A, B and C" reads better than "where A, where B, where C"
+        tail = wheres[0] if len(wheres) == 1 else ", ".join(wheres[:-1]) + " and " + wheres[-1]
+        parts.append(f"where {tail}")
+    if noun == "company" and not any(c.attribute.lower() in _FIRMOGRAPHIC for c in conds):
+        noun = "customer"  # no company attributes at all (consumer or lead data)
+        text = "Our ideal customer is one " + ", ".join(parts)
+    else:
+        article = "an" if noun[:1].lower() in "aeiou" else "a"
+        text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
     if profile.segments and profile.segments[0].lift:
         text += f"; such customers succeed {profile.segments[0].lift:.1f}x as often as the average"
     return text.strip() + "."

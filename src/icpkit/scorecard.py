@@ -120,7 +120,7 @@ class Scorecard:
             X, y = X[keep], y[keep]
         from sklearn.model_selection import StratifiedKFold
 
-        grid = [0.03, 0.1, 0.3, 1.0, 3.0]
+        grid = [0.05, 0.3, 2.0]
         losses = np.zeros(len(grid))
         folds = StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y)), y)
         for tr, te in folds:
@@ -167,13 +167,13 @@ class Scorecard:
 
 
 def profile_attributes(
-    attrs: dict[str, BinnedAttribute], points: dict[str, np.ndarray]
+    attrs: dict[str, BinnedAttribute], points: dict[str, np.ndarray], *, keep_zero: bool = False
 ) -> list[NumericAttribute | CategoricalAttribute]:
     """Profile attributes from bins and points; attributes whose points are all 0 are left out."""
     out: list[NumericAttribute | CategoricalAttribute] = []
     for name, attr in attrs.items():
         p = points[name]
-        if not np.any(p):
+        if not np.any(p) and not keep_zero:
             continue
         k = len(attr.bins)
         common = {

@@ -378,9 +378,14 @@ class SegmentFinder:
     def _acceptable(self, rule: Rule, positive: bool) -> bool:
         if rule.size < self.min_count_:
             return False
+        base = self.base_rate_
         if positive:
-            return rule.lift >= self.min_lift and rule.z >= self.min_z
-        return rule.lift <= self.max_anti_lift and rule.z <= -self.min_z
+            # With a high base rate (retention) a lift of 1.3 is impossible: then ask for the
+            # failure rate to halve instead.
+            halves = (1 - rule.rate) <= 0.5 * (1 - base)
+            return (rule.lift >= self.min_lift or halves) and rule.z >= self.min_z
+        doubles = rule.rate <= 0.5 * base and (1 - rule.rate) >= 2 * (1 - base)
+        return (rule.lift <= self.max_anti_lift or doubles) and rule.z <= -self.min_z
 
 
 def _overlaps(rule: Rule, chosen: list[Rule], n: int, limit: float = 0.5) -> bool:
