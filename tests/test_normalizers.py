@@ -523,3 +523,20 @@ def test_empty_columns_keep_their_output_names() -> None:
         result = normalize(kind, empty, "c")
         assert len(result.problems) == 0
         assert list(result.columns)[: len(expected)] == expected
+
+
+HUBSPOT_INDUSTRIES = [
+    line
+    for line in (GOLDEN / "hubspot_industries.txt").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+]
+
+
+def test_every_hubspot_industry_has_a_sector() -> None:
+    """HubSpot's company industry enum (the LinkedIn list) never falls to Other."""
+    assert len(HUBSPOT_INDUSTRIES) >= 145
+    unmapped = [label for label in HUBSPOT_INDUSTRIES if industry_sector(label) == "Other"]
+    assert unmapped == []
+    # Spelled as LinkedIn shows it, the same label lands in the same sector.
+    assert industry_sector("Gambling & Casinos") == industry_sector("GAMBLING_CASINOS")
+    assert industry_sector("Health, Wellness and Fitness") == "Healthcare"

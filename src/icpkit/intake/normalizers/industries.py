@@ -113,10 +113,14 @@ _RULES: tuple[tuple[str, str], ...] = (
 
 
 def fold_industry(text: str) -> str:
-    """'Food, Beverages & Tobacco' → 'food beverages and tobacco'; COMPUTER_SOFTWARE → 'computer software'."""
-    s = text.casefold().replace("&", " and ")
+    """'Food, Beverages & Tobacco' → 'food beverages tobacco'; GAMBLING_CASINOS → 'gambling casinos'.
+
+    "&" and "and" are dropped: HubSpot's enum writes LinkedIn's "Gambling & Casinos"
+    as GAMBLING_CASINOS but "Health, Wellness and Fitness" as HEALTH_WELLNESS_AND_FITNESS.
+    """
+    s = text.casefold().replace("&", " ")
     s = re.sub(r"[_\-/,.;:()'’]+", " ", s)
-    return re.sub(r"\s+", " ", s).strip()
+    return " ".join(word for word in s.split() if word != "and")
 
 
 @cache
