@@ -540,3 +540,44 @@ def test_every_hubspot_industry_has_a_sector() -> None:
     # Spelled as LinkedIn shows it, the same label lands in the same sector.
     assert industry_sector("Gambling & Casinos") == industry_sector("GAMBLING_CASINOS")
     assert industry_sector("Health, Wellness and Fitness") == "Healthcare"
+
+
+def test_salesforce_standard_industry_picklist() -> None:
+    picklist = [
+        "Agriculture",
+        "Apparel",
+        "Banking",
+        "Biotechnology",
+        "Chemicals",
+        "Communications",
+        "Construction",
+        "Consulting",
+        "Education",
+        "Electronics",
+        "Energy",
+        "Engineering",
+        "Entertainment",
+        "Environmental",
+        "Finance",
+        "Food & Beverage",
+        "Government",
+        "Healthcare",
+        "Hospitality",
+        "Insurance",
+        "Machinery",
+        "Manufacturing",
+        "Media",
+        "Not For Profit",
+        "Recreation",
+        "Retail",
+        "Shipping",
+        "Technology",
+        "Telecommunications",
+        "Transportation",
+        "Utilities",
+    ]
+    sectors = {label: industry_sector(label) for label in picklist}
+    assert "Other" not in sectors.values()
+    assert sectors["Not For Profit"] == "Non-profit"
+    assert sectors["Communications"] == "Telecommunications"
+    assert industry_sector("Other") == "Other"
