@@ -7,10 +7,14 @@ Screenshots go to tests/artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -35,9 +39,25 @@ def _require(ok: bool, what: str) -> None:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from icpkit.workspace import demo
+    """`icp demo` through the real CLI main(), as `make demo` runs it (smaller world)."""
+    from icpkit.cli import main
+    from icpkit.workspace import load_report
 
-    return demo(tmp_path_factory.mktemp("demo"), n_accounts=400, seed=3)
+    out = tmp_path_factory.mktemp("demo") / "demo-output"
+    argv, stdout = sys.argv, io.StringIO()
+    sys.argv = ["icp", "demo", "--out", str(out), "--accounts", "400", "--seed", "3", "--quiet"]
+    try:
+        with contextlib.redirect_stdout(stdout), pytest.raises(SystemExit) as done:
+            main()
+    finally:
+        sys.argv = argv
+    assert done.value.code in (0, None)
+    printed = stdout.getvalue()
+    html = out / "report" / "report.html"
+    assert f"ICP report: {html}" in printed
+    report = load_report(out)
+    stages = [SimpleNamespace(**s) for s in report["run"]["stages"]]
+    return SimpleNamespace(workspace=out, outputs={"html": html}, report=report, stages=stages)
 
 
 @pytest.fixture
