@@ -366,3 +366,25 @@ def test_docs_cover_every_cli_option() -> None:
             if option in {"source", "output"}:
                 continue
             assert f"--{option}" in docs, option
+
+
+def test_an_opportunity_report_keeps_the_account_firmographics() -> None:
+    columns = [
+        "Opportunity ID",
+        "Opportunity Name",
+        "Stage",
+        "Amount",
+        "Close Date",
+        "Account Name",
+        "Industry",
+        "Employees",
+        "Billing Country",
+        "Account.AnnualRevenue",
+    ]
+    rec = recognize(columns)
+    assert rec.kind == "deals"
+    assert rec.mapping["Employees"] == "employees"
+    assert rec.mapping["Billing Country"] == "country"
+    assert rec.mapping["Account.AnnualRevenue"] == "annual_revenue"
+    reasons = {m.original: m.reason for m in rec.matches}
+    assert reasons["Industry"].endswith("(account attribute)")

@@ -102,7 +102,7 @@ class Hit:
     canonical: str
     field: str  # sf, sf_label, ..., alias, canonical
     raw: str  # the alias exactly as written in aliases.yaml
-    outcome: bool = False  # an outcomes column accepted in an accounts table
+    outcome: bool = False  # borrowed from another table (see BORROWED)
 
 
 @dataclass(frozen=True)
@@ -158,12 +158,40 @@ class Recognition:
         }
 
 
+# Columns a table also accepts from another table, because flat exports carry
+# them: outcomes in an accounts file (the "training" file with a target column),
+# the account's firmographics in a deals file (an opportunity report).
+FIRMOGRAPHICS = (
+    "domain",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "state",
+    "city",
+    "founded_year",
+    "funding_total",
+    "last_funding_type",
+    "last_funding_date",
+    "technologies",
+    "cloud_spend",
+    "ownership",
+)
+BORROWED: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "accounts": ("outcomes", TABLES["outcomes"].column_names[1:], "outcome column"),
+    "deals": ("accounts", FIRMOGRAPHICS, "account attribute"),
+}
+
+
 def allowed_columns(kind: str) -> dict[str, str]:
-    """Canonical column -> value kind, for a table kind (accounts also take outcomes)."""
+    """Canonical column -> value kind, for a table kind (with the columns it borrows)."""
     cols = {c.name: c.kind for c in TABLES[kind].columns}
-    if kind == "accounts":
-        for c in TABLES["outcomes"].columns:
-            cols.setdefault(c.name, c.kind)
+    if kind in BORROWED:
+        other, names, _ = BORROWED[kind]
+        for name in names:
+            column = TABLES[other].column(name)
+            if column is not None:
+                cols.setdefault(name, column.kind)
     return cols
 
 
@@ -201,15 +229,15 @@ def vocabulary(kind: str) -> dict[str, tuple[Hit, ...]]:
     for canonical, spec in data["common"].items():
         if canonical in columns:
             _add(vocab, canonical, spec, outcome=False)
-    if kind in ("outcomes", "accounts"):
+    if kind == "outcomes":
         for canonical, spec in data["outcomes"].items():
-            if kind == "accounts" and canonical == "account_id":
-                continue
-            _add(vocab, canonical, spec, outcome=kind == "accounts")
-        if kind == "accounts":
-            for name in TABLES["outcomes"].column_names:
-                hit = Hit(name, "canonical", name, True)
-                vocab.setdefault(normalize_name(name), []).append(hit)
+            _add(vocab, canonical, spec, outcome=False)
+    if kind in BORROWED:
+        _, names, _ = BORROWED[kind]
+        for name in names:
+            vocab.setdefault(normalize_name(name), []).append(Hit(name, "canonical", name, True))
+            spec = data["outcomes"].get(name) or data["common"].get(name) or {}
+            _add(vocab, name, spec, outcome=True)
     return {n: tuple(_first_canonical(hits)) for n, hits in vocab.items()}
 
 
@@ -247,7 +275,7 @@ def _signals() -> dict[str, frozenset[str]]:
 
 # Prefixes API exports wrap fields in once flattened ("properties.numberofemployees"
 # from the HubSpot API, "fields.Name" from Airtable).
-WRAPPERS = ("properties.", "fields.", "data.", "record.")
+WRAPPERS = ("properties.", "fields.", "data.", "record.", "account.", "account: ")
 
 
 def match_key(column: str) -> str:
@@ -353,7 +381,7 @@ def _pick_system(scores: dict[str, float]) -> str:
 # ---------------------------------------------------------------- mapping
 
 
-def _best_hit(col: str, hits: tuple[Hit, ...], system: str) -> tuple[float, str]:
+def _best_hit(col: str, hits: tuple[Hit, ...], system: str, kind: str) -> tuple[float, str]:
     """(confidence, reason) preferring the detected system's own naming."""
 
     def rank(h: Hit) -> tuple[int, int, float]:
@@ -374,7 +402,7 @@ def _best_hit(col: str, hits: tuple[Hit, ...], system: str) -> tuple[float, str]
     if col.lower().endswith("__c"):
         reason = f"Salesforce custom field ({reason})"
     if best.outcome:
-        reason = f"{reason} (outcome column)"
+        reason = f"{reason} ({BORROWED[kind][2]})"
     return confidence, reason
 
 
@@ -386,7 +414,7 @@ def _map(
     for col in columns:
         hits = vocab.get(match_key(col))
         if hits:
-            conf, reason = _best_hit(_unwrapped(col), hits, system)
+            conf, reason = _best_hit(_unwrapped(col), hits, system, kind)
             proposed.append(Match(col, hits[0].canonical, conf, reason))
         else:
             proposed.append(Match(col, None, 0.0, "custom attribute"))
