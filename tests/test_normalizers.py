@@ -354,6 +354,10 @@ def test_list_flags_across_rows_and_missing_rows() -> None:
     # The most frequent spelling names an unknown item.
     assert result.main.tolist()[4:] == ["Zendesk"] * 3
     assert result.placeholders == {"N/A": 1}
+    assert result.notes == [
+        "1 value 'N/A' treated as missing",
+        "3 distinct items, one flag column each",
+    ]
 
 
 # --- titles, industries, countries: tables and helpers ---------------------------------

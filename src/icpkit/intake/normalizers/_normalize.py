@@ -179,7 +179,12 @@ def _list(values: pd.Series, name: str) -> Normalized:
         column[~row_known] = pd.NA
         columns[f"{prefix}_{slug}"] = pd.Series(column, index=index)
     problems = pd.Series(np.asarray(problem, dtype=object)[codes], index=index, dtype=object)
-    return Normalized(columns, problems, placeholders, placeholder_notes(placeholders))
+    notes = placeholder_notes(placeholders)
+    if slugs:  # free text in a list column would add a column per word: make it visible
+        notes.append(
+            f"{len(slugs)} distinct item{'s' if len(slugs) != 1 else ''}, one flag column each"
+        )
+    return Normalized(columns, problems, placeholders, notes)
 
 
 def normalize(kind: str, values: pd.Series, name: str) -> Normalized:
