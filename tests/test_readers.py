@@ -290,9 +290,11 @@ def test_postgresql_table_query_stream_and_errors(postgres_url: str) -> None:
     assert "postgresql" in sniff(postgres_url).format
 
 
-def test_postgresql_unreachable_is_a_read_error() -> None:
-    with pytest.raises(ReadError, match="cannot connect"):
+def test_postgresql_unreachable_is_a_read_error_without_the_password() -> None:
+    with pytest.raises(ReadError, match="cannot connect") as info:
         read_table("postgresql://nobody:secret@127.0.0.1:1/none", table="x")
+    assert "secret" not in str(info.value)
+    assert "nobody:***@" in str(info.value)
 
 
 # ---------------------------------------------------------------- streaming
