@@ -585,3 +585,14 @@ def test_salesforce_standard_industry_picklist() -> None:
     assert sectors["Not For Profit"] == "Non-profit"
     assert sectors["Communications"] == "Telecommunications"
     assert industry_sector("Other") == "Other"
+
+
+def test_list_values_from_json_sources() -> None:
+    values = pd.Series([["Salesforce", "HubSpot"], None, np.array(["AWS"], dtype=object)])
+    result = normalize("list", values, "technologies")
+    assert result.main.tolist()[0] == "HubSpot;Salesforce"
+    assert result.columns["tech_aws"].tolist() == [False, pd.NA, True]
+    objects = normalize("text", pd.Series([{"b": 1, "a": 2}, "x"], dtype=object), "t")
+    assert objects.main.tolist() == ['{"a": 2, "b": 1}', "x"]
+    numbers = normalize("number", pd.Series([[1, 2], "3"], dtype=object), "n")
+    assert numbers.problems.tolist() == ["not a number", None]

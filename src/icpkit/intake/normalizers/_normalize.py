@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -201,6 +202,26 @@ def normalize(kind: str, values: pd.Series, name: str) -> Normalized:
         )
     if not isinstance(values, pd.Series):
         values = pd.Series(values)
+    try:
+        return _dispatch(kind, values, name)
+    except TypeError as err:
+        if "unhashable" not in str(err):
+            raise
+        # JSON sources can hold lists ("technologies": ["AWS", "GCP"]) or objects.
+        return _dispatch(kind, values.map(_container_text, na_action="ignore"), name)
+
+
+def _container_text(value: Any) -> Any:
+    """A list-like becomes "a;b" (the list kind's separator), a dict its JSON text."""
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+        return ";".join(str(item) for item in items if not is_missing(item))
+    return value
+
+
+def _dispatch(kind: str, values: pd.Series, name: str) -> Normalized:
     names = output_columns(kind, name)
     if kind in ("number",):
         return _numeric(values, name, parse_number)
