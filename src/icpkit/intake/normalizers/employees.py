@@ -41,7 +41,9 @@ _AT_LEAST = re.compile(
     r"^(?:>=?|≥|over|more than|above|at least)\s*(?P<n>.+)$|^(?P<m>.+?)\s*(?:\+|or more|and (?:up|over|above))$"
 )
 _LESS_THAN = re.compile(r"^(?:<=?|≤|under|less than|fewer than|below|up to)\s*(?P<n>.+)$")
-_SELF_EMPLOYED = {"self-employed", "self employed", "sole proprietor", "freelance", "just me"}
+_SELF_EMPLOYED = {
+    "self-employed", "self employed", "sole proprietor", "freelance", "just me", "myself only",
+}  # fmt: skip
 
 
 def employee_band(count: float) -> str | None:
