@@ -95,6 +95,10 @@ def test_gaps_only_for_icp_accounts() -> None:
     assert summary["accounts"] == 1
     assert set(table["account_id"]) == {"A5"}
     assert set(table["tier"]) == {"A"}
+    # Accounts already scored (icp_tier present) keep their tiers: A6 is now in the ICP.
+    scored = accounts.assign(icp_tier=["A", "A", "B"])
+    _, again = committee_gaps(CONTACTS, DEALS, roles=ROLES, accounts=scored, profile=profile)
+    assert again["accounts"] == 2
 
 
 def test_committee_without_roles_uses_account_contacts() -> None:

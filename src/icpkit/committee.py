@@ -290,7 +290,12 @@ def _candidates(
     acc = read_frame(accounts, "accounts")
     if "account_id" not in acc.columns:
         raise SchemaError("the accounts need account_id", column="account_id")
-    tiers = score_table(profile, to_arrow(acc)).column("icp_tier").to_numpy(zero_copy_only=False)
+    if "icp_tier" in acc.columns:  # already scored (e.g. by `icp run`)
+        tiers = acc["icp_tier"].astype("string").to_numpy()
+    else:
+        tiers = (
+            score_table(profile, to_arrow(acc)).column("icp_tier").to_numpy(zero_copy_only=False)
+        )
     out = pd.DataFrame(
         {
             "account_id": acc["account_id"].astype(str).to_numpy(),

@@ -228,10 +228,12 @@ def committee_command(
     from ..committee import buying_committee, committee_gaps
 
     prof = _profile(profile) if profile is not None else None
-    table, summary = buying_committee(contacts, deals, roles=roles, accounts=accounts, profile=prof)
+    table, summary = buying_committee(contacts, deals, roles=roles)
     gaps = pd.DataFrame()
     if deals is not None:
-        gaps, _ = committee_gaps(contacts, deals, roles=roles, accounts=accounts, profile=prof)
+        gaps, summary["gaps"] = committee_gaps(
+            contacts, deals, roles=roles, accounts=accounts, profile=prof
+        )
     if as_json:
         print_json({"summary": summary, "table": _records(table), "gaps": _records(gaps)})
         return
