@@ -95,14 +95,15 @@ def attributes_section(
         else "For each attribute, its groups and their points."
     )
     flagged = [
-        f"{f.get('column')}: {f.get('reason')}"
+        str(f.get("column"))
         for f in (profile.metrics or {}).get("flagged_columns") or []
         if isinstance(f, dict) and f.get("excluded", True)
     ]
     left_out = (
-        f"Left out of the model ({len(flagged)} columns): "
-        + "; ".join(flagged[:8])
-        + (" …" if len(flagged) > 8 else "")
+        f"Not used by the model ({len(flagged)} columns: ids, free text, derived copies or"
+        f" leaks; reasons in profile.yaml): {', '.join(flagged[:12])}"
+        + (" …" if len(flagged) > 12 else "")
+        + "."
         if flagged
         else None
     )
