@@ -120,6 +120,11 @@ CASES = {
     "invalid JSON": (["inspect", "bad.json"], ["invalid JSON", "row 2"]),
     "JSON without records": (["inspect", "scalars.json"], ["array of objects"]),
     "bad output extension": (["normalize", "ok.csv", "-o", "out.txt"], ["cannot write '.txt'"]),
+    "bad --scale syntax": (["inspect", "ok.csv", "--scale", "employees=lots"], ["column=factor"]),
+    "scale of a missing column": (
+        ["inspect", "ok.csv", "--scale", "revenue=million"],
+        ["cannot scale 'revenue'"],
+    ),
     "strict: unreadable value": (
         ["inspect", "messy.csv", "--strict"],
         ["messy.csv, row 3, column 'Employees'", "(value 'lots')", "1 more value"],

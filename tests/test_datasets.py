@@ -216,6 +216,15 @@ def test_crm_revenue_in_millions_gets_a_unit_warning(capsys: pytest.CaptureFixtu
     assert any("Philipines" in n for n in notes)  # the typo is read as PH, and said so
 
 
+def test_scale_turns_millions_into_units(capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATASETS / "fortune1000_2021/Fortune_1000.csv"
+    report = inspect_json(path, capsys, "--scale", "annual_revenue=million")
+    assert "annual_revenue multiplied by 1,000,000 (scale)" in report["warnings"]
+    assert not any("look like thousands or millions" in w for w in report["warnings"])
+    table = load(path, scale={"annual_revenue": 1e6}).table
+    assert table.column("annual_revenue").to_pylist()[0] == pytest.approx(523_964e6)
+
+
 def test_placeholders_are_reported_not_dropped(capsys: pytest.CaptureFixture[str]) -> None:
     report = inspect_json(DATASETS / "x_education_leads/Leads.csv", capsys)
     by_col = {c["column"]: c for c in report["coercions"]}

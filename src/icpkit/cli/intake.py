@@ -31,6 +31,13 @@ DelimiterOpt = Annotated[
     str | None, typer.Option(help="CSV delimiter: ',', ';', '\\t' or '|' (detected if omitted).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+ScaleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scale",
+        help="Multiply a numeric column: 'annual_revenue=million' or '=1e6' (repeatable).",
+    ),
+]
 StrictOpt = Annotated[
     bool,
     typer.Option(
@@ -51,6 +58,27 @@ def parse_map(items: list[str] | None) -> dict[str, str | None]:
         col, target = item.rsplit("=", 1)
         mapping[col.strip()] = target.strip() or None
     return mapping
+
+
+def parse_scale(items: list[str] | None) -> dict[str, float]:
+    """['annual_revenue=1e6'] or ['annual_revenue=million'] -> {'annual_revenue': 1e6}."""
+    words = {"thousand": 1e3, "thousands": 1e3, "k": 1e3, "million": 1e6, "millions": 1e6}
+    words |= {"m": 1e6, "mn": 1e6, "billion": 1e9, "billions": 1e9, "bn": 1e9}
+    scale: dict[str, float] = {}
+    for item in items or []:
+        col, _, factor = item.rpartition("=")
+        text = factor.strip().lower()
+        try:
+            value = words[text] if text in words else float(text)
+        except ValueError:
+            value = None
+        if not col or value is None:
+            raise ConfigError(
+                f"--scale expects 'column=factor'. Got {item!r} instead",
+                hint="Example: --scale annual_revenue=million (or =1e6)",
+            )
+        scale[col.strip()] = value
+    return scale
 
 
 def _delimiter(value: str | None) -> str | None:
@@ -74,6 +102,7 @@ def _load(
     delimiter: str | None,
     strict: bool = False,
     limit: int | None = None,
+    scale: list[str] | None = None,
 ) -> Any:
     from ..intake import load
 
@@ -88,6 +117,7 @@ def _load(
         delimiter=_delimiter(delimiter),
         strict=strict,
         limit=limit,
+        scale=parse_scale(scale),
     )
 
 
@@ -174,13 +204,16 @@ def inspect_cmd(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     strict: StrictOpt = False,
+    scale: ScaleOpt = None,
     sample: Annotated[
         int | None, typer.Option(help="Inspect only the first N rows (quick look at a big file).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show how a file is read: source system, table kind, mapping, types, fill rates, coercions."""
-    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter, strict, sample)
+    loaded = _load(
+        source, kind, maps, sheet, table, query, encoding, delimiter, strict, sample, scale
+    )
     if as_json:
         print_json(loaded.report)
     else:
@@ -201,13 +234,16 @@ def normalize_cmd(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     strict: StrictOpt = False,
+    scale: ScaleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the table with canonical column names and normalised values (atomically)."""
     from ..intake._write import output_format, write_table
 
     output_format(output)  # fail before reading a large input, not after
-    loaded = _load(source, kind, maps, sheet, table, query, encoding, delimiter, strict)
+    loaded = _load(
+        source, kind, maps, sheet, table, query, encoding, delimiter, strict, None, scale
+    )
     path = write_table(loaded.table, output)
     if as_json:
         print_json({"output": str(path), **loaded.report})

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import ConfigError, IcpError, ReadError, SchemaError, ValueParseError, closest
 from ..schema import TABLES
@@ -238,6 +239,7 @@ def load(
     delimiter: str | None = None,
     strict: bool = False,
     limit: int | None = None,
+    scale: Mapping[str, float] | None = None,
 ) -> Loaded:
     """Read ``source`` and return it with canonical column names and normalised values.
 
@@ -246,7 +248,8 @@ def load(
     ``strict`` turns the first value that cannot be read into a ValueParseError
     (file, row, column, value) instead of a missing value in the coercion summary.
     ``limit`` reads only the first rows (streamed, so a huge file is not read
-    whole): for a quick look at a big export.
+    whole): for a quick look at a big export. ``scale`` multiplies numeric
+    columns after normalising ({"annual_revenue": 1e6} for revenue in $M).
     """
     if kind is not None:
         check_kind(kind)
@@ -256,7 +259,9 @@ def load(
     else:
         raw, info = _read_head(source, limit, opts, encoding, delimiter)
     hint = _name_hint(source, table)
-    loaded = load_table(raw, info=info, kind=kind, mapping=mapping, name_hint=hint, strict=strict)
+    loaded = load_table(
+        raw, info=info, kind=kind, mapping=mapping, name_hint=hint, strict=strict, scale=scale
+    )
     if limit is not None:
         loaded.report["sampled"] = limit
         loaded.report["warnings"].insert(0, f"read only the first {raw.num_rows:,} rows (limit)")
@@ -295,11 +300,14 @@ def load_table(
     mapping: Mapping[str, str | None] | None = None,
     name_hint: str | None = None,
     strict: bool = False,
+    scale: Mapping[str, float] | None = None,
 ) -> Loaded:
     """:func:`load` for a table already in memory (e.g. from ``icpkit.synth.make_world``)."""
     info = info or SourceInfo(source="<table>", format="arrow")
     rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=name_hint), mapping)
     table, origin, coercions, warnings = _assemble(raw, rec, 0)
+    table, scaled = apply_scale(table, scale)
+    warnings += scaled
     row_of = row_numbers(raw, info)
     for entry in coercions:  # record indices -> the rows a person sees in the file
         if entry["first_row"] is not None:
@@ -310,6 +318,26 @@ def load_table(
     report = build_report(info, rec, raw, table, origin, coercions, all_warnings)
     _add_value_suggestions(report, raw, rec)
     return Loaded(table, rec, report, raw, info, origin)
+
+
+def apply_scale(table: pa.Table, scale: Mapping[str, float] | None) -> tuple[pa.Table, list[str]]:
+    """Multiply numeric output columns (revenue given in millions: {"annual_revenue": 1e6})."""
+    notes = []
+    for name, factor in (scale or {}).items():
+        if name not in table.column_names:
+            raise SchemaError(
+                f"cannot scale {name!r}: no such column after loading",
+                column=name,
+                hint=_did_you_mean(name, table.column_names),
+            )
+        column = table.column(name)
+        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+            raise ConfigError(f"cannot scale {name!r}: it holds {column.type}, not numbers")
+        scaled = pc.multiply(column.cast(pa.float64()), float(factor))
+        table = table.set_column(table.column_names.index(name), name, scaled)
+        shown = f"{factor:,.0f}" if float(factor).is_integer() else f"{factor:g}"
+        notes.append(f"{name} multiplied by {shown} (scale)")
+    return table, notes
 
 
 def _add_value_suggestions(report: dict[str, Any], raw: pa.Table, rec: Recognition) -> None:
