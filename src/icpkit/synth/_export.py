@@ -12,10 +12,12 @@ import pandas as pd
 import pyarrow as pa
 
 from . import _render as r
-from ._latent import REFERENCE_DATE, tech_lists
+from ._latent import tech_lists
 from ._tables import COUNTRIES, HUBSPOT_SOURCES, INDUSTRIES, OWNERS, TECHNOLOGIES
 
 __all__ = [
+    "JUNK_COLUMNS",
+    "junk_counts",
     "render_accounts",
     "render_contact_roles",
     "render_contacts",
@@ -26,6 +28,25 @@ __all__ = [
 ]
 
 _CURRENCY = np.array([c.currency for c in COUNTRIES], dtype=object)
+
+
+# accounts.csv columns that carry placeholders and unreadable values, and their kind.
+JUNK_COLUMNS = {
+    "NumberOfEmployees": "employees",
+    "AnnualRevenue": "money",
+    "BillingCountry": "country",
+}
+
+
+def junk_counts(accounts: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """How many cells of each junk column hold a placeholder or an unreadable value."""
+    return {
+        col: {
+            "placeholders": int(accounts[col].isin(r.PLACEHOLDERS).sum()),
+            "unreadable": int(accounts[col].isin(r.UNREADABLE[kind]).sum()),
+        }
+        for col, kind in JUNK_COLUMNS.items()
+    }
 
 
 def _spelled_techs(latent: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
@@ -53,13 +74,19 @@ def render_accounts(latent: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
         "Name": latent["name"].to_numpy(),
         "Website": r.blank(r.websites(latent["domain"].to_numpy(), rng), rng, 0.03),
         "Industry": r.blank(r.industry_labels(latent["_industry_idx"].to_numpy(), rng), rng, 0.03),
-        "NumberOfEmployees": r.blank(r.employees(latent["employees"].to_numpy(), rng), rng, 0.02),
-        "AnnualRevenue": r.blank(
-            r.money(latent["annual_revenue"].to_numpy(dtype=float), local_money, rng), rng, 0.05
+        "NumberOfEmployees": r.junk(
+            r.blank(r.employees(latent["employees"].to_numpy(), rng), rng, 0.02), rng, "employees"
+        ),
+        "AnnualRevenue": r.junk(
+            r.blank(
+                r.money(latent["annual_revenue"].to_numpy(dtype=float), local_money, rng), rng, 0.05
+            ),
+            rng,
+            "money",
         ),
         "BillingCity": r.blank(latent["city"].to_numpy(), rng, 0.04),
         "BillingState": r.blank(latent["state"].to_numpy(), rng, 0.08),
-        "BillingCountry": r.blank(r.country_names(idx_c, rng), rng, 0.02),
+        "BillingCountry": r.junk(r.blank(r.country_names(idx_c, rng), rng, 0.02), rng, "country"),
         "Type": np.where(customer, kind, "Prospect").astype(object),
         "OwnerName": np.array(OWNERS, dtype=object)[rng.integers(0, len(OWNERS), n)],
         "Founded_Year__c": r.blank(_ints(latent["founded_year"].to_numpy()), rng, 0.06),
@@ -258,7 +285,3 @@ def render_universe(latent: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
             "Monthly Cloud Spend": latent["cloud_spend"].astype(float),
         }
     )
-
-
-def reference_date() -> str:
-    return str(REFERENCE_DATE)

@@ -16,12 +16,15 @@ import pandas as pd
 from ._tables import COUNTRIES, INDUSTRIES
 
 __all__ = [
+    "PLACEHOLDERS",
+    "UNREADABLE",
     "blank",
     "choose",
     "country_names",
     "dates",
     "employees",
     "industry_labels",
+    "junk",
     "money",
     "table",
     "websites",
@@ -92,6 +95,32 @@ def variants(
     )
     style = choose(rng, len(values), weights)
     return table[codes, style]  # code -1 (missing) reads the last row: None
+
+
+# What people type instead of a value: placeholders mean "empty"; the rest cannot be read.
+PLACEHOLDERS = ("N/A", "n/a", "-", "NULL")
+UNREADABLE = {
+    "employees": ("TBD", "lots", "ask sales"),
+    "money": ("TBD", "confidential", "ask finance"),
+    "country": ("Atlantis", "Mars", "Narnia"),
+}
+
+
+def junk(
+    values: np.ndarray,
+    rng: np.random.Generator,
+    kind: str,
+    share: tuple[float, float] = (0.005, 0.002),
+) -> np.ndarray:
+    """Replace a few cells by placeholders (``share[0]``) and unreadable text (``share[1]``)."""
+    out = np.asarray(values, dtype=object).copy()
+    u = rng.random(len(out))
+    hole = u < share[0]
+    bad = (u >= share[0]) & (u < share[0] + share[1])
+    out[hole] = np.array(PLACEHOLDERS, dtype=object)[rng.integers(0, len(PLACEHOLDERS), hole.sum())]
+    words = UNREADABLE[kind]
+    out[bad] = np.array(words, dtype=object)[rng.integers(0, len(words), bad.sum())]
+    return out
 
 
 def blank(values: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from ..atomic import atomic_path, atomic_write_text
 from ..errors import ConfigError
 from . import _export as ex
+from . import _render as r
 from ._activity import Activity, make_activity
 from ._latent import REFERENCE_DATE, latent_companies
 from ._leads import make_leads
@@ -216,6 +217,11 @@ def _render(
     won = pd.Series(np.where(acc["won"].to_numpy(), "true", "false"), name="IsWon")
     extra = outcomes.set_index("Account ID").reindex(accounts["Id"]).reset_index(drop=True)
     training = pd.concat([accounts, extra, won], axis=1)
+    truth["junk"] = {
+        "placeholders": list(r.PLACEHOLDERS),
+        "unreadable": {kind: list(words) for kind, words in r.UNREADABLE.items()},
+        "accounts.csv": ex.junk_counts(accounts),
+    }
     return World(
         accounts=accounts,
         outcomes=outcomes,
