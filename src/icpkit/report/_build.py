@@ -177,8 +177,11 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
                 ],
             }
         )
+    headline = silhouette_text(profile)
+    if headline is None and values.get("_no_profile"):
+        headline = f"No ICP profile in this run: {values['_no_profile']}"
     return {
-        "headline": silhouette_text(profile),
+        "headline": headline,
         "kpis": kpis,
         "charts": charts,
         "actions": _actions(values, profile),
@@ -228,6 +231,8 @@ def build_report(
     """The whole ICP document as JSON-safe data: summary, then one entry per section."""
     stage_map = {s["name"]: s for s in stages or []}
     profile: Profile | None = values.get("profile")
+    if profile is None:
+        values = {**values, "_no_profile": _why(stage_map, "discover", "")}
     success = values.get("success") or {}
     base_rate = success.get("base_rate")
     no_profile = _why(stage_map, "discover", "No profile was learned.")

@@ -159,29 +159,41 @@ def _account_won(frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFram
     return frame[right].astype(str).isin(winners)
 
 
-def best_customers(
-    frame: pd.DataFrame, tables: dict[str, pa.Table | None], n: int = 10
-) -> list[dict[str, Any]]:
-    """The successful accounts worth most (by ACV/ARR/LTV, else won deal amount)."""
-    good = frame[frame[LABEL]]
-    if good.empty or "account_id" not in good:
-        return []
-    value = pd.Series(np.nan, index=good.index)
+def _values(key: str, tables: dict[str, pa.Table | None]) -> pd.Series | None:
+    """Money per account (indexed by ``key`` as text): ACV/ARR/LTV, else won deal amounts."""
     outcomes = _frame(tables.get("outcomes"))
-    if outcomes is not None and "account_id" in outcomes:
+    if key == "account_id" and outcomes is not None and "account_id" in outcomes:
         for col in ("acv", "arr", "ltv"):
             if col in outcomes:
                 money = pd.to_numeric(outcomes[col], errors="coerce")
                 by_id = pd.Series(money.to_numpy(), index=outcomes["account_id"].astype(str))
-                value = good["account_id"].astype(str).map(by_id.groupby(level=0).max())
-                break
+                return by_id.groupby(level=0).max()
+    deals = _frame(tables.get("deals"))
+    deal_key = {"account_id": "account_id", "name": "account_name"}[key]
+    if deals is None or deal_key not in deals or "amount" not in deals:
+        return None
+    won = deals[_deal_won(deals)] if ("won" in deals or "stage" in deals) else deals
+    amount = pd.to_numeric(won["amount"], errors="coerce")
+    return amount.groupby(won[deal_key].astype(str)).sum()
+
+
+def best_customers(
+    frame: pd.DataFrame, tables: dict[str, pa.Table | None], n: int = 10
+) -> list[dict[str, Any]]:
+    """The successful accounts worth most (by ACV/ARR/LTV, else won deal amount)."""
+    key = next((k for k in ("account_id", "name") if k in frame and frame[k].notna().any()), None)
+    good = frame[frame[LABEL]]
+    if good.empty or key is None:
+        return []
+    good = good.drop_duplicates(key)
+    by_key = _values(key, tables)
+    value = good[key].astype(str).map(by_key) if by_key is not None else pd.Series(np.nan)
     good = good.assign(_value=pd.to_numeric(value, errors="coerce")).sort_values(
         "_value", ascending=False, na_position="last"
     )
     cols = [c for c in ("account_id", "name", "industry", "employees", "country") if c in good]
-    rows = good.drop_duplicates("account_id").head(n)
     out = []
-    for _, r in rows.iterrows():
+    for _, r in good.head(n).iterrows():
         item = {c: (None if pd.isna(r[c]) else r[c]) for c in cols}
         item["value"] = None if pd.isna(r["_value"]) else float(r["_value"])
         out.append(item)
