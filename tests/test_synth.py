@@ -440,3 +440,22 @@ def test_junk_cells_are_counted_and_intake_reports_them(world_dir: Path) -> None
         assert counts["unreadable"] > 0
         assert report[column]["became_missing"] == counts["unreadable"], column
         assert sum(report[column]["placeholders"].values()) == counts["placeholders"], column
+
+
+def test_world_repr_is_short() -> None:
+    text = repr(make_world(20, seed=1, n_universe=40))
+    assert text.startswith("World(accounts=20, ")
+    assert "universe=40" in text
+    assert "\n" not in text
+
+
+def test_cli_into_a_file_is_one_line_error(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    res = subprocess.run(
+        [ICP, "synth", str(target), "-n", "10"], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "not a folder" in res.stderr
+    assert target.read_text() == "keep me"

@@ -73,6 +73,10 @@ class World:
     latent: pd.DataFrame = field(repr=False)
     latent_universe: pd.DataFrame = field(repr=False)
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={len(frame):,}" for name, frame in self.tables().items())
+        return f"World({sizes}, seed={self.truth.get('seed')})"
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The export tables by name (as in the files, without extension)."""
         names = ("accounts", "deals", "leads", "contacts", "contact_roles", "outcomes")
