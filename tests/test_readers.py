@@ -68,6 +68,11 @@ def test_latin1_decodes_exactly(tmp_path: Path) -> None:
     assert table.column("city").to_pylist() == ["Düsseldorf", "Málaga", "Århus"]
 
 
+def test_bom_with_explicit_utf8_does_not_leak_into_the_header(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.csv", b"\xef\xbb\xbfId,Name\n1,Acme\n")
+    assert read_table(path, encoding="utf-8").column_names == ["Id", "Name"]
+
+
 def test_explicit_encoding_wins(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.csv", "name\nœuvre\n".encode("cp1252"))
     assert read_table(path, encoding="latin-1").column("name").to_pylist() == ["\x9cuvre"]

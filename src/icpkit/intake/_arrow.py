@@ -46,7 +46,8 @@ def repair_names(names: Sequence[Any]) -> tuple[list[str], list[str]]:
     warnings: list[str] = []
     seen: set[str] = set()
     for i, raw in enumerate(names):
-        name = "" if raw is None else str(raw).strip()
+        # A stray BOM survives when a BOM file is read with an explicit "utf-8".
+        name = "" if raw is None else str(raw).replace("\ufeff", "").strip()
         if not name:
             name = f"column_{i + 1}"
             warnings.append(f"column {i + 1} has no header; named it {name!r}")
