@@ -160,9 +160,13 @@ def _score(ctx: Context) -> dict[str, Any]:
     profile = _profile(ctx)
     accounts: pa.Table = ctx.values["accounts"]
     scored = score_table(profile, accounts)
-    ids = accounts.column("account_id") if "account_id" in accounts.column_names else None
-    if ids is None:
-        ids = pa.array([str(i) for i in range(accounts.num_rows)])
+    # The key a CRM import matches on: the record id, else the name or domain, else the row.
+    id_col = next((c for c in ("account_id", "name", "domain") if c in accounts.column_names), None)
+    ids = (
+        accounts.column(id_col)
+        if id_col is not None
+        else pa.array([str(i) for i in range(accounts.num_rows)])
+    )
     cols: dict[str, Any] = {"account_id": pa.compute.cast(ids, pa.string())}
     for extra in ("name", "domain"):
         if extra in accounts.column_names:
@@ -173,6 +177,7 @@ def _score(ctx: Context) -> dict[str, Any]:
     tiers = pd.Series(scored.column("icp_tier").to_pylist()).value_counts()
     summary = {
         "rows": table.num_rows,
+        "id_column": id_col or "row number",
         "tiers": {t: int(tiers.get(t, 0)) for t in "ABCD"},
         "mean_score": float(pd.Series(scored.column("icp_score").to_pylist()).mean()),
     }
