@@ -426,3 +426,14 @@ def test_excel_data_away_from_a1_keeps_excel_row_numbers(tmp_path: Path) -> None
     assert any("first of 2" in w and "'Deals'" in w for w in table_warnings(table))
     coercion = load(path).report["coercions"][0]
     assert (coercion["column"], coercion["first_row"]) == ("Employees", 5)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+def test_accents_after_a_long_ascii_head_decide_the_encoding(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "late.csv"
+    with path.open("wb") as fh:
+        fh.write(b"Name,City\n")
+        fh.write(b"".join(b"Company %d,Paris\n" % i for i in range(80_000)))  # > 1 MiB of ASCII
+        fh.write("Café Müller,Zürich\n".encode(encoding))
+    assert sniff(path).encoding == encoding
+    assert read_table(path).column("City").to_pylist()[-1] == "Zürich"

@@ -340,6 +340,8 @@ def sniff(
     has_bom = sample.startswith(codecs.BOM_UTF8)
     if encoding is None:
         encoding, has_bom = detect_encoding(sample, file=str(path), whole=whole)
+        if encoding == "utf-8" and not whole and sample.isascii():
+            encoding = _encoding_of_first_non_ascii(path) or encoding
     text = _decode_sample(sample, encoding, file=str(path), whole=whole)
     first = text.split("\n", 1)[0].strip()
     if delimiter is None and len(first) == 5 and first.lower().startswith("sep="):
@@ -348,6 +350,26 @@ def sniff(
         delimiter = "\t" if fmt == "tsv" and "\t" in first else None
         delimiter = delimiter or detect_delimiter(text, whole=whole)
     return SourceInfo(str(path), fmt, encoding, delimiter, has_bom, size)
+
+
+SCAN_BYTES = 64 << 20  # how far to look for the first accented letter of an ASCII head
+
+
+def _encoding_of_first_non_ascii(path: Path) -> str | None:
+    """An ASCII head says nothing: decide on the first chunk with a non-ASCII byte."""
+    with open_binary(path) as fh:
+        fh.read(SAMPLE_BYTES)
+        seen = SAMPLE_BYTES
+        while seen < SCAN_BYTES:
+            chunk = fh.read(SAMPLE_BYTES)
+            if not chunk:
+                return None
+            if not chunk.isascii():
+                start = chunk.rfind(b"\n", 0, next(i for i, b in enumerate(chunk) if b > 127))
+                encoding, _ = detect_encoding(chunk[start + 1 :], file=str(path), whole=False)
+                return encoding
+            seen += len(chunk)
+    return None
 
 
 def _decode_sample(sample: bytes, encoding: str, *, file: str, whole: bool) -> str:
