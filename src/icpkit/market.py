@@ -271,13 +271,14 @@ def _matched(
             "cannot match the universe to the CRM: it has no domain or name column",
             column="domain",
         )
-    dkey = (
-        domain_key_sql(lower_text_sql(exp.column("domain", quoted=True)))
-        if has_domain
-        else exp.null()
-    )
+    # Layers, so each value is computed once per row: lower(domain), its key, the join key.
+    lowered = lower_text_sql(exp.column("domain", quoted=True)) if has_domain else exp.null()
     name = exp.column("name", quoted=True) if has_name else exp.null()
-    keyed = scored.select(exp.alias_(dkey, "_dkey"), exp.alias_(name, "_n"))
+    keyed = scored.select(exp.alias_(lowered, "_dl"), exp.alias_(name, "_n"))
+    dkey = domain_key_sql(exp.column("_dl")) if has_domain else exp.null()
+    keyed = exp.select(exp.Star(), exp.alias_(dkey, "_dkey")).from_(
+        exp.alias_(exp.paren(keyed), "_j")
+    )
     keyed = exp.select(exp.Star()).from_(exp.alias_(exp.paren(keyed), "_k"))
     nkey = name_key_sql(exp.column("_n")) if has_name else exp.cast(exp.null(), "text")
     by_name_key = exp.DPipe(this=exp.Literal.string("n:"), expression=nkey.copy())
