@@ -312,9 +312,15 @@ def parse_title(text: str) -> tuple[str | None, str | None]:
     return role, seniority
 
 
+_NOT_A_TITLE = re.compile(r"@|https?://|www\.|^\+?[\d\s().-]{7,}$", re.IGNORECASE)
+
+
 def parse_title_value(value: Any) -> Parsed:
     """One value of kind ``title`` → ((cleaned title, role, seniority), problem)."""
     cleaned = clean_title(str(value))
+    # An email, a URL or a paragraph in the title column is a mapping mistake, not a title.
+    if _NOT_A_TITLE.search(cleaned) or len(cleaned) > 150:
+        return (None, None, None), "not a job title"
     role, seniority = parse_title(cleaned)
     if role is None:
         return (None, None, None), "not a job title"
