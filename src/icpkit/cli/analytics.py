@@ -69,9 +69,19 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
     for key, value in summary.items():
-        if isinstance(value, dict | list) and len(str(value)) > 160:
-            continue  # long structures belong to --json
-        out.print(f"[bold]{key}[/]: {_fmt(value) if not isinstance(value, dict | list) else value}")
+        _summary_line(key, value)
+
+
+def _summary_line(key: str, value: Any, depth: int = 0) -> None:
+    """Scalars on one line; dicts one level deep; long lists are left to --json."""
+    if isinstance(value, dict) and len(str(value)) > 100 and depth == 0:
+        for sub, inner in value.items():
+            _summary_line(f"{key}.{sub}", inner, depth + 1)
+        return
+    if isinstance(value, dict | list) and len(str(value)) > 160:
+        return  # long structures belong to --json
+    text = _fmt(value) if not isinstance(value, dict | list) else str(value)
+    out.print(f"[bold]{key}[/]: {text}", markup=True, highlight=False)
 
 
 def _profile(path: Path | None, option: str = "--profile") -> Any:
