@@ -217,15 +217,28 @@ def _postgres(profile: Profile, table: pa.Table, url: str) -> Result:
         got = con.execute(
             "SELECT icp_score, icp_tier, icp_segment FROM scored ORDER BY rid"
         ).fetchall()
+        if "f32" not in profile.columns:
+            # `icp sql` without types: every value read through its text form, regex-guarded.
+            untyped = score_sql(profile, "accounts", dialect="postgres")
+            again = con.execute(
+                f"SELECT icp_score, icp_tier, icp_segment FROM ({untyped}) AS s ORDER BY rid"
+            ).fetchall()
+            assert again == got
     return [(int(s), str(t), g) for s, t, g in got]
 
 
-def _spark(examples: list[tuple[Profile, pa.Table]], spark: Any) -> list[Result]:
-    """All examples in ONE Spark job: rows tagged by example, each scored by its own profile."""
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
+def _spark_sql(profile: Profile, table: pa.Table, spark: Any) -> Result:
+    """The generated Spark SQL text (not the DataFrame adapter), run by spark.sql."""
+    _spark_frame([(profile, table)], spark).createOrReplaceTempView("accounts")
+    types = column_types_from_arrow(table.schema)
+    query = score_sql(profile, "accounts", dialect="spark", column_types=types)
+    out = spark.sql(f"SELECT icp_score, icp_tier, icp_segment FROM ({query}) ORDER BY rid")
+    return [(r[0], r[1], r[2]) for r in out.collect()]
 
-    from icpkit.spark import score_columns
+
+def _spark_frame(examples: list[tuple[Profile, pa.Table]], spark: Any) -> Any:
+    """One DataFrame with every example's rows, tagged by ``eid`` (NaN and null kept apart)."""
+    from pyspark.sql import types as T
 
     spark_types = {"rid": T.LongType(), "f64": T.DoubleType(), "f32": T.FloatType(),
                    "i64": T.LongType(), "txt": T.StringType(), "cat": T.StringType(),
@@ -240,7 +253,16 @@ def _spark(examples: list[tuple[Profile, pa.Table]], spark: Any) -> list[Result]
         for eid, (_, table) in enumerate(examples)
         for row in zip(*(table.column(c).to_pylist() for c in names), strict=True)
     ]
-    df = spark.createDataFrame(rows, schema)
+    return spark.createDataFrame(rows, schema)
+
+
+def _spark(examples: list[tuple[Profile, pa.Table]], spark: Any) -> list[Result]:
+    """All examples in ONE Spark job: rows tagged by example, each scored by its own profile."""
+    from pyspark.sql import functions as F
+
+    from icpkit.spark import score_columns
+
+    df = _spark_frame(examples, spark)
     per_example = [score_columns(df, profile) for profile, _ in examples]
     eid = F.col("eid")
     for name in ("icp_score", "icp_tier", "icp_segment"):
@@ -359,3 +381,4 @@ def test_edges_and_odd_text_on_every_engine(postgres_url: str, spark: Any) -> No
     assert _duckdb(profile, table, typed=True) == want
     assert _postgres(profile, table, postgres_url) == want
     assert _spark([(profile, table)], spark) == [want]
+    assert _spark_sql(profile, table, spark) == want

@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 SCORE_COLUMNS = ("icp_score", "icp_tier", "icp_segment")
-TIER_NAMES = ("A", "B", "C", "D")
 
 # Text read as a number: optional spaces, a plain decimal (optional exponent) or inf/infinity;
 # the texts 'true'/'false' read as 1/0 like boolean columns; any other text is missing.
