@@ -19,6 +19,7 @@ SCORES = pd.DataFrame(
         "icp_score": [91, 62, 30, 5, 77],
         "icp_tier": ["A", "B", "C", "D", "A"],
         "icp_segment": ["\tTabbed", None, "Mid-market", None, "Mid-market"],
+        "icp_reasons": ["+40 industry is Software; +30 employees 50–5,000", None, "", "x", "y"],
     }
 )
 
@@ -30,7 +31,15 @@ def read(path: Path) -> list[dict[str, str]]:
 
 def test_salesforce_fields(tmp_path: Path) -> None:
     rows = read(export_scores(SCORES, "salesforce", tmp_path / "sf.csv"))
-    assert list(rows[0]) == ["Id", "Name", "ICP_Score__c", "ICP_Tier__c", "ICP_Segment__c"]
+    assert list(rows[0]) == [
+        "Id",
+        "Name",
+        "ICP_Score__c",
+        "ICP_Tier__c",
+        "ICP_Segment__c",
+        "ICP_Reasons__c",
+    ]
+    assert rows[0]["ICP_Reasons__c"] == "Why: +40 industry is Software; +30 employees 50–5,000"
     assert [r["Id"] for r in rows] == list(SCORES["account_id"])
     assert [r["ICP_Score__c"] for r in rows] == ["91", "62", "30", "5", "77"]
     assert rows[4]["Name"] == "Acme, Inc."  # quoted, not split

@@ -1,11 +1,12 @@
 """CRM-ready import files: scored accounts in Salesforce's or HubSpot's field conventions.
 
 - Salesforce (Data Import Wizard / Data Loader update on Account): ``Id`` plus the custom
-  fields ``ICP_Score__c`` (number), ``ICP_Tier__c`` (picklist A-D), ``ICP_Segment__c``.
+  fields ``ICP_Score__c`` (number), ``ICP_Tier__c`` (picklist A-D), ``ICP_Segment__c`` and
+  ``ICP_Reasons__c`` (long text: the top points in words, empty when not computed).
 - HubSpot (company import, matched on ``Record ID`` or ``Company Domain Name``): the
   standard property ``hs_ideal_customer_profile`` whose values are ``tier_1``, ``tier_2``,
   ``tier_3`` (tiers A, B, C; tier D is left empty, i.e. "not an ideal customer"), plus
-  custom properties ``icp_score``, ``icp_tier``, ``icp_segment``.
+  custom properties ``icp_score``, ``icp_tier``, ``icp_segment``, ``icp_reasons``.
 
 Every text cell is made safe against CSV/formula injection: a cell starting with
 ``= + - @``, a tab or a carriage return is prefixed with a single quote, so a spreadsheet
@@ -58,6 +59,13 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     )
 
 
+def _why(frame: pd.DataFrame) -> pd.Series:
+    """Reasons read "+18 Industry is Software; ..."; a leading '+' would be taken for a
+    formula (and escaped with a visible quote in the CRM), so the field starts with words."""
+    reasons = _col(frame, "icp_reasons")
+    return reasons.map(lambda r: f"Why: {r}" if isinstance(r, str) and r else r)
+
+
 def crm_frame(scores: Any, target: str) -> pd.DataFrame:
     """The import table for ``target`` (salesforce, hubspot or csv), cells not yet escaped."""
     frame = _frame(scores)
@@ -69,6 +77,7 @@ def crm_frame(scores: Any, target: str) -> pd.DataFrame:
                 "ICP_Score__c": frame["icp_score"],
                 "ICP_Tier__c": frame["icp_tier"],
                 "ICP_Segment__c": _col(frame, "icp_segment"),
+                "ICP_Reasons__c": _why(frame),
             }
         )
     if target == "hubspot":
@@ -81,6 +90,7 @@ def crm_frame(scores: Any, target: str) -> pd.DataFrame:
                 "icp_score": frame["icp_score"],
                 "icp_tier": frame["icp_tier"],
                 "icp_segment": _col(frame, "icp_segment"),
+                "icp_reasons": _why(frame),
             }
         )
     if target == "csv":

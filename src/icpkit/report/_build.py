@@ -245,7 +245,7 @@ def build_report(
         else absent("silhouette", "Our ideal customer", no_profile),
         _success_section(success, _why(stage_map, "success", "No success definition.")),
         attributes_section(profile, base_rate, no_profile),
-        points_section(profile, no_profile),
+        points_section(profile, no_profile, (values.get("score") or {}).get("top")),
         segments_section(profile, by_segment if isinstance(by_segment, dict) else None, no_profile),
         anti_icp_section(profile, no_profile),
         market_section(values.get("market"), _why(stage_map, "market", "No market analysis.")),

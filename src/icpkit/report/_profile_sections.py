@@ -116,7 +116,27 @@ def attributes_section(
     )
 
 
-def points_section(profile: Profile | None, why: str) -> dict[str, Any]:
+def _top_table(top: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    if not top:
+        return None
+    reasons = any(r.get("icp_reasons") for r in top)
+    cols = ["account", "score", "tier", "segment"] + (["why"] if reasons else [])
+    rows = [
+        [
+            r.get("name") or r.get("account_id"),
+            r.get("icp_score"),
+            r.get("icp_tier"),
+            r.get("icp_segment") or "–",
+            *([r.get("icp_reasons") or "–"] if reasons else []),
+        ]
+        for r in top
+    ]
+    return table(cols, rows, "The best-scored accounts, and why")
+
+
+def points_section(
+    profile: Profile | None, why: str, top: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     sid, title = "points", "The points table"
     if profile is None:
         return absent(sid, title, why)
@@ -136,7 +156,10 @@ def points_section(profile: Profile | None, why: str) -> dict[str, Any]:
         "edit report/profile.yaml and re-run to change it."
     )
     return section(
-        sid, title, paragraphs=[text], tables=[table(["attribute", "value", "points"], rows)]
+        sid,
+        title,
+        paragraphs=[text],
+        tables=[table(["attribute", "value", "points"], rows), _top_table(top)],
     )
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import atomic_path
+from ..export import export_scores
 from ..profile import profile_to_dict, save_profile
 from ..report._data import jsonable
 from ._analytics import STAGES_ANALYTICS
@@ -123,14 +124,8 @@ def _write_outputs(ctx: Context, report: dict[str, Any]) -> dict[str, Path]:
     if profile is not None:
         paths["profile"] = save_profile(profile, out / "profile.yaml")
     scores = ctx.get("scores")
-    if scores is not None:
-        import pyarrow.csv as pcsv
-
-        with atomic_path(out / "scores.csv") as tmp:
-            pcsv.write_csv(
-                scores.drop_columns([c for c in scores.column_names if c == "icp_reasons"]), tmp
-            )
-        paths["scores"] = out / "scores.csv"
+    if scores is not None:  # opened in spreadsheets too: written formula-safe like an export
+        paths["scores"] = export_scores(scores, "csv", out / "scores.csv")
     accounts = ctx.get("accounts")
     if accounts is not None:
         with atomic_path(state_dir(ctx.workspace) / "last_accounts.parquet") as tmp:
@@ -233,6 +228,8 @@ def last_scores(directory: str | os.PathLike[str]) -> pa.Table:
         extra = pcsv.read_csv(
             path, convert_options=pcsv.ConvertOptions(column_types={"account_id": pa.string()})
         )
-        keep = [c for c in ("account_id", "name", "domain") if c in extra.column_names]
+        keep = [
+            c for c in ("account_id", "name", "domain", "icp_reasons") if c in extra.column_names
+        ]
         scores = scores.join(extra.select(keep), "account_id", join_type="left outer")
     return scores

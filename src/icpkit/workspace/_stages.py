@@ -159,7 +159,7 @@ def _score(ctx: Context) -> dict[str, Any]:
 
     profile = _profile(ctx)
     accounts: pa.Table = ctx.values["accounts"]
-    scored = score_table(profile, accounts)
+    scored = _call(score_table, profile, accounts, reasons=True)  # reasons: newer engines
     # The key a CRM import matches on: the record id, else the name or domain, else the row.
     id_col = next((c for c in ("account_id", "name", "domain") if c in accounts.column_names), None)
     ids = (
@@ -180,8 +180,21 @@ def _score(ctx: Context) -> dict[str, Any]:
         "id_column": id_col or "row number",
         "tiers": {t: int(tiers.get(t, 0)) for t in "ABCD"},
         "mean_score": float(pd.Series(scored.column("icp_score").to_pylist()).mean()),
+        "top": _top_accounts(table),
     }
     return {"scores": table, "score": summary, "_message": f"{table.num_rows:,} accounts"}
+
+
+def _top_accounts(table: pa.Table, n: int = 10) -> list[dict[str, Any]]:
+    """The best-scored accounts with their reasons: the score explained on real rows."""
+    keep = [
+        c
+        for c in ("name", "account_id", "icp_score", "icp_tier", "icp_segment", "icp_reasons")
+        if c in table.column_names
+    ]
+    frame = table.select(keep).to_pandas()
+    top = frame.sort_values("icp_score", ascending=False, kind="stable").head(n)
+    return [jsonable(r) for r in top.to_dict(orient="records")]
 
 
 def _evaluate(ctx: Context) -> dict[str, Any]:
