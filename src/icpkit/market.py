@@ -584,6 +584,7 @@ def market_size(
         acv = acv_summary = None
         crm_size, crm = None, None
         if accounts is not None:
+            accounts = read_frame(accounts, "accounts")  # read once, used twice
             crm_size, crm_no_domain = _crm_keys(con, accounts)
             _crm_lookups(con)
             crm = ("domain" in types, "name" in types, crm_no_domain)
