@@ -174,3 +174,13 @@ def test_empty_report_still_renders() -> None:
     html = render_html(report)
     assert "No profile yet" in html
     assert render_markdown(report).startswith("# ")
+
+
+def test_an_unexpected_result_shape_loses_one_section_not_the_report() -> None:
+    odd = {**VALUES, "market": {"summary": {"by_tier": {"A": "not a dict"}}, "table": []}}
+    report = build_report(odd)
+    by_id = {s["id"]: s for s in report["sections"]}
+    assert not by_id["market"]["available"]
+    assert by_id["market"]["note"].startswith("Could not be drawn: AttributeError")
+    assert by_id["points"]["available"]
+    assert "Could not" not in render_html(report).split('id="market"')[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from .._version import __version__
@@ -188,6 +189,13 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
     }
 
 
+def _safe_summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
+    try:
+        return _summary(values, profile)
+    except Exception:  # the sections below still say what each analysis found
+        return {"headline": silhouette_text(profile), "kpis": [], "charts": [], "actions": []}
+
+
 def _actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
     """What to do on Monday, from whatever analyses ran."""
     out = []
@@ -221,6 +229,75 @@ def _actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
     return out
 
 
+def _safe(sid: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One section; if its data has a shape we do not know, say so instead of losing the report."""
+    try:
+        return build()
+    except Exception as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return absent(sid, sid.replace("-", " ").capitalize(), f"Could not be drawn: {reason}")
+
+
+def _sections(
+    values: dict[str, Any], stage_map: dict[str, dict[str, Any]], profile: Profile | None
+) -> list[dict[str, Any]]:
+    success = values.get("success") or {}
+    base_rate = success.get("base_rate")
+    no_profile = _why(stage_map, "discover", "No profile was learned.")
+    by_segment = ((values.get("market") or {}).get("summary") or {}).get("by_segment")
+    silhouette = silhouette_text(profile)
+    held_out = _held_out(profile)
+
+    def why(stage: str, default: str) -> str:
+        return _why(stage_map, stage, default)
+
+    builders: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        (
+            "silhouette",
+            lambda: (
+                section("silhouette", "Our ideal customer", paragraphs=[silhouette])
+                if silhouette
+                else absent("silhouette", "Our ideal customer", no_profile)
+            ),
+        ),
+        ("success", lambda: _success_section(success, why("success", "No success definition."))),
+        ("attributes", lambda: attributes_section(profile, base_rate, no_profile)),
+        (
+            "points",
+            lambda: points_section(profile, no_profile, (values.get("score") or {}).get("top")),
+        ),
+        (
+            "segments",
+            lambda: segments_section(
+                profile, by_segment if isinstance(by_segment, dict) else None, no_profile
+            ),
+        ),
+        ("anti-icp", lambda: anti_icp_section(profile, no_profile)),
+        ("market", lambda: market_section(values.get("market"), why("market", "No market."))),
+        ("funnel", lambda: funnel_section(values.get("funnel"), why("funnel", "No funnel."))),
+        (
+            "committee",
+            lambda: committee_section(values.get("committee"), why("committee", "No committee.")),
+        ),
+        ("voice", lambda: voice_section(values.get("voice"), why("voice", "No feedback."))),
+        ("quality", lambda: quality_section(values.get("quality"), why("quality", "No quality."))),
+        (
+            "backtest",
+            lambda: backtest_section(
+                held_out or values.get("evaluation"),
+                why("evaluate", "No backtest."),
+                in_sample=values.get("evaluation") if held_out else None,
+            ),
+        ),
+        (
+            "drift",
+            lambda: drift_section(values.get("drift"), why("drift", "No earlier run to compare.")),
+        ),
+        ("usage", lambda: _usage_section(profile, _sql(profile))),
+    ]
+    return [_safe(sid, build) for sid, build in builders]
+
+
 def build_report(
     values: dict[str, Any],
     *,
@@ -233,38 +310,7 @@ def build_report(
     profile: Profile | None = values.get("profile")
     if profile is None:
         values = {**values, "_no_profile": _why(stage_map, "discover", "")}
-    success = values.get("success") or {}
-    base_rate = success.get("base_rate")
-    no_profile = _why(stage_map, "discover", "No profile was learned.")
-    market = values.get("market") or {}
-    by_segment = (market.get("summary") or {}).get("by_segment")
-    silhouette = silhouette_text(profile)
-    sections = [
-        section("silhouette", "Our ideal customer", paragraphs=[silhouette])
-        if silhouette
-        else absent("silhouette", "Our ideal customer", no_profile),
-        _success_section(success, _why(stage_map, "success", "No success definition.")),
-        attributes_section(profile, base_rate, no_profile),
-        points_section(profile, no_profile, (values.get("score") or {}).get("top")),
-        segments_section(profile, by_segment if isinstance(by_segment, dict) else None, no_profile),
-        anti_icp_section(profile, no_profile),
-        market_section(values.get("market"), _why(stage_map, "market", "No market analysis.")),
-        funnel_section(values.get("funnel"), _why(stage_map, "funnel", "No funnel analysis.")),
-        committee_section(
-            values.get("committee"), _why(stage_map, "committee", "No committee analysis.")
-        ),
-        voice_section(values.get("voice"), _why(stage_map, "voice", "No feedback analysis.")),
-        quality_section(values.get("quality"), _why(stage_map, "quality", "No quality analysis.")),
-        backtest_section(
-            _held_out(profile) or values.get("evaluation"),
-            _why(stage_map, "evaluate", "No backtest."),
-            in_sample=values.get("evaluation") if _held_out(profile) else None,
-        ),
-        drift_section(
-            values.get("drift"), _why(stage_map, "drift", "No earlier run to compare with.")
-        ),
-        _usage_section(profile, _sql(profile)),
-    ]
+    sections = _sections(values, stage_map, profile)
     name = getattr(config, "name", None) or (profile.name if profile else "ICP")
     title = (
         getattr(getattr(config, "options", None), "title", None)
@@ -276,7 +322,7 @@ def build_report(
             "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "icpkit_version": __version__,
             "profile_version": None if profile is None else profile.version,
-            "summary": _summary(values, profile),
+            "summary": _safe_summary(values, profile),
             "sections": sections,
             "run": {"stages": stages or [], "previous_run": getattr(previous, "run_id", None)},
         }
