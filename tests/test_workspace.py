@@ -347,3 +347,22 @@ def test_real_entry_point_run_error_is_one_line(ws: Path) -> None:
     lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1
     assert "intake:accounts" in lines[0]
+
+
+def test_tables_from_a_duckdb_file(ws: Path) -> None:
+    import duckdb
+
+    db = ws / "crm.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(f"CREATE TABLE deals AS SELECT * FROM read_csv('{ws / 'data' / 'deals.csv'}')")
+    con.close()
+    cfg = yaml.safe_load((ws / "icp.yaml").read_text(encoding="utf-8"))
+    cfg["tables"]["deals"] = {"url": f"duckdb:///{db}", "table": "deals"}
+    (ws / "icp.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    first = run_workspace(ws)
+    assert statuses(first)["intake:deals"] == "ok"
+    assert statuses(first)["success"] == "ok"
+    second = run_workspace(ws)
+    assert statuses(second)["intake:deals"] == "cached"  # a DuckDB file is fingerprinted
+    with RunStore(ws / ".icp" / "runs.duckdb") as store:
+        assert store.scores(second.run_id).num_rows == 80
