@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,8 +196,3 @@ def placeholder_notes(placeholders: dict[str, int]) -> list[str]:
         f"{count} value{'s' if count != 1 else ''} {text!r} treated as missing"
         for text, count in sorted(placeholders.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-
-
-def str_series(array: Sequence[Any] | np.ndarray, index: pd.Index) -> pd.Series:
-    """Object array of str/None → pandas string series (None → missing)."""
-    return pd.Series(array, index=index, dtype="str")

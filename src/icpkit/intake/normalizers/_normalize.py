@@ -22,7 +22,6 @@ from ._base import (
     is_placeholder,
     map_unique,
     placeholder_notes,
-    str_series,
 )
 from .booleans import parse_bool
 from .countries import lookup_country, parse_country
@@ -174,11 +173,11 @@ def _list(values: pd.Series, name: str) -> Normalized:
                 flags[i, position[slugify(item)]] = True
     index = values.index
     row_known = known[codes]
-    columns = {name: str_series(np.asarray(joined, dtype=object)[codes], index)}
+    columns = {name: pd.Series(pd.array(joined, dtype="str").take(codes), index=index)}
+    unknown = ~row_known
     for slug, k in position.items():
-        column = pd.array(flags[codes, k], dtype="boolean")
-        column[~row_known] = pd.NA
-        columns[f"{prefix}_{slug}"] = pd.Series(column, index=index)
+        flags_k = pd.arrays.BooleanArray(flags[codes, k], unknown.copy())
+        columns[f"{prefix}_{slug}"] = pd.Series(flags_k, index=index)
     problems = pd.Series(np.asarray(problem, dtype=object)[codes], index=index, dtype=object)
     notes = placeholder_notes(placeholders)
     if slugs:  # free text in a list column would add a column per word: make it visible
