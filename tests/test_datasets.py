@@ -286,3 +286,14 @@ def test_icp_intake_is_an_alias_of_normalize(
     assert report["output"] == str(out)
     assert report["kind"] == "accounts"
     assert out.read_text(encoding="utf-8").splitlines()[0].startswith('"name","industry"')
+
+
+def test_human_inspect_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_icp(["inspect", str(DATASETS / "x_education_leads/Leads.csv")], capsys)
+    assert (code, err) == (0, "")
+    assert "table kind: leads" in out
+    assert "Prospect ID" in out
+    assert "lead_id" in out
+    assert "Values that became missing" in out
+    assert "Select" in out  # the placeholder, with its count, in the coercion table
+    assert "warning:" in out
