@@ -119,17 +119,19 @@ def _reason(exc: BaseException) -> str:
 
 
 def _as_run_error(stage: Stage, exc: BaseException) -> RunError:
+    # Notes added on the way up ("while reading tables.accounts (data/a.csv)") name the input.
+    notes = "".join(f" ({n})" for n in getattr(exc, "__notes__", []))
     if isinstance(exc, IcpError):
         return RunError(
             stage.name,
-            f"stage {stage.name!r} failed: {exc.message}",
+            f"stage {stage.name!r} failed{notes}: {exc.message}",
             file=exc.file,
             row=exc.row,
             column=exc.column,
             value=exc.value,
             hint=exc.hint,
         )
-    return RunError(stage.name, f"stage {stage.name!r} failed: {_reason(exc)}")
+    return RunError(stage.name, f"stage {stage.name!r} failed{notes}: {_reason(exc)}")
 
 
 def run_stages(

@@ -78,7 +78,7 @@ def _intake(name: str) -> Any:
         try:
             table, report = load_source(ctx.workspace, source, name)
         except Exception as exc:
-            exc.add_note(f"while reading tables.{name} ({source.describe()})")
+            exc.add_note(f"reading tables.{name} from {source.describe()}")
             raise
         note = f"{table.num_rows:,} rows × {table.num_columns} columns"
         return {name: table, f"{name}_intake": jsonable(report), "_message": note}
