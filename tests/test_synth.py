@@ -327,30 +327,49 @@ def test_cli_table_output(tmp_path: Path) -> None:
     assert (out / "contact_roles.csv").exists()
 
 
+def _main(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """Run the real console entry point (icpkit.cli.main) in process: exit code and stderr."""
+    from icpkit.cli._app import main
+
+    monkeypatch.setattr(sys, "argv", ["icp", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return int(exc.value.code or 0), capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
-    "args", [["--accounts", "-5"], ["--accounts", "abc"], ["--universe", "-1"]]
+    "args", [["--accounts", "-5"], ["--accounts", "abc"], ["--universe", "-1"], ["--seed", "-2"]]
 )
-def test_cli_rejects_bad_args(tmp_path: Path, args: list[str]) -> None:
-    res = subprocess.run(
-        [ICP, "synth", str(tmp_path / "w"), *args], capture_output=True, text=True, check=False
-    )
-    assert res.returncode == 2
-    assert "Traceback" not in res.stderr
+def test_cli_rejects_bad_args(
+    tmp_path: Path,
+    args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, err = _main(["synth", str(tmp_path / "w"), *args], monkeypatch, capsys)
+    assert code == 2
+    assert "Traceback" not in err
     assert not (tmp_path / "w").exists()
 
 
-def test_cli_library_errors_are_one_line(tmp_path: Path) -> None:
-    res = subprocess.run(
-        [ICP, "synth", str(tmp_path / "w"), "--accounts", "0"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert res.returncode == 2
-    lines = [line for line in res.stderr.splitlines() if line.strip()]
+def test_cli_library_errors_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _main(["synth", str(tmp_path / "w"), "--accounts", "0"], monkeypatch, capsys)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "n_accounts" in lines[0]
     assert re.search(r"Got 0", lines[0])
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    code, err = _main(["synth", str(target), "-n", "10"], monkeypatch, capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "not a folder" in err
+    assert target.read_text() == "keep me"
 
 
 def test_brand_parts_spell_unique_domains() -> None:
@@ -447,15 +466,3 @@ def test_world_repr_is_short() -> None:
     assert text.startswith("World(accounts=20, ")
     assert "universe=40" in text
     assert "\n" not in text
-
-
-def test_cli_into_a_file_is_one_line_error(tmp_path: Path) -> None:
-    target = tmp_path / "taken"
-    target.write_text("keep me")
-    res = subprocess.run(
-        [ICP, "synth", str(target), "-n", "10"], capture_output=True, text=True, check=False
-    )
-    assert res.returncode == 2
-    assert len(res.stderr.strip().splitlines()) == 1
-    assert "not a folder" in res.stderr
-    assert target.read_text() == "keep me"

@@ -15,12 +15,14 @@ import pandas as pd
 
 from ._latent import REFERENCE_DATE
 from ._planted import Assignment
-from ._render import table
+from ._render import id_text, table
 from ._tables import FIRST_NAMES, LAST_NAMES, OPEN_STAGES, ROLE_TITLES, ROLES
 
 __all__ = ["COMMITTEE", "Activity", "Committee", "make_activity"]
 
 _DAY = np.timedelta64(1, "D")
+# HubSpot-like numeric record ids: deal i is _DEAL_ID0 + i * _ID_STEP, contact j likewise.
+_DEAL_ID0, _CONTACT_ID0, _ID_STEP = 8_000_000_011, 50_000_003, 37
 
 
 # Planted buying committee: won deals have ~5.7 people (3 + Poisson(2.7)), others ~2.8, and
@@ -100,7 +102,7 @@ def _finish(acc: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
     frame = pd.concat(parts, ignore_index=True).sort_values(["row", "created"], kind="stable")
     frame = frame.reset_index(drop=True).drop(columns=["account_id", "deal_id"], errors="ignore")
     frame["account_id"] = acc["account_id"].to_numpy()[frame["row"].to_numpy()]
-    frame["deal_id"] = (8_000_000_000 + np.arange(len(frame)) * 37 + 11).astype(str).astype(object)
+    frame["deal_id"] = id_text(_DEAL_ID0 + np.arange(len(frame)) * _ID_STEP)
     frame["won"] = frame["stage"].eq("Closed Won")
     frame["is_closed"] = frame["stage"].isin(["Closed Won", "Closed Lost"])
     frame.loc[~frame["is_closed"], "cycle"] = np.nan
@@ -191,7 +193,6 @@ def _people(
     acc_row = np.repeat(np.arange(len(acc)), per_acc)
     first_contact = np.cumsum(per_acc) - per_acc
     k = len(acc_row)
-    contact_id = (50_000_000 + np.arange(k) * 7 + 3).astype(str)
 
     seat_deal = np.repeat(np.arange(len(deals)), size)
     seat = _ordinal(size)
@@ -199,9 +200,9 @@ def _people(
     seat_won = deals["won"].to_numpy()[seat_deal]
     roles = table(
         {
-            "deal_id": deals["deal_id"].to_numpy()[seat_deal],
+            "deal_id": id_text(_DEAL_ID0 + seat_deal * _ID_STEP),
             "deal_row": seat_deal,
-            "contact_id": contact_id[seat_contact],
+            "contact_id": id_text(_CONTACT_ID0 + seat_contact * _ID_STEP),
             "deal_role": _roles(rng, seat_won),
             "is_primary": seat == 0,
         }
@@ -216,12 +217,15 @@ def _people(
     for r, titles in ROLE_TITLES.items():
         rows = role == r
         title[rows] = np.array(titles, dtype=object)[rng.integers(0, len(titles), rows.sum())]
-    first = np.array(FIRST_NAMES, dtype=object)[rng.integers(0, len(FIRST_NAMES), k)]
-    last = np.array(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), k)]
-    email = _email_local(first, last) + "@" + acc["domain"].to_numpy()[acc_row]
+    f_idx, l_idx = rng.integers(0, len(FIRST_NAMES), k), rng.integers(0, len(LAST_NAMES), k)
+    first, last = (
+        np.array(FIRST_NAMES, dtype=object)[f_idx],
+        np.array(LAST_NAMES, dtype=object)[l_idx],
+    )
+    email = _email_local(f_idx, l_idx) + "@" + acc["domain"].to_numpy()[acc_row]
     contacts = table(
         {
-            "contact_id": contact_id,
+            "contact_id": id_text(_CONTACT_ID0 + np.arange(k) * _ID_STEP),
             "account_id": acc["account_id"].to_numpy()[acc_row],
             "first_name": first,
             "last_name": last,
@@ -236,12 +240,11 @@ def _people(
 
 
 def _email_local(first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """'first.last', lower-case ASCII letters only, computed once per distinct pair."""
-    full = first + "." + last
-    codes, uniq = pd.factorize(pd.Series(full, dtype=object))
-    ascii_ = [unicodedata.normalize("NFKD", u).encode("ascii", "ignore").decode() for u in uniq]
-    clean = [re.sub(r"[^a-z.]", "", u.lower()) for u in ascii_]
-    return np.array(clean, dtype=object)[codes]
+    """'first.last' from name indices: lower-case ASCII letters, built once per name pair."""
+    pairs = [f"{f}.{la}" for f in FIRST_NAMES for la in LAST_NAMES]
+    ascii_ = [unicodedata.normalize("NFKD", u).encode("ascii", "ignore").decode() for u in pairs]
+    clean = np.array([re.sub(r"[^a-z.]", "", u.lower()) for u in ascii_], dtype=object)
+    return clean[first * len(LAST_NAMES) + last]
 
 
 def make_activity(

@@ -129,7 +129,7 @@ def render_deals(
     src_p = np.array([0.22, 0.15, 0.18, 0.12, 0.15, 0.08, 0.1])
     return r.table(
         {
-            "Record ID": deals["deal_id"].to_numpy(),
+            "Record ID": deals["deal_id"],
             "Deal Name": name + " - " + deals["deal_type"].to_numpy(dtype=object),
             "Deal Stage": deals["stage"].to_numpy(),
             "Amount": r.blank(amount_text, rng, 0.02),
@@ -156,7 +156,7 @@ def render_contacts(contacts: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     """contacts.csv: a HubSpot contacts export; job titles are free text, as people type them."""
     return r.table(
         {
-            "Record ID": contacts["contact_id"].to_numpy(),
+            "Record ID": contacts["contact_id"],
             "First Name": contacts["first_name"].to_numpy(),
             "Last Name": contacts["last_name"].to_numpy(),
             "Email": r.blank(contacts["email"].to_numpy(), rng, 0.03),
@@ -174,8 +174,8 @@ def render_contact_roles(roles: pd.DataFrame) -> pd.DataFrame:
     """contact_roles.csv: Salesforce OpportunityContactRole (API names, 'true'/'false')."""
     return r.table(
         {
-            "OpportunityId": roles["deal_id"].to_numpy(),
-            "ContactId": roles["contact_id"].to_numpy(),
+            "OpportunityId": roles["deal_id"],
+            "ContactId": roles["contact_id"],
             "Role": roles["deal_role"].to_numpy(),
             "IsPrimary": np.where(roles["is_primary"].to_numpy(), "true", "false"),
         }

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ._tables import COUNTRIES, INDUSTRIES
 
@@ -23,6 +24,7 @@ __all__ = [
     "country_names",
     "dates",
     "employees",
+    "id_text",
     "industry_labels",
     "junk",
     "money",
@@ -69,6 +71,12 @@ def table(columns: dict[str, Any]) -> pd.DataFrame:
         else:
             data[name] = arr
     return pd.DataFrame(data)
+
+
+def id_text(ids: np.ndarray) -> pd.Series:
+    """Integer ids as text ids, converted in Arrow (no Python string per row)."""
+    arr = pa.array(np.asarray(ids, dtype=np.int64)).cast(pa.string())
+    return pd.Series(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 def _per_unique(values: np.ndarray, fmt: Callable[[object], str | None]) -> np.ndarray:
