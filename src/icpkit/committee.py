@@ -364,6 +364,39 @@ def _reason(need: _Need, persona: str) -> str:
     return f"{what}: in {need.won_share:.0%} of won deals (lift {need.lift:.1f}); usually {need.personas[0]}"
 
 
+def _recommendations(
+    contacts: pd.DataFrame, cand: pd.DataFrame, needs: list[_Need], target: int
+) -> pd.DataFrame:
+    """One row per recommended contact: account, rank, deal role, persona and why."""
+    have = (
+        contacts.assign(account_id=contacts["account_id"].astype(str))
+        .groupby("account_id")["persona"]
+        .agg(set)
+        if "account_id" in contacts.columns
+        else pd.Series(dtype=object)
+    )
+    rows = []
+    for acc in cand.itertuples():
+        picks = _recommend(set(have.get(acc.account_id, ())), needs, target)
+        for rank, (need, persona, gap) in enumerate(picks, start=1):
+            role, _, seniority = persona.partition(" · ")
+            rows.append(
+                {
+                    "account_id": acc.account_id,
+                    "name": acc.name,
+                    "tier": acc.tier,
+                    "rank": rank,
+                    "deal_role": need.deal_role,
+                    "persona": persona,
+                    "role": role,
+                    "seniority": seniority,
+                    "gap": gap,
+                    "reason": _reason(need, persona),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def committee_gaps(
     contacts: Any,
     deals: Any,
@@ -395,43 +428,11 @@ def committee_gaps(
         )
     target = round(float(_sizes(members, outcome)["won"]["median_size"] or MIN_RECOMMEND))
     cand = _candidates(d, outcome, accounts, profile)
-    have = (
-        c.assign(account_id=c["account_id"].astype(str)).groupby("account_id")["persona"].agg(set)
-        if "account_id" in c.columns
-        else pd.Series(dtype=object)
-    )
-    rows = []
-    for acc in cand.itertuples():
-        picks = _recommend(set(have.get(acc.account_id, ())), needs, target)
-        for rank, (need, persona, gap) in enumerate(picks, start=1):
-            role, _, seniority = persona.partition(" · ")
-            rows.append(
-                {
-                    "account_id": acc.account_id,
-                    "name": acc.name,
-                    "tier": acc.tier,
-                    "rank": rank,
-                    "deal_role": need.deal_role,
-                    "persona": persona,
-                    "role": role,
-                    "seniority": seniority,
-                    "gap": gap,
-                    "reason": _reason(need, persona),
-                }
-            )
-    table = pd.DataFrame(rows)
+    table = _recommendations(c, cand, needs, target)
     gaps = table[table["gap"]] if len(table) else table
     summary = {
         "accounts": len(cand),
-        "needs": [
-            {
-                "deal_role": n.deal_role,
-                "personas": n.personas,
-                "won_share": n.won_share,
-                "lift": n.lift,
-            }
-            for n in needs
-        ],
+        "needs": [n._asdict() for n in needs],
         "target_committee_size": target,
         "contacts_to_add": len(table),
         "accounts_with_gaps": int(gaps["account_id"].nunique()) if len(gaps) else 0,

@@ -19,6 +19,7 @@ A raw export (Inc. 5000 ``_ - workers``, Fortune ``num. of employees``) goes thr
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import time
@@ -561,13 +562,7 @@ def market_size(
     start = time.perf_counter()
     filters = filters or MarketFilters()
     if where:
-        filters = MarketFilters(
-            where,
-            filters.countries,
-            filters.industries,
-            filters.min_employees,
-            filters.max_employees,
-        )
+        filters = dataclasses.replace(filters, where=where)
     if top < 0:
         raise ConfigError(f"top must be >= 0; got {top}")
     con = duckdb.connect()
@@ -599,7 +594,15 @@ def market_size(
             white_top = _fetch_rows(con, white_top, id_cols)
     finally:
         con.close()
-    groups = _values_from_acv(groups, acv, fixed)
+    valued = value_col is not None or fixed is not None or acv is not None
+    table = _market_table(_values_from_acv(groups, acv, fixed), valued)
+    summary = _market_summary(table, path, filters, crm_size, value, acv_summary, white_top)
+    summary["seconds"] = round(time.perf_counter() - start, 3)
+    return MarketResult(table, summary)
+
+
+def _market_table(groups: pd.DataFrame, valued: bool) -> pd.DataFrame:
+    """One row per (tier, segment), tiers in A-D order; value columns empty without a basis."""
     order = {t: i for i, t in enumerate(TIERS)}
     table = groups.drop(columns=["top"]).rename(
         columns={"icp_tier": "tier", "icp_segment": "segment"}
@@ -609,12 +612,10 @@ def market_size(
     ).reset_index(drop=True)
     if "acv" not in table.columns:
         table["acv"] = np.nan
-    if value_col is None and fixed is None and acv is None:
+    if not valued:
         for col in ("tam_value", "sam_value", "white_space_value"):
             table[col] = np.nan
-    summary = _market_summary(table, path, filters, crm_size, value, acv_summary, white_top)
-    summary["seconds"] = round(time.perf_counter() - start, 3)
-    return MarketResult(table, summary)
+    return table
 
 
 def _market_summary(
