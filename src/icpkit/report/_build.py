@@ -9,15 +9,14 @@ from typing import Any
 from .._version import __version__
 from ..profile import Profile
 from ._analytics_sections import (
-    backtest_section,
     committee_section,
-    drift_section,
     funnel_section,
     market_section,
     quality_section,
     voice_section,
 )
 from ._data import jsonable
+from ._model_sections import backtest_section, drift_section
 from ._profile_sections import (
     anti_icp_section,
     attributes_section,

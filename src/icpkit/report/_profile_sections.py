@@ -46,37 +46,51 @@ def silhouette_text(profile: Profile | None) -> str | None:
     return "Our ideal customer has " + "; ".join(parts) + "."
 
 
+def _attribute_rows(
+    attr: Any, base_rate: float | None
+) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """Table rows and chart bars of one attribute: rate, lift and points per group."""
+    rows, items = [], []
+    for b in attr.bins:
+        rate = b.success_rate
+        lift = (rate / base_rate) if (rate is not None and base_rate) else None
+        shown_lift = "–" if lift is None else f"{lift:.1f}×"
+        rows.append(
+            [attr.display, bin_label(b), num(b.count), pct(rate), shown_lift, f"{b.points:+d}"]
+        )
+        if rate is not None:
+            color = "A" if (lift or 0) >= 1.2 else ("D" if (lift or 1) < 0.8 else "C")
+            items.append({"label": bin_label(b), "value": rate, "color": color})
+    return rows, items
+
+
+def _left_out(profile: Profile) -> str | None:
+    flagged = [
+        str(f.get("column"))
+        for f in (profile.metrics or {}).get("flagged_columns") or []
+        if isinstance(f, dict) and f.get("excluded", True)
+    ]
+    if not flagged:
+        return None
+    more = " …" if len(flagged) > 12 else ""
+    return (
+        f"Not used by the model ({len(flagged)} columns: ids, free text, derived copies or"
+        f" leaks; reasons in profile.yaml): {', '.join(flagged[:12])}{more}."
+    )
+
+
 def attributes_section(
     profile: Profile | None, base_rate: float | None, why: str
 ) -> dict[str, Any]:
     sid, title = "attributes", "What the best customers share"
     if profile is None or not profile.attributes:
         return absent(sid, title, why)
-    rows, charts = [], []
+    rows: list[list[Any]] = []
+    charts = []
     for rank, attr in enumerate(_ranked(profile)):
-        items = []
-        for b in attr.bins:
-            rate = b.success_rate
-            lift = (rate / base_rate) if (rate is not None and base_rate) else None
-            rows.append(
-                [
-                    attr.display,
-                    bin_label(b),
-                    num(b.count),
-                    pct(rate),
-                    "–" if lift is None else f"{lift:.1f}×",
-                    f"{b.points:+d}",
-                ]
-            )
-            if rate is not None:
-                items.append(
-                    {
-                        "label": bin_label(b),
-                        "value": rate,
-                        "color": "A" if (lift or 0) >= 1.2 else ("D" if (lift or 1) < 0.8 else "C"),
-                    }
-                )
-        if rank < 4 and items:
+        attr_rows, items = _attribute_rows(attr, base_rate)
+        rows.extend(attr_rows)
+        if rank < 4 and items:  # the four strongest attributes get a chart
             charts.append(
                 {
                     "id": f"attr-{attr.name}",
@@ -94,23 +108,10 @@ def attributes_section(
         if base_rate
         else "For each attribute, its groups and their points."
     )
-    flagged = [
-        str(f.get("column"))
-        for f in (profile.metrics or {}).get("flagged_columns") or []
-        if isinstance(f, dict) and f.get("excluded", True)
-    ]
-    left_out = (
-        f"Not used by the model ({len(flagged)} columns: ids, free text, derived copies or"
-        f" leaks; reasons in profile.yaml): {', '.join(flagged[:12])}"
-        + (" …" if len(flagged) > 12 else "")
-        + "."
-        if flagged
-        else None
-    )
     return section(
         sid,
         title,
-        paragraphs=[intro, left_out],
+        paragraphs=[intro, _left_out(profile)],
         charts=charts,
         tables=[table(["attribute", "group", "accounts", "success rate", "lift", "points"], rows)],
     )
