@@ -168,8 +168,16 @@ def test_crm_account_without_domain_matches_by_name(universe, profile) -> None:
 def test_bad_input_errors(universe, profile) -> None:
     with pytest.raises(ConfigError, match="where"):
         market_size(universe, profile, where="employees >=")
-    with pytest.raises(ConfigError, match="condition"):
+    with pytest.raises(ConfigError, match="Select is not allowed"):
         market_size(universe, profile, where="SELECT 1")
+    with pytest.raises(ConfigError, match="is not allowed"):
+        market_size(universe, profile, where="employees IN (SELECT 1)")
+    with pytest.raises(ConfigError, match="Anonymous is not allowed"):
+        market_size(universe, profile, where="getenv('HOME') = 'x'")
+    _, ok = market_size(
+        universe, profile, where="lower(industry) LIKE 'soft%' AND employees BETWEEN 100 AND 300"
+    )
+    assert ok["sam"]["companies"] == 2  # Acme (300), Globex (100)
     with pytest.raises(SchemaError, match="emploees"):
         market_size(universe, profile, where="emploees > 3")
     with pytest.raises(SchemaError, match="industry"):

@@ -57,6 +57,43 @@ _SRC = "icp_universe_src"
 _SCORED = "icp_universe_scored"
 _CRM = "icp_crm_keys"
 _ROW = "file_row_number"
+# What a --where condition may contain: comparisons over columns and literals, nothing that
+# reads files, calls arbitrary functions or runs queries.
+_WHERE_NODES = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Paren,
+    exp.Tuple,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Is,
+    exp.Neg,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Lower,
+    exp.Upper,
+    exp.Coalesce,
+    exp.Length,
+    exp.Abs,
+    exp.Cast,
+    exp.DataType,
+)
 _ID_COLUMNS = ("company_id", "name", "domain", "industry", "employees", "country")
 
 
@@ -179,6 +216,13 @@ def _filter(filters: MarketFilters, types: dict[str, ColumnType]) -> exp.Expr:
             pred = sqlglot.parse_one(filters.where, read="duckdb")
         except sqlglot.errors.ParseError:
             raise ConfigError(f"--where is not a valid SQL condition: {filters.where!r}") from None
+        bad = next((n for n in pred.walk() if not isinstance(n, _WHERE_NODES)), None)
+        if bad is not None:
+            raise ConfigError(
+                f"--where may only compare columns with values (=, <, IN, LIKE, BETWEEN, IS NULL, "
+                f"AND/OR/NOT, lower/upper/coalesce/length/abs); {type(bad).__name__} is not "
+                f"allowed in {filters.where!r}"
+            )
         if not isinstance(pred, exp.Condition) or pred.find(exp.Select, exp.Command) is not None:
             raise ConfigError(
                 f'--where must be a condition on columns, like "employees >= 100"; got {filters.where!r}'
