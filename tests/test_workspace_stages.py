@@ -102,3 +102,20 @@ def test_voice_method_is_checked() -> None:
     assert config_from_dict(base).options.voice_method == "auto"
     with pytest.raises(ConfigError, match="voice_method"):
         config_from_dict({**base, "options": {"voice_method": "gpt"}})
+
+
+@pytest.mark.parametrize("module", ["icpkit.workspace", "icpkit.report"])
+def test_public_names_are_exported_and_sorted(module: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+
+    def isort_order(name: str) -> tuple[int, str]:  # CONSTANTS, then Classes, then functions
+        kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+        return (kind, name)
+
+    assert mod.__all__ == sorted(mod.__all__, key=isort_order)
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None
+    classes = {n for n, v in vars(mod).items() if isinstance(v, type) and not n.startswith("_")}
+    assert classes <= set(mod.__all__)
