@@ -175,3 +175,13 @@ def test_quality_on_ravenstack(name: str) -> None:
         assert got[col] == pytest.approx(expected[col], abs=1e-4)
     assert summary["staleness"]["column"] is None  # usage and tickets carry no verified date
     assert summary["duplicates"] == {"domain": None, "name": None, "email": None}
+
+
+def test_quality_reads_excel(tmp_path: Path) -> None:
+    frame = pd.read_csv(FIX / "accounts_quality.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / "accounts.xlsx"
+    frame.to_excel(path, index=False)
+    table, summary = data_quality(path, today=TODAY)
+    assert summary["rows"] == 8
+    assert table.set_index("column").loc["employees", "fill_rate"] == 0.75
+    assert summary["duplicates"]["domain"]["extra_rows"] == 1

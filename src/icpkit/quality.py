@@ -76,11 +76,16 @@ def read_frame(source: Any, kind: str | None = None, *, normalize: bool = True) 
     path = Path(source)
     if not path.is_file():
         raise ReadError("file not found", file=str(path), hint="Check the path")
+    intake = importlib.import_module("icpkit.intake")
     if normalize:
         # Intake is optional here: until it is importable, read the file as it is.
-        load = getattr(importlib.import_module("icpkit.intake"), "load", None)
+        load = getattr(intake, "load", None)
         if load is not None:
             return load(str(path), kind=kind).table.to_pandas()
+    # As exported: intake's reader (CSV cells as text; Excel, JSON, Parquet), else pandas.
+    read_table = getattr(intake, "read_table", None)
+    if read_table is not None:
+        return read_table(str(path)).to_pandas()
     return _read_plain(path)
 
 
