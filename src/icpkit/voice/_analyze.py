@@ -132,6 +132,7 @@ def label_feedback(
 ) -> Labelled:
     """Read and link feedback, split it into highlights, label and flag the ICP ones."""
     tiers_ = _check_tiers(tiers)
+    backend = get_backend(method)  # bad options fail before any reading
     items = feedback.copy() if isinstance(feedback, pd.DataFrame) else read_feedback(feedback)
     if "text" not in items:
         raise SchemaError("the feedback table has no text column")
@@ -153,7 +154,6 @@ def label_feedback(
     if acc is not None:
         items, link = link_accounts(items, acc)
     highlights, counts = split_highlights(items)
-    backend = get_backend(method)
     labels = classify(highlights["text"].astype(str).tolist(), method=backend.name)
     highlights = pd.concat([highlights, labels], axis=1)
     highlights = _icp_flags(highlights, acc, tiers_, segment)

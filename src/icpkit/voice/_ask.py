@@ -127,6 +127,8 @@ def ask(
     then). Returns a plain dict: question, categories, evidence (list of dicts with
     text, account, source, category, relevance) and summary (themes and a sentence).
     """
+    if not question.strip():
+        raise ConfigError("the question is empty")
     labelled = (
         feedback
         if isinstance(feedback, Labelled)

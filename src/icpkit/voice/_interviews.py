@@ -215,10 +215,7 @@ def interview_plan(
     min_share: float = 0.1,
 ) -> dict[str, Any]:
     """Gaps in ICP evidence, 5-10 contacts to interview, and questions per gap topic."""
-    if not 5 <= n_contacts <= 10:
-        raise ConfigError(
-            f"The 'n_contacts' parameter must be an int in [5, 10]. Got {n_contacts!r} instead."
-        )
+    _check_n(n_contacts)
     gaps = find_gaps(labelled, min_accounts=min_accounts, min_share=min_share)
     open_gaps = gaps[gaps["status"] != "covered"]
     # With no gap, interviews still refresh the thinnest topic.
@@ -255,6 +252,13 @@ def interview_plan(
     }
 
 
+def _check_n(n_contacts: int) -> None:
+    if not 5 <= n_contacts <= 10:
+        raise ConfigError(
+            f"The 'n_contacts' parameter must be an int in [5, 10]. Got {n_contacts!r} instead."
+        )
+
+
 @single_threaded
 def plan_interviews(
     feedback: str | os.PathLike[str] | pd.DataFrame,
@@ -268,6 +272,7 @@ def plan_interviews(
     n_contacts: int = 8,
 ) -> dict[str, Any]:
     """Read, label and plan in one call (what ``icp interviews`` runs)."""
+    _check_n(n_contacts)
     labelled = label_feedback(
         feedback, accounts, profile=profile, tiers=tiers, segment=segment, method=method
     )
