@@ -385,7 +385,10 @@ def iter_batches(
     if info.format == "parquet":
         _only_for_sql(info.source, table, query)
         try:
-            yield from pq.ParquetFile(info.source).iter_batches(batch_size=batch_size)
+            # pre_buffer=False: the default pre-buffering keeps what it read, so peak
+            # memory grew with the file (7 GB RSS streaming a 6.6 GiB file); now ~250 MB.
+            parquet = pq.ParquetFile(info.source, pre_buffer=False, buffer_size=1 << 20)
+            yield from parquet.iter_batches(batch_size=batch_size)
         except (pa.ArrowInvalid, OSError) as exc:
             raise ReadError(f"cannot read Parquet: {first_line(exc)}", file=info.source) from None
         return
