@@ -82,6 +82,14 @@ def test_every_section_is_present_in_order(report: dict) -> None:
     assert [s["id"] for s in report["sections"]] == list(SECTION_IDS)
 
 
+def test_silhouette_lists_the_several_icps(report: dict) -> None:
+    silhouette = report["sections"][0]
+    assert silhouette["paragraphs"][0].startswith("Our ideal customer")
+    assert silhouette["bullets"] == [
+        f"**ICP 1**: {EVIL} (30 accounts, 50% succeed, 2.5× the average)"
+    ]
+
+
 def test_absent_sections_say_why_in_one_line(report: dict) -> None:
     by_id = {s["id"]: s for s in report["sections"]}
     assert by_id["funnel"]["available"] is False

@@ -228,6 +228,20 @@ def _actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
     return out
 
 
+def _segment_lines(profile: Profile | None) -> list[str]:
+    """The several ICPs in one line each, for readers who stop after the first section."""
+    if profile is None:
+        return []
+    out = []
+    for k, seg in enumerate(profile.segments, 1):
+        facts = [f"{num(seg.size)} accounts" if seg.size else None]
+        facts.append(f"{pct(seg.success_rate)} succeed" if seg.success_rate is not None else None)
+        facts.append(f"{seg.lift:.1f}× the average" if seg.lift else None)
+        shown = ", ".join(f for f in facts if f)
+        out.append(f"**ICP {k}**: {seg.description or seg.name}" + (f" ({shown})" if shown else ""))
+    return out
+
+
 def _safe(sid: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """One section; if its data has a shape we do not know, say so instead of losing the report."""
     try:
@@ -254,7 +268,12 @@ def _sections(
         (
             "silhouette",
             lambda: (
-                section("silhouette", "Our ideal customer", paragraphs=[silhouette])
+                section(
+                    "silhouette",
+                    "Our ideal customer",
+                    paragraphs=[silhouette],
+                    bullets=_segment_lines(profile),
+                )
                 if silhouette
                 else absent("silhouette", "Our ideal customer", no_profile)
             ),
