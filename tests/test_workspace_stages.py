@@ -119,3 +119,17 @@ def test_public_names_are_exported_and_sorted(module: str) -> None:
         assert getattr(mod, name) is not None
     classes = {n for n, v in vars(mod).items() if isinstance(v, type) and not n.startswith("_")}
     assert classes <= set(mod.__all__)
+
+
+def test_written_files_are_readable_like_plain_files(tmp_path: Path) -> None:
+    """Reports are shared: atomic writes must not leave them private (mkstemp's 0600)."""
+    import os
+
+    from icpkit.atomic import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "report.md", "# ICP\n")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -28,6 +28,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes 0600 files; give the result the mode a plain open() would (umask).
+        mask = os.umask(0)
+        os.umask(mask)
+        if tmp_path.exists():
+            os.chmod(tmp_path, 0o666 & ~mask)
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
