@@ -157,6 +157,44 @@ def test_domain_keys_agree_between_sql_and_pandas(profile) -> None:
     assert set(normalize_domain(pd.Series(messy))) == {"acme.com"}
 
 
+def test_domain_and_name_keys_sql_equals_pandas() -> None:
+    import duckdb
+    from sqlglot import exp
+
+    from icpkit.quality import domain_key_sql, name_key_sql, normalize_name
+
+    domains = [
+        "WWW.Acme.COM",
+        "Www.acme.com/",
+        " acme.com",
+        "acme.com.",
+        "http://a.b.io?x=1",
+        "mailto:jo@x.org",
+        "sub.Example.co.uk",
+        "",
+        "   ",
+        None,
+    ]
+    names = ["Acme, Inc.", "ACME Corp", "Procter & Gamble Co.", "Umbrella Corporation", "", None]
+    rows = max(len(domains), len(names))
+    frame = pd.DataFrame(
+        {"d": domains + [None] * (rows - len(domains)), "n": names + [None] * (rows - len(names))}
+    )
+    query = exp.select(
+        exp.alias_(domain_key_sql(exp.column("d")), "dk"),
+        exp.alias_(name_key_sql(exp.column("n")), "nk"),
+    ).from_("frame")
+    got = duckdb.sql(query.sql(dialect="duckdb")).df()
+    want_d = normalize_domain(frame["d"]).tolist()
+    want_n = normalize_name(frame["n"]).tolist()
+    assert [None if pd.isna(v) else v for v in got["dk"]] == [
+        None if pd.isna(v) else v for v in want_d
+    ]
+    assert [None if pd.isna(v) else v for v in got["nk"]] == [
+        None if pd.isna(v) else v for v in want_n
+    ]
+
+
 def test_crm_account_without_domain_matches_by_name(universe, profile) -> None:
     crm = pd.DataFrame({"name": ["Hooli, Inc.", "Globex"], "domain": [None, "globex.com"]})
     _, summary = market_size(universe, profile, crm, value=1)

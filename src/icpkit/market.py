@@ -37,7 +37,7 @@ from sqlglot import exp
 from .drift import won_flags
 from .errors import ConfigError, ReadError, SchemaError, did_you_mean
 from .profile import Profile
-from .quality import domain_key_sql, lower_text_sql, name_key_sql, read_frame
+from .quality import domain_key_sql, name_key_sql, read_frame
 from .scoring import score_table, to_arrow
 from .sql import ColumnType, score_sql
 
@@ -278,7 +278,7 @@ def _crm_keys(con: duckdb.DuckDBPyConnection, accounts: Any) -> tuple[int, int]:
     )
     con.register("icp_crm_raw", raw)
     keys = exp.select(
-        exp.alias_(domain_key_sql(lower_text_sql(exp.column("d"))), "dkey"),
+        exp.alias_(domain_key_sql(exp.column("d")), "dkey"),
         exp.alias_(name_key_sql(exp.column("n")), "nkey"),
     ).from_("icp_crm_raw")
     con.execute(f"CREATE TEMP TABLE {_CRM} AS {keys.sql(dialect='duckdb')}")
@@ -316,11 +316,11 @@ def _matched(
             "cannot match the universe to the CRM: it has no domain or name column",
             column="domain",
         )
-    # Layers, so each value is computed once per row: lower(domain), its key, the join key.
-    lowered = lower_text_sql(exp.column("domain", quoted=True)) if has_domain else exp.null()
+    # Layers, so each value is computed once per row: the domain key, then the join key.
+    raw = exp.column("domain", quoted=True) if has_domain else exp.null()
     name = exp.column("name", quoted=True) if has_name else exp.null()
-    keyed = scored.select(exp.alias_(lowered, "_dl"), exp.alias_(name, "_n"))
-    dkey = domain_key_sql(exp.column("_dl")) if has_domain else exp.null()
+    keyed = scored.select(exp.alias_(raw, "_dr"), exp.alias_(name, "_n"))
+    dkey = domain_key_sql(exp.column("_dr")) if has_domain else exp.null()
     keyed = exp.select(exp.Star(), exp.alias_(dkey, "_dkey")).from_(
         exp.alias_(exp.paren(keyed), "_j")
     )

@@ -32,7 +32,6 @@ __all__ = [
     "decay_forecast",
     "domain_key_sql",
     "duplicates",
-    "lower_text_sql",
     "name_key_sql",
     "normalize_domain",
     "normalize_name",
@@ -413,28 +412,31 @@ LEGAL_RE = (
 )
 
 
-def lower_text_sql(col: exp.Expr) -> exp.Expr:
-    return exp.Lower(this=exp.cast(col, "text"))
-
-
-def domain_key_sql(text: exp.Expr) -> exp.Expr:
-    """SQL twin of :func:`normalize_domain` over lower-cased text (DuckDB), as a sqlglot tree.
+def domain_key_sql(col: exp.Expr) -> exp.Expr:
+    """SQL twin of :func:`normalize_domain` (DuckDB), as a sqlglot tree.
 
     Canonical universes already hold bare domains, so the regex only runs on values that
-    look like URLs or e-mails (CASE evaluates a branch only for the rows that take it).
+    look like URLs or e-mails (CASE evaluates a branch only for the rows that take it), and
+    the look is checked on the raw text (lower-casing every row first costs more).
     """
+    raw = exp.cast(col, "text")
+    lower = exp.Lower(this=raw.copy())
+    www = exp.EQ(
+        this=exp.Lower(this=exp.func("left", raw.copy(), exp.Literal.number(3))),
+        expression=exp.Literal.string("www"),
+    )
     messy = exp.or_(
-        *(exp.func("contains", text.copy(), exp.Literal.string(c)) for c in "/:@?# "),
-        exp.func("starts_with", text.copy(), exp.Literal.string("www")),
-        exp.func("starts_with", text.copy(), exp.Literal.string(".")),
-        exp.func("ends_with", text.copy(), exp.Literal.string(".")),
+        *(exp.func("contains", raw.copy(), exp.Literal.string(c)) for c in "/:@?# "),
+        www,
+        exp.func("starts_with", raw.copy(), exp.Literal.string(".")),
+        exp.func("ends_with", raw.copy(), exp.Literal.string(".")),
     )
     full = exp.RegexpExtract(
-        this=text.copy(), expression=exp.Literal.string(DOMAIN_RE), group=exp.Literal.number(1)
+        this=lower.copy(), expression=exp.Literal.string(DOMAIN_RE), group=exp.Literal.number(1)
     )
     # TRIM is costly on every row: only the messy branch needs it.
     cleaned = exp.Trim(this=full, expression=exp.Literal.string(". "))
-    key = exp.Case().when(messy, cleaned).else_(text.copy())
+    key = exp.Case().when(messy, cleaned).else_(lower.copy())
     return exp.Nullif(this=key, expression=exp.Literal.string(""))
 
 
