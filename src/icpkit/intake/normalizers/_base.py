@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = [
     "PLACEHOLDERS",
@@ -127,10 +128,12 @@ class Mapped:
     """
 
     codes: np.ndarray
-    outputs: list[list[Any]]
-    problems: list[str | None]
+    outputs: list[np.ndarray]
+    problems: np.ndarray
     placeholders: dict[str, int]
     index: pd.Index
+    #: Which distinct values (and the final missing slot) the fast path answered.
+    handled: np.ndarray | None = None
 
     def floats(self, j: int = 0) -> pd.Series:
         column = np.array([np.nan if v is None else float(v) for v in self.outputs[j]])
@@ -153,20 +156,33 @@ def map_unique(
     *,
     text_only: bool = True,
     collapse: bool = True,
+    fast: Callable[[Any], tuple[np.ndarray, list[np.ndarray]]] | None = None,
 ) -> Mapped:
     """Parse each distinct value once; the result maps back onto the rows by code.
 
     ``parse`` receives a stripped ``str`` with inner whitespace collapsed (only
     stripped when ``collapse`` is False), or, when ``text_only`` is False, the raw
     non-missing value when it is not a string. Missing values and placeholders give
-    missing outputs and no problem; placeholders are counted.
+    missing outputs and no problem; placeholders are counted. ``fast`` (see _fast.py)
+    gives the results of the distinct values whose shape it can prove it handles
+    exactly like ``parse``; only the others are parsed one by one.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     n = len(uniques)
-    outputs: list[list[Any]] = [[None] * (n + 1) for _ in range(n_outputs)]
-    problems: list[str | None] = [None] * (n + 1)
+    outputs = [np.full(n + 1, None, dtype=object) for _ in range(n_outputs)]
+    problems = np.full(n + 1, None, dtype=object)
     placeholder_codes: dict[int, str] = {}
-    for i, raw in enumerate(uniques):
+    todo: Any = range(n)
+    fast_handled = None
+    strings = as_strings(uniques) if fast is not None and FAST and n else None
+    if fast is not None and strings is not None:
+        handled, results = fast(strings)
+        for j in range(n_outputs):
+            outputs[j][:n][handled] = results[j]
+        todo = np.flatnonzero(~handled)
+        uniques = uniques.take(todo)
+        fast_handled = np.append(handled, False)
+    for i, raw in zip(todo, uniques, strict=True):
         if is_missing(raw):
             continue
         arg: Any = raw
@@ -187,7 +203,26 @@ def map_unique(
         for i, text in placeholder_codes.items():
             placeholders[text] = placeholders.get(text, 0) + int(counts[i])
     codes = np.where(codes < 0, n, codes)  # missing rows take the last, all-missing slot
-    return Mapped(codes, outputs, problems, placeholders, values.index)
+    return Mapped(codes, outputs, problems, placeholders, values.index, fast_handled)
+
+
+#: Use the vectorised fast paths (tests switch them off to compare with the parsers).
+FAST = True
+
+
+def as_strings(uniques: Any) -> pa.Array | None:
+    """The distinct values as a pyarrow string array, or None when they are not all text."""
+    dtype = getattr(uniques, "dtype", None)
+    if not isinstance(dtype, pd.StringDtype) and not (
+        dtype is not None
+        and dtype.kind == "O"
+        and pd.api.types.infer_dtype(uniques, skipna=False) == "string"
+    ):
+        return None
+    try:
+        return pa.array(np.asarray(uniques, dtype=object), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError):  # lone surrogates and the like
+        return None
 
 
 def placeholder_notes(placeholders: dict[str, int]) -> list[str]:

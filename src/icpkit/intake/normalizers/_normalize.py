@@ -13,15 +13,27 @@ import pandas as pd
 from icpkit.errors import ConfigError, did_you_mean
 from icpkit.schema import KINDS
 
+from . import _base
 from ._base import (
     Mapped,
     Normalized,
     Parsed,
+    as_strings,
     clean_text,
     is_missing,
     is_placeholder,
     map_unique,
     placeholder_notes,
+)
+from ._fast import (
+    FastPath,
+    fast_date,
+    fast_domain,
+    fast_employees,
+    fast_money,
+    fast_number,
+    fast_text,
+    iso_dates,
 )
 from .booleans import parse_bool
 from .countries import lookup_country, parse_country
@@ -66,7 +78,7 @@ def _result(
 
 
 def _numeric(values: pd.Series, name: str, parse: Callable[[Any], Parsed]) -> Normalized:
-    mapped = map_unique(values, parse, 1, text_only=False)
+    mapped = map_unique(values, parse, 1, text_only=False, fast=fast_number)
     return _result({name: mapped.floats()}, mapped)
 
 
@@ -76,14 +88,19 @@ def _year(values: pd.Series, name: str) -> Normalized:
 
 
 def _number_and_label(
-    values: pd.Series, names: list[str], parse: Callable[[Any], Parsed]
+    values: pd.Series, names: list[str], parse: Callable[[Any], Parsed], fast: FastPath
 ) -> Normalized:
-    mapped = map_unique(values, parse, 2, text_only=False)
+    mapped = map_unique(values, parse, 2, text_only=False, fast=fast)
     return _result({names[0]: mapped.floats(0), names[1]: mapped.typed(1, "str")}, mapped)
 
 
-def _labels(values: pd.Series, names: list[str], parse: Callable[[Any], Parsed]) -> Normalized:
-    mapped = map_unique(values, parse, len(names))
+def _labels(
+    values: pd.Series,
+    names: list[str],
+    parse: Callable[[Any], Parsed],
+    fast: FastPath | None = None,
+) -> Normalized:
+    mapped = map_unique(values, parse, len(names), fast=fast)
     return _result({n: mapped.typed(j, "str") for j, n in enumerate(names)}, mapped)
 
 
@@ -109,11 +126,32 @@ def _date(values: pd.Series, name: str) -> Normalized:
             stamps = values.dt.tz_convert("UTC").dt.tz_localize(None)
         problems = pd.Series([None] * len(values), index=values.index, dtype=object)
         return Normalized({name: stamps.astype("datetime64[ns]")}, problems)
-    fmt, notes = decide_format(pd.unique(values.dropna()))
-    mapped = map_unique(values, lambda v: parse_date(v, fmt), 1, text_only=False)
-    distinct = pd.to_datetime(pd.Series(mapped.outputs[0], dtype=object))
-    stamps = distinct.to_numpy(dtype="datetime64[ns]")[mapped.codes]
+    fmt, notes = decide_format(_format_evidence(pd.unique(values.dropna())))
+    mapped = map_unique(values, lambda v: parse_date(v, fmt), 1, text_only=False, fast=fast_date)
+    outputs = mapped.outputs[0]
+    handled = np.zeros(len(outputs), dtype=bool) if mapped.handled is None else mapped.handled
+    distinct = np.full(len(outputs), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if (~handled).any():
+        parsed = pd.to_datetime(pd.Series(outputs[~handled], dtype=object))
+        distinct[~handled] = parsed.to_numpy(dtype="datetime64[ns]")
+    if handled.any():  # the fast path gives nanoseconds since 1970
+        distinct[handled] = outputs[handled].astype(np.int64).view("datetime64[ns]")
+    stamps = distinct[mapped.codes]
     return _result({name: pd.Series(stamps, index=values.index)}, mapped, notes)
+
+
+def _format_evidence(uniques: Any) -> Any:
+    """The distinct values decide_format needs: ISO dates say nothing about day-first or
+    number reading beyond "not every value is a number", which one of them still says."""
+    strings = as_strings(uniques) if _base.FAST else None
+    if strings is None:
+        return uniques
+    iso = iso_dates(strings)
+    if not iso.any():
+        return uniques
+    keep = ~iso
+    keep[np.argmax(iso)] = True  # one ISO value, if any, stays as evidence
+    return uniques[keep]
 
 
 def _text(values: pd.Series, name: str, kind: str) -> Normalized:
@@ -128,7 +166,14 @@ def _text(values: pd.Series, name: str, kind: str) -> Normalized:
         return (str(value).strip(),), None
 
     # Categories are labels: inner runs of spaces collapse. Ids and text keep theirs.
-    mapped = map_unique(values, parse, 1, text_only=kind == "category", collapse=kind == "category")
+    mapped = map_unique(
+        values,
+        parse,
+        1,
+        text_only=kind == "category",
+        collapse=kind == "category",
+        fast=fast_text,
+    )
     return _result({name: mapped.typed(0, "str")}, mapped)
 
 
@@ -227,9 +272,9 @@ def _dispatch(kind: str, values: pd.Series, name: str) -> Normalized:
     if kind == "year":
         return _year(values, name)
     if kind == "employees":
-        return _number_and_label(values, names, parse_employees)
+        return _number_and_label(values, names, parse_employees, fast_employees)
     if kind == "money":
-        return _number_and_label(values, names, parse_money)
+        return _number_and_label(values, names, parse_money, fast_money)
     if kind == "country":
         return _country(values, names)
     if kind == "industry":
@@ -237,7 +282,7 @@ def _dispatch(kind: str, values: pd.Series, name: str) -> Normalized:
     if kind == "title":
         return _labels(values, names, parse_title_value)
     if kind == "domain":
-        return _labels(values, names, parse_domain)
+        return _labels(values, names, parse_domain, fast_domain)
     if kind == "bool":
         return _bool(values, name)
     if kind == "date":

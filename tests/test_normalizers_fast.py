@@ -1,0 +1,137 @@
+"""The vectorised fast paths give exactly the answers of the per-value parsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from icpkit.intake.normalizers import _base, _normalize, normalize
+from icpkit.intake.normalizers._base import Normalized
+
+FAST_KINDS = ["id", "text", "category", "domain", "number", "money", "employees", "date"]
+
+DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=30)
+NUMBERISH = st.one_of(
+    DIGITS,
+    st.builds(lambda s, d: f"{s}{d}", st.sampled_from(["", "-", "$", "$-", "-$", "+"]), DIGITS),
+    st.builds(lambda a, b: f"{a}.{b}", DIGITS, DIGITS),
+    st.builds(lambda a, b: f"{a},{b}", DIGITS, DIGITS),
+    st.integers(-(10**20), 10**20).map(lambda i: f"{i:,}"),
+    st.floats(allow_nan=False).map(lambda x: f"{x:,.3f}"),
+    st.floats(allow_nan=False).map(repr),
+    st.text(alphabet="0123456789.,-$ k", max_size=12),
+)
+LABEL = st.text(alphabet="abcxyz019-_", min_size=1, max_size=8)
+DOMAINISH = st.one_of(
+    st.builds(
+        lambda scheme, www, labels, tld, path: f"{scheme}{www}{'.'.join(labels)}.{tld}{path}",
+        st.sampled_from(["", "http://", "https://", "HTTPS://", "ftp://", "//", "mailto:"]),
+        st.sampled_from(["", "www.", "WWW.", "www2.", "www.www."]),
+        st.lists(LABEL, min_size=0, max_size=3),
+        st.sampled_from(["com", "io", "co.uk", "c", "x1", "xn--p1ai", "COM", "de."]),
+        st.sampled_from(["", "/", "/about?x=1", "#top", ":443", "/a@b.com", "?q=<x>", " "]),
+    ),
+    st.text(alphabet="abc.-/:@w ", max_size=16),
+)
+DATEISH = st.one_of(
+    st.builds(
+        lambda y, m, d, t: f"{y:04d}-{m:02d}-{d:02d}{t}",
+        st.integers(1700, 2300),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.sampled_from(["", "T10:00:00Z", "T10:00:00.000Z", " 23:59:59", "T25:00:00Z", "T1:2"]),
+    ),
+    st.sampled_from(["20/10/2016", "10/20/2016", "45000", "2016-10", "Oct 20, 2016"]),
+)
+WORDS = st.one_of(
+    st.text(max_size=20),
+    st.text(alphabet="aB \u00a0\t\u2003ſK-", max_size=10),
+    st.sampled_from(["Select", "N/A", "ſelect", "  null ", "not  available", "", " ", "NA"]),
+)
+VALUES = st.one_of(st.none(), NUMBERISH, DOMAINISH, DATEISH, WORDS)
+
+
+def both(kind: str, values: pd.Series) -> tuple[Normalized, Normalized]:
+    """(with the fast paths, with the per-value parsers only)."""
+    fast = normalize(kind, values, "c")
+    _base.FAST = False
+    try:
+        slow = normalize(kind, values, "c")
+    finally:
+        _base.FAST = True
+    return fast, slow
+
+
+def assert_same(fast: Normalized, slow: Normalized) -> None:
+    assert list(fast.columns) == list(slow.columns)
+    for name, column in slow.columns.items():
+        pd.testing.assert_series_equal(fast.columns[name], column, check_exact=True)
+        if column.dtype == "float64":  # -0.0 and 0.0 compare equal; their signs must too
+            signs = np.signbit(column.to_numpy())
+            assert (np.signbit(fast.columns[name].to_numpy()) == signs).all()
+    assert fast.problems.tolist() == slow.problems.tolist()
+    assert fast.placeholders == slow.placeholders
+    assert fast.notes == slow.notes
+
+
+@pytest.mark.parametrize("kind", FAST_KINDS)
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(VALUES, max_size=12))
+def test_fast_and_slow_paths_agree(kind: str, dtype: str, values: list[Any]) -> None:
+    series = pd.Series(values, dtype=dtype)
+    assert_same(*both(kind, series))
+
+
+CLEAN = {
+    "id": ["0015g00001", "A-17", "x"],
+    "text": ["Company 1", "Müller Maschinenbau GmbH", "Select One"],
+    "category": ["Tier A", "b"],
+    "domain": ["https://www.Acme.com/about", "acme.co.uk", "www2.shop.acme.io?x=1"],
+    "number": ["1200", "-3.5", "1,234,567.89", "0"],
+    "money": ["45000000", "$120,000", "-5", "$0.50"],
+    "employees": ["350", "1,200", "10001"],
+    "date": ["2021-03-04T10:00:00.000Z", "2016-10-20", "2016-10-20 13:05:01"],
+}
+PARSERS = {
+    "id": None,
+    "text": None,
+    "category": None,
+    "domain": "parse_domain",
+    "number": "parse_number",
+    "money": "parse_money",
+    "employees": "parse_employees",
+    "date": "parse_date",
+}
+
+
+@pytest.mark.parametrize("kind", FAST_KINDS)
+def test_clean_values_skip_the_per_value_parser(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = pd.Series(CLEAN[kind] * 3 + [None, "Select", "  "], dtype="str")
+    fast, slow = both(kind, values)
+    assert_same(fast, slow)
+    assert fast.main.iloc[: len(CLEAN[kind])].notna().all()
+    if PARSERS[kind] is None:
+        monkeypatch.setattr(_base, "clean_text", _fail)
+    else:
+        monkeypatch.setattr(_normalize, PARSERS[kind], _fail)
+    # Only the placeholders reach the per-value code; the clean values never do.
+    clean = normalize(kind, pd.Series(CLEAN[kind] * 3, dtype="str"), "c")
+    assert_same(clean, normalize(kind, pd.Series(CLEAN[kind] * 3, dtype="str"), "c"))
+
+
+def _fail(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError(f"per-value parser called with {args!r}")
+
+
+def test_high_cardinality_column_matches_the_parsers() -> None:
+    rng = np.random.default_rng(1)
+    ids = [f"{i:,}" if i % 7 else f"${i / 100:,.2f}" for i in rng.integers(0, 10**9, 3000)]
+    ids += ["(5)", "1.2k", "n/a", "€3 bn", "12%"]
+    for kind in ("number", "money", "employees", "text"):
+        assert_same(*both(kind, pd.Series(ids, dtype="str")))
