@@ -230,7 +230,12 @@ def main() -> None:
     if not args.skip_lightgbm:
         results.append(("LightGBM predict (100 trees)", bench_lightgbm(table, args.threads), ""))
     for name, rate, note in results:
-        shown = "n/a" if rate is None else f"{rate / 1e6:10.2f} M rows/s"
+        if rate is None:
+            shown = "n/a"
+        elif rate >= 1e6:
+            shown = f"{rate / 1e6:10.2f} M rows/s"
+        else:
+            shown = f"{rate / 1e3:10.1f} k rows/s"
         print(f"{name:40s} {shown:>18s}  {note}")
     if not args.skip_stream:
         del table
