@@ -92,7 +92,7 @@ class CategoryClassifier:
         unknown = sorted(set(labels) - set(spec))
         if unknown:
             raise ConfigError(f"unknown categories {unknown}; known: {', '.join(spec)}")
-        self.classes_ = np.asarray(list(spec))
+        self.classes_ = np.asarray([c for c in spec if c in set(labels)])
         self.patterns_ = _compile(spec)
         backend = get_backend(self.method)
         if isinstance(backend, TfidfBackend):
@@ -131,8 +131,8 @@ class CategoryClassifier:
         texts = list(texts)
         proba: np.ndarray = self.model_.predict_proba(self._features(texts))
         # 'other' is the fallback when nothing matches, so the regression overrates it on
-        # wording it has never seen: the
-        # prior of 'other' is scaled down (``other_prior``, tuned on the calibration split).
+        # wording it has never seen: its prior is scaled down (``other_prior``, tuned on
+        # the calibration split tests/golden/voice/calib.tsv).
         if "other" in self.classes_:
             proba[:, list(self.classes_).index("other")] *= self.other_prior
             proba /= proba.sum(axis=1, keepdims=True)
