@@ -466,3 +466,10 @@ def test_world_repr_is_short() -> None:
     assert text.startswith("World(accounts=20, ")
     assert "universe=40" in text
     assert "\n" not in text
+
+
+def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
+    a = generate(tmp_path / "a", n_accounts=200, seed=9, n_universe=500)
+    b = generate(tmp_path / "b", n_accounts=200, seed=9, n_universe=500)
+    for name in FILES:
+        assert a[name].read_bytes() == b[name].read_bytes(), name
