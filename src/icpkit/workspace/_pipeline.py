@@ -10,6 +10,8 @@ fails stops the run with one message naming the stage, the input and the reason.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,9 +83,23 @@ class Context:
         return self.values.get(key)
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of icpkit's own code and data files: new code never reuses old results."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.blake2b(digest_size=10)
+    for path in sorted(root.rglob("*")):
+        if path.suffix in {".py", ".yaml", ".csv", ".json"} and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _key(stage: Stage, ctx: Context) -> str:
     fps = {k: ctx.fingerprints.get(k) for k in stage.inputs}
-    return digest(stage.name, stage.version, __version__, fps, stage.settings(ctx))
+    return digest(
+        stage.name, stage.version, __version__, code_fingerprint(), fps, stage.settings(ctx)
+    )
 
 
 def _run_one(stage: Stage, ctx: Context, cache: StageCache) -> tuple[StageResult, str]:
