@@ -192,3 +192,17 @@ def test_an_unexpected_result_shape_loses_one_section_not_the_report() -> None:
     assert by_id["market"]["note"].startswith("Could not be drawn: AttributeError")
     assert by_id["points"]["available"]
     assert "Could not" not in render_html(report).split('id="market"')[0]
+
+
+def test_small_data_caveat_is_shown_at_the_top() -> None:
+    metrics = dict(PROFILE.metrics or {})
+    metrics["held_out"] = {
+        **metrics["held_out"],
+        "reliability": {"verdict": "indicative", "reason": "55 of the rarer outcome"},
+    }
+    report = build_report({**VALUES, "profile": PROFILE.model_copy(update={"metrics": metrics})})
+    assert report["summary"]["caveat"] == (
+        "Reliability of these numbers: indicative (55 of the rarer outcome)."
+    )
+    assert "indicative (55 of the rarer outcome)" in render_html(report).split('id="silhouette"')[0]
+    assert build_report(VALUES)["summary"]["caveat"] is None

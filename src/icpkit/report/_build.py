@@ -180,8 +180,15 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
     headline = silhouette_text(profile)
     if headline is None and values.get("_no_profile"):
         headline = f"No ICP profile in this run: {values['_no_profile']}"
+    rel = ev.get("reliability") if isinstance(ev, dict) else None
+    caveat = (
+        f"Reliability of these numbers: {rel.get('verdict')} ({rel.get('reason')})."
+        if isinstance(rel, dict) and rel.get("verdict") not in (None, "reliable")
+        else None
+    )
     return {
         "headline": headline,
+        "caveat": caveat,
         "kpis": kpis,
         "charts": charts,
         "actions": _actions(values, profile),
