@@ -473,3 +473,24 @@ def test_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
     b = generate(tmp_path / "b", n_accounts=200, seed=9, n_universe=500)
     for name in FILES:
         assert a[name].read_bytes() == b[name].read_bytes(), name
+
+
+def test_failed_generate_leaves_previous_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import icpkit.synth._world as world_module
+
+    paths = generate(tmp_path, n_accounts=30, seed=1, n_universe=50)
+    before = {name: p.read_bytes() for name, p in paths.items()}
+    real = world_module._write_csv
+
+    def full_disk(frame: pd.DataFrame, path: Path) -> None:
+        if path.name == "leads.csv":
+            raise OSError(28, "No space left on device")
+        real(frame, path)
+
+    monkeypatch.setattr(world_module, "_write_csv", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        generate(tmp_path, n_accounts=40, seed=2, n_universe=50)
+    assert {name: p.read_bytes() for name, p in paths.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # no staging left

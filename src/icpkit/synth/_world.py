@@ -6,6 +6,8 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..atomic import atomic_path, atomic_write_text
 from ..errors import ConfigError
 from . import _export as ex
 from . import _render as r
@@ -245,8 +246,19 @@ def _render(
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     # Arrow's writer is ~10x faster than pandas'; text cells are written as they are.
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    with atomic_path(path) as tmp:
-        pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+
+
+def _write_all(world: World, folder: Path) -> None:
+    for name, frame in world.tables().items():
+        if name != "universe":
+            _write_csv(frame, folder / f"{name}.csv")
+    pq.write_table(
+        pa.Table.from_pandas(world.universe, preserve_index=False), folder / "universe.parquet"
+    )
+    _write_csv(world.universe.head(5000), folder / "universe.csv")
+    text = json.dumps(world.truth, indent=2, ensure_ascii=False, default=str) + "\n"
+    (folder / "truth.json").write_text(text, encoding="utf-8")
 
 
 def generate(
@@ -255,25 +267,22 @@ def generate(
     seed: int = 0,
     n_universe: int | None = None,
 ) -> dict[str, Path]:
-    """Write the world's files into ``out_dir`` (created if needed); returns name → path."""
+    """Write the world's files into ``out_dir`` (created if needed); returns name → path.
+
+    All files are written into a hidden staging folder inside ``out_dir`` first and then
+    renamed into place, so a failed run (a full disk, an interrupt) never leaves a
+    truth.json beside data from another world: the previous files stay as they were.
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder", hint="Give a folder to write into")
     world = make_world(n_accounts=n_accounts, seed=seed, n_universe=n_universe)
     out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for name, frame in world.tables().items():
-        if name == "universe":
-            continue
-        paths[f"{name}.csv"] = out / f"{name}.csv"
-        _write_csv(frame, paths[f"{name}.csv"])
-    paths["universe.parquet"] = out / "universe.parquet"
-    with atomic_path(paths["universe.parquet"]) as tmp:
-        pq.write_table(pa.Table.from_pandas(world.universe, preserve_index=False), tmp)
-    paths["universe.csv"] = out / "universe.csv"
-    _write_csv(world.universe.head(5000), paths["universe.csv"])
-    paths["truth.json"] = atomic_write_text(
-        out / "truth.json",
-        json.dumps(world.truth, indent=2, ensure_ascii=False, default=str) + "\n",
-    )
-    return {name: paths[name] for name in FILES}
+    stage = Path(tempfile.mkdtemp(dir=out, prefix=".synth-"))
+    try:
+        _write_all(world, stage)
+        for name in FILES:
+            os.replace(stage / name, out / name)  # atomic per file, on one filesystem
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return {name: out / name for name in FILES}
