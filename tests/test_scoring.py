@@ -153,6 +153,8 @@ def test_threads_and_chunks_do_not_change_scores(profile, monkeypatch) -> None:
         }
     )
     one = score_table(profile, table, threads=1)
+    encoded = table.set_column(1, "industry", table.column("industry").dictionary_encode())
+    assert score_table(profile, encoded, threads=1).equals(one)  # codes straight from indices
     monkeypatch.setattr(scoring, "_CHUNK", 997)  # many uneven chunks
     monkeypatch.setattr(scoring, "_PARALLEL_MIN_ROWS", 0)
     assert score_table(profile, table, threads=2).equals(one)

@@ -320,10 +320,30 @@ class _NumericTerm:
     missing_step: int  # missing_points - base
 
 
-def _plan(profile: Profile, cols: _Columns, dtype: type) -> tuple[list[_NumericTerm], list]:
-    """Numeric terms (scored chunk by chunk) and ready point arrays (categorical, segments)."""
+# Per-row codes and the points of each code (None: the array already holds points).
+_Lookup = tuple[np.ndarray, np.ndarray | None]
+
+
+def _category_plan(attr: CategoricalAttribute, col: pa.ChunkedArray, dtype: type) -> _Lookup:
+    """Codes per row and points per code, gathered chunk by chunk while in cache."""
+    _, bins = _category_lookup(attr)
+    per_code: np.ndarray = np.array(
+        [*(attr.bins[b].points for b in bins), attr.other_points, attr.missing_points], dtype=dtype
+    )
+    arr = _flat(col)
+    if pa.types.is_dictionary(arr.type) and arr.null_count == 0:
+        # The dictionary's own indices are the codes: no pass over the rows at all.
+        per_entry = per_code[_category_codes(attr, arr.dictionary)]
+        return np.asarray(arr.indices.to_numpy(zero_copy_only=False)), per_entry
+    return _category_codes(attr, arr), per_code
+
+
+def _plan(
+    profile: Profile, cols: _Columns, dtype: type
+) -> tuple[list[_NumericTerm], list[_Lookup]]:
+    """Numeric terms and lookups (categorical codes, segment points), scored chunk by chunk."""
     numeric: list[_NumericTerm] = []
-    arrays: list[np.ndarray] = []
+    arrays: list[_Lookup] = []
     for attr in profile.attributes:
         if isinstance(attr, NumericAttribute):
             x = cols.number(attr.name)
@@ -334,11 +354,12 @@ def _plan(profile: Profile, cols: _Columns, dtype: type) -> tuple[list[_NumericT
                 _NumericTerm(x, edges, steps, p.points[0], attr.missing_points - p.points[0])
             )
         else:
-            lut: np.ndarray = _category_points(attr).astype(dtype)
-            arrays.append(lut[_category_index(attr, _column(cols.table, attr.name))])
+            arrays.append(_category_plan(attr, _column(cols.table, attr.name), dtype))
     for seg in profile.segments:
         if seg.points:
-            arrays.append(np.where(_rule(seg.conditions, cols), dtype(seg.points), dtype(0)))
+            arrays.append(
+                (np.where(_rule(seg.conditions, cols), dtype(seg.points), dtype(0)), None)
+            )
     return numeric, arrays
 
 
@@ -378,8 +399,8 @@ def _run(profile: Profile, cols: _Columns, caps: np.ndarray | None, threads: int
                 np.isnan(xs, out=hit)
                 np.multiply(hit, dtype(term.missing_step), out=add)
                 a += add
-        for arr in arrays:
-            a += arr[start:stop]
+        for codes, lut in arrays:
+            a += codes[start:stop] if lut is None else lut[codes[start:stop]]
         np.clip(a, 0, 100, out=a)
         s = score[start:stop]
         if caps is None:
@@ -420,8 +441,8 @@ def raw_scores(profile: Profile, table: pa.Table) -> np.ndarray:
         raw += term.base + term.missing_step * np.isnan(term.x)
         for e, step in zip(term.edges, term.steps, strict=True):
             raw += step * (term.x >= e)
-    for arr in arrays:
-        raw += arr
+    for codes, lut in arrays:
+        raw += codes if lut is None else lut[codes]
     return raw
 
 
