@@ -40,7 +40,12 @@ def main() -> None:
     from . import commands  # noqa: F401  (registers the commands on ``app``)
 
     try:
-        app()
+        # Not standalone, so usage errors reach us and become one line like every other error.
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        _one_line(f"{exc.format_message()} (see 'icp --help')", code=exc.exit_code)
+    except typer.Abort:
+        _one_line("aborted")
     except IcpError as exc:
         _one_line(str(exc))
     except KeyboardInterrupt:
@@ -50,6 +55,8 @@ def main() -> None:
     except OSError as exc:
         name = getattr(exc, "filename", None)
         _one_line(f"{name}: {exc.strerror or exc}" if name else str(exc))
+    else:
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _one_line(message: str, code: int = 2) -> None:
