@@ -10,6 +10,7 @@ Two shapes per kind:
   different (about 220 plausible ones), so their second figure is a mapping figure.
 
 Run: ``.venv/bin/python benchmarks/normalizers_benchmark.py [--rows 1000000] [--distinct 100000]``
+(``--no-fast``: the per-value parsers only, to compare with the vectorised fast paths)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from icpkit.intake.normalizers import _base as normalizer_base
 from icpkit.intake.normalizers import normalize
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "normalizers"
@@ -77,7 +79,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--distinct", type=int, default=100_000)
+    parser.add_argument(
+        "--no-fast", action="store_true", help="per-value parsers only (no vectorised fast paths)"
+    )
     args = parser.parse_args()
+    normalizer_base.FAST = not args.no_fast
     rng = np.random.default_rng(0)
     print(
         f"{'kind':10} {f'{args.rows:,} rows, few distinct':>28} {f'{args.distinct:,} distinct':>24}"

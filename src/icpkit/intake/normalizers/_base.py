@@ -220,6 +220,8 @@ def as_strings(uniques: Any) -> pa.Array | None:
     ):
         return None
     try:
+        if isinstance(dtype, pd.StringDtype):  # zero-copy when Arrow-backed
+            return pa.array(uniques, from_pandas=True).cast(pa.large_string())
         return pa.array(np.asarray(uniques, dtype=object), type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, UnicodeError):  # lone surrogates and the like
         return None

@@ -70,21 +70,31 @@ def fast_text(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     return handled, [_objects(array.filter(pa.array(handled)))]
 
 
-# A scheme-less or http(s) URL whose host is plain ASCII labels and a letter TLD.
-# No "@", "<", ":" (ports, mailto), whitespace or trailing dots: those go to the parser.
-_URL = r"^(?:https?://)?(?P<host>[a-z0-9.-]+)(?:[/?#][^@<>]*)?$"
+# A host of plain ASCII labels and a letter TLD; with "www." removed, still two labels.
 _HOST = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
 def fast_domain(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Domains and URLs like "https://www.Acme.com/about" → "acme.com"."""
-    ascii_ok = pc.and_(pc.string_is_ascii(array), pa.array(clean(array)))
-    ascii_ok = pc.and_(ascii_ok, pc.invert(pc.match_substring(array, " ")))
+    """Domains and http(s) URLs like "https://www.Acme.com/about" → "acme.com".
+
+    Values with "@", "<", ">", spaces or non-ASCII text (emails, "Name <a@b>",
+    IDNs) go to the parser; so do ports, other schemes and trailing dots, which
+    leave a ":" or "." where _HOST does not allow one.
+    """
+    # ASCII whitespace and control characters are all below "!": no clean_text or strip
+    # to mirror. Placeholders never make a valid host ("n.a." ends with a dot).
+    ok = _mask(pc.string_is_ascii(array))
+    ok &= ~_mask(pc.match_substring_regex(array, r"[\x00-\x20@<>]"))
     lowered = pc.utf8_lower(array)
-    url = pc.and_(ascii_ok, pc.match_substring_regex(lowered, _URL))
-    host = pc.extract_regex(lowered, _URL).field(0)
+    https, http = pc.starts_with(lowered, "https://"), pc.starts_with(lowered, "http://")
+    rest = pc.if_else(
+        https,
+        pc.utf8_slice_codeunits(lowered, 8),
+        pc.if_else(http, pc.utf8_slice_codeunits(lowered, 7), lowered),
+    )
+    host = pc.list_element(pc.split_pattern_regex(rest, "[/?#]", max_splits=1), 0)
     host = pc.replace_substring_regex(host, r"^www[0-9]*\.", "", max_replacements=1)
-    handled = _mask(pc.and_(url, pc.match_substring_regex(host, _HOST)))
+    handled = ok & _mask(pc.match_substring_regex(host, _HOST))
     return handled, [_objects(host.filter(pa.array(handled)))]
 
 
