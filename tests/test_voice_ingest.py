@@ -109,6 +109,10 @@ def test_normalisers() -> None:
     assert normalize_domain("jo@acme.com") == "acme.com"
     assert normalize_domain("not a domain") is None
     assert split_sentences("One. Two! Three? four") == ["One.", "Two!", "Three? four"]
+    assert split_sentences("Hi support team, the export fails.") == [
+        "Hi support team,",
+        "the export fails.",
+    ]
 
 
 def test_link_by_id_domain_and_name_reports_the_rest() -> None:

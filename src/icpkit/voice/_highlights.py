@@ -28,12 +28,24 @@ HIGHLIGHT_COLUMNS = (
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 _MIN_CHARS = 3
+_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon))\b[^,.!?\n]{0,40},\s+", re.I)
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a text (newlines also end a sentence); empty pieces removed."""
+    """Sentences of a text (newlines also end a sentence); empty pieces removed.
+
+    A leading salutation ("Hi support team, the export fails.") is its own piece, so
+    it does not colour the sentence it precedes.
+    """
     parts = (p.strip() for p in _SENTENCE_END.split(text or ""))
-    return [p for p in parts if len(p) >= _MIN_CHARS]
+    out: list[str] = []
+    for part in parts:
+        greeting = _GREETING.match(part)
+        if greeting and len(part) > greeting.end():
+            out.append(greeting.group(0).strip())
+            part = part[greeting.end() :]
+        out.append(part)
+    return [p for p in out if len(p) >= _MIN_CHARS]
 
 
 def _turns(text: str) -> list[tuple[str, str]]:
