@@ -103,8 +103,13 @@ _NUMBER = r"^-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?$"
 
 
 def _plain_numbers(array: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray]:
-    """(mask, float values) for values matching ``pattern`` once commas are dropped."""
+    """(mask, float values) for values matching ``pattern`` once commas are dropped.
+
+    At most 25 characters: the parsers go through Decimal, whose 28 significant
+    digits would round a longer number once before float() rounds it again.
+    """
     match = _mask(pc.match_substring_regex(array, pattern))
+    match &= _mask(pc.less_equal(pc.utf8_length(array), 25))
     digits = pc.replace_substring(array, ",", "")
     digits = pc.if_else(pa.array(match), digits, pa.scalar("0", pa.large_string()))
     numbers = np.asarray(pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False))
