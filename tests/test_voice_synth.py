@@ -162,3 +162,30 @@ def test_interview_plan_picks_decision_makers_at_icp_accounts(
     topics = {t["topic"]: t for t in plan["topics"]}
     assert "buying_process" in topics
     assert all(3 <= len(t["questions"]) <= 5 for t in plan["topics"])
+
+
+def test_accounts_without_tiers_are_scored_with_a_profile(world: World, world_dir: Path) -> None:
+    from icpkit.errors import SchemaError
+    from icpkit.profile import profile_from_dict
+    from icpkit.voice import load_accounts
+
+    profile = profile_from_dict(
+        {
+            "intercept": 10,
+            "attributes": [
+                {
+                    "name": "industry",
+                    "kind": "categorical",
+                    "bins": [{"values": ["Software"], "points": 80}],
+                }
+            ],
+            "tiers": {"A": 75, "B": 50, "C": 25},
+        }
+    )
+    accounts = load_accounts(world_dir / "accounts.csv", profile)
+    software = (world.latent["industry"] == "Software").sum()
+    # the export blanks a few industries, so a few Software accounts lose their points
+    assert 0.95 * software <= (accounts["icp_tier"] == "A").sum() <= software
+    assert accounts["account_id"].is_unique
+    with pytest.raises(SchemaError, match="not scored"):
+        load_accounts(world_dir / "accounts.csv")
