@@ -34,7 +34,7 @@ from .explain import describe_condition, silhouette
 from .profile import Disqualifier, Profile, Segment, Tiers
 from .scorecard import Points, Scorecard, profile_attributes
 from .scoring import score_table, to_arrow
-from .segments import Rule, SegmentFinder, rule_mask
+from .segments import Rule, SegmentFinder, interaction_pairs, rule_mask
 from .success import SuccessLabel, expression_columns, success_label
 
 __all__ = [
@@ -80,6 +80,9 @@ _TEXT_NAME = re.compile(
 )
 _TIME_NAME = re.compile(r"creat|signup|sign_up|start|engage|since|open|date", re.IGNORECASE)
 LEAK_AUC = 0.92
+_INTERACTION_NOTE = (
+    "a combination the points table alone under-rates (found on the scorecard's residuals)"
+)
 
 
 @dataclass
@@ -224,6 +227,7 @@ class _Params:
     C: float | str = "auto"
     tier_shares: tuple[float, float, float] = (0.10, 0.30, 0.60)
     check_leaks: bool = True
+    n_interactions: int = 4
     alpha: float = 0.01
 
 
@@ -294,8 +298,35 @@ def _select(
     ]
 
 
+def _interactions(
+    finder: SegmentFinder,
+    card: Scorecard,
+    table: pa.Table,
+    codes: dict[str, np.ndarray],
+    masks: list[np.ndarray],
+    y: np.ndarray,
+    max_rules: int = 4,
+) -> list[Rule]:
+    """Conjunctions the additive fit under-rates (score test on its residuals), as rules."""
+    idx = finder.sample_ if finder.sample_ is not None else np.arange(len(y))
+    logit = card.decision_function({k: v[idx] for k, v in codes.items()}, [m[idx] for m in masks])
+    prob = 1 / (1 + np.exp(-logit))
+    pairs = interaction_pairs(
+        finder.atoms_,
+        y[idx].astype(np.float64),
+        prob,
+        min_count=finder.min_count_,
+        max_pairs=max_rules,
+    )
+    rules = [finder.measure(pair, table, y) for pair in pairs]
+    # Only groups that pass the same bar as an ICP segment: they are labelled as segments too.
+    return [r for r in rules if finder.acceptable(r, positive=True)]
+
+
 def _assemble(
     finder: SegmentFinder,
+    rules: list[Rule],
+    n_icp: int,
     pts: Points,
     used: dict[str, BinnedAttribute],
     codes: dict[str, np.ndarray],
@@ -325,7 +356,12 @@ def _assemble(
         }
 
     segments = [
-        Segment(points=v, **stats(r)) for r, v in zip(finder.segments_, pts.rules, strict=True)
+        Segment(
+            points=v,
+            description=None if i < n_icp else _INTERACTION_NOTE,
+            **stats(r),
+        )
+        for i, (r, v) in enumerate(zip(rules, pts.rules, strict=True))
     ]
     # The anti-ICP lands just below tier C, i.e. in D.
     dqs = [Disqualifier(cap=max(tiers.C - 1, 0), **stats(r)) for r in finder.disqualifiers_]
@@ -365,9 +401,15 @@ def _fit(
     t["segments"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     card = Scorecard(C=p.C).fit(used, codes, seg_masks, y)
+    rules = list(finder.segments_)
+    extra = _interactions(finder, card, table, codes, seg_masks, y) if p.n_interactions else []
+    if extra:
+        rules += extra
+        seg_masks += [rule_mask(r, len(y)) for r in extra]
+        card = card.extend(codes, seg_masks, y)
     pts = card.points(codes, seg_masks)
     t["scorecard"] = time.perf_counter() - t2
-    profile = _assemble(finder, pts, used, codes, seg_masks, p)
+    profile = _assemble(finder, rules, len(finder.segments_), pts, used, codes, seg_masks, p)
     t["total"] = time.perf_counter() - t0
     return _Fit(profile, attrs, codes, leaks, t, weak)
 

@@ -94,6 +94,23 @@ class Scorecard:
         self.C_ = self._choose_C(X, y) if self.C == "auto" else float(self.C)
         lr = LogisticRegression(C=self.C_, max_iter=1000, tol=1e-5)  # lbfgs: cheap on sparse
         lr.fit(X, y)
+        return self._store(lr)
+
+    def extend(
+        self, codes: dict[str, np.ndarray], rules: list[np.ndarray], y: np.ndarray
+    ) -> Scorecard:
+        """Refit with extra rule columns appended, starting from the current solution."""
+        X = design_matrix(self.attrs_, codes, rules)
+        old = self.lr_.coef_.ravel()
+        lr = LogisticRegression(C=self.C_, max_iter=1000, tol=1e-5, warm_start=True)
+        lr.coef_ = np.concatenate([old, np.zeros(X.shape[1] - len(old))])[None, :]
+        lr.intercept_ = self.lr_.intercept_.copy()
+        lr.fit(X, np.asarray(y, dtype=np.int8))
+        return self._store(lr)
+
+    def _store(self, lr: LogisticRegression) -> Scorecard:
+        self.lr_ = lr
+        attrs = self.attrs_
         coef = lr.coef_.ravel()
         self.intercept_ = float(lr.intercept_[0])
         self.coefs_: dict[str, np.ndarray] = {}

@@ -23,7 +23,15 @@ import pyarrow as pa
 from .binning import BinnedAttribute, column_values, encode_text, nice_cuts
 from .profile import Condition
 
-__all__ = ["Atom", "Rule", "SegmentFinder", "atoms_for", "candidate_atoms", "rule_mask"]
+__all__ = [
+    "Atom",
+    "Rule",
+    "SegmentFinder",
+    "atoms_for",
+    "candidate_atoms",
+    "interaction_pairs",
+    "rule_mask",
+]
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,61 @@ def candidate_atoms(
     return atoms
 
 
+def interaction_pairs(
+    atoms: list[Atom],
+    y: np.ndarray,
+    p: np.ndarray,
+    *,
+    min_count: int,
+    max_pairs: int = 4,
+    top_k: int = 30,
+    pool: int = 150,
+    min_score: float = 4.0,
+) -> list[tuple[Atom, Atom]]:
+    """Pairs of conditions whose conjunction the fitted model under-rates.
+
+    The score test for adding the indicator ``z`` of a pair to a logistic model with predictions
+    ``p`` is ``sum(z * (y - p)) / sqrt(sum(z * p * (1 - p)))``; pairs above ``min_score`` (and
+    only under-rated ones: a positive score) are returned, best first, without near-duplicates.
+    Only pairs among the ``pool`` strongest single conditions are tried, anchored on the
+    ``top_k`` strongest, which keeps this a few matrix products.
+    """
+    if len(atoms) < 2:
+        return []
+    n = len(y)
+    resid = (y - p).astype(np.float32)
+    weight = (p * (1 - p)).astype(np.float32)
+    masks = np.stack([np.unpackbits(a.packed, count=n) for a in atoms]).astype(np.float32)
+    counts = masks.sum(axis=1)
+    strength = np.abs(masks @ (y - y.mean()).astype(np.float32)) / np.sqrt(counts + 1)
+    cand = np.argsort(-strength)[:pool]
+    names = np.array([a.attribute for a in atoms])
+    found: list[tuple[float, int, int]] = []
+    for k in cand[:top_k]:
+        both = masks[cand] * masks[k]
+        cnt = both.sum(axis=1)
+        score = (both @ resid) / np.sqrt(both @ weight + 1e-9)
+        ok = (cnt >= min_count) & (names[cand] != names[k]) & (score >= min_score)
+        found += [(float(score[i]), int(k), int(cand[i])) for i in np.flatnonzero(ok)]
+    found.sort(reverse=True)
+    out: list[tuple[Atom, Atom]] = []
+    chosen: list[np.ndarray] = []
+    for _s, i, j in found:
+        mask = (masks[i] * masks[j]) > 0
+        if any(_jaccard(mask, m) > 0.5 for m in chosen):
+            continue
+        chosen.append(mask)
+        out.append((atoms[i], atoms[j]))
+        if len(out) >= max_pairs:
+            break
+    return out
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 0.0
+
+
 def _count(packed: np.ndarray) -> int:
     return int(np.bitwise_count(packed).sum())
 
@@ -231,29 +294,23 @@ class SegmentFinder:
             atoms = [a for name, attr in attrs.items() for a in atoms_for(attr, codes[name])]
         self.segments_ = self._cover(atoms, y, positive=True, limit=self.max_segments)
         self.disqualifiers_ = self._cover(atoms, y, positive=False, limit=self.max_disqualifiers)
+        self.atoms_, self.sample_ = atoms, sample
         if sample is not None:
-            self._remeasure(*full)
+            self.n_ = len(full[1])
+            self.base_rate_ = float(full[1].mean())
+            for rules in (self.segments_, self.disqualifiers_):
+                rules[:] = [self.measure(r.atoms, *full) for r in rules]
         return self
 
-    def _remeasure(self, table: pa.Table, y: np.ndarray) -> None:
-        """Statistics of the chosen rules on every row (the search saw a sample)."""
+    def measure(self, atoms: tuple[Atom, ...], table: pa.Table, y: np.ndarray) -> Rule:
+        """A rule's statistics on every row of ``table``, with the scorer's condition semantics."""
         from .scoring import condition_mask
 
-        self.n_ = len(y)
-        self.base_rate_ = float(y.mean())
-        ypk = np.packbits(y)
-        for rules in (self.segments_, self.disqualifiers_):
-            for i, r in enumerate(rules):
-                atoms = tuple(
-                    Atom(
-                        a.attribute,
-                        a.codes,
-                        a.condition,
-                        np.packbits(condition_mask(a.condition, table)),
-                    )
-                    for a in r.atoms
-                )
-                rules[i] = self._rule(atoms, ypk)
+        full = tuple(
+            Atom(a.attribute, a.codes, a.condition, np.packbits(condition_mask(a.condition, table)))
+            for a in atoms
+        )
+        return self._rule(full, np.packbits(np.asarray(y, dtype=bool)))
 
     # -- search -----------------------------------------------------------------------------
 
@@ -343,13 +400,13 @@ class SegmentFinder:
             tried = 0
             for _q, rule_atoms in self._search(atoms, ypk, live, sign):
                 rule = self._rule(rule_atoms, ypk)
-                if not self._acceptable(rule, positive):
+                if not self.acceptable(rule, positive):
                     continue  # cheap check first: the pool holds thousands of rules
                 tried += 1
                 if tried > 50:
                     break
                 rule = self._prune(rule, ypk, sign)
-                if self._acceptable(rule, positive) and not _overlaps(rule, chosen, self.n_):
+                if self.acceptable(rule, positive) and not _overlaps(rule, chosen, self.n_):
                     found = rule
                     break
             if found is None:
@@ -375,7 +432,8 @@ class SegmentFinder:
             rule = best
         return rule
 
-    def _acceptable(self, rule: Rule, positive: bool) -> bool:
+    def acceptable(self, rule: Rule, positive: bool) -> bool:
+        """Whether a rule passes the bar of an ICP segment (or of an anti-ICP rule)."""
         if rule.size < self.min_count_:
             return False
         base = self.base_rate_
