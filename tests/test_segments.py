@@ -40,3 +40,31 @@ def test_planted_conjunctions_and_anti_icp() -> None:
     assert anti
     assert anti[0]["industry"].in_ == ["edu"]
     assert f.disqualifiers_[0].rate < 0.05
+
+
+def test_interaction_pairs_find_what_an_additive_model_misses() -> None:
+    from icpkit.segments import candidate_atoms, interaction_pairs
+
+    rng = np.random.default_rng(3)
+    n = 6000
+    a = rng.random(n) < 0.5
+    b = rng.random(n) < 0.5
+    c = rng.normal(size=n)
+    # Success only when a AND b: each flag alone looks mildly good, the pair is what matters.
+    y = rng.random(n) < np.where(a & b, 0.6, 0.1)
+    table = pa.table({"a": a, "b": b, "c": c})
+    kinds = {"a": "categorical", "b": "categorical", "c": "numeric"}
+    binner = Binner().fit(table, y, list(kinds), kinds)  # type: ignore[arg-type]
+    atoms = candidate_atoms(table, binner.attributes_, binner.train_codes_, 100)
+    # An additive fit: P(y | a) and P(y | b) combined on the log-odds scale.
+    pa_ = np.where(a, y[a].mean(), y[~a].mean())
+    pb_ = np.where(b, y[b].mean(), y[~b].mean())
+    base = y.mean()
+    logit = np.log(pa_ / (1 - pa_)) + np.log(pb_ / (1 - pb_)) - np.log(base / (1 - base))
+    prob = 1 / (1 + np.exp(-logit))
+    pairs = interaction_pairs(atoms, y.astype(float), prob, min_count=100)
+    assert pairs
+    first = {x.attribute: x.condition.in_ for x in pairs[0]}
+    # The additive fit under-rates both diagonal cells (a and b, neither); either is the pair.
+    assert first in ({"a": ["true"], "b": ["true"]}, {"a": ["false"], "b": ["false"]})
+    assert all("c" not in {x.attribute for x in pair} for pair in pairs)
