@@ -128,7 +128,7 @@ def label_feedback(
     profile: Any = None,
     tiers: Sequence[str] = ("A",),
     segment: str | None = None,
-    method: str = "auto",
+    method: str | None = "auto",
 ) -> Labelled:
     """Read and link feedback, split it into highlights, label and flag the ICP ones."""
     tiers_ = _check_tiers(tiers)
@@ -219,7 +219,7 @@ def analyze(
     profile: Any = None,
     tiers: Sequence[str] = ("A",),
     segment: str | None = None,
-    method: str = "auto",
+    method: str | None = "auto",
     icp_only: bool = False,
     max_themes: int = 8,
 ) -> VoiceResult:

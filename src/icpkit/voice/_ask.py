@@ -119,7 +119,7 @@ def ask(
     segment: str | None = None,
     icp_only: bool | None = None,
     top: int = 10,
-    method: str = "auto",
+    method: str | None = "auto",
 ) -> dict[str, Any]:
     """Evidence highlights answering ``question``, with an extractive summary.
 

@@ -168,8 +168,9 @@ class EmbeddingBackend:
         return np.vstack([cache[t] for t in texts])
 
 
-def get_backend(method: str = "auto") -> Backend:
-    """The backend for ``method``: 'tfidf', 'embeddings', or 'auto' (embeddings when installed)."""
+def get_backend(method: str | None = "auto") -> Backend:
+    """The backend for ``method``: 'tfidf', 'embeddings', or 'auto'/None (embeddings when installed)."""
+    method = "auto" if method is None else method
     if method not in METHODS:
         raise ConfigError(
             f"The 'method' parameter must be one of {', '.join(METHODS)}. Got {method!r} instead."

@@ -268,7 +268,7 @@ def plan_interviews(
     profile: Any = None,
     tiers: Sequence[str] = ("A",),
     segment: str | None = None,
-    method: str = "auto",
+    method: str | None = "auto",
     n_contacts: int = 8,
 ) -> dict[str, Any]:
     """Read, label and plan in one call (what ``icp interviews`` runs)."""
