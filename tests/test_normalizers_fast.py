@@ -135,3 +135,28 @@ def test_high_cardinality_column_matches_the_parsers() -> None:
     ids += ["(5)", "1.2k", "n/a", "€3 bn", "12%"]
     for kind in ("number", "money", "employees", "text"):
         assert_same(*both(kind, pd.Series(ids, dtype="str")))
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "string[pyarrow]"])
+@pytest.mark.parametrize("kind", ["id", "text", "category"])
+def test_distinct_clean_text_column_skips_factorising(
+    kind: str, dtype: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"Company {i}" if i % 10 else None for i in range(5000)]
+    values = pd.Series(names, dtype=dtype, index=range(3, 5003))
+    fast, slow = both(kind, values)
+    assert_same(fast, slow)
+    assert fast.main.iloc[1] == "Company 1"
+    assert pd.isna(fast.main.iloc[0])
+    monkeypatch.setattr(_normalize, "map_unique", _fail)
+    assert_same(normalize(kind, values, "c"), slow)
+
+
+@pytest.mark.parametrize("odd", ["Select", " padded", "two  spaces", "tab\there", "ſelect"])
+def test_distinct_text_column_with_a_late_odd_value_falls_back(odd: str) -> None:
+    names = [f"Company {i}" for i in range(5000)]
+    names[4321] = odd
+    for kind in ("id", "text", "category"):
+        fast, slow = both(kind, pd.Series(names, dtype="str"))
+        assert_same(fast, slow)
+        assert fast.main.iloc[0] == "Company 0"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -68,6 +69,27 @@ def fast_text(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     """ids, text, categories: a clean value is its own result."""
     handled = clean(array)
     return handled, [_objects(array.filter(pa.array(handled)))]
+
+
+def clean_text_column(values: pd.Series) -> pd.Series | None:
+    """An id/text/category column whose every value is clean is its own result.
+
+    Skips factorising (costly when nearly every value differs, as with ids and
+    names). Only tried when the first rows are mostly distinct, since on a column
+    of few values the distinct-value path is faster; None when it does not apply.
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or len(values) < _ROW_WISE_MIN:
+        return None
+    array = pa.chunked_array(pa.array(values.array, from_pandas=True)).combine_chunks()
+    head = array.slice(0, _ROW_WISE_MIN).drop_null()
+    if pc.count_distinct(head).as_py() < 0.9 * len(head):
+        return None
+    if not clean(array.drop_null()).all():
+        return None
+    return pd.Series(values.astype("str").array, index=values.index)
+
+
+_ROW_WISE_MIN = 1000
 
 
 # A host of plain ASCII labels and a letter TLD; with "www." removed, still two labels.

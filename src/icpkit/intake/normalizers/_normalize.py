@@ -27,6 +27,7 @@ from ._base import (
 )
 from ._fast import (
     FastPath,
+    clean_text_column,
     fast_date,
     fast_domain,
     fast_employees,
@@ -155,6 +156,10 @@ def _format_evidence(uniques: Any) -> Any:
 
 
 def _text(values: pd.Series, name: str, kind: str) -> Normalized:
+    if _base.FAST and (column := clean_text_column(values)) is not None:
+        problems = pd.Series(np.full(len(values), None, dtype=object), index=values.index)
+        return Normalized({name: column}, problems)
+
     def parse(value: Any) -> Parsed:
         if (
             kind == "id"
