@@ -92,6 +92,9 @@ def test_themes_carry_quotes_with_account_and_source(result: VoiceResult) -> Non
     report = result.report
     assert next(c["category"] for c in report["categories"]) == "pain_point"
     assert len(report["themes"]) == len(t)
+    gaps = {g["topic"]: g["status"] for g in report["gaps"]}
+    assert gaps["buying_process"] in {"missing", "thin"}
+    assert gaps["discovery_channel"] == "covered"
 
 
 def test_non_icp_price_theme_is_not_icp(result: VoiceResult, world: World) -> None:

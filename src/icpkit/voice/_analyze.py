@@ -246,6 +246,10 @@ def analyze(
     report["icp_only"] = icp_only
     report["categories"] = category_summary(highlights)
     report["themes"] = themes.to_dict("records")
+    if labelled.accounts is not None:
+        from ._interviews import find_gaps  # (it builds on this module)
+
+        report["gaps"] = find_gaps(labelled).to_dict("records")
     return VoiceResult(highlights, themes, report)
 
 
