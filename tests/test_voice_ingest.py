@@ -137,3 +137,15 @@ def test_link_by_id_domain_and_name_reports_the_rest() -> None:
     assert report["linked"] == 3
     assert report["unlinked"] == 2
     assert {u["value"] for u in report["unlinked_values"]} == {"zzz", "Hooli"}
+
+
+def test_transcripts_without_accounts_count_the_named_companies() -> None:
+    from icpkit.voice import analyze
+
+    result = analyze(GOLDEN / "transcripts", method="tfidf")
+    assert result.report["link"] == {"linked": None}
+    assert set(result.highlights["account_id"]) == {"Acme Corp", "globex", "Initech"}
+    assert not result.highlights["is_icp"].any()
+    assert "gaps" not in result.report  # gaps need scored accounts
+    shares = {c["category"]: c["other_share"] for c in result.report["categories"]}
+    assert shares["discovery_channel"] == pytest.approx(1 / 3, abs=1e-3)

@@ -153,6 +153,11 @@ def label_feedback(
     link: dict[str, Any] = {"linked": None}
     if acc is not None:
         items, link = link_accounts(items, acc)
+    else:  # no accounts table: the account as the item names it still counts accounts
+        named = items["account_id"].astype("string")
+        for col in ("account_name", "domain"):
+            named = named.fillna(items[col].astype("string"))
+        items["account_id"] = named
     highlights, counts = split_highlights(items)
     labels = classify(highlights["text"].astype(str).tolist(), method=backend.name)
     highlights = pd.concat([highlights, labels], axis=1)
