@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "PLACEHOLDERS",
@@ -149,6 +150,10 @@ class Mapped:
         return pd.Series(column, index=self.index, dtype=object)
 
 
+#: A fast path: distinct string values → (handled mask, output arrays for the handled).
+FastPath = Callable[[pa.Array], tuple[np.ndarray, list[np.ndarray]]]
+
+
 def map_unique(
     values: pd.Series,
     parse: Callable[[Any], Parsed],
@@ -156,7 +161,7 @@ def map_unique(
     *,
     text_only: bool = True,
     collapse: bool = True,
-    fast: Callable[[Any], tuple[np.ndarray, list[np.ndarray]]] | None = None,
+    fast: FastPath | None = None,
 ) -> Mapped:
     """Parse each distinct value once; the result maps back onto the rows by code.
 
@@ -167,16 +172,35 @@ def map_unique(
     gives the results of the distinct values whose shape it can prove it handles
     exactly like ``parse``; only the others are parsed one by one.
     """
+    if fast is not None and FAST and (rows := distinct_rows(values)) is not None:
+        return _map_rows(values, rows, parse, n_outputs, text_only, collapse, fast)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    strings = as_strings(uniques) if fast is not None and FAST and len(uniques) else None
+    fast_result = fast(strings) if fast is not None and strings is not None else None
+    codes, outputs, problems, placeholders, handled = _map_codes(
+        codes, uniques, parse, n_outputs, text_only, collapse, fast_result
+    )
+    return Mapped(codes, outputs, problems, placeholders, values.index, handled)
+
+
+def _map_codes(
+    codes: np.ndarray,
+    uniques: Any,
+    parse: Callable[[Any], Parsed],
+    n_outputs: int,
+    text_only: bool,
+    collapse: bool,
+    fast_result: tuple[np.ndarray, list[np.ndarray]] | None,
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, dict[str, int], np.ndarray | None]:
+    """map_unique on factorised values, with the fast path's answers (if any) filled in."""
     n = len(uniques)
     outputs = [np.full(n + 1, None, dtype=object) for _ in range(n_outputs)]
     problems = np.full(n + 1, None, dtype=object)
     placeholder_codes: dict[int, str] = {}
     todo: Any = range(n)
     fast_handled = None
-    strings = as_strings(uniques) if fast is not None and FAST and n else None
-    if fast is not None and strings is not None:
-        handled, results = fast(strings)
+    if fast_result is not None:
+        handled, results = fast_result
         for j in range(n_outputs):
             outputs[j][:n][handled] = results[j]
         todo = np.flatnonzero(~handled)
@@ -203,6 +227,57 @@ def map_unique(
         for i, text in placeholder_codes.items():
             placeholders[text] = placeholders.get(text, 0) + int(counts[i])
     codes = np.where(codes < 0, n, codes)  # missing rows take the last, all-missing slot
+    return codes, outputs, problems, placeholders, fast_handled
+
+
+#: Below this many rows, and when fewer of the first rows differ, factorising first wins.
+ROW_WISE_MIN = 1000
+
+
+def distinct_rows(values: pd.Series) -> pa.Array | None:
+    """The rows as one pyarrow string array when nearly all the first rows differ
+    (ids, names, websites, amounts, timestamps); None for a column of few values."""
+    if not isinstance(values.dtype, pd.StringDtype) or len(values) < ROW_WISE_MIN:
+        return None
+    try:
+        array = pa.chunked_array(pa.array(values.array, from_pandas=True)).combine_chunks()
+    except (pa.ArrowException, UnicodeError):  # pragma: no cover - str columns are valid text
+        return None
+    head = array.slice(0, ROW_WISE_MIN).drop_null()
+    if pc.count_distinct(head).as_py() < 0.9 * len(head):
+        return None
+    return array.cast(pa.large_string())
+
+
+def _map_rows(
+    values: pd.Series,
+    rows: pa.Array,
+    parse: Callable[[Any], Parsed],
+    n_outputs: int,
+    text_only: bool,
+    collapse: bool,
+    fast: FastPath,
+) -> Mapped:
+    """map_unique for a column of mostly distinct values: the fast path runs on the
+    rows (no factorising); each answered row is its own code, and only the other
+    rows are factorised and parsed."""
+    present = ~np.asarray(rows.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    where = np.flatnonzero(present)
+    ok, results = fast(rows.filter(pa.array(present)))
+    handled = np.zeros(len(rows), dtype=bool)
+    handled[where[ok]] = True
+    rest = present & ~handled
+    rest_codes, rest_uniques = pd.factorize(values[rest], use_na_sentinel=True)
+    codes_r, outputs_r, problems_r, placeholders, _ = _map_codes(
+        rest_codes, rest_uniques, parse, n_outputs, text_only, collapse, None
+    )
+    n_handled, n_rest = int(handled.sum()), len(rest_uniques)
+    codes = np.full(len(rows), n_handled + n_rest, dtype=np.intp)
+    codes[handled] = np.arange(n_handled)
+    codes[rest] = n_handled + codes_r
+    outputs = [np.concatenate([results[j], outputs_r[j]]) for j in range(n_outputs)]
+    problems = np.concatenate([np.full(n_handled, None, dtype=object), problems_r])
+    fast_handled = np.concatenate([np.ones(n_handled, bool), np.zeros(n_rest + 1, bool)])
     return Mapped(codes, outputs, problems, placeholders, values.index, fast_handled)
 
 

@@ -16,20 +16,27 @@ fast and slow paths agree on random and odd inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._base import PLACEHOLDERS
+from ._base import PLACEHOLDERS, FastPath, distinct_rows
 from .employees import EMPLOYEE_BANDS
 
-__all__ = ["FastPath", "fast_domain", "fast_employees", "fast_money", "fast_number", "fast_text"]
+__all__ = [
+    "FastPath",
+    "clean",
+    "clean_text_column",
+    "fast_date",
+    "fast_domain",
+    "fast_employees",
+    "fast_money",
+    "fast_number",
+    "fast_text",
+    "iso_dates",
+]
 
-#: A fast path: distinct string values → (handled mask, output arrays for the handled).
-FastPath = Callable[[pa.Array], tuple[np.ndarray, list[np.ndarray]]]
 
 # Every character Python's str.strip() and regex \s treat as whitespace, but " ".
 _OTHER_SPACES = "".join(
@@ -72,24 +79,14 @@ def fast_text(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def clean_text_column(values: pd.Series) -> pd.Series | None:
-    """An id/text/category column whose every value is clean is its own result.
+    """An id/text/category column of mostly distinct, all clean values is its own result.
 
-    Skips factorising (costly when nearly every value differs, as with ids and
-    names). Only tried when the first rows are mostly distinct, since on a column
-    of few values the distinct-value path is faster; None when it does not apply.
+    Skips factorising and parsing altogether (ids and names); None when it does not apply.
     """
-    if not isinstance(values.dtype, pd.StringDtype) or len(values) < _ROW_WISE_MIN:
-        return None
-    array = pa.chunked_array(pa.array(values.array, from_pandas=True)).combine_chunks()
-    head = array.slice(0, _ROW_WISE_MIN).drop_null()
-    if pc.count_distinct(head).as_py() < 0.9 * len(head):
-        return None
-    if not clean(array.drop_null()).all():
+    array = distinct_rows(values)
+    if array is None or not clean(array.drop_null()).all():
         return None
     return pd.Series(values.astype("str").array, index=values.index)
-
-
-_ROW_WISE_MIN = 1000
 
 
 # A host of plain ASCII labels and a letter TLD; with "www." removed, still two labels.
