@@ -14,8 +14,11 @@ $(VENV)/.core: pyproject.toml
 	$(PIP) install -e .
 	touch $@
 
+# Tests cover the embeddings extra too. torch first, pinned: that version is a local CPU
+# wheel here; an unpinned torch would pull a multi-GB CUDA build.
 $(VENV)/.test: pyproject.toml $(VENV)/.core
-	$(PIP) install -e '.[test]'
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test,embeddings]'
 	touch $@
 
 demo: $(VENV)/.core
@@ -28,7 +31,7 @@ check: $(VENV)/.test
 
 test: $(VENV)/.test check
 	bash scripts/ensure-system-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 format: $(VENV)/.test
 	$(PY) -m ruff format src tests benchmarks
