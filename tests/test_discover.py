@@ -160,6 +160,16 @@ def test_bad_inputs_raise_clear_errors(world: tuple[pa.Table, dict]) -> None:
         learn(world[0], "IsWon", exclude=["industy"])
 
 
+def test_best_customers_ranked_by_value(found: Discovery) -> None:
+    best = found.best_customers
+    assert len(best) == 25
+    ltv = [b["ltv"] for b in best if b["ltv"] is not None]
+    assert ltv == sorted(ltv, reverse=True)
+    assert ltv
+    assert {"name", "icp_score"} <= set(best[0])
+    assert found.summary()["best_customers"] == best[:10]
+
+
 def test_tier_cutoffs_make_a_minority_of_rows_a_plus_b() -> None:
     scores = np.arange(100).repeat(10)
     t = tier_cutoffs(scores)

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from ._version import __version__
 from .analysis import Analysis, analyse
-from .binning import BinnedAttribute, Binner, Kind, column_kind
+from .binning import BinnedAttribute, Binner, Kind, column_kind, column_values
 from .errors import ConfigError, SchemaError, did_you_mean
 from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
 from .explain import describe_condition, silhouette
@@ -506,6 +506,7 @@ class Discovery:
     flagged: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    best_customers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -559,6 +560,7 @@ class Discovery:
             },
             "validation": (self.profile.metrics or {}).get("validation"),
             "tiers": self.profile.tiers.model_dump(),
+            "best_customers": self.best_customers[:10],
             "flagged": self.flagged,
             "warnings": self.warnings,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
@@ -682,8 +684,37 @@ def learn(
         }
     )
     profile = profile.model_copy(update={"silhouette": silhouette(profile)})
+    best = _best_customers(table, y, profile, id_column)
     timings["total"] = time.perf_counter() - t0
-    return Discovery(profile, analysis, label, flagged, warnings, timings)
+    return Discovery(profile, analysis, label, flagged, warnings, timings, best)
+
+
+_VALUE_COLUMNS = ("ltv", "arr", "acv", "mrr", "amount", "close_value")
+_NAME_COLUMNS = ("name", "account_name", "company", "domain", "account_id")
+
+
+def _best_customers(
+    table: pa.Table, y: np.ndarray, profile: Profile, id_column: str | None, limit: int = 25
+) -> list[dict[str, Any]]:
+    """Successful rows, best first: by a value column (LTV, ARR, ACV ...) when there is one,
+    else by their ICP score — the customers to show sales as "more like these"."""
+    rows = np.flatnonzero(y)
+    if len(rows) == 0:
+        return []
+    sub = table.take(rows)
+    score = score_table(profile, sub).column("icp_score").to_numpy()
+    value = next((c for c in _VALUE_COLUMNS if c in sub.column_names), None)
+    key = column_values(sub.column(value)) if value else score.astype(np.float64)
+    order = np.lexsort((-score, -np.nan_to_num(key, nan=-np.inf)))[:limit]
+    names = [c for c in (id_column, *_NAME_COLUMNS) if c and c in sub.column_names][:2]
+    out = []
+    for i in order.tolist():
+        rec: dict[str, Any] = {c: sub.column(c)[i].as_py() for c in names}
+        if value:
+            rec[value] = None if np.isnan(key[i]) else float(key[i])
+        rec["icp_score"] = int(score[i])
+        out.append(rec)
+    return out
 
 
 def discover(data: Any, target: str | None = None, **options: Any) -> Profile:

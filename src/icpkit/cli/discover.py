@@ -145,6 +145,13 @@ def _print_summary(s: dict[str, Any]) -> None:
                     str(g.get("points", g.get("cap"))),
                 )
             out.print(st)
+    if s["best_customers"]:
+        bt = Table(title="Best customers (more like these)")
+        for c in s["best_customers"][0]:
+            bt.add_column(c)
+        for row in s["best_customers"][:5]:
+            bt.add_row(*("" if v is None else str(v) for v in row.values()))
+        out.print(bt)
     h = s["held_out"]
     if h.get("auc") is not None:
         out.print(
