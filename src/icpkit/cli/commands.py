@@ -1,11 +1,11 @@
-"""Import every command module so each registers its commands on the app."""
+"""Import every command module so each registers its commands on the app.
 
-from . import (  # noqa: F401
-    analytics,
-    discover,
-    engines,
-    intake,
-    synth,
-    voice,
-    workspace,
-)
+The order here is the order of ``icp --help``: the main job first, then each step.
+"""
+
+import importlib
+
+MODULES = ("workspace", "intake", "discover", "engines", "analytics", "voice", "synth")
+
+for _name in MODULES:
+    importlib.import_module(f"{__package__}.{_name}")
