@@ -446,10 +446,23 @@ def raw_scores(profile: Profile, table: pa.Table) -> np.ndarray:
     return raw
 
 
+_OFFSETS: dict[int, pa.Buffer] = {}  # 0, 1, 2, ... n: shared by every tier column of n rows
+
+
 def _letters(tier: np.ndarray) -> pa.Array:
     """One-letter strings straight from a byte per row (no per-row objects, no gather)."""
-    offsets = np.arange(len(tier) + 1, dtype=np.int32)
-    return pa.StringArray.from_buffers(len(tier), pa.py_buffer(offsets), pa.py_buffer(tier))
+    n = len(tier)
+    if n not in _OFFSETS:  # batches repeat one size: build the offsets once (buffers are immutable)
+        _OFFSETS.clear()
+        _OFFSETS[n] = pa.py_buffer(np.arange(n + 1, dtype=np.int32))
+    return pa.StringArray.from_buffers(n, _OFFSETS[n], pa.py_buffer(tier))
+
+
+def _all_null_text(n: int) -> pa.Array:
+    """n null strings from zeroed memory (calloc: pages are not touched until read)."""
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int32))
+    validity = pa.py_buffer(np.zeros((n + 7) // 8, dtype=np.uint8))
+    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(b""), validity, n)
 
 
 def _take(names: Sequence[str | None], idx: np.ndarray) -> pa.Array:
@@ -461,7 +474,7 @@ def _segments(profile: Profile, cols: _Columns) -> tuple[list[np.ndarray], pa.Ar
     n = cols.table.num_rows
     masks = [_rule(seg.conditions, cols) for seg in profile.segments]
     if not any(m.any() for m in masks):
-        return masks, pa.nulls(n, pa.string())
+        return masks, _all_null_text(n)
     idx = np.full(n, len(masks), dtype=np.int32)
     for i in reversed(range(len(masks))):
         idx[masks[i]] = i
