@@ -178,3 +178,21 @@ def test_distinct_text_column_with_a_late_odd_value_falls_back(odd: str) -> None
         fast, slow = both(kind, pd.Series(names, dtype="str"))
         assert_same(fast, slow)
         assert fast.main.iloc[0] == "Company 0"
+
+
+@pytest.mark.parametrize("kind", FAST_KINDS)
+@settings(max_examples=15, deadline=None)
+@given(
+    odd=st.lists(VALUES, min_size=1, max_size=40),
+    seed=st.integers(0, 2**32 - 1),
+    dtype=st.sampled_from(["str", "string[python]"]),
+)
+def test_row_wise_fast_path_agrees_on_odd_values(
+    kind: str, odd: list[Any], seed: int, dtype: str
+) -> None:
+    """Odd values hidden in a mostly distinct column (the row-wise path)."""
+    rng = np.random.default_rng(seed)
+    values = high_cardinality(kind, rng)[:1200] + odd * 3
+    order = rng.permutation(len(values))
+    series = pd.Series([values[i] for i in order], dtype=dtype)
+    assert_same(*both(kind, series))
