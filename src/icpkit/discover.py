@@ -323,6 +323,28 @@ def _interactions(
     return [r for r in rules if finder.acceptable(r, positive=True)]
 
 
+def _caps(finder: SegmentFinder, score: np.ndarray, y: np.ndarray, tiers: Tiers) -> list[int]:
+    """The cap of each anti-ICP rule: the lowest tier boundary that does not cost ranking.
+
+    A cap overrides the points, so a rule that is right on average can still push down records
+    whose other attributes are excellent; capping just below C (into D) is kept only when it does
+    not lower the training AUC, else the next boundary up is tried, and 100 (listed, no cap) last.
+    """
+    caps: list[int] = []
+    current = auc(y, score)
+    for r in finder.disqualifiers_:
+        mask = rule_mask(r, len(y))
+        chosen = 100
+        for cap in sorted({max(tiers.C - 1, 0), max(tiers.B - 1, 0), max(tiers.A - 1, 0)}):
+            capped = np.where(mask, np.minimum(score, cap), score)
+            trial = auc(y, capped)
+            if trial >= current - 5e-4:
+                chosen, score, current = cap, capped, max(current, trial)
+                break
+        caps.append(chosen)
+    return caps
+
+
 def _assemble(
     finder: SegmentFinder,
     rules: list[Rule],
@@ -332,6 +354,7 @@ def _assemble(
     codes: dict[str, np.ndarray],
     seg_masks: list[np.ndarray],
     p: _Params,
+    y: np.ndarray,
 ) -> Profile:
     """The profile: points table, segments with their points, anti-ICP caps, tier cut-offs."""
     raw = np.full(
@@ -363,8 +386,10 @@ def _assemble(
         )
         for i, (r, v) in enumerate(zip(rules, pts.rules, strict=True))
     ]
-    # The anti-ICP lands just below tier C, i.e. in D.
-    dqs = [Disqualifier(cap=max(tiers.C - 1, 0), **stats(r)) for r in finder.disqualifiers_]
+    caps = _caps(finder, np.clip(raw, 0, 100), y, tiers)
+    dqs = [
+        Disqualifier(cap=c, **stats(r)) for r, c in zip(finder.disqualifiers_, caps, strict=True)
+    ]
     attributes = profile_attributes(used, pts.attributes)
     if not attributes and not segments:  # no signal at all: keep the strongest, at 0 points
         attributes = profile_attributes(used, pts.attributes, keep_zero=True)[:1]
@@ -409,7 +434,7 @@ def _fit(
         card = card.extend(codes, seg_masks, y)
     pts = card.points(codes, seg_masks)
     t["scorecard"] = time.perf_counter() - t2
-    profile = _assemble(finder, rules, len(finder.segments_), pts, used, codes, seg_masks, p)
+    profile = _assemble(finder, rules, len(finder.segments_), pts, used, codes, seg_masks, p, y)
     t["total"] = time.perf_counter() - t0
     return _Fit(profile, attrs, codes, leaks, t, weak)
 
