@@ -3,7 +3,9 @@
 Normalisers parse one value at a time in plain Python, which is clear and easy to
 test; speed comes from parsing each *distinct* value once and mapping the results
 back onto the rows (CRM columns have few distinct values: a million rows of
-"51-200" cost one parse).
+"51-200" cost one parse). Columns where nearly every value differs (ids, names,
+websites, amounts) get vectorised fast paths for their clean shapes (_fast.py);
+the parsers still decide every value the fast paths cannot prove they handle alike.
 """
 
 from __future__ import annotations
