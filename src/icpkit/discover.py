@@ -27,15 +27,15 @@ import pyarrow.compute as pc
 
 from ._version import __version__
 from .analysis import Analysis, analyse
-from .binning import BinnedAttribute, Binner, Kind, column_kind, column_values
+from .binning import BinnedAttribute, Binner, Kind, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
 from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
 from .explain import describe_condition, silhouette
-from .profile import Disqualifier, Profile, Segment, Tiers
-from .scorecard import Points, Scorecard, profile_attributes
+from .profile import Disqualifier, Profile, Segment
+from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
 from .segments import Rule, SegmentFinder, interaction_pairs, rule_mask
-from .success import SuccessLabel, expression_columns, success_label
+from .success import SuccessLabel, expression_columns, ranked_successes, success_label
 
 __all__ = [
     "Discovery",
@@ -168,20 +168,6 @@ def screen_columns(
         if why:
             flagged.append({"column": name, "reason": why, "excluded": True})
     return Screen(columns, kinds, flagged, dates)
-
-
-def tier_cutoffs(
-    scores: np.ndarray, shares: tuple[float, float, float] = (0.10, 0.30, 0.60)
-) -> Tiers:
-    """Lowest scores of A, B and C so that at most the given cumulative shares of rows reach them."""
-    s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
-    counts = np.bincount(s, minlength=101)
-    at_or_above = np.cumsum(counts[::-1])[::-1] / max(len(s), 1)  # share with score >= t
-    # The cut whose share is closest to the target: ties (many rows on one score) can make an
-    # exact share impossible, and "at most" would then collapse a tier to almost nothing.
-    cut = [int(np.argmin(np.abs(at_or_above[1:] - share))) + 1 for share in shares]
-    a, b, c = cut
-    return Tiers(A=max(a, b, c), B=max(b, c), C=c)
 
 
 def fingerprint(table: pa.Table, columns: Sequence[str], dates: Sequence[str]) -> dict[str, Any]:
@@ -323,28 +309,6 @@ def _interactions(
     return [r for r in rules if finder.acceptable(r, positive=True)]
 
 
-def _caps(finder: SegmentFinder, score: np.ndarray, y: np.ndarray, tiers: Tiers) -> list[int]:
-    """The cap of each anti-ICP rule: the lowest tier boundary that does not cost ranking.
-
-    A cap overrides the points, so a rule that is right on average can still push down records
-    whose other attributes are excellent; capping just below C (into D) is kept only when it does
-    not lower the training AUC, else the next boundary up is tried, and 100 (listed, no cap) last.
-    """
-    caps: list[int] = []
-    current = auc(y, score)
-    for r in finder.disqualifiers_:
-        mask = rule_mask(r, len(y))
-        chosen = 100
-        for cap in sorted({max(tiers.C - 1, 0), max(tiers.B - 1, 0), max(tiers.A - 1, 0)}):
-            capped = np.where(mask, np.minimum(score, cap), score)
-            trial = auc(y, capped)
-            if trial >= current - 5e-4:
-                chosen, score, current = cap, capped, max(current, trial)
-                break
-        caps.append(chosen)
-    return caps
-
-
 def _assemble(
     finder: SegmentFinder,
     rules: list[Rule],
@@ -386,7 +350,9 @@ def _assemble(
         )
         for i, (r, v) in enumerate(zip(rules, pts.rules, strict=True))
     ]
-    caps = _caps(finder, np.clip(raw, 0, 100), y, tiers)
+    caps = anti_icp_caps(
+        [rule_mask(r, len(y)) for r in finder.disqualifiers_], np.clip(raw, 0, 100), y, tiers
+    )
     dqs = [
         Disqualifier(cap=c, **stats(r)) for r, c in zip(finder.disqualifiers_, caps, strict=True)
     ]
@@ -709,37 +675,10 @@ def learn(
         }
     )
     profile = profile.model_copy(update={"silhouette": silhouette(profile)})
-    best = _best_customers(table, y, profile, id_column)
+    scores = score_table(profile, table).column("icp_score").to_numpy()
+    best = ranked_successes(table, y, scores, id_column)
     timings["total"] = time.perf_counter() - t0
     return Discovery(profile, analysis, label, flagged, warnings, timings, best)
-
-
-_VALUE_COLUMNS = ("ltv", "arr", "acv", "mrr", "amount", "close_value")
-_NAME_COLUMNS = ("name", "account_name", "company", "domain", "account_id")
-
-
-def _best_customers(
-    table: pa.Table, y: np.ndarray, profile: Profile, id_column: str | None, limit: int = 25
-) -> list[dict[str, Any]]:
-    """Successful rows, best first: by a value column (LTV, ARR, ACV ...) when there is one,
-    else by their ICP score — the customers to show sales as "more like these"."""
-    rows = np.flatnonzero(y)
-    if len(rows) == 0:
-        return []
-    sub = table.take(rows)
-    score = score_table(profile, sub).column("icp_score").to_numpy()
-    value = next((c for c in _VALUE_COLUMNS if c in sub.column_names), None)
-    key = column_values(sub.column(value)) if value else score.astype(np.float64)
-    order = np.lexsort((-score, -np.nan_to_num(key, nan=-np.inf)))[:limit]
-    names = [c for c in (id_column, *_NAME_COLUMNS) if c and c in sub.column_names][:2]
-    out = []
-    for i in order.tolist():
-        rec: dict[str, Any] = {c: sub.column(c)[i].as_py() for c in names}
-        if value:
-            rec[value] = None if np.isnan(key[i]) else float(key[i])
-        rec["icp_score"] = int(score[i])
-        out.append(rec)
-    return out
 
 
 def discover(data: Any, target: str | None = None, **options: Any) -> Profile:

@@ -27,9 +27,17 @@ from .profile import (
     CategoryBin,
     NumericAttribute,
     NumericBin,
+    Tiers,
 )
 
-__all__ = ["Points", "Scorecard", "design_matrix", "profile_attributes"]
+__all__ = [
+    "Points",
+    "Scorecard",
+    "anti_icp_caps",
+    "design_matrix",
+    "profile_attributes",
+    "tier_cutoffs",
+]
 
 
 def design_matrix(
@@ -225,3 +233,42 @@ def profile_attributes(
             ]
             out.append(CategoricalAttribute(kind="categorical", bins=cbins, **common))
     return out
+
+
+def tier_cutoffs(
+    scores: np.ndarray, shares: tuple[float, float, float] = (0.10, 0.30, 0.60)
+) -> Tiers:
+    """Lowest scores of A, B and C so that at most the given cumulative shares of rows reach them."""
+    s = np.clip(np.asarray(scores, dtype=np.int64), 0, 100)
+    counts = np.bincount(s, minlength=101)
+    at_or_above = np.cumsum(counts[::-1])[::-1] / max(len(s), 1)  # share with score >= t
+    # The cut whose share is closest to the target: ties (many rows on one score) can make an
+    # exact share impossible, and "at most" would then collapse a tier to almost nothing.
+    cut = [int(np.argmin(np.abs(at_or_above[1:] - share))) + 1 for share in shares]
+    a, b, c = cut
+    return Tiers(A=max(a, b, c), B=max(b, c), C=c)
+
+
+def anti_icp_caps(
+    masks: list[np.ndarray], score: np.ndarray, y: np.ndarray, tiers: Tiers
+) -> list[int]:
+    """The cap of each anti-ICP rule: the lowest tier boundary that does not cost ranking.
+
+    A cap overrides the points, so a rule that is right on average can still push down records
+    whose other attributes are excellent; capping just below C (into D) is kept only when it does
+    not lower the training AUC, else the next boundary up is tried, and 100 (listed, no cap) last.
+    """
+    from .evaluate import auc
+
+    caps: list[int] = []
+    current = auc(y, score)
+    for mask in masks:
+        chosen = 100
+        for cap in sorted({max(tiers.C - 1, 0), max(tiers.B - 1, 0), max(tiers.A - 1, 0)}):
+            capped = np.where(mask, np.minimum(score, cap), score)
+            trial = auc(y, capped)
+            if trial >= current - 5e-4:
+                chosen, score, current = cap, capped, max(current, trial)
+                break
+        caps.append(chosen)
+    return caps

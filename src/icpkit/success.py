@@ -34,6 +34,7 @@ __all__ = [
     "best_customers",
     "evaluate_expression",
     "expression_columns",
+    "ranked_successes",
     "success_label",
 ]
 
@@ -400,3 +401,37 @@ def best_customers(
         best = best.assign(_rank=key).sort_values("_rank", ascending=False, na_position="last")
         best = best.drop(columns="_rank")
     return best.head(limit).reset_index(drop=True)
+
+
+_VALUE_COLUMNS = ("ltv", "arr", "acv", "mrr", "amount", "close_value")
+_NAME_COLUMNS = ("name", "account_name", "company", "domain", "account_id")
+
+
+def ranked_successes(
+    table: pa.Table,
+    y: np.ndarray,
+    scores: np.ndarray,
+    id_column: str | None = None,
+    limit: int = 25,
+) -> list[dict[str, Any]]:
+    """Successful rows, best first: by a value column (LTV, ARR, ACV ...) when there is one,
+    else by their ICP score — the customers to show sales as "more like these"."""
+    from .binning import column_values
+
+    rows = np.flatnonzero(y)
+    if len(rows) == 0:
+        return []
+    sub = table.take(rows)
+    score = np.asarray(scores)[rows]
+    value = next((c for c in _VALUE_COLUMNS if c in sub.column_names), None)
+    key = column_values(sub.column(value)) if value else score.astype(np.float64)
+    order = np.lexsort((-score, -np.nan_to_num(key, nan=-np.inf)))[:limit]
+    names = [c for c in (id_column, *_NAME_COLUMNS) if c and c in sub.column_names][:2]
+    out = []
+    for i in order.tolist():
+        rec: dict[str, Any] = {c: sub.column(c)[i].as_py() for c in names}
+        if value:
+            rec[value] = None if np.isnan(key[i]) else float(key[i])
+        rec["icp_score"] = int(score[i])
+        out.append(rec)
+    return out
