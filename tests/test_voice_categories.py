@@ -41,8 +41,8 @@ def test_all_is_complete_and_sorted() -> None:
 def test_default_method_on_the_eval_set(eval_set: pd.DataFrame) -> None:
     labels = classify(eval_set["text"].tolist(), method="tfidf")
     pred = labels["category"]
-    # Measured 0.65 (see tests/golden/voice/README.md); a drop below 0.62 is a regression.
-    assert f1_score(eval_set["category"], pred, average="macro") >= 0.62
+    # Measured 0.756 (see tests/golden/voice/README.md); the issue asks for at least 0.7.
+    assert f1_score(eval_set["category"], pred, average="macro") >= 0.70
     recall = recall_score(eval_set["category"], pred, average=None, labels=list(CATEGORIES))
     assert min(recall) >= 0.35, dict(zip(CATEGORIES, recall, strict=True))
 
@@ -63,6 +63,26 @@ def test_labels_are_ranked_categories_with_confidence() -> None:
     assert labels.loc[1, "category"] == "other"
     # a mixed sentence keeps more than one category
     assert {"discovery_channel", "purchase_reason"} & set(labels.loc[0, "categories"])
+
+
+def test_polarity_counts_flip_under_negation() -> None:
+    from icpkit.voice._categories import polarity
+
+    assert polarity("The new dashboards are fantastic and easy to use.") == (2, 0)
+    assert polarity("Reports are slow and the export is broken.") == (0, 2)
+    # a negator up to three words before a hit moves it to the other side
+    assert polarity("It is not slow at all.") == (1, 0)
+    assert polarity("Honestly the support was not great.") == (0, 1)
+    assert polarity("Thursday at two works for me") == (0, 0)
+
+
+def test_polarity_features_only_on_the_default_method() -> None:
+    clf = CategoryClassifier(method="tfidf").fit()
+    assert (clf.rule_weight_, clf.sentiment_) == (0.5, 1.0)
+    width = len(clf.patterns_) + 1 + 2  # cue counts, question mark, polarity
+    assert clf._features(["x"]).shape[1] == clf.backend_.transform(["x"]).shape[1] + width
+    explicit = CategoryClassifier(method="tfidf", rule_weight=1.0, sentiment=0.0).fit()
+    assert (explicit.rule_weight_, explicit.sentiment_) == (1.0, 0.0)
 
 
 def test_classifier_fits_user_data_and_rejects_bad_input() -> None:
@@ -94,9 +114,9 @@ def test_embeddings_method_on_the_eval_set(eval_set: pd.DataFrame) -> None:
     assert embeddings_available()
     assert voice.get_backend("auto").name == "embeddings"
     labels = classify(eval_set["text"].tolist(), method="embeddings")
-    # Measured 0.74; it must beat the default method as the README says.
+    # Measured 0.79; it must beat the default method as the README says.
     macro = f1_score(eval_set["category"], labels["category"], average="macro")
-    assert macro >= 0.70
+    assert macro >= 0.74
     default = f1_score(
         eval_set["category"],
         classify(eval_set["text"].tolist(), "tfidf")["category"],

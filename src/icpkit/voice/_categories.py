@@ -154,7 +154,9 @@ class CategoryClassifier:
         question = np.array([[1.0 if t.rstrip().endswith("?") else 0.0] for t in texts])
         extra = np.hstack([np.log1p(hits), question]) * self.rule_weight_
         if self.sentiment_:
-            pol = np.log1p(np.array([polarity(t) for t in texts], dtype=np.float64).reshape(-1, 2))
+            unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+            counts = np.array([polarity(t) for t in unique], dtype=np.float64).reshape(-1, 2)
+            pol = np.log1p(counts[inverse.ravel()])
             extra = np.hstack([extra, pol * self.sentiment_])
         vectors = self.backend_.transform(texts)
         if sparse.issparse(vectors):
