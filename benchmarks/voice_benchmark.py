@@ -3,6 +3,7 @@
     python benchmarks/voice_benchmark.py              # default (tfidf) and, if installed, embeddings
     python benchmarks/voice_benchmark.py --method tfidf
     python benchmarks/voice_benchmark.py --json
+    python benchmarks/voice_benchmark.py --split calib --world 0   # a development split
 
 The set is tests/golden/voice/eval.tsv (320 hand-labelled highlights, 40 per
 category; provenance in tests/golden/voice/README.md). Also prints how long fitting
@@ -21,11 +22,13 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from icpkit.voice import CATEGORIES, CategoryClassifier, analyze, embeddings_available
 
-EVAL = Path(__file__).resolve().parents[1] / "tests" / "golden" / "voice" / "eval.tsv"
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "voice"
+# Tune on the development splits (dev2, dev3, calib); eval is the held-out set.
+SPLITS = ("eval", "calib", "dev2", "dev3")
 
 
-def evaluate(method: str) -> dict[str, object]:
-    data = pd.read_csv(EVAL, sep="\t")
+def evaluate(method: str, split: str = "eval") -> dict[str, object]:
+    data = pd.read_csv(GOLDEN / f"{split}.tsv", sep="\t")
     t0 = time.perf_counter()
     clf = CategoryClassifier(method=method).fit()
     t1 = time.perf_counter()
@@ -36,6 +39,7 @@ def evaluate(method: str) -> dict[str, object]:
     )
     return {
         "method": method,
+        "split": split,
         "highlights": len(data),
         "macro_f1": round(float(f1_score(data["category"], pred, average="macro")), 3),
         "accuracy": round(float((pred == data["category"].to_numpy()).mean()), 3),
@@ -84,6 +88,7 @@ def main() -> None:
     parser.add_argument(
         "--world", type=int, default=3000, help="accounts in the speed run (0: skip)"
     )
+    parser.add_argument("--split", choices=SPLITS, default="eval", help="labelled set to score")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     methods = ["tfidf", "embeddings"] if args.method == "both" else [args.method]
@@ -92,14 +97,14 @@ def main() -> None:
             "embeddings extra not installed: skipping it (pip install torch==2.13.0 'icpkit[embeddings]')"
         )
         methods.remove("embeddings")
-    results = [evaluate(m) for m in methods]
+    results = [evaluate(m, args.split) for m in methods]
     speed = [world_speed(m, args.world) for m in methods] if args.world else []
     if args.json:
         print(json.dumps({"eval": results, "speed": speed}, indent=2))
         return
     for res in results:
         print(
-            f"\n== method {res['method']}: macro-F1 {res['macro_f1']:.3f}, accuracy {res['accuracy']:.3f} on {res['highlights']} highlights"
+            f"\n== method {res['method']}: macro-F1 {res['macro_f1']:.3f}, accuracy {res['accuracy']:.3f} on {res['highlights']} highlights ({res['split']})"
         )
         print(f"{'category':20s} {'precision':>9s} {'recall':>7s} {'F1':>6s}")
         for cat, m in res["per_category"].items():  # type: ignore[attr-defined]
