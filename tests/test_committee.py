@@ -9,13 +9,12 @@ lost ones 1 and 2 (mean 1.5).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pandas as pd
 import pytest
 
+from _helpers import icp
 from icpkit.committee import buying_committee, committee_gaps, contact_personas
 from icpkit.errors import SchemaError
 from icpkit.profile import profile_from_dict
@@ -23,20 +22,6 @@ from icpkit.profile import profile_from_dict
 FIX = Path(__file__).parent / "fixtures" / "analytics"
 CONTACTS, DEALS, ROLES = (FIX / f"committee_{n}.csv" for n in ("contacts", "deals", "roles"))
 NORTHWIND = Path("/work/shared/datasets/northwind_b2b_orders/customers.csv")
-
-
-def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
-    from icpkit.cli import main
-
-    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_roles_in_won_versus_lost() -> None:

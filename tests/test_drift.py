@@ -6,13 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from _helpers import icp
 from icpkit.drift import population_drift, profile_diff, psi
 from icpkit.errors import SchemaError
 from icpkit.profile import load_profile
@@ -20,20 +20,6 @@ from icpkit.scoring import score_table
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
 ICP = Path(sys.executable).parent / "icp"
-
-
-def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
-    from icpkit.cli import main
-
-    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

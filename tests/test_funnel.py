@@ -7,32 +7,17 @@ Retail/2000 -> C (3), Education/50 -> D (3).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pandas as pd
 import pytest
 
+from _helpers import icp
 from icpkit.errors import SchemaError
 from icpkit.funnel import funnel_by_tier, lead_stages
 from icpkit.profile import load_profile
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
-
-
-def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
-    from icpkit.cli import main
-
-    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -12,35 +12,20 @@ Scores under tests/fixtures/analytics/profile.yaml (intercept 10):
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from _helpers import icp
 from icpkit.errors import ConfigError, SchemaError
 from icpkit.market import MarketFilters, expected_acv, market_size, white_space
 from icpkit.profile import load_profile
 from icpkit.quality import normalize_domain
 
 FIX = Path(__file__).parent / "fixtures" / "analytics"
-
-
-def icp(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    """Run the ``icp`` entry point in process: (exit code, stdout, stderr)."""
-    from icpkit.cli import main
-
-    with mock.patch.object(sys, "argv", ["icp", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
