@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -275,33 +272,6 @@ def _spark(examples: list[tuple[Profile, pa.Table]], spark: Any) -> list[Result]
     for r in got:
         out[r[0]].append((r[1], r[2], r[3]))
     return out
-
-
-# --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pyspark missing; CI must run the Spark tests")
-        pytest.skip("pyspark not installed (pip install 'icpkit[spark]')")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("icpkit-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 # --- the properties --------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -35,28 +33,6 @@ PROFILE = {
         {"name": "No", "conditions": [{"attribute": "in dustry", "in": ["Gambling"]}], "cap": 3}
     ],
 }
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pyspark missing; CI must run the Spark tests")
-        pytest.skip("pyspark not installed (pip install 'icpkit[spark]')")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("icpkit-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def test_spark_scores_match_reference_without_udfs(spark: Any) -> None:
