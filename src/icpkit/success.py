@@ -404,7 +404,17 @@ def best_customers(
 
 
 _VALUE_COLUMNS = ("ltv", "arr", "acv", "mrr", "amount", "close_value")
-_NAME_COLUMNS = ("name", "account_name", "company", "domain", "account_id")
+_NAME_COLUMNS = (
+    "name",
+    "account_name",
+    "company",
+    "domain",
+    "account_id",
+    "lead_id",
+    "deal_id",
+    "contact_id",
+    "company_id",
+)
 
 
 def ranked_successes(
