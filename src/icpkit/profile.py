@@ -42,6 +42,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._version import __version__
+from ._yamlfile import first_error, read_yaml
 from .atomic import atomic_write_text
 from .errors import ProfileError
 
@@ -272,7 +273,7 @@ def profile_from_dict(data: Any, *, file: str | None = None) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first, msg = first_error(exc)
         loc = tuple(
             p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))
         )
@@ -281,7 +282,6 @@ def profile_from_dict(data: Any, *, file: str | None = None) -> Profile:
         path = _field_path(loc, data)
         if first["type"] == "union_tag_invalid":
             path += ".kind"
-        msg = first["msg"].removeprefix("Value error, ")
         raise ProfileError(
             f"invalid profile field {path or '(top level)'}: {msg}",
             file=file,
@@ -294,17 +294,7 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
     p = Path(path)
     if not p.is_file():
         raise ProfileError("profile file not found", file=str(p), hint="Check the path")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ProfileError(
-            "profile is not valid YAML",
-            file=str(p),
-            row=None if line is None else line + 1,
-            hint="Check indentation and quoting near that line",
-        ) from None
-    return profile_from_dict(data, file=str(p))
+    return profile_from_dict(read_yaml(p, ProfileError, "profile"), file=str(p))
 
 
 def profile_to_dict(profile: Profile) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._yamlfile import first_error, read_yaml
 from ..errors import ConfigError, did_you_mean
 from ..schema import TABLES
 
@@ -143,9 +143,8 @@ def config_from_dict(data: Any, *, file: str | None = None) -> WorkspaceConfig:
     try:
         return WorkspaceConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first, msg = first_error(exc)
         path = _field_path(tuple(first["loc"]))
-        msg = first["msg"].removeprefix("Value error, ")
         raise ConfigError(
             f"invalid setting {path or '(top level)'}: {msg}",
             file=file,
@@ -163,14 +162,5 @@ def load_config(workspace: str | os.PathLike[str]) -> WorkspaceConfig:
         raise ConfigError(
             "no icp.yaml in this folder", file=str(ws), hint=f"Run `icp init {ws}` first"
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ConfigError(
-            "icp.yaml is not valid YAML",
-            file=str(path),
-            row=None if line is None else line + 1,
-            hint="Check indentation and quoting near that line",
-        ) from None
+    data = read_yaml(path, ConfigError, "icp.yaml")
     return config_from_dict(data, file=str(path))
