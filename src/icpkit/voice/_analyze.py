@@ -18,7 +18,7 @@ from ..errors import ConfigError, SchemaError
 from ._backend import Backend, TfidfBackend, get_backend, single_threaded
 from ._categories import CATEGORIES, CATEGORY_LABELS, classify
 from ._highlights import split_highlights
-from ._ingest import read_feedback
+from ._ingest import FEEDBACK_FIELDS, read_feedback
 from ._link import link_accounts
 from ._themes import find_themes
 
@@ -136,15 +136,7 @@ def label_feedback(
     items = feedback.copy() if isinstance(feedback, pd.DataFrame) else read_feedback(feedback)
     if "text" not in items:
         raise SchemaError("the feedback table has no text column")
-    for col in (
-        "feedback_id",
-        "account_id",
-        "account_name",
-        "domain",
-        "contact_id",
-        "source",
-        "date",
-    ):
+    for col in FEEDBACK_FIELDS:  # "text" is there (checked above)
         if col not in items:
             items[col] = pd.Series(pd.NA, index=items.index, dtype="string")
     if items["feedback_id"].isna().any():
