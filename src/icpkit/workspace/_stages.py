@@ -102,7 +102,12 @@ def _success(ctx: Context) -> dict[str, Any]:
         "definition": ctx.config.success.model_dump(mode="json", exclude_none=True),
     }
     training = pa.Table.from_pandas(frame, preserve_index=False)
-    return {"training": training, "success": jsonable(summary), "_message": f"{wins:,} of {n:,}"}
+    note = f"{wins:,} of {n:,}"
+    if n and wins in (0, n):
+        # Nothing to contrast: say what would help instead of letting discover fail obscurely.
+        alt = " (set success.table: deals in icp.yaml)" if ctx.get("deals") is not None else ""
+        note += f"; every row has the same outcome, so there is nothing to learn from{alt}"
+    return {"training": training, "success": jsonable(summary), "_message": note}
 
 
 # ----------------------------------------------------------------------------- discover
