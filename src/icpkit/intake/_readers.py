@@ -63,8 +63,10 @@ def read_table(
     ``postgresql://user@host:port/db``) with ``table=`` or ``query=``; a
     ``.duckdb``/``.db`` path is read like a DuckDB URL.
     """
-    info = sniff(source, encoding=encoding, delimiter=delimiter)
-    return _read(info, table=table, query=query, sheet=sheet, delimiter_given=delimiter)
+    data, _ = read_with_info(
+        source, table=table, query=query, sheet=sheet, encoding=encoding, delimiter=delimiter
+    )
+    return data
 
 
 def read_with_info(
