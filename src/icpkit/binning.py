@@ -263,24 +263,24 @@ class BinnedAttribute:
         if self.kind == "categorical":
             shown = ", ".join(b.values[:4])
             return shown + (f" (+{len(b.values) - 4} more)" if len(b.values) > 4 else "")
-        return range_label(b.lower, b.upper)
+        return range_label(b.lower, b.upper, year="year" in self.name.lower())
 
 
-def fmt_number(x: float) -> str:
-    """Short human form of a bin edge: 1200 -> '1,200', 0.5 -> '0.5'."""
+def fmt_number(x: float, *, year: bool = False) -> str:
+    """Short human form of a bin edge: 1200 -> '1,200', 0.5 -> '0.5'; years stay '2016'."""
     if float(x).is_integer():
-        return f"{int(x):,}"
+        return f"{int(x)}" if year else f"{int(x):,}"
     return f"{x:,.4g}" if abs(x) >= 1 else f"{x:.3g}"
 
 
-def range_label(lower: float | None, upper: float | None) -> str:
+def range_label(lower: float | None, upper: float | None, *, year: bool = False) -> str:
     if lower is None and upper is None:
         return "any"
     if lower is None:
-        return f"< {fmt_number(upper)}"  # type: ignore[arg-type]
+        return f"< {fmt_number(upper, year=year)}"  # type: ignore[arg-type]
     if upper is None:
-        return f">= {fmt_number(lower)}"
-    return f"{fmt_number(lower)} to < {fmt_number(upper)}"
+        return f">= {fmt_number(lower, year=year)}"
+    return f"{fmt_number(lower, year=year)} to < {fmt_number(upper, year=year)}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,11 +34,14 @@ def describe_condition(cond: Condition) -> str:
     """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
     label = pretty_name(cond.attribute)
     if cond.is_numeric:
-        if cond.ge is not None and cond.lt is not None:
-            return f"{label} {fmt_number(cond.ge)} to {fmt_number(cond.lt)}"
-        if cond.ge is not None:
-            return f"{label} {fmt_number(cond.ge)} or more"
-        return f"{label} under {fmt_number(cond.lt)}"  # type: ignore[arg-type]
+        year = "year" in cond.attribute.lower()
+        ge = None if cond.ge is None else fmt_number(cond.ge, year=year)
+        lt = None if cond.lt is None else fmt_number(cond.lt, year=year)
+        if ge is not None and lt is not None:
+            return f"{label} {ge} to {lt}"
+        if ge is not None:
+            return f"{label} {ge} or more"
+        return f"{label} under {lt}"
     values = cond.in_ if cond.in_ is not None else cond.not_in or []
     lowered = [v.lower() for v in values]
     negate = cond.not_in is not None

@@ -108,13 +108,19 @@ def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
         out.append([prefix.rstrip("."), value])
 
 
+def _measure(key: str) -> str:
+    """A summary key in words: 'ab_share_of_rows' -> 'A+B share of rows'."""
+    words = key.replace("_", " ")
+    return "A+B" + words[2:] if words.startswith("ab ") else words
+
+
 def kv_table(
     summary: dict[str, Any], caption: str | None = None, limit: int = 14
 ) -> dict[str, Any] | None:
     """A summary dict (nested) as a two-column table of its scalar values."""
     rows: list[list[Any]] = []
     _flat("", summary, rows)
-    rows = [[k.replace("_", " "), _show(v)] for k, v in rows if v is not None][:limit]
+    rows = [[_measure(k), _show(v)] for k, v in rows if v is not None][:limit]
     return table(["measure", "value"], rows, caption) if rows else None
 
 
