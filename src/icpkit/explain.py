@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .binning import fmt_number
+from .intake.normalizers.lists import canonical_item
 from .profile import CategoricalAttribute, Condition, Disqualifier, Profile, Segment
 
 __all__ = [
@@ -20,7 +21,9 @@ __all__ = [
 def pretty_name(name: str) -> str:
     """'tech_salesforce' -> 'Salesforce', 'annual_revenue' -> 'annual revenue'."""
     if name.startswith("tech_"):
-        return name[5:].replace("_", " ").title()
+        words = name[5:].replace("_", " ")
+        # The technology's own spelling ('AWS', 'HubSpot') when it is a known one.
+        return canonical_item(words) or words.title()
     return name.replace("_", " ")
 
 
