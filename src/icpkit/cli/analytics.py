@@ -45,10 +45,18 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _plain(v) for k, v in row.items()} for row in table.to_dict("records")]
 
 
-def _fmt(value: Any) -> str:
+_SHARE_WORDS = ("rate", "share", "fill", "conversion", "pct")
+
+
+def _fmt(value: Any, column: str = "") -> str:
     value = _plain(value)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    is_share = any(w in column.lower() for w in _SHARE_WORDS)
+    if is_share and isinstance(value, int | float) and 0 <= value <= 1:
+        return f"{value:.1%}"
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -61,10 +69,12 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
         print_json({"summary": summary, "table": _records(table)})
         return
     grid = Table(title=title, show_lines=False)
-    for col in table.columns:
-        grid.add_column(str(col), overflow="fold")
+    names = [str(c) for c in table.columns]
+    for i, name in enumerate(names):
+        # The first column names the row: keep it whole, let the others fold.
+        grid.add_column(name.replace("_", " "), overflow="fold", no_wrap=i == 0)
     for row in table.head(_MAX_ROWS).itertuples(index=False):
-        grid.add_row(*(_fmt(v) for v in row))
+        grid.add_row(*(_fmt(v, name) for v, name in zip(row, names, strict=True)))
     out.print(grid)
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
@@ -80,8 +90,8 @@ def _summary_line(key: str, value: Any, depth: int = 0) -> None:
         return
     if isinstance(value, dict | list) and len(str(value)) > 160:
         return  # long structures belong to --json
-    text = _fmt(value) if not isinstance(value, dict | list) else str(value)
-    out.print(f"[bold]{key}[/]: {text}", markup=True, highlight=False)
+    text = _fmt(value, key) if not isinstance(value, dict | list) else str(value)
+    out.print(f"[bold]{key.replace('_', ' ')}[/]: {text}", markup=True, highlight=False)
 
 
 def _profile(path: Path | None, option: str = "--profile") -> Any:
