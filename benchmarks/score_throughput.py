@@ -13,7 +13,6 @@ features, and ``icp score`` streaming Parquet → Parquet in a subprocess with i
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -178,18 +177,39 @@ def bench_stream(profile: Profile, rows: int, target_gb: float, reasons: bool) -
         icp = Path(sys.executable).with_name("icp")
         cmd = [str(icp), "score", str(src), "--profile", str(prof), "-o", str(dst), "--raw",
                "--json", "--reasons" if reasons else "--no-reasons"]  # fmt: skip
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
+        peak_kb = run_peak_rss(cmd)
         seconds = time.perf_counter() - start
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         return {
             "rows": n,
             "input_gib": src.stat().st_size / 2**30,
             "rows_per_s": n / seconds,
-            "peak_rss_mib": max(peak_kb, before) / 1024,
+            "peak_rss_mib": peak_kb / 1024,
             "seconds": seconds,
         }
+
+
+def run_peak_rss(cmd: list[str]) -> int:
+    """Run ``cmd``; return its own peak RSS in KiB (VmHWM, polled).
+
+    Not getrusage(RUSAGE_CHILDREN): Linux keeps ru_maxrss across exec, so a child forked
+    from this process (which holds a 10M-row table) would report this process's size.
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    status = Path(f"/proc/{proc.pid}/status")
+    peak = 0
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode(errors='replace')[-500:]}")
+    return peak
 
 
 def main() -> None:
