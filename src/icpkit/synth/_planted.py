@@ -203,11 +203,12 @@ def _calibrate(logit: np.ndarray, target: float) -> float:
     return (lo + hi) / 2
 
 
-def assign(frame: pd.DataFrame) -> Assignment:
+def assign(frame: pd.DataFrame, segments: tuple[Rule, ...] = SEGMENTS) -> Assignment:
     """Segment, anti-ICP membership and planted probabilities for every company.
 
     Anti-ICP wins over segments (they cannot overlap as planted, but a rule edit might).
-    The first matching segment wins, as in the profile's semantics.
+    The first matching segment wins, as in the profile's semantics. ``segments`` replaces the
+    planted ICPs (benchmarks plant other configurations; the default world uses SEGMENTS).
     """
     n = len(frame)
     segment = np.full(n, None, dtype=object)
@@ -217,7 +218,7 @@ def assign(frame: pd.DataFrame) -> Assignment:
     win = np.zeros(n)
     churn = np.full(n, _OTHER_CHURN)
     expand = np.full(n, _OTHER_EXPAND)
-    for rule_set, label in ((ANTI_ICP, anti), (SEGMENTS, segment)):
+    for rule_set, label in ((ANTI_ICP, anti), (segments, segment)):
         for rule in rule_set:
             hit = matches(frame, rule) & rest
             label[hit] = rule.name

@@ -113,6 +113,7 @@ def build_truth(
     universe: pd.DataFrame,
     activity: Activity,
     feedback: dict[str, Any],
+    segments: tuple[Rule, ...] = SEGMENTS,
 ) -> dict[str, Any]:
     in_crm = universe["in_crm"].to_numpy(dtype=bool)
     won = accounts["won"].to_numpy()
@@ -128,7 +129,7 @@ def build_truth(
         "win_rate_outside_rules": round(float(won[outside.to_numpy()].mean()), 4)
         if outside.any()
         else None,
-        "segments": [_rule_entry(s, accounts, universe, in_crm) for s in SEGMENTS],
+        "segments": [_rule_entry(s, accounts, universe, in_crm) for s in segments],
         "anti_icp": [_rule_entry(a, accounts, universe, in_crm) for a in ANTI_ICP],
         "additive": [dict(a) for a in ADDITIVE],
         "noise_columns": list(NOISE_COLUMNS),

@@ -24,7 +24,7 @@ from . import _render as r
 from ._activity import Activity, make_activity
 from ._latent import REFERENCE_DATE, latent_companies
 from ._leads import make_leads
-from ._planted import assign
+from ._planted import SEGMENTS, Rule, assign
 from ._truth import build_truth
 
 __all__ = ["FILES", "World", "generate", "make_world"]
@@ -144,12 +144,16 @@ def _universe(
 
 
 def _leads(
-    acc: pd.DataFrame, market: pd.DataFrame, activity: Activity, rng: np.random.Generator
+    acc: pd.DataFrame,
+    market: pd.DataFrame,
+    activity: Activity,
+    rng: np.random.Generator,
+    planted: tuple[Rule, ...] = SEGMENTS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Leads from CRM accounts and from a third as many market companies not in the CRM."""
     outsiders = market.iloc[: len(acc) // 3].copy()
     outsiders["account_id"] = None
-    outsiders["win_probability"] = assign(outsiders).win_p
+    outsiders["win_probability"] = assign(outsiders, planted).win_p
     cols = [
         "account_id",
         "name",
@@ -171,8 +175,21 @@ def _leads(
     return make_leads(rng, companies, fit, is_account, (opened, closed)), companies
 
 
-def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = None) -> World:
-    """Build the synthetic world in memory (see docs/synth.md). Same seed, same world."""
+def make_world(
+    n_accounts: int = 5000,
+    seed: int = 0,
+    n_universe: int | None = None,
+    *,
+    segments: tuple[Rule, ...] | None = None,
+    missing_signal: float = 0.0,
+) -> World:
+    """Build the synthetic world in memory (see docs/synth.md). Same seed, same world.
+
+    ``segments`` plants other ICP rules than :data:`SEGMENTS`; ``missing_signal`` (0 to 1)
+    blanks employees and revenue on that share of low-fit accounts (probability
+    ``missing_signal * (1 - win probability)``), as CRMs hold fewer facts on accounts nobody
+    works. Both default to the standard world, which they leave unchanged.
+    """
     n = _check_int("n_accounts", n_accounts, 1, _MAX_ACCOUNTS)
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     n_uni = 10 * n if n_universe is None else _check_int("n_universe", n_universe, 0, _MAX_UNIVERSE)
@@ -184,7 +201,8 @@ def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = N
     acc = _crm_fields(everyone.iloc[:n].reset_index(drop=True), rngs[1])
     market = everyone.iloc[n:].reset_index(drop=True)
 
-    plan = assign(acc)
+    planted = SEGMENTS if segments is None else tuple(segments)
+    plan = assign(acc, planted)
     won = rngs[2].random(n) < plan.win_p
     acc["icp_segment"], acc["anti_icp"] = plan.segment, plan.anti
     acc["win_probability"], acc["won"], acc["is_customer"] = plan.win_p, won, won
@@ -199,12 +217,39 @@ def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = N
         if n_uni
         else acc.iloc[:0].assign(in_crm=False, company_id="")
     )
-    leads, lead_companies = _leads(acc, market, activity, rngs[5])
+    leads, lead_companies = _leads(acc, market, activity, rngs[5], planted)
     feedback, feedback_truth = _feedback(acc, rngs[6])
     truth = build_truth(
-        seed=seed, accounts=acc, universe=universe, activity=activity, feedback=feedback_truth
+        seed=seed,
+        accounts=acc,
+        universe=universe,
+        activity=activity,
+        feedback=feedback_truth,
+        segments=planted,
     )
-    return _render(acc, universe, activity, leads, lead_companies, feedback, truth, rngs[7])
+    world = _render(acc, universe, activity, leads, lead_companies, feedback, truth, rngs[7])
+    if missing_signal:
+        _blank_low_fit(world, missing_signal, np.random.default_rng([seed, 10]))
+    return world
+
+
+_FACTS = ("NumberOfEmployees", "AnnualRevenue")
+
+
+def _blank_low_fit(world: World, strength: float, rng: np.random.Generator) -> None:
+    """Informative missingness: facts left blank more often on accounts with a low planted fit."""
+    if not 0 <= strength <= 1:
+        raise ConfigError(f"The 'missing_signal' parameter must be in [0, 1]. Got {strength!r}")
+    p = strength * (1 - world.latent["win_probability"].to_numpy(dtype=float))
+    blank = rng.random(len(p)) < p
+    for frame in (world.accounts, world.training):
+        for col in _FACTS:
+            frame[col] = frame[col].astype(object).where(~blank, None)
+    world.truth["missing_signal"] = {
+        "columns": list(_FACTS),
+        "strength": strength,
+        "blanked": int(blank.sum()),
+    }
 
 
 def _render(
