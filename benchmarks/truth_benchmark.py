@@ -49,12 +49,12 @@ _RETAIL_SHOPIFY = Rule(
     churn_rate=0.06,
 )
 _SMALL = Rule(
-    "Nordic-style niche: Swedish and Swiss manufacturers",
-    "Manufacturers in Sweden or Switzerland on SAP (a small planted segment)",
+    "Manufacturers on SAP",
+    "Manufacturers with 200+ employees that run SAP (a small planted segment, ~1% of accounts)",
     (
         {"attribute": "industry", "in": ["Manufacturing"]},
         {"attribute": "tech_sap", "in": ["true"]},
-        {"attribute": "country", "in": ["SE", "CH", "DE"]},
+        {"attribute": "employees", "ge": 200},
     ),
     win_rate=0.75,
     churn_rate=0.05,

@@ -41,6 +41,7 @@ __all__ = [
     "column_values",
     "encode_text",
     "nice_cuts",
+    "ordinal_rank",
     "shrunk_woe",
 ]
 
@@ -107,6 +108,21 @@ def column_kind(col: pa.ChunkedArray | pa.Array) -> Kind | None:
     if pa.types.is_null(t):
         return "categorical"
     return None
+
+
+# Labels with a natural order (funding stages): a bin's rank is the mean rank of its values.
+_STAGES = ("pre-seed", "angel", "seed", "series a", "series b", "series c", "series d", "series d+")
+_STAGE_RANK = {v: i for i, v in enumerate(_STAGES)} | {"series e": 8, "series f": 9}
+
+
+def ordinal_rank(column: str, values: tuple[str, ...] | list[str]) -> float | None:
+    """Mean position of ``values`` in the column's natural order, or None if it has none."""
+    if "funding" not in column.lower() or not values:
+        return None
+    ranks = [_STAGE_RANK.get(str(v).strip().lower()) for v in values]
+    if any(r is None for r in ranks):
+        return None
+    return float(np.mean([r for r in ranks if r is not None]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,8 +455,14 @@ class Binner:
         cuts, _ = self._best_cuts(events, counts, numeric=False)
         bounds = [0, *cuts, len(counts)]
         values = [all_values[i] for i in frequent]
+        # Within a bin, values are listed best first (by their own success rate): a label
+        # that shows three and says "+2 more" must show the strongest ones.
+        raw = events / counts
         bins = [
-            Bin(values=tuple(values[a:b]), count=int(counts[a:b].sum()))
+            Bin(
+                values=tuple(values[i] for i in sorted(range(a, b), key=lambda i: -raw[i])),
+                count=int(counts[a:b].sum()),
+            )
             for a, b in itertools.pairwise(bounds)
         ]
         attr = BinnedAttribute(name, "categorical", bins)

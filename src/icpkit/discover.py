@@ -30,7 +30,9 @@ from .analysis import Analysis, analyse
 from .binning import BinnedAttribute, Binner, Kind, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
 from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
-from .explain import describe_condition, silhouette
+from .evidence import with_evidence
+from .explain import silhouette
+from .phrases import segment_name
 from .profile import Disqualifier, Profile, Segment
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
@@ -218,8 +220,7 @@ class _Params:
 
 
 def _segment_name(rule: Rule, taken: set[str]) -> str:
-    name = " · ".join(describe_condition(c) for c in rule.conditions)
-    name = name[:77] + "..." if len(name) > 80 else name
+    name = segment_name(rule.conditions)
     base, i = name, 2
     while name in taken:
         name, i = f"{base} ({i})", i + 1
@@ -284,6 +285,45 @@ def _select(
     ]
 
 
+def _sharp_segments(
+    attrs: dict[str, BinnedAttribute],
+    used: dict[str, BinnedAttribute],
+    codes: dict[str, np.ndarray],
+    y: np.ndarray,
+    table: pa.Table,
+    rows: np.ndarray | None,
+    broad: list[Rule],
+    p: _Params,
+) -> tuple[list[Rule], list[Rule]]:
+    """The distinct groups of ideal customers, as sharp conjunctions (the planted-ICP search).
+
+    The broad search (coverage^0.4, attributes of the points table) gives the scorecard good
+    features but describes ICPs as "cloud spend high and one of five industries". This one
+    prefers sharp groups (coverage^0.25), keeps small ones down to 1% of rows (20 at least:
+    the z >= 4 bar still applies), and may use single values of every screened label, since a
+    region or a technology can matter only inside a segment. Returns the sharp rules and the broad ones
+    that do not mostly cover the same rows as a sharp one (Jaccard > 0.5).
+    """
+    finder = SegmentFinder(
+        max_segments=p.max_segments,
+        max_disqualifiers=0,
+        generality=0.25,
+        min_support=0.01,
+        min_support_count=20,
+    )
+    weak = frozenset(attrs) - frozenset(used)
+    finder.fit(attrs, codes, y, table, rows=rows, labels_only=weak)
+    n = len(y)
+    sharp = [rule_mask(r, n) for r in finder.segments_]
+    kept = [b for b in broad if not any(_jaccard(rule_mask(b, n), m) > 0.5 for m in sharp)]
+    return list(finder.segments_), kept
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 0.0
+
+
 def _interactions(
     finder: SegmentFinder,
     card: Scorecard,
@@ -342,13 +382,17 @@ def _assemble(
             "lift": round(r.lift, 3),
         }
 
+    # Ranked by expected extra successes, size x (rate - base): a big group of good customers
+    # ahead of a tiny excellent one, and the headline describes the first.
+    base = float(np.mean(y)) if len(y) else 0.0
+    order = sorted(range(len(rules)), key=lambda i: -rules[i].size * (rules[i].rate - base))
     segments = [
         Segment(
-            points=v,
+            points=pts.rules[i],
             description=None if i < n_icp else _INTERACTION_NOTE,
-            **stats(r),
+            **stats(rules[i]),
         )
-        for i, (r, v) in enumerate(zip(rules, pts.rules, strict=True))
+        for i in order
     ]
     caps = anti_icp_caps(
         [rule_mask(r, len(y)) for r in finder.disqualifiers_], np.clip(raw, 0, 100), y, tiers
@@ -376,8 +420,13 @@ def _fit(
     p: _Params,
     *,
     keep: Sequence[str] = (),
+    search_rows: np.ndarray | None = None,
 ) -> _Fit:
-    """One fit: bins → (leak check) → selection → segments → joint points → profile."""
+    """One fit: bins → (leak check) → selection → segments → joint points → profile.
+
+    ``search_rows`` limits the segment search to those rows (the training part of the hold-out
+    split), so the segments' held-out figures come from rows they were not found on.
+    """
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     binner = Binner(max_bins=p.max_bins, penalty=p.penalty).fit(table, y, columns, kinds)
@@ -387,12 +436,14 @@ def _fit(
     used, weak = _select(attrs, p.alpha)
     t1 = time.perf_counter()
     finder = SegmentFinder(max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers)
-    finder.fit(used, codes, y, table)
-    seg_masks = [rule_mask(r, len(y)) for r in finder.segments_]
+    finder.fit(used, codes, y, table, rows=search_rows)
+    icps, broad = _sharp_segments(attrs, used, codes, y, table, search_rows, finder.segments_, p)
+    rules = icps + broad
+    n_icp = len(rules)
+    seg_masks = [rule_mask(r, len(y)) for r in rules]
     t["segments"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     card = Scorecard(C=p.C).fit(used, codes, seg_masks, y)
-    rules = list(finder.segments_)
     extra = _interactions(finder, card, table, codes, seg_masks, y) if p.n_interactions else []
     if extra:
         rules += extra
@@ -400,7 +451,7 @@ def _fit(
         card = card.extend(codes, seg_masks, y)
     pts = card.points(codes, seg_masks)
     t["scorecard"] = time.perf_counter() - t2
-    profile = _assemble(finder, rules, len(finder.segments_), pts, used, codes, seg_masks, p, y)
+    profile = _assemble(finder, rules, n_icp, pts, used, codes, seg_masks, p, y)
     t["total"] = time.perf_counter() - t0
     return _Fit(profile, attrs, codes, leaks, t, weak)
 
@@ -446,6 +497,11 @@ def _auto_time_column(table: pa.Table, dates: list[str]) -> str | None:
     return None
 
 
+def _uses_cv(n: int, time_column: str | None) -> bool:
+    """Small data without a time order is validated by cross-validation, not a hold-out."""
+    return time_column is None and n < 3000
+
+
 def _held_out(
     table: pa.Table,
     y: np.ndarray,
@@ -458,7 +514,7 @@ def _held_out(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
     """Scores on rows the model did not fit on: CV on small data, else a (time) hold-out."""
     n = len(y)
-    if time_column is None and n < 3000:
+    if _uses_cv(n, time_column):
         rng = np.random.default_rng(seed)
         folds = np.empty(n, dtype=np.int64)
         for cls in (True, False):
@@ -631,6 +687,7 @@ def learn(
     warnings = list(label.notes)
     metrics: dict[str, Any] = {}
     flagged = list(screen.flagged)
+    tcol = None
     if validate:
         t1 = time.perf_counter()
         tcol = time_column or (
@@ -642,7 +699,12 @@ def learn(
         timings["validate"] = time.perf_counter() - t1
     leak_cols = {f["column"] for f in flagged}
     cols = [c for c in screen.columns if c not in leak_cols]
-    fit = _fit(table, y, cols, screen.kinds, params, keep=keep)
+    split = None
+    if validate and not _uses_cv(len(y), tcol):
+        split = _split(table, y, tcol, test_size, random_state)[:2]
+    fit = _fit(
+        table, y, cols, screen.kinds, params, keep=keep, search_rows=None if split is None else split[0]
+    )
     flagged += [f for f in fit.leaks if f["column"] not in leak_cols]
     warnings += fit.warnings
     timings.update({f"fit_{k}": v for k, v in fit.timings.items()})
@@ -674,6 +736,7 @@ def learn(
             "fingerprint": fingerprint(table, [*label_cols, *cols], screen.dates),
         }
     )
+    profile = with_evidence(profile, table, y, None if split is None else split[1])
     profile = profile.model_copy(update={"silhouette": silhouette(profile)})
     scores = score_table(profile, table).column("icp_score").to_numpy()
     best = ranked_successes(table, y, scores, id_column)

@@ -168,4 +168,27 @@ def evaluate(
     tiers = np.asarray(scored.column("icp_tier").to_pylist(), dtype=object)[keep]
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
+    out.update(_evidence(profile, table, label.y, keep))
     return out
+
+
+def _evidence(profile: Profile, table: Any, y: np.ndarray, keep: np.ndarray) -> dict[str, Any]:
+    """Segments' and the headline group's figures on these rows, and points contradictions."""
+    import pyarrow as pa
+
+    from .contradictions import contradictions
+    from .evidence import group_figures, headline_conditions, segment_figures
+
+    rows = table.filter(pa.array(keep)) if not keep.all() else table
+    ys = y[keep]
+    conds, _segment = headline_conditions(profile)
+    head = (profile.metrics or {}).get("silhouette")
+    if isinstance(head, dict) and head.get("conditions"):
+        from .profile import Condition
+
+        conds = [Condition.model_validate(c) for c in head["conditions"]]
+    return {
+        "headline": group_figures(conds, rows, ys) if conds else None,
+        "segments": segment_figures(profile, rows, ys),
+        "contradictions": contradictions(profile),
+    }

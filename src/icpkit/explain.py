@@ -20,6 +20,7 @@ __all__ = [
 
 def pretty_name(name: str) -> str:
     """'tech_salesforce' -> 'Salesforce', 'annual_revenue' -> 'annual revenue'."""
+    name = name.removesuffix("__c")  # a Salesforce custom field: 'Priority__c' -> 'Priority'
     if name.startswith("tech_"):
         words = name[5:].replace("_", " ")
         # The technology's own spelling ('AWS', 'HubSpot') when it is a known one.
@@ -60,24 +61,6 @@ def describe_rule(conditions: list[Condition]) -> str:
     return " and ".join(describe_condition(c) for c in conditions)
 
 
-def _best_bins(profile: Profile, limit: int = 4) -> list[Condition]:
-    """The highest-points bin of the most informative attributes, as conditions."""
-    attrs = sorted(profile.attributes, key=lambda a: -(a.information_value or 0.0))
-    out: list[Condition] = []
-    for a in attrs:
-        if len(out) >= limit:
-            break
-        if isinstance(a, CategoricalAttribute):
-            cbest = max(a.bins, key=lambda b: b.points)
-            if cbest.points > 0:
-                out.append(Condition.model_validate({"attribute": a.name, "in": cbest.values}))
-        else:
-            nbest = max(a.bins, key=lambda b: b.points)
-            if nbest.points > 0 and (nbest.lower is not None or nbest.upper is not None):
-                out.append(Condition(attribute=a.name, ge=nbest.lower, lt=nbest.upper))
-    return out
-
-
 _FIRMOGRAPHIC = {
     "industry",
     "employees",
@@ -94,11 +77,44 @@ _FIRMOGRAPHIC = {
 }
 
 
+def _headline(profile: Profile) -> tuple[list[Condition], dict[str, Any] | None]:
+    """The headline group's conditions and, when measured, its figures."""
+    from .evidence import headline_conditions
+
+    head = (profile.metrics or {}).get("silhouette")
+    if isinstance(head, dict) and head.get("conditions"):
+        try:
+            return [Condition.model_validate(c) for c in head["conditions"]], head
+        except ValueError:
+            pass
+    conds, segment = headline_conditions(profile)
+    if segment is not None:  # a hand-written or older profile: the segment's own figures
+        s = next(s for s in profile.segments if s.name == segment)
+        return conds, {"size": s.size, "success_rate": s.success_rate, "lift": s.lift}
+    return conds, None
+
+
+def _figures(head: dict[str, Any] | None) -> str:
+    if not head or not head.get("lift") or not head.get("size"):
+        return ""
+    rate = head.get("success_rate")
+    where = head.get("measured_on")
+    text = f"; such customers ({head['size']:,} accounts"
+    if rate is not None:
+        text += f", {rate:.0%} successful"
+    text += f") succeed {head['lift']:.1f}x as often as the average"
+    return text + (f" (measured on {where})" if where else "")
+
+
 def silhouette(profile: Profile) -> str:
-    """'Our ideal customer is a Software company with 200 to 5,000 employees that uses ...'."""
-    conds = list(profile.segments[0].conditions) if profile.segments else []
-    used = {c.attribute for c in conds}
-    conds += [c for c in _best_bins(profile) if c.attribute not in used]
+    """'Our ideal customer is a Software company with 200–5,000 employees, on Salesforce; ...'.
+
+    It describes one real group (see :mod:`icpkit.evidence`) in business words and quotes
+    that group's own size, success rate and lift.
+    """
+    from .phrases import phrase
+
+    conds, head = _headline(profile)
     if not conds:
         return "No attribute separates successful customers from the rest clearly enough to describe them."
     noun, parts, wheres = "company", [], []
@@ -107,25 +123,21 @@ def silhouette(profile: Profile) -> str:
         if low == "industry" and c.in_:
             noun = f"{_values(c.in_)} company"
         elif low == "employees" and c.is_numeric:
-            parts.append(f"with {describe_condition(c).removeprefix('employees ')} employees")
-        elif low.startswith("tech_"):
-            parts.append(f"that {describe_condition(c)}")
-        elif low in {"country", "region"} and c.in_:
-            parts.append(f"in {_values(c.in_)}")
+            parts.append(f"with {phrase(c)}")
+        elif low.startswith("tech_") or (low in {"country", "region"} and c.in_):
+            parts.append(phrase(c))
         else:
-            wheres.append(describe_condition(c))
-    if wheres:  # "where A, B and C" reads better than "where A, where B, where C"
+            wheres.append(phrase(c))
+    if wheres:  # "with A, B and C" reads better than "with A, with B, with C"
         tail = wheres[0] if len(wheres) == 1 else ", ".join(wheres[:-1]) + " and " + wheres[-1]
-        parts.append(f"where {tail}")
+        parts.append(f"with {tail}")
     if noun == "company" and not any(c.attribute.lower() in _FIRMOGRAPHIC for c in conds):
         noun = "customer"  # no company attributes at all (consumer or lead data)
         text = "Our ideal customer is one " + ", ".join(parts)
     else:
         article = "an" if noun[:1].lower() in "aeiou" else "a"
         text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
-    if profile.segments and profile.segments[0].lift:
-        text += f"; such customers succeed {profile.segments[0].lift:.1f}x as often as the average"
-    return text.strip() + "."
+    return text.strip() + _figures(head) + "."
 
 
 def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
@@ -138,6 +150,12 @@ def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
     }
     if isinstance(rule, Segment):
         out["points"] = rule.points
+        if rule.held_out_size is not None:
+            out["held_out"] = {
+                "size": rule.held_out_size,
+                "success_rate": rule.held_out_success_rate,
+                "lift": rule.held_out_lift,
+            }
     else:
         out["cap"] = rule.cap
     return out
@@ -157,18 +175,31 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
                     "success_rate": b.success_rate,
                 }
             )
-        if a.missing_points:
-            rows.append({"attribute": a.display, "bin": "missing", "points": a.missing_points})
-        if a.other_points:
-            rows.append({"attribute": a.display, "bin": "other values", "points": a.other_points})
+        for key, words in (("missing", "missing"), ("other", "other values")):
+            pts, count = getattr(a, f"{key}_points"), getattr(a, f"{key}_count")
+            if pts or count:
+                rows.append(
+                    {
+                        "attribute": a.display,
+                        "bin": words,
+                        "points": pts,
+                        "count": count,
+                        "success_rate": getattr(a, f"{key}_success_rate"),
+                    }
+                )
+    from .contradictions import contradictions
+    from .evidence import trait_effects
+
     return {
         "name": profile.name,
         "silhouette": profile.silhouette or silhouette(profile),
         "intercept": profile.intercept,
         "tiers": profile.tiers.model_dump(),
         "points": rows,
+        "traits": trait_effects(profile),
         "segments": [_rule_dict(s) for s in profile.segments],
         "disqualifiers": [_rule_dict(d) for d in profile.disqualifiers],
+        "contradictions": contradictions(profile),
     }
 
 
@@ -191,6 +222,12 @@ def explain_text(profile: Profile) -> str:
     lines = [d["silhouette"], "", f"Every record starts at {d['intercept']} points."]
     for r in d["points"]:
         lines.append(f"  {r['attribute']}: {r['bin']}: {r['points']:+d}")
+    lines.append("Total effect per trait (own points spread + segment bonuses):")
+    for t in d["traits"]:
+        lines.append(
+            f"  {t['attribute']}: {t['total']:+d} ({t['own_points']:+d} own, "
+            f"{t['segment_points']:+d} from segments)"
+        )
     for s in d["segments"]:
         lines.append(f"Segment {s['name']}: {s['rule']} ({s['points']:+d} points)")
     for q in d["disqualifiers"]:

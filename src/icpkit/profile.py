@@ -104,6 +104,10 @@ class _AttributeBase(_Model):
     other_points: int = 0
     information_value: float | None = None
     note: str | None = None
+    missing_count: int | None = Field(None, description="training rows with no value")
+    missing_success_rate: float | None = None
+    other_count: int | None = Field(None, description="training rows with an unlisted value")
+    other_success_rate: float | None = None
 
     @property
     def display(self) -> str:
@@ -161,6 +165,9 @@ class Segment(_Model):
     size: int | None = None
     success_rate: float | None = None
     lift: float | None = None
+    held_out_size: int | None = Field(None, description="held-out rows in the segment")
+    held_out_success_rate: float | None = None
+    held_out_lift: float | None = None
 
 
 class Disqualifier(_Model):

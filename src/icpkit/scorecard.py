@@ -14,13 +14,14 @@ is rounded to integers, as the profile contract requires.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.isotonic import isotonic_regression
 from sklearn.linear_model import LogisticRegression
 
-from .binning import BinnedAttribute
+from .binning import BinnedAttribute, ordinal_rank
 from .errors import ConfigError
 from .profile import (
     CategoricalAttribute,
@@ -34,6 +35,8 @@ __all__ = [
     "Points",
     "Scorecard",
     "anti_icp_caps",
+    "clearly_above",
+    "consistent_coefficients",
     "design_matrix",
     "profile_attributes",
     "tier_cutoffs",
@@ -126,13 +129,7 @@ class Scorecard:
         for name, attr in attrs.items():
             c = coef[offset : offset + attr.n_codes].copy()
             offset += attr.n_codes
-            if attr.monotone and len(attr.bins) > 1:
-                k = len(attr.bins)
-                w = np.array([max(b.count, 1) for b in attr.bins], dtype=np.float64)
-                c[:k] = isotonic_regression(
-                    c[:k], sample_weight=w, increasing=attr.monotone == "increasing"
-                )
-            self.coefs_[name] = c
+            self.coefs_[name] = consistent_coefficients(attr, c)
         self.rule_coefs_ = coef[offset:].copy()
         return self
 
@@ -191,6 +188,76 @@ class Scorecard:
         return Points(intercept, pts, rules_pts, float(factor), float(lo))
 
 
+MISSING_PRIOR = 20.0  # rows of evidence at which a missing/other bin keeps half its effect
+
+
+def clearly_above(events: float, count: float, rate: float, z: float = 1.96) -> bool:
+    """True when a group's success rate is above ``rate`` beyond its 95% Wilson interval."""
+    if count <= 0:
+        return False
+    p = events / count
+    centre = (p + z * z / (2 * count)) / (1 + z * z / count)
+    half = z * np.sqrt(p * (1 - p) / count + z * z / (4 * count * count)) / (1 + z * z / count)
+    return bool(centre - half > rate)
+
+
+def consistent_coefficients(attr: BinnedAttribute, c: np.ndarray) -> np.ndarray:
+    """Coefficients whose order follows the groups' success rates, missing/other held in check.
+
+    1. Missing and other (codes k, k+1) are shrunk toward neutral by their evidence,
+       ``n / (n + MISSING_PRIOR)``, so a handful of blank rows cannot earn a big effect.
+    2. Every populated group (bins, missing, other) is put in order of its training success
+       rate and the coefficients are made non-decreasing in that order (isotonic regression
+       weighted by rows): a group that succeeds more never gets fewer points. For a monotone
+       numeric attribute this is the monotone fit; a U-shape keeps its shape.
+    3. Missing and other never sit above the best observed bin unless their own success rate
+       is above that bin's beyond the 95% Wilson interval: blanking a field cannot raise a score.
+    """
+    c = np.asarray(c, dtype=np.float64).copy()
+    groups = attr.all_bins()
+    k = len(attr.bins)
+    counts = np.array([g.count for g in groups], dtype=np.float64)
+    events = np.array([g.events for g in groups], dtype=np.float64)
+    for code in (k, k + 1):
+        c[code] *= counts[code] / (counts[code] + MISSING_PRIOR)
+    used = np.flatnonzero(counts > 0)
+    if len(used) > 1:
+        rates = events[used] / counts[used]
+        order = used[np.lexsort((used, rates))]
+        c[order] = isotonic_regression(c[order], sample_weight=counts[order], increasing=True)
+    observed = [i for i in range(k) if counts[i] > 0]
+    if observed:
+        top = max(observed, key=lambda i: c[i])
+        best_rate = max(events[i] / counts[i] for i in observed)
+        for code in (k, k + 1):
+            if c[code] > c[top] and not clearly_above(events[code], counts[code], best_rate):
+                c[code] = c[top]
+    return c
+
+
+def shape_note(attr: BinnedAttribute) -> str | None:
+    """Say so when an ordered attribute is not monotone: the data, not the rule, decided it."""
+    rates = [b.rate for b in attr.bins if b.count]
+    if len(rates) < 2:
+        return None
+    if attr.kind == "numeric":
+        if attr.monotone or all(np.diff(rates) >= 0) or all(np.diff(rates) <= 0):
+            return None
+        peak = attr.bin_label(int(np.argmax([b.rate if b.count else -1 for b in attr.bins])))
+        return (
+            f"not monotone: the success rate peaks at {peak} (a free binning fits the data "
+            "clearly better than a monotone one)"
+        )
+    ranks = [ordinal_rank(attr.name, b.values) for b in attr.bins if b.count]
+    if any(r is None for r in ranks):
+        return None
+    order = np.argsort(ranks, kind="stable")
+    ordered = np.array(rates)[order]
+    if all(np.diff(ordered) >= 0) or all(np.diff(ordered) <= 0):
+        return None
+    return "not monotone in its natural order (the data says so; points follow success rates)"
+
+
 def profile_attributes(
     attrs: dict[str, BinnedAttribute], points: dict[str, np.ndarray], *, keep_zero: bool = False
 ) -> list[NumericAttribute | CategoricalAttribute]:
@@ -201,12 +268,17 @@ def profile_attributes(
         if not np.any(p) and not keep_zero:
             continue
         k = len(attr.bins)
-        common = {
+        common: dict[str, Any] = {
             "name": name,
             "missing_points": int(p[k]),
             "other_points": int(p[k + 1]),
             "information_value": round(attr.iv, 4),
+            "note": shape_note(attr),
         }
+        for key, group in (("missing", attr.missing), ("other", attr.other)):
+            if group.count:
+                common[f"{key}_count"] = group.count
+                common[f"{key}_success_rate"] = round(group.rate, 4)
         if attr.kind == "numeric":
             nbins = [
                 NumericBin(
@@ -244,9 +316,13 @@ def tier_cutoffs(
     at_or_above = np.cumsum(counts[::-1])[::-1] / max(len(s), 1)  # share with score >= t
     # The cut whose share is closest to the target: ties (many rows on one score) can make an
     # exact share impossible, and "at most" would then collapse a tier to almost nothing.
-    cut = [int(np.argmin(np.abs(at_or_above[1:] - share))) + 1 for share in shares]
-    a, b, c = cut
-    return Tiers(A=max(a, b, c), B=max(b, c), C=c)
+    # Cut-offs are strictly increasing (C < B < A): with heavy ties the closest share for B may
+    # equal C's, and "A >= 2, B >= 2, C >= 2" reads as three tiers where there is one. B and A
+    # then move to the next score up, even when that leaves a tier empty (which is the truth).
+    c = int(np.argmin(np.abs(at_or_above[1:99] - shares[2]))) + 1
+    b = c + 1 + int(np.argmin(np.abs(at_or_above[c + 1 : 100] - shares[1])))
+    a = b + 1 + int(np.argmin(np.abs(at_or_above[b + 1 : 101] - shares[0])))
+    return Tiers(A=a, B=b, C=c)
 
 
 def anti_icp_caps(

@@ -135,14 +135,25 @@ def candidate_atoms(
     attrs: dict[str, BinnedAttribute],
     codes: dict[str, np.ndarray],
     min_count: int,
+    labels_only: frozenset[str] = frozenset(),
 ) -> list[Atom]:
-    """Every candidate condition: the model's bins and runs of bins, plus finer raw conditions."""
+    """Every candidate condition: the model's bins and runs of bins, plus finer raw conditions.
+
+    Attributes in ``labels_only`` (too weak alone for the points table) offer single
+    categories only: their label-fitted bins and numeric ranges would let noise columns
+    through the many tests a search makes.
+    """
     atoms: list[Atom] = []
     seen: set[bytes] = set()
     for name, attr in attrs.items():
-        cands = atoms_for(attr, codes[name]) + _raw_atoms(
-            name, attr.kind, table.column(name), min_count
-        )
+        if name in labels_only:
+            if attr.kind != "categorical":
+                continue
+            cands = _raw_atoms(name, attr.kind, table.column(name), min_count)
+        else:
+            cands = atoms_for(attr, codes[name]) + _raw_atoms(
+                name, attr.kind, table.column(name), min_count
+            )
         for a in cands:
             key = a.packed.tobytes()
             if key in seen or _count(a.packed) < min_count:
@@ -269,19 +280,27 @@ class SegmentFinder:
         codes: dict[str, np.ndarray],
         y: np.ndarray,
         table: pa.Table | None = None,
+        rows: np.ndarray | None = None,
+        labels_only: frozenset[str] = frozenset(),
     ) -> SegmentFinder:
         """Find segments over the binned attributes (and finer conditions when ``table`` is given).
 
-        On big tables the search runs on a random sample of ``max_search_rows`` rows (rules
-        cover at least 2% of rows, so a sample ranks them reliably); the chosen rules are then
-        re-measured on every row with the scorer's own condition semantics.
+        On big tables the search runs on a random sample of ``max_search_rows`` rows (a sample
+        ranks rules reliably); ``rows`` restricts the search to those rows (discover passes the
+        training part of its hold-out split, so segments can be measured on rows they were not
+        found on). Either way the chosen rules are then re-measured on every row with the
+        scorer's own condition semantics.
         """
         y = np.asarray(y, dtype=bool)
         n_all = len(y)
-        sample = None
-        if table is not None and n_all > self.max_search_rows:
+        sample = None if rows is None or table is None else np.sort(np.asarray(rows))
+        pool = n_all if sample is None else len(sample)
+        if table is not None and pool > self.max_search_rows:
             rng = np.random.default_rng(0)
-            sample = np.sort(rng.choice(n_all, self.max_search_rows, replace=False))
+            pick = np.sort(rng.choice(pool, self.max_search_rows, replace=False))
+            sample = pick if sample is None else sample[pick]
+        if sample is not None:
+            assert table is not None
             full = (table, y)
             table, y = table.take(sample), y[sample]
             codes = {k: v[sample] for k, v in codes.items()}
@@ -289,7 +308,7 @@ class SegmentFinder:
         self.base_rate_ = float(y.mean())
         self.min_count_ = max(self.min_support_count, math.ceil(self.min_support * n))
         if table is not None:
-            atoms = candidate_atoms(table, attrs, codes, self.min_count_)
+            atoms = candidate_atoms(table, attrs, codes, self.min_count_, labels_only)
         else:
             atoms = [a for name, attr in attrs.items() for a in atoms_for(attr, codes[name])]
         self.segments_ = self._cover(atoms, y, positive=True, limit=self.max_segments)

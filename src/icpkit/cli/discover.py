@@ -225,6 +225,28 @@ def evaluate_cmd(
     for row in metrics["calibration"]:
         cal.add_row(row["band"], str(row["rows"]), f"{row['success_rate']:.1%}")
     out.print(cal)
+    _print_segment_figures(metrics.get("segments") or [], metrics.get("headline"))
+    _print_contradictions(metrics.get("contradictions") or [])
+
+
+def _print_segment_figures(rows: list[dict[str, Any]], head: dict[str, Any] | None) -> None:
+    if not rows and not head:
+        return
+    t = Table(title="Segments and the headline group on these rows")
+    for c in ("group", "rows", "success rate", "lift"):
+        t.add_column(c)
+    groups = [("headline", head)] if head else []
+    for row in [*groups, *((r["name"], r) for r in rows)]:
+        name, f = row
+        assert f is not None
+        rate = f["success_rate"]
+        t.add_row(
+            name,
+            str(f["size"]),
+            "-" if rate is None else f"{rate:.1%}",
+            "-" if f["lift"] is None else f"{f['lift']:.2f}",
+        )
+    out.print(t)
 
 
 @app.command("explain")
@@ -258,7 +280,34 @@ def explain_cmd(
             "" if rate is None else f"{rate:.1%}",
         )
     out.print(t)
+    _print_traits(d["traits"])
     for s in d["segments"]:
         out.print(f"Segment [bold]{s['name']}[/]: {s['rule']} ({s['points']:+d} points)")
     for q in d["disqualifiers"]:
         out.print(f"Anti-ICP [bold]{q['name']}[/]: {q['rule']} (score capped at {q['cap']})")
+    _print_contradictions(d["contradictions"])
+
+
+def _print_traits(traits: list[dict[str, Any]]) -> None:
+    t = Table(title="Total effect per trait: its own points plus the segments it is part of")
+    for c in ("trait", "own points (best - worst)", "segment bonuses", "total"):
+        t.add_column(c)
+    for r in traits:
+        t.add_row(
+            r["attribute"],
+            f"{r['own_points']:+d}",
+            f"{r['segment_points']:+d}",
+            f"{r['total']:+d}",
+        )
+    out.print(t)
+
+
+def _print_contradictions(found: list[dict[str, Any]]) -> None:
+    from ..contradictions import describe_contradiction
+
+    if not found:
+        out.print("Contradictions: none (every group's points follow its success rate).")
+        return
+    out.print(f"[bold yellow]Contradictions ({len(found)}):[/]")
+    for c in found:
+        out.print(f"  {describe_contradiction(c)}")

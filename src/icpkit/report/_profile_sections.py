@@ -144,12 +144,21 @@ def points_section(
     rows = []
     for attr in profile.attributes:
         for b in attr.bins:
-            rows.append([attr.display, bin_label(b), f"{b.points:+d}"])
-        if attr.missing_points:
-            rows.append([attr.display, "missing", f"{attr.missing_points:+d}"])
+            rows.append([attr.display, bin_label(b), f"{b.points:+d}", pct(b.success_rate)])
+        if attr.missing_points or attr.missing_count:
+            rows.append(
+                [
+                    attr.display,
+                    "missing",
+                    f"{attr.missing_points:+d}",
+                    pct(attr.missing_success_rate),
+                ]
+            )
     for seg in profile.segments:
         if seg.points:
-            rows.append([f"segment: {seg.name}", "all conditions hold", f"{seg.points:+d}"])
+            rows.append(
+                [f"segment: {seg.name}", "all conditions hold", f"{seg.points:+d}", "–"]
+            )
     t = profile.tiers
     text = (
         f"Score = {profile.intercept} + the points of each row below, clipped to 0–100. "
@@ -159,8 +168,48 @@ def points_section(
     return section(
         sid,
         title,
-        paragraphs=[text],
-        tables=[table(["attribute", "value", "points"], rows), _top_table(top)],
+        paragraphs=[text, _missing_rule(), _contradiction_text(profile)],
+        tables=[
+            table(["attribute", "value", "points", "success rate"], rows),
+            _traits_table(profile),
+            _top_table(top),
+        ],
+    )
+
+
+def _missing_rule() -> str:
+    return (
+        "Within each attribute, a group that succeeds more often never gets fewer points; a"
+        " missing value never earns more than the best observed group unless its own success"
+        " rate is clearly higher (beyond the 95% interval), so blanking a field cannot raise a"
+        " score."
+    )
+
+
+def _contradiction_text(profile: Profile) -> str:
+    from ..contradictions import contradictions, describe_contradiction
+
+    found = contradictions(profile)
+    if not found:
+        return "Contradictions: none — every group's points follow its success rate."
+    shown = "; ".join(describe_contradiction(c) for c in found[:5])
+    more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+    return f"Contradictions ({len(found)}): {shown}{more}. Edit the points or re-run discover."
+
+
+def _traits_table(profile: Profile) -> dict[str, Any] | None:
+    from ..evidence import trait_effects
+
+    rows = [
+        [r["attribute"], f"{r['own_points']:+d}", f"{r['segment_points']:+d}", f"{r['total']:+d}"]
+        for r in trait_effects(profile)
+    ]
+    if not rows:
+        return None
+    return table(
+        ["trait", "own points (best − worst)", "segment bonuses", "total effect"],
+        rows,
+        "Total effect of each trait: its own points plus the segments it is part of",
     )
 
 
@@ -170,6 +219,7 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
         size_market = (market or {}).get(r.name)
         if isinstance(size_market, dict):
             size_market = size_market.get("tam")
+        held = getattr(r, "held_out_size", None)
         rows.append(
             [
                 r.name,
@@ -177,6 +227,10 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
                 num(r.size),
                 pct(r.success_rate),
                 "–" if r.lift is None else f"{r.lift:.1f}×",
+                "–"
+                if held is None
+                else f"{num(held)} rows, {pct(r.held_out_success_rate)}"
+                + ("" if r.held_out_lift is None else f", {r.held_out_lift:.1f}×"),
                 "–" if size_market is None else num(size_market),
             ]
         )
@@ -214,13 +268,23 @@ def segments_section(
         sid,
         title,
         paragraphs=[
-            "Distinct groups of ideal customers, each a rule you can filter on in the CRM."
+            "Distinct groups of ideal customers, each a rule you can filter on in the CRM,"
+            " ranked by the extra successes they bring (size × how much more often they"
+            " succeed). \"Held out\" gives each group's figures on rows it was not found on."
         ],
         bullets=descriptions,
         charts=charts,
         tables=[
             table(
-                ["segment", "rule", "accounts", "success rate", "lift", "in the market"],
+                [
+                    "segment",
+                    "rule",
+                    "accounts",
+                    "success rate",
+                    "lift",
+                    "held out",
+                    "in the market",
+                ],
                 [
                     [f"ICP {k}: {row[0]}", *row[1:]]
                     for k, row in enumerate(_rule_rows(profile.segments, market_by_segment), 1)
@@ -236,7 +300,7 @@ def anti_icp_section(profile: Profile | None, why: str) -> dict[str, Any]:
         return absent(sid, title, why)
     if not profile.disqualifiers:
         return absent(sid, title, "no group with a success rate far below average was found")
-    rows = [r[:5] for r in _rule_rows(profile.disqualifiers, None)]
+    rows = [r[:5] for r in _rule_rows(profile.disqualifiers, None)]  # no held-out column
     caps = ", ".join(f"{d.name} ≤ {d.cap}" for d in profile.disqualifiers)
     return section(
         sid,

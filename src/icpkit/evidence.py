@@ -1,0 +1,173 @@
+"""Evidence behind the words: segments' held-out figures, the headline group, each trait's effect.
+
+The headline (silhouette) describes one real group: the strongest segment, or, without
+segments, the conjunction of the top traits' best groups. Its size, success rate and lift are
+that group's own, measured on held-out rows when at least ``MIN_HELD_OUT`` of them fall in it,
+else on all rows, and the profile says which (``metrics.silhouette.measured_on``).
+``icp evaluate`` recomputes the same figures on any table (:func:`group_figures`), so a quoted
+number can be checked on the rows it came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .profile import CategoricalAttribute, Condition, Profile
+
+__all__ = [
+    "MIN_HELD_OUT",
+    "group_figures",
+    "headline_conditions",
+    "segment_figures",
+    "trait_effects",
+    "with_evidence",
+]
+
+MIN_HELD_OUT = 100  # held-out rows a group needs before its held-out figures are quoted
+
+
+def _mask(conditions: list[Condition], table: pa.Table) -> np.ndarray:
+    from .scoring import condition_mask
+
+    mask = np.ones(table.num_rows, dtype=bool)
+    for c in conditions:
+        if c.attribute not in table.column_names:
+            return np.zeros(table.num_rows, dtype=bool)
+        mask &= condition_mask(c, table)
+    return mask
+
+
+def group_figures(conditions: list[Condition], table: pa.Table, y: np.ndarray) -> dict[str, Any]:
+    """Rows, successes, success rate and lift of the rows where every condition holds."""
+    y = np.asarray(y, dtype=bool)
+    m = _mask(conditions, table)
+    size, wins = int(m.sum()), int(y[m].sum())
+    base = float(y.mean()) if len(y) else 0.0
+    rate = wins / size if size else None
+    return {
+        "size": size,
+        "successes": wins,
+        "success_rate": None if rate is None else round(rate, 4),
+        "lift": None if rate is None or not base else round(rate / base, 2),
+        "base_rate": round(base, 4),
+    }
+
+
+def headline_conditions(profile: Profile) -> tuple[list[Condition], str | None]:
+    """The headline group: the strongest segment, else the best groups of the two top traits.
+
+    Strongest by the quality of the sharp segment search, ``size**0.25 * (rate - base)``: a
+    broad group barely above average does not make the headline, nor does a sliver.
+    """
+    if profile.segments:
+
+        def strength(s: Any) -> float:
+            if not s.size or s.success_rate is None or not s.lift:
+                return 0.0
+            base = s.success_rate / s.lift
+            return float(s.size**0.25 * (s.success_rate - base))
+
+        best = max(profile.segments, key=strength)
+        return list(best.conditions), best.name
+    attrs = sorted(profile.attributes, key=lambda a: -(a.information_value or 0.0))
+    out: list[Condition] = []
+    for a in attrs[:2]:
+        if isinstance(a, CategoricalAttribute):
+            cb = max(a.bins, key=lambda b: (b.points, b.success_rate or 0.0))
+            if cb.points > 0:
+                out.append(Condition.model_validate({"attribute": a.name, "in": cb.values}))
+        else:
+            nb = max(a.bins, key=lambda b: (b.points, b.success_rate or 0.0))
+            if nb.points > 0 and (nb.lower is not None or nb.upper is not None):
+                out.append(Condition(attribute=a.name, ge=nb.lower, lt=nb.upper))
+    return out, None
+
+
+def segment_figures(profile: Profile, table: pa.Table, y: np.ndarray) -> list[dict[str, Any]]:
+    """Every segment's figures on ``table`` (what ``icp evaluate`` prints)."""
+    return [
+        {"name": s.name, **group_figures(list(s.conditions), table, y)} for s in profile.segments
+    ]
+
+
+def with_evidence(
+    profile: Profile, table: pa.Table, y: np.ndarray, test_rows: np.ndarray | None
+) -> Profile:
+    """The profile with held-out figures on its segments and the measured headline group."""
+    y = np.asarray(y, dtype=bool)
+    held = None if test_rows is None else (table.take(test_rows), y[test_rows])
+    segments = []
+    for s in profile.segments:
+        if held is not None:
+            f = group_figures(list(s.conditions), *held)
+            s = s.model_copy(
+                update={
+                    "held_out_size": f["size"],
+                    "held_out_success_rate": f["success_rate"],
+                    "held_out_lift": f["lift"],
+                }
+            )
+        segments.append(s)
+    profile = profile.model_copy(update={"segments": segments})
+    conds, segment = headline_conditions(profile)
+    if not conds:
+        return profile
+    figures, where = None, "all rows (cross-validated data: no single hold-out)"
+    if held is not None:
+        figures = group_figures(conds, *held)
+        where = "held-out rows"
+        if figures["size"] < MIN_HELD_OUT:
+            figures = None
+            where = f"all rows, as fewer than {MIN_HELD_OUT} held-out rows fall in the group"
+    if figures is None:
+        figures = group_figures(conds, table, y)
+    head = {
+        "conditions": [c.model_dump(by_alias=True, exclude_none=True) for c in conds],
+        "segment": segment,
+        **figures,
+        "measured_on": where,
+    }
+    metrics = {**(profile.metrics or {}), "silhouette": head}
+    return profile.model_copy(update={"metrics": metrics})
+
+
+def _words(name: str, label: str | None) -> str:
+    from .explain import pretty_name
+
+    return label or pretty_name(name)
+
+
+def trait_effects(profile: Profile) -> list[dict[str, Any]]:
+    """Each trait's total effect: its own points spread plus the segment bonuses it is part of.
+
+    A trait whose effect a segment carries reads "+0" in the points table; this says how much
+    it really moves a score: ``own`` is the spread of its points (best minus worst group),
+    ``segments`` the points of every segment with a condition on it.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for a in profile.attributes:
+        pts = [b.points for b in a.bins] + [a.missing_points]
+        out[a.name] = {"attribute": _words(a.name, a.label), "own": max(pts) - min(pts)}
+        out[a.name]["segments"] = []
+    for s in profile.segments:
+        for c in s.conditions:
+            fresh = {"attribute": _words(c.attribute, None), "own": 0, "segments": []}
+            row = out.setdefault(c.attribute, fresh)
+            if s.name not in [n for n, _ in row["segments"]]:
+                row["segments"].append((s.name, s.points))
+    rows = []
+    for r in out.values():
+        bonus = sum(p for _n, p in r["segments"])
+        rows.append(
+            {
+                "attribute": r["attribute"],
+                "own_points": r["own"],
+                "segment_points": bonus,
+                "total": r["own"] + bonus,
+                "segments": [{"name": n, "points": p} for n, p in r["segments"]],
+            }
+        )
+    return sorted(rows, key=lambda r: -abs(r["total"]))

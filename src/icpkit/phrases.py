@@ -1,0 +1,122 @@
+"""Business words for conditions: segment names and headline traits, never raw column names.
+
+``phrase`` turns one condition into the words a salesperson would use ("200–5,000 employees",
+"on Salesforce", "revenue $45.8M+", "in Europe"); ``segment_name`` joins a rule's phrases into
+a name of at most ~60 characters that never cuts a word: value lists shrink first ("Software,
+Healthcare +2"), then whole traits are left out and counted ("+1 more").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .binning import fmt_number
+from .profile import Condition
+from .schema import TABLES
+
+__all__ = ["money", "phrase", "segment_name"]
+
+_NAME_LIMIT = 60
+_MONEY = {c.name for t in TABLES.values() for c in t.columns if c.kind == "money"}
+_WORDS = {"annual_revenue": "revenue", "funding_total": "raised", "last_funding_type": "last round"}
+_WORDS |= {
+    c.name: c.description
+    for t in TABLES.values()
+    for c in t.columns
+    if c.kind == "money" and c.name not in _WORDS and len(c.description) <= 24
+}
+_PLACES = {"country", "region", "state", "city"}
+
+
+def money(x: float) -> str:
+    """$45.8M, $127k, $950: short money for names and headlines."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            v = x / size
+            text = f"{v:.1f}".rstrip("0").rstrip(".") if v < 100 else f"{v:.0f}"
+            return f"${text}{suffix}"
+    return f"${x:,.0f}"
+
+
+def _number(cond: Condition, x: float) -> str:
+    if cond.attribute in _MONEY:
+        return money(x)
+    return fmt_number(x, year="year" in cond.attribute.lower())
+
+
+def _values(values: Sequence[str], limit: int) -> str:
+    shown = list(values[:limit])
+    more = len(values) - len(shown)
+    if more:
+        return ", ".join(shown) + f" +{more}"
+    return " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _label(name: str) -> str:
+    from .explain import pretty_name
+
+    return _WORDS.get(name, pretty_name(name))
+
+
+def _range(cond: Condition, unit: str) -> str:
+    ge = None if cond.ge is None else _number(cond, cond.ge)
+    lt = None if cond.lt is None else _number(cond, cond.lt)
+    if ge is not None and lt is not None:
+        return f"{ge}–{lt} {unit}".strip()
+    if ge is not None:
+        return f"{ge}+ {unit}".strip()
+    return f"under {lt} {unit}".strip()
+
+
+def phrase(cond: Condition, limit: int = 3) -> str:
+    """One condition in business words, with at most ``limit`` listed values."""
+    from .explain import pretty_name  # explain imports this module
+    name = cond.attribute
+    low = name.lower()
+    if cond.is_numeric:
+        if low == "employees":
+            return _range(cond, "employees")
+        if "founded" in low:
+            if cond.ge is not None and cond.lt is not None:
+                return f"founded {_number(cond, cond.ge)}–{_number(cond, cond.lt - 1)}"
+            if cond.ge is not None:
+                return f"founded {_number(cond, cond.ge)} or later"
+            return f"founded before {_number(cond, cond.lt)}"  # type: ignore[arg-type]
+        label = _label(name)
+        return f"{label} {_range(cond, '')}"
+    values = cond.in_ if cond.in_ is not None else cond.not_in or []
+    negate = cond.not_in is not None
+    lowered = [v.lower() for v in values]
+    if lowered in (["true"], ["false"]):
+        yes = (lowered == ["true"]) != negate
+        if low.startswith("tech_"):
+            return f"{'on' if yes else 'not on'} {pretty_name(name)}"
+        return f"{pretty_name(name)}: {'yes' if yes else 'no'}"
+    listed = _values(values, limit)
+    if low == "industry":
+        return f"not {listed}" if negate else listed
+    if low in _PLACES:
+        return f"{'outside' if negate else 'in'} {listed}"
+    label = _label(name)
+    return f"{label} {'not ' if negate else ''}{listed}"
+
+
+def segment_name(conditions: Sequence[Condition], limit: int = _NAME_LIMIT) -> str:
+    """A short name in business words, at most ``limit`` characters, no word cut."""
+    conds = sorted(conditions, key=lambda c: (c.attribute.lower() != "industry", 0))
+    for values in (3, 2, 1):
+        parts = [phrase(c, values) for c in conds]
+        name = " · ".join(parts)
+        if len(name) <= limit:
+            return name
+    parts = [phrase(c, 1) for c in conds]
+    for keep in range(len(parts) - 1, 0, -1):
+        name = " · ".join(parts[:keep]) + f" +{len(parts) - keep} more"
+        if len(name) <= limit:
+            return name
+    words, out = parts[0].split(), ""
+    for w in words:  # one very long trait: whole words up to the limit
+        if len(out) + len(w) + 2 > limit:
+            return out + " …"
+        out = f"{out} {w}".strip()
+    return out
