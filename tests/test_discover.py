@@ -62,8 +62,9 @@ def test_planted_segments_and_anti_icp_recovered(found: Discovery) -> None:
         if "industry" in r and r["industry"].in_ == ["Software"] and "tech_salesforce" in r
     ]
     assert software, [s.name for s in found.profile.segments]
-    assert found.profile.segments[0].lift
-    assert found.profile.segments[0].lift > 2.5
+    # Segments are ranked by extra successes (a broad good group may come first); the
+    # strongest planted ICP is among them with its own high lift.
+    assert max(s.lift or 0.0 for s in found.profile.segments) > 2.5
     anti = [
         set(c.in_ or [])
         for d in found.profile.disqualifiers

@@ -59,7 +59,9 @@ def test_headline_quotes_its_own_groups_lift(demo) -> None:  # type: ignore[no-u
 def test_headline_is_business_words_and_lists_best_first(demo) -> None:  # type: ignore[no-untyped-def]
     table, found, _latent = demo
     text = found.profile.silhouette
-    assert "tech_" not in text and "cloud_spend" not in text and "_" not in text
+    assert text
+    assert "tech_" not in text
+    assert "_" not in text  # no column names (cloud_spend, tech_aws) in prose
     # Every industry list in the profile runs best first, so "+2 more" hides the weakest.
     frame = table.select(["industry", "IsWon"]).to_pandas()
     frame["won"] = frame["IsWon"].astype(str).str.lower() == "true"
@@ -124,7 +126,8 @@ def test_segment_names_are_short_business_words(demo) -> None:  # type: ignore[n
     words = set(re.findall(r"[\w&+.$–,]+", found.profile.silhouette or ""))
     for s in found.profile.segments:
         assert len(s.name) <= 60, s.name
-        assert "..." not in s.name and "_" not in s.name, s.name
+        assert "..." not in s.name, s.name
+        assert "_" not in s.name, s.name
         for cond in s.conditions:  # every listed value is a whole word of its own
             for v in cond.in_ or []:
                 if v.lower() not in {"true", "false"} and v in s.name:
@@ -138,14 +141,19 @@ def test_segment_names_are_short_business_words(demo) -> None:  # type: ignore[n
 
 def test_total_effect_of_a_trait_counts_its_segments(demo) -> None:  # type: ignore[no-untyped-def]
     _table, found, _latent = demo
-    traits = {t["attribute"]: t for t in trait_effects(found.profile)}
+    traits = trait_effects(found.profile)
     for s in found.profile.segments:
-        for c in s.conditions:
-            row = next(t for t in traits.values() if any(x["name"] == s.name for x in t["segments"]))
-            assert row["total"] == row["own_points"] + row["segment_points"]
-            assert c.attribute  # every condition's trait is listed
+        listing = [t for t in traits if any(x["name"] == s.name for x in t["segments"])]
+        assert len(listing) == len({c.attribute for c in s.conditions}), s.name
+        for t in listing:
+            assert t["total"] == t["own_points"] + t["segment_points"]
+    # A trait the segments carry does not read "+0": its total includes their points.
+    carried = [t for t in traits if t["segment_points"] > 0]
+    assert carried
+    assert all(t["total"] > t["own_points"] for t in carried)
     shown = explain_profile(found.profile)
-    assert shown["traits"] and shown["contradictions"] == []
+    assert shown["traits"] == traits
+    assert shown["contradictions"] == []
 
 
 def test_contradiction_in_a_hand_edited_profile_is_listed() -> None:

@@ -305,7 +305,7 @@ def _sharp_segments(
     that do not mostly cover the same rows as a sharp one (Jaccard > 0.5).
     """
     finder = SegmentFinder(
-        max_segments=p.max_segments,
+        max_segments=p.max_segments + 2,
         max_disqualifiers=0,
         generality=0.25,
         min_support=0.01,
@@ -703,7 +703,13 @@ def learn(
     if validate and not _uses_cv(len(y), tcol):
         split = _split(table, y, tcol, test_size, random_state)[:2]
     fit = _fit(
-        table, y, cols, screen.kinds, params, keep=keep, search_rows=None if split is None else split[0]
+        table,
+        y,
+        cols,
+        screen.kinds,
+        params,
+        keep=keep,
+        search_rows=None if split is None else split[0],
     )
     flagged += [f for f in fit.leaks if f["column"] not in leak_cols]
     warnings += fit.warnings

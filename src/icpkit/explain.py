@@ -6,7 +6,7 @@ from typing import Any
 
 from .binning import fmt_number
 from .intake.normalizers.lists import canonical_item
-from .profile import CategoricalAttribute, Condition, Disqualifier, Profile, Segment
+from .profile import Condition, Disqualifier, Profile, Segment
 
 __all__ = [
     "describe_condition",

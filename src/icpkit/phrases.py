@@ -71,6 +71,7 @@ def _range(cond: Condition, unit: str) -> str:
 def phrase(cond: Condition, limit: int = 3) -> str:
     """One condition in business words, with at most ``limit`` listed values."""
     from .explain import pretty_name  # explain imports this module
+
     name = cond.attribute
     low = name.lower()
     if cond.is_numeric:

@@ -248,8 +248,9 @@ def shape_note(attr: BinnedAttribute) -> str | None:
             f"not monotone: the success rate peaks at {peak} (a free binning fits the data "
             "clearly better than a monotone one)"
         )
-    ranks = [ordinal_rank(attr.name, b.values) for b in attr.bins if b.count]
-    if any(r is None for r in ranks):
+    found = [ordinal_rank(attr.name, b.values) for b in attr.bins if b.count]
+    ranks = [r for r in found if r is not None]
+    if len(ranks) < len(found):
         return None
     order = np.argsort(ranks, kind="stable")
     ordered = np.array(rates)[order]

@@ -156,9 +156,7 @@ def points_section(
             )
     for seg in profile.segments:
         if seg.points:
-            rows.append(
-                [f"segment: {seg.name}", "all conditions hold", f"{seg.points:+d}", "–"]
-            )
+            rows.append([f"segment: {seg.name}", "all conditions hold", f"{seg.points:+d}", "–"])
     t = profile.tiers
     text = (
         f"Score = {profile.intercept} + the points of each row below, clipped to 0–100. "
@@ -270,7 +268,7 @@ def segments_section(
         paragraphs=[
             "Distinct groups of ideal customers, each a rule you can filter on in the CRM,"
             " ranked by the extra successes they bring (size × how much more often they"
-            " succeed). \"Held out\" gives each group's figures on rows it was not found on."
+            ' succeed). "Held out" gives each group\'s figures on rows it was not found on.'
         ],
         bullets=descriptions,
         charts=charts,
