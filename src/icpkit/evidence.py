@@ -26,7 +26,7 @@ __all__ = [
     "with_evidence",
 ]
 
-MIN_HELD_OUT = 100  # held-out rows a group needs before its held-out figures are quoted
+MIN_HELD_OUT = 30  # held-out rows a group needs before its held-out figures are quoted
 
 
 def _mask(conditions: list[Condition], table: pa.Table) -> np.ndarray:
