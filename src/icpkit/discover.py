@@ -31,6 +31,7 @@ from .binning import BinnedAttribute, Binner, Kind, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
 from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
 from .explain import describe_condition, silhouette
+from .insample import row_sketch
 from .profile import Disqualifier, Profile, Segment
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
@@ -187,6 +188,8 @@ def fingerprint(table: pa.Table, columns: Sequence[str], dates: Sequence[str]) -
         ts = pd.to_datetime(table.column(d).to_pandas(), errors="coerce", format="mixed")
         if ts.notna().any():
             out.setdefault("date_range", {})[d] = [str(ts.min().date()), str(ts.max().date())]
+    # Lets `icp evaluate` recognise these rows later and call its figures in-sample.
+    out["row_sketch"] = row_sketch(table, cols)
     return out
 
 

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from .insample import overlap
 from .profile import Profile, Tiers
 from .scoring import score_table, to_arrow
 from .success import success_label
 
-__all__ = ["MIN_SUCCESSES", "auc", "evaluate", "evaluate_scores", "reliability"]
+__all__ = ["IN_SAMPLE_SHARE", "MIN_SUCCESSES", "auc", "evaluate", "evaluate_scores", "reliability"]
 
 MIN_SUCCESSES = 100  # below this, metrics are too noisy to trust
 
@@ -168,4 +169,27 @@ def evaluate(
     tiers = np.asarray(scored.column("icp_tier").to_pylist(), dtype=object)[keep]
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
+    seen = overlap((profile.fingerprint or {}).get("row_sketch"), table)
+    out["in_sample"] = seen
+    if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:
+        out["reliability"] = _in_sample_verdict(seen["share"], profile)
     return out
+
+
+IN_SAMPLE_SHARE = 0.05  # from this share of training rows on, the figures flatter the profile
+
+
+def _in_sample_verdict(share: float, profile: Profile) -> dict[str, Any]:
+    """Replaces the reliability grade: figures on training rows are not a test."""
+    held = ((profile.metrics or {}).get("held_out") or {}).get("auc")
+    honest = f"; its held-out AUC, measured when it was learned, is {held:.3f}" if held else ""
+    if share >= 0.9:
+        verdict = "in-sample"
+        why = f"these rows are the ones the profile was learned from ({share:.0%} matched)"
+    else:
+        verdict = "partly in-sample"
+        why = f"about {share:.0%} of these rows are ones the profile was learned from"
+    return {
+        "verdict": verdict,
+        "reason": f"{why}: the figures flatter it and are no test{honest}",
+    }

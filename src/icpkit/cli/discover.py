@@ -191,9 +191,12 @@ def evaluate_cmd(
     if as_json:
         print_json(metrics)
         return
+    rel = metrics["reliability"]
+    if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
+        out.print(f"[bold red]{rel['verdict'].upper()}:[/] {rel['reason']}.")
     out.print(
         f"AUC {metrics['auc']}; {metrics['rows']} rows, {metrics['successes']} successes; "
-        f"reliability: {metrics['reliability']['verdict']} ({metrics['reliability']['reason']})"
+        f"reliability: {rel['verdict']} ({rel['reason']})"
     )
     t = Table(title="Tiers")
     for c in ("tier", "share of rows", "share of successes", "success rate", "lift"):
