@@ -16,7 +16,15 @@ from .profile import Profile, Tiers
 from .scoring import score_table, to_arrow
 from .success import success_label
 
-__all__ = ["IN_SAMPLE_SHARE", "MIN_SUCCESSES", "auc", "evaluate", "evaluate_scores", "reliability"]
+__all__ = [
+    "IN_SAMPLE_SHARE",
+    "MIN_SUCCESSES",
+    "auc",
+    "evaluate",
+    "evaluate_scores",
+    "evidence",
+    "reliability",
+]
 
 MIN_SUCCESSES = 100  # below this, metrics are too noisy to trust
 
@@ -53,6 +61,34 @@ def reliability(n_rows: int, n_success: int, auc_value: float) -> dict[str, Any]
             f"AUC {auc_value:.2f}: the attributes barely separate outcomes",
         )
     return {"verdict": verdict, "reason": why}
+
+
+def evidence(
+    n_rows: int, n_success: int, held_out_auc: float | None, significant: bool = True
+) -> dict[str, Any]:
+    """Is there enough evidence for a profile? ``sufficient`` False lists why, in words.
+
+    Reports and the CLI lead with these reasons and give no advice the data cannot back.
+    """
+    reasons = []
+    if not significant:
+        reasons.append(
+            "no attribute separates successes from the rest beyond chance (none passes the "
+            "significance test)"
+        )
+    n_fail = n_rows - n_success
+    smaller = min(n_success, n_fail)
+    if smaller < MIN_SUCCESSES:
+        which = "successes" if n_success <= n_fail else "failures"
+        reasons.append(
+            f"only {smaller} {which} in {n_rows} rows: too few to learn a profile to rely on "
+            f"(at least {MIN_SUCCESSES} are needed)"
+        )
+    if held_out_auc is not None and np.isfinite(held_out_auc) and held_out_auc < 0.6:
+        reasons.append(
+            f"on rows it did not learn from the score barely beats chance (AUC {held_out_auc:.2f})"
+        )
+    return {"sufficient": not reasons, "reasons": reasons}
 
 
 def _lift_by_decile(y: np.ndarray, score: np.ndarray) -> list[dict[str, Any]]:
