@@ -33,8 +33,8 @@ from .evaluate import MIN_SUCCESSES, auc, evaluate_scores, evidence
 from .explain import describe_condition, silhouette
 from .insample import row_sketch
 from .profile import Disqualifier, Profile, Segment
-from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .schema import is_after_sale, is_contact_detail
+from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
 from .segments import Rule, SegmentFinder, interaction_pairs, rule_mask
 from .success import SuccessLabel, expression_columns, ranked_successes, success_label
@@ -87,8 +87,7 @@ AFTER_SALE_REASON = (
     "--keep to use it"
 )
 CONTACT_REASON = (
-    "a contact detail (whether it is filled in reflects record keeping, not fit); "
-    "--keep to use it"
+    "a contact detail (whether it is filled in reflects record keeping, not fit); --keep to use it"
 )
 _INTERACTION_NOTE = (
     "a combination the points table alone under-rates (found on the scorecard's residuals)"

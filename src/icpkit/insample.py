@@ -37,8 +37,8 @@ def row_hashes(table: pa.Table, columns: Sequence[str]) -> np.ndarray:
     cols = sorted(columns)
     if not cols or table.num_rows == 0:
         return np.zeros(0, dtype=np.uint64)
-    frame = pd.DataFrame({c: _canonical(table.column(c)) for c in cols})
-    frame.columns = range(len(cols))
+    # Positional names: the hash depends on the values only, not on the column names.
+    frame = pd.DataFrame({str(i): _canonical(table.column(c)) for i, c in enumerate(cols)})
     return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
 
 

@@ -262,10 +262,13 @@ AFTER_SALE = re.compile(
 # Contact details: whether a phone number or a postal code is filled in says how the record
 # was kept (real exports fill them for customers), not who the customer is.
 CONTACT_DETAILS = re.compile(
-    r"(^|_)(has_)?(phone|phone_number|mobile|mobile_phone|fax|postal|postal_code|postcode|zip|"
-    r"zip_code|street|street_address|address|address_line|email|e_mail|email_address|website|"
-    r"web_site|url|domain|linkedin|linkedin_url|twitter|facebook)(_?\d)?(_c)?$"
-)  # the detail itself ("BillingPostalCode", "Phone", "Email__c"), not "PhoneService"
+    r"^((billing|shipping|mailing|other|person|company|account|work|home|business|primary|"
+    r"main|contact|has)_)*"
+    r"(phone|phone_number|mobile|mobile_phone|fax|postal|postal_code|postcode|zip|zip_code|"
+    r"street|street_address|address|address_line|email|e_mail|email_address|website|web_site|"
+    r"url|domain|linkedin|linkedin_url|twitter|facebook)(_?\d)?(_c)?$"
+)  # the detail itself ("BillingPostalCode", "Phone", "Email__c"), not "PhoneService" or
+# "Total Time Spent on Website" (behaviour) or "Do Not Email" (a consent flag)
 
 
 def column_words(name: str) -> str:

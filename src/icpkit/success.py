@@ -203,8 +203,8 @@ def _expression_applies(df: pd.DataFrame, expression: str) -> tuple[np.ndarray, 
     everywhere = np.ones(len(df), dtype=bool)
     if not cols or re.search(r"\b(isnull|notnull)\s*\(", expression):
         return everywhere, []
-    present = df[cols].notna().to_numpy()
-    defined = present.any(axis=1)
+    present = df[cols].notna().to_numpy(dtype=bool)
+    defined: np.ndarray = np.asarray(present.any(axis=1), dtype=bool)
     notes = []
     left_out = int((~defined).sum())
     if left_out:

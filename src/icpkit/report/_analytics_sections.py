@@ -106,7 +106,9 @@ def market_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
     ]
     filters = (summary.get("sam") or {}).get("filters")
     gaps = [
-        f"Caution: {w[0].upper()}{w[1:]}." for w in summary.get("warnings") or [] if isinstance(w, str)
+        f"Caution: {w[0].upper()}{w[1:]}."
+        for w in summary.get("warnings") or []
+        if isinstance(w, str)
     ]
     return section(
         sid,

@@ -191,7 +191,9 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
     )
     weak = _weak_evidence(profile)
     if weak:  # lead with it; the silhouette is only a best guess
-        caveat = f"Best guess so far (a hypothesis, not a finding): {headline}" if headline else None
+        caveat = (
+            f"Best guess so far (a hypothesis, not a finding): {headline}" if headline else None
+        )
         headline = "No reliable ICP in this data yet: " + "; ".join(weak) + "."
     return {
         "headline": headline,
@@ -242,7 +244,9 @@ def _data_actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
         "Add attributes that could tell customers apart (industry, size, revenue, technologies,"
         " country), e.g. by enriching the accounts from a company universe."
     )
-    out.append("Do not prioritise accounts by this score yet: its tiers are not backed by the data.")
+    out.append(
+        "Do not prioritise accounts by this score yet: its tiers are not backed by the data."
+    )
     return out
 
 

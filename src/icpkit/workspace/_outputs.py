@@ -130,10 +130,11 @@ def recover(workspace: Path, state: Path, committed: list[int]) -> None:
         return
     last = committed[-1] if committed else None
     current = _link_target(workspace / REPORT_DIR)
-    if last is not None and run_folder(state, last).is_dir():
-        if current != (run_folder(state, last) / REPORT_DIR).resolve():
-            publish(workspace, run_folder(state, last))
-            current = (run_folder(state, last) / REPORT_DIR).resolve()
+    folder = None if last is None else run_folder(state, last)
+    shown = None if folder is None else (folder / REPORT_DIR).resolve()
+    if folder is not None and shown is not None and shown.is_dir() and current != shown:
+        publish(workspace, folder)  # killed between commit and link
+        current = shown
     keep = {str(last)} if last is not None else set()
     for entry in outputs.iterdir():
         if entry.name == "before-run-folders" or entry.name in keep:

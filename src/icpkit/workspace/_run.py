@@ -20,10 +20,10 @@ from ..report._data import jsonable
 from ._analytics import STAGES_ANALYTICS
 from ._cache import StageCache
 from ._config import load_config
+from ._outputs import REPORT_DIR, WorkspaceLock, publish, recover, run_folder, staging_folder
 from ._pipeline import Context, RunError, Stage, StageResult, run_stages
 from ._sources import source_fingerprint
 from ._stages import STAGES_CORE
-from ._outputs import REPORT_DIR, WorkspaceLock, publish, recover, run_folder, staging_folder
 from ._store import RunStore
 
 __all__ = ["STAGES", "RunResult", "last_scores", "load_report", "run_workspace", "state_dir"]
