@@ -83,8 +83,8 @@ _TEXT_NAME = re.compile(
 _TIME_NAME = re.compile(r"creat|signup|sign_up|start|engage|since|open|date", re.IGNORECASE)
 LEAK_AUC = 0.92
 AFTER_SALE_REASON = (
-    "known only after the sale (describes today's customers, not prospects to find); "
-    "--keep to use it"
+    "known only after the sale (leaks the answer, and describes today's customers, not "
+    "prospects to find); --keep to use it"
 )
 CONTACT_REASON = (
     "a contact detail (whether it is filled in reflects record keeping, not fit); --keep to use it"

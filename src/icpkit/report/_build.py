@@ -197,6 +197,7 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
         headline = "No reliable ICP in this data yet: " + "; ".join(weak) + "."
     return {
         "headline": headline,
+        "evidence_sufficient": not weak,
         "caveat": caveat,
         "kpis": kpis,
         "charts": charts,

@@ -108,8 +108,22 @@ def publish(workspace: Path, folder: Path) -> None:
         os.replace(link, legacy / REPORT_DIR)
     tmp = workspace / f".{REPORT_DIR}.{os.getpid()}.link"
     tmp.unlink(missing_ok=True)
-    os.symlink(os.path.relpath(folder / REPORT_DIR, workspace), tmp, target_is_directory=True)
+    try:
+        os.symlink(os.path.relpath(folder / REPORT_DIR, workspace), tmp, target_is_directory=True)
+    except OSError:  # no symbolic links here (Windows without the privilege): copy, file by file
+        _copy_into(folder / REPORT_DIR, link)
+        return
     os.replace(tmp, link)
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    """Fallback publication: each file atomically, the set of files not at once."""
+    from ..atomic import atomic_path
+
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        with atomic_path(target / path.name) as tmp:
+            shutil.copyfile(path, tmp)
 
 
 def recover(workspace: Path, state: Path, committed: list[int]) -> None:
