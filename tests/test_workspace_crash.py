@@ -165,6 +165,10 @@ def test_report_and_export_serve_the_last_run_while_a_run_is_going(ws: Path) -> 
         _serve_while_running(ws, proc, last)
     assert proc.returncode == 0
     assert _assert_consistent(ws) == last + 1
+    # The import file exported from the last run is remade from the new run's scores
+    remade = pd.read_csv(ws / "report" / "hubspot_import.csv", dtype=str)
+    scores = pd.read_csv(ws / "report" / "scores.csv", dtype=str)
+    assert len(remade) == len(scores)
 
 
 def _serve_while_running(ws: Path, proc: subprocess.Popen[str], last: int) -> None:
@@ -177,15 +181,14 @@ def _serve_while_running(ws: Path, proc: subprocess.Popen[str], last: int) -> No
         assert load_report(ws)["run"]["run_id"] == last
         assert last_scores(ws).num_rows > 0
         out = subprocess.run(
-            [sys.executable, "-c", ENTRY, "export", str(ws), "--for", "hubspot", "-o", "hs.csv"],
+            [sys.executable, "-c", ENTRY, "export", str(ws), "--for", "hubspot"],
             capture_output=True,
             text=True,
             env=ENV,
-            cwd=ws,
             timeout=120,
         )
         assert out.returncode == 0, out.stderr
-        assert (ws / "hs.csv").stat().st_size > 0
+        assert (ws / "report" / "hubspot_import.csv").stat().st_size > 0
     finally:
         proc.communicate(timeout=300)
 
@@ -219,3 +222,17 @@ def test_killed_score_leaves_old_output_whole_and_no_temporaries(ws: Path, tmp_p
     assert out.read_bytes() == good
     # ... and the next write into the folder removed them
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_workspace_from_before_run_folders_keeps_its_files(ws: Path) -> None:
+    report = ws / "report"
+    real = ws / "old_report"
+    shutil.copytree(report, real)
+    (real / "my_notes.txt").write_text("mine", "utf-8")
+    report.unlink()
+    real.rename(report)  # report/ as a plain folder, as older versions wrote it
+    result = run_workspace(ws)
+    assert (ws / "report").is_symlink()
+    assert _assert_consistent(ws) == result.run_id
+    kept = ws / ".icp" / "outputs" / "before-run-folders" / "report" / "my_notes.txt"
+    assert kept.read_text("utf-8") == "mine"
