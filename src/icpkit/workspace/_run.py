@@ -278,9 +278,11 @@ def last_scores(directory: str | os.PathLike[str]) -> pa.Table:
     if path.is_file():  # names and domains for the CRM match, when the run kept them
         import pyarrow.csv as pcsv
 
-        extra = pcsv.read_csv(
-            path, convert_options=pcsv.ConvertOptions(column_types={"account_id": pa.string()})
-        )
+        options = pcsv.ConvertOptions(column_types={"account_id": pa.string()})
+        try:
+            extra = pcsv.read_csv(path, convert_options=options)
+        except FileNotFoundError:  # a run committed meanwhile and removed that folder
+            extra = pcsv.read_csv(ws / REPORT_DIR / "scores.csv", convert_options=options)
         keep = [
             c for c in ("account_id", "name", "domain", "icp_reasons") if c in extra.column_names
         ]
