@@ -85,6 +85,21 @@ def _kill_after_line(proc: subprocess.Popen[str], marker: str | None, delay: flo
     return True
 
 
+def _wait_for_temporary(proc: subprocess.Popen[str], folder: Path, size: int) -> bool:
+    """Wait until ``proc`` has written ``size`` bytes to a new temporary file in ``folder``."""
+    seen = {p.name for p in folder.iterdir()}
+    while proc.poll() is None:
+        for p in folder.iterdir():
+            if p.name.endswith(".tmp") and p.name not in seen:
+                try:
+                    if p.stat().st_size >= size:
+                        return True
+                except FileNotFoundError:  # renamed into place meanwhile
+                    pass
+        time.sleep(0.01)
+    return False
+
+
 def _assert_consistent(ws: Path) -> int:
     """report/ shows one committed run whole: report, profile and scores all of that run."""
     with RunStore(ws / ".icp" / "runs.duckdb", read_only=True) as store:
@@ -209,13 +224,15 @@ def test_killed_score_leaves_old_output_whole_and_no_temporaries(ws: Path, tmp_p
     big = tmp_path / "big.csv"
     pd.concat([frame] * 300).to_csv(big, index=False)  # 180,000 rows: seconds to score
     left: set[str] = set()
-    for delay in (1.5, 3.0):
+    for written in (1, 1 << 20):  # killed once the first batch is out, and after 1 MB
         args = ("score", str(big), "-p", str(profile), "-o", str(out), "--batch-rows", "4096")
         with _start(*args) as proc:
-            _kill_after_line(proc, None, delay)
+            assert _wait_for_temporary(proc, tmp_path, written), "score ended before the kill"
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=60)
         assert out.read_bytes() == good  # the previous output, whole
         left |= {p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")}
-    assert left  # the kills did leave half-written temporaries ...
+    assert len(left) == 2  # the kills did leave half-written temporaries ...
     with _start("score", str(small), "-p", str(profile), "-o", str(out)) as proc:
         proc.communicate(timeout=120)
     assert proc.returncode == 0
