@@ -203,8 +203,11 @@ def test_bad_input_errors(universe, profile) -> None:
     assert ok["sam"]["companies"] == 2  # Acme (300), Globex (100)
     with pytest.raises(SchemaError, match="emploees"):
         market_size(universe, profile, where="emploees > 3")
-    with pytest.raises(SchemaError, match="industry"):
-        market_size(universe.drop(columns=["industry"]), profile)
+    # A universe without a column the profile uses is sized with it missing, and says so.
+    _, gaps = market_size(universe.drop(columns=["industry"]), profile)
+    assert [g["column"] for g in gaps["missing_columns"]] == ["industry"]
+    assert gaps["missing_columns"][0]["points_at_stake"] > 0
+    assert "no 'industry' column" in gaps["warnings"][0]
     with pytest.raises(SchemaError, match="revenue"):
         market_size(universe, profile, value="revenue")
 

@@ -29,11 +29,13 @@ from ._version import __version__
 from .analysis import Analysis, analyse
 from .binning import BinnedAttribute, Binner, Kind, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
-from .evaluate import MIN_SUCCESSES, auc, evaluate_scores
+from .evaluate import MIN_SUCCESSES, auc, evaluate_scores, evidence
 from .evidence import with_evidence
-from .explain import silhouette
+from .explain import describe_condition, silhouette
+from .insample import row_sketch
 from .phrases import segment_name
 from .profile import Disqualifier, Profile, Segment
+from .schema import is_after_sale, is_contact_detail
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
 from .segments import Rule, SegmentFinder, interaction_pairs, rule_mask
@@ -86,6 +88,13 @@ LEAK_AUC = 0.92
 _COMPANY_FACTS = {"industry", "country", "region", "state", "last_funding_type", "ownership"}
 _DESCRIBED_NOTE = (
     "a distinct group of ideal customers; its members score through their traits' points"
+)
+AFTER_SALE_REASON = (
+    "known only after the sale (leaks the answer, and describes today's customers, not "
+    "prospects to find); --keep to use it"
+)
+CONTACT_REASON = (
+    "a contact detail (whether it is filled in reflects record keeping, not fit); --keep to use it"
 )
 _INTERACTION_NOTE = (
     "a combination the points table alone under-rates (found on the scorecard's residuals)"
@@ -158,6 +167,10 @@ def screen_columns(
                 why = "constant"
             elif _norm(name) in OUTCOME_COLUMNS and name not in keep:
                 why = "an outcome known only after the sale (leaks the answer)"
+            elif is_after_sale(name) and name not in keep:
+                why = AFTER_SALE_REASON
+            elif is_contact_detail(name) and name not in keep:
+                why = CONTACT_REASON
             elif _ID_NAME.search(name) and distinct > 0.5 * present and name not in keep:
                 why = f"id-like ({distinct} distinct values)"
             elif (
@@ -194,6 +207,8 @@ def fingerprint(table: pa.Table, columns: Sequence[str], dates: Sequence[str]) -
         ts = pd.to_datetime(table.column(d).to_pandas(), errors="coerce", format="mixed")
         if ts.notna().any():
             out.setdefault("date_range", {})[d] = [str(ts.min().date()), str(ts.max().date())]
+    # Lets `icp evaluate` recognise these rows later and call its figures in-sample.
+    out["row_sketch"] = row_sketch(table, cols)
     return out
 
 
@@ -585,6 +600,7 @@ class Discovery:
         """A plain dict for printing: silhouette, top attributes, segments, held-out metrics."""
         m = self.metrics
         return {
+            "evidence": (self.profile.metrics or {}).get("evidence"),
             "silhouette": self.profile.silhouette,
             "rows": self.label.defined.sum().item(),
             "successes": self.label.n_success,
@@ -746,8 +762,12 @@ def learn(
             f"only {min(n_succ, n_fail)} {'successes' if n_succ <= n_fail else 'failures'}: too small to "
             "trust; treat this profile as a hypothesis and re-run with more data"
         )
+    significant = not any(w.startswith("no attribute is significant") for w in fit.warnings)
     metrics.update(
         {
+            "evidence": evidence(
+                len(y), n_succ, (metrics.get("held_out") or {}).get("auc"), significant
+            ),
             "train_rows": len(y),
             "train_successes": n_succ,
             "flagged_columns": flagged,

@@ -11,11 +11,20 @@ from typing import Any
 
 import numpy as np
 
+from .insample import overlap
 from .profile import Profile, Tiers
 from .scoring import score_table, to_arrow
 from .success import success_label
 
-__all__ = ["MIN_SUCCESSES", "auc", "evaluate", "evaluate_scores", "reliability"]
+__all__ = [
+    "IN_SAMPLE_SHARE",
+    "MIN_SUCCESSES",
+    "auc",
+    "evaluate",
+    "evaluate_scores",
+    "evidence",
+    "reliability",
+]
 
 MIN_SUCCESSES = 100  # below this, metrics are too noisy to trust
 
@@ -52,6 +61,34 @@ def reliability(n_rows: int, n_success: int, auc_value: float) -> dict[str, Any]
             f"AUC {auc_value:.2f}: the attributes barely separate outcomes",
         )
     return {"verdict": verdict, "reason": why}
+
+
+def evidence(
+    n_rows: int, n_success: int, held_out_auc: float | None, significant: bool = True
+) -> dict[str, Any]:
+    """Is there enough evidence for a profile? ``sufficient`` False lists why, in words.
+
+    Reports and the CLI lead with these reasons and give no advice the data cannot back.
+    """
+    reasons = []
+    if not significant:
+        reasons.append(
+            "no attribute separates successes from the rest beyond chance (none passes the "
+            "significance test)"
+        )
+    n_fail = n_rows - n_success
+    smaller = min(n_success, n_fail)
+    if smaller < MIN_SUCCESSES:
+        which = "successes" if n_success <= n_fail else "failures"
+        reasons.append(
+            f"only {smaller} {which} in {n_rows} rows: too few to learn a profile to rely on "
+            f"(at least {MIN_SUCCESSES} are needed)"
+        )
+    if held_out_auc is not None and np.isfinite(held_out_auc) and held_out_auc < 0.6:
+        reasons.append(
+            f"on rows it did not learn from the score barely beats chance (AUC {held_out_auc:.2f})"
+        )
+    return {"sufficient": not reasons, "reasons": reasons}
 
 
 def _lift_by_decile(y: np.ndarray, score: np.ndarray) -> list[dict[str, Any]]:
@@ -169,6 +206,10 @@ def evaluate(
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
     out.update(_evidence(profile, table, label.y, keep))
+    seen = overlap((profile.fingerprint or {}).get("row_sketch"), table)
+    out["in_sample"] = seen
+    if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:
+        out["reliability"] = _in_sample_verdict(seen["share"], profile)
     return out
 
 
@@ -191,4 +232,23 @@ def _evidence(profile: Profile, table: Any, y: np.ndarray, keep: np.ndarray) -> 
         "headline": group_figures(conds, rows, ys) if conds else None,
         "segments": segment_figures(profile, rows, ys),
         "contradictions": contradictions(profile),
+    }
+
+
+IN_SAMPLE_SHARE = 0.05  # from this share of training rows on, the figures flatter the profile
+
+
+def _in_sample_verdict(share: float, profile: Profile) -> dict[str, Any]:
+    """Replaces the reliability grade: figures on training rows are not a test."""
+    held = ((profile.metrics or {}).get("held_out") or {}).get("auc")
+    honest = f"; its held-out AUC, measured when it was learned, is {held:.3f}" if held else ""
+    if share >= 0.9:
+        verdict = "in-sample"
+        why = f"these rows are the ones the profile was learned from ({share:.0%} matched)"
+    else:
+        verdict = "partly in-sample"
+        why = f"about {share:.0%} of these rows are ones the profile was learned from"
+    return {
+        "verdict": verdict,
+        "reason": f"{why}: the figures flatter it and are no test{honest}",
     }

@@ -54,6 +54,7 @@ __all__ = [
 MIN_WON = 5
 TIERS = ("A", "B", "C", "D")
 _SRC = "icp_universe_src"
+_RAW = "icp_universe_raw"  # the source as read; _SRC adds the profile columns it lacks
 _SCORED = "icp_universe_scored"
 _CRM = "icp_crm_keys"
 _ROW = "file_row_number"
@@ -161,7 +162,7 @@ def _columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, ColumnType]
 def _register(con: duckdb.DuckDBPyConnection, source: Any, profile: Profile, kind: str) -> str:
     """Make ``source`` a view named _SRC; say which path it took (for the summary)."""
     if isinstance(source, pd.DataFrame | pa.Table):
-        con.register(_SRC, to_arrow(source))
+        con.register(_RAW, to_arrow(source))
         return "in memory"
     if not isinstance(source, str | os.PathLike):
         raise ConfigError(f"expected a file path or a table, got {type(source).__name__}")
@@ -180,7 +181,7 @@ def _register(con: duckdb.DuckDBPyConnection, source: Any, profile: Profile, kin
     except duckdb.Error as exc:
         raise ReadError(f"DuckDB cannot read the file: {exc}", file=str(path)) from None
     if rel is not None and all(c in rel.columns for c in profile.columns):
-        rel.create_view(_SRC)
+        rel.create_view(_RAW)
         return "duckdb (canonical columns)"
     # A raw export: map and normalise it with intake, then hand the Arrow table to DuckDB.
     load = getattr(importlib.import_module("icpkit.intake"), "load", None)
@@ -192,20 +193,64 @@ def _register(con: duckdb.DuckDBPyConnection, source: Any, profile: Profile, kin
             column=missing[0],
             hint="Give a table with canonical columns (run `icp intake` first)",
         )
-    con.register(_SRC, load(str(path), kind=kind).table)
+    con.register(_RAW, load(str(path), kind=kind).table)
     return "intake (mapped and normalised in memory)"
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, profile: Profile) -> dict[str, ColumnType]:
-    types = _columns(con, _SRC)
-    for col in profile.columns:
-        if col not in types:
-            raise SchemaError(
-                "the universe lacks a column the profile needs",
-                column=col,
-                hint=did_you_mean(col, types) or "Map or add the column before sizing the market",
-            )
-    return types
+def points_at_stake(profile: Profile, column: str) -> int:
+    """The most points a company can miss when ``column`` is unknown: the attribute's best bin
+    over its missing points, plus every segment bonus that needs the column."""
+    stake = 0
+    for a in profile.attributes:
+        if a.name == column:
+            stake += max(0, max(b.points for b in a.bins) - a.missing_points)
+    for seg in profile.segments:
+        if seg.points > 0 and any(c.attribute == column for c in seg.conditions):
+            stake += seg.points
+    return stake
+
+
+def _sql_type(profile: Profile, column: str) -> str:
+    for a in profile.attributes:
+        if a.name == column:
+            return "DOUBLE" if a.kind == "numeric" else "VARCHAR"
+    rules: list[Any] = [*profile.segments, *profile.disqualifiers]
+    numeric = any(
+        c.attribute == column and (c.ge is not None or c.lt is not None)
+        for r in rules
+        for c in r.conditions
+    )
+    return "DOUBLE" if numeric else "VARCHAR"
+
+
+def _fill_missing(
+    con: duckdb.DuckDBPyConnection, profile: Profile
+) -> tuple[dict[str, ColumnType], list[dict[str, Any]]]:
+    """The universe as the view _SRC, a profile column it lacks added as all-missing.
+
+    Sizing a market with one attribute unknown is still useful (every company is scored as
+    missing it); failing would lose the whole section. Each such column is reported with the
+    points at stake, so a reader knows how far the tiers may be off.
+    """
+    have = _columns(con, _RAW)
+    missing = [c for c in profile.columns if c not in have]
+    extra = "".join(
+        f", CAST(NULL AS {_sql_type(profile, c)}) AS {exp.to_identifier(c, quoted=True).sql()}"
+        for c in missing
+    )
+    con.execute(f"CREATE TEMP VIEW {_SRC} AS SELECT *{extra} FROM {_RAW}")
+    gaps = []
+    for c in missing:
+        stake = points_at_stake(profile, c)
+        gaps.append(
+            {
+                "column": c,
+                "points_at_stake": stake,
+                "warning": f"the universe has no {c!r} column: every company is scored as "
+                f"missing it (up to {stake} points at stake, so tiers may be understated)",
+            }
+        )
+    return _columns(con, _SRC), gaps
 
 
 def _filter(filters: MarketFilters, types: dict[str, ColumnType]) -> exp.Expr:
@@ -613,7 +658,7 @@ def market_size(
     con.execute("SET enable_progress_bar = false")
     try:
         path = _register(con, universe, profile, kind)
-        types = _check_columns(con, profile)
+        types, gaps = _fill_missing(con, profile)
         con.execute(
             score_sql(
                 profile, _SRC, dialect="duckdb", view=_SCORED, column_types=types, pretty=False
@@ -641,6 +686,8 @@ def market_size(
     valued = value_col is not None or fixed is not None or acv is not None
     table = _market_table(_values_from_acv(groups, acv, fixed), valued)
     summary = _market_summary(table, path, filters, crm_size, value, acv_summary, white_top)
+    summary["missing_columns"] = gaps
+    summary["warnings"] = [g["warning"] for g in gaps]
     summary["seconds"] = round(time.perf_counter() - start, 3)
     return MarketResult(table, summary)
 

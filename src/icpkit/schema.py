@@ -23,9 +23,20 @@ Each column has a *kind* that tells intake which normaliser to run:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["TABLES", "Column", "Table", "table_names"]
+__all__ = [
+    "AFTER_SALE",
+    "CONTACT_DETAILS",
+    "TABLES",
+    "Column",
+    "Table",
+    "column_words",
+    "is_after_sale",
+    "is_contact_detail",
+    "table_names",
+]
 
 KINDS = (
     "id",
@@ -230,3 +241,45 @@ TABLES: dict[str, Table] = {
 
 def table_names() -> list[str]:
     return list(TABLES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns a fit profile must not learn from by default (discover excludes them; --keep
+# overrides). Matched on the column's words, so raw export names are caught as well as
+# canonical ones ("BillingPostalCode" -> billing postal code, "OwnerName" -> owner name).
+
+# Known only after the sale, or a trace of how the account was worked: they describe today's
+# customers (a retention profile "where ltv 122,000 or more, seats 27 or more"), and are
+# unknown for the prospects a profile is meant to find.
+AFTER_SALE = re.compile(
+    r"(^|_)(ltv|lifetime_value|seats?|licen[cs]es?|nrr|net_revenue_retention|"
+    r"net_retention|usage|adoption|active_users|logins?|tenure|months_as_customer|"
+    r"customer_since|owner|owner_name|account_owner|health_score|nps|csat|arr|mrr|acv|"
+    r"plan|total_charges|renewal_date|contract_end|"
+    r"(mql|sql|opportunity|won|lost|close|closed|churn|churned|renewal|conversion|converted)"
+    r"_date|stage_date|days_to_(close|win))(_|$)"
+)
+# Contact details: whether a phone number or a postal code is filled in says how the record
+# was kept (real exports fill them for customers), not who the customer is.
+CONTACT_DETAILS = re.compile(
+    r"^((billing|shipping|mailing|other|person|company|account|work|home|business|primary|"
+    r"main|contact|has)_)*"
+    r"(phone|phone_number|mobile|mobile_phone|fax|postal|postal_code|postcode|zip|zip_code|"
+    r"street|street_address|address|address_line|email|e_mail|email_address|website|web_site|"
+    r"url|domain|linkedin|linkedin_url|twitter|facebook)(_?\d)?(_c)?$"
+)  # the detail itself ("BillingPostalCode", "Phone", "Email__c"), not "PhoneService" or
+# "Total Time Spent on Website" (behaviour) or "Do Not Email" (a consent flag)
+
+
+def column_words(name: str) -> str:
+    """'BillingPostalCode' -> 'billing_postal_code'; 'Cloud Spend__c' -> 'cloud_spend_c'."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name))
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+def is_after_sale(name: str) -> bool:
+    return AFTER_SALE.search(column_words(name)) is not None
+
+
+def is_contact_detail(name: str) -> bool:
+    return CONTACT_DETAILS.search(column_words(name)) is not None

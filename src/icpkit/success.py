@@ -34,6 +34,7 @@ __all__ = [
     "best_customers",
     "evaluate_expression",
     "expression_columns",
+    "means_loss",
     "ranked_successes",
     "success_label",
 ]
@@ -118,16 +119,9 @@ def success_label(
                 value=expression,
                 hint="End it with a comparison, e.g. 0.6 * renewed + 0.4 * expanded >= 0.5",
             )
-        cols = expression_columns(expression)
-        defined = np.ones(len(df), dtype=bool)
-        notes = []
-        missing = df[cols].isna().any(axis=1).to_numpy() if cols else defined & False
-        if missing.any():
-            notes.append(
-                f"{int(missing.sum())} rows have a missing outcome value; counted as not successful"
-            )
+        defined, notes = _expression_applies(df, expression)
         return SuccessLabel(
-            value.astype(bool), defined, SuccessDefinition(expression=expression), notes
+            value.astype(bool) & defined, defined, SuccessDefinition(expression=expression), notes
         )
     assert target is not None
     if target not in df.columns:
@@ -140,9 +134,21 @@ def success_label(
     defined = (
         col.notna().to_numpy() & (col.astype("string").str.strip() != "").fillna(False).to_numpy()
     )
+    notes = []
     if positive is None:
-        y = _as_bool(col, target).fillna(False).to_numpy(dtype=bool)
+        flag = _as_bool(col, target)
+        y = flag.fillna(False).to_numpy(dtype=bool)
         pos_values = []
+        lost = flag.eq(False).fillna(False).to_numpy(dtype=bool)
+        if means_loss(target) and lost.any():
+            # "Churn = Yes" is the outcome to avoid: the ideal customers are the others.
+            y = lost
+            pos_values = sorted({str(v) for v in col[lost]})
+            notes.append(
+                f"the target {target!r} means a loss, so success is {target} = "
+                f"{' or '.join(pos_values)} (the customers kept); give --positive "
+                "(success.positive in icp.yaml) to choose the success value yourself"
+            )
     else:
         pos_values = [positive] if isinstance(positive, str) else list(positive)
         text = col.astype("string").str.strip().str.lower()
@@ -160,7 +166,6 @@ def success_label(
                 value=pos_values[0],
                 hint=f"Values seen: {seen}",
             )
-    notes = []
     if (~defined).any():
         notes.append(f"{int((~defined).sum())} rows have no {target} value; left out of the fit")
     if y[defined].all() or not y[defined].any():
@@ -171,6 +176,49 @@ def success_label(
     return SuccessLabel(
         y & defined, defined, SuccessDefinition(target=target, positive=pos_values or None), notes
     )
+
+
+_LOSS_WORDS = re.compile(
+    r"(^|_)(churn|churned|churner|churns|lost|is_lost|closed_lost|cancel|cancelled|canceled|"
+    r"cancellation|attrition|attrited|lapsed|defected)(_|$)"
+)
+
+
+def means_loss(name: str) -> bool:
+    """True when a column's name says its "yes" is a loss (Churn, churned, Closed Lost ...)."""
+    from .schema import column_words
+
+    return _LOSS_WORDS.search(column_words(name)) is not None
+
+
+def _expression_applies(df: pd.DataFrame, expression: str) -> tuple[np.ndarray, list[str]]:
+    """Rows the expression can judge, and notes saying how many it cannot.
+
+    A row with no value in *any* column the expression reads (a non-customer, for a
+    retention definition such as "renewed and acv >= median(acv)") is left out of the fit,
+    not counted as a failure. Expressions that test for missing values themselves
+    (isnull/notnull) apply to every row.
+    """
+    cols = [c for c in expression_columns(expression) if c in df.columns]
+    everywhere = np.ones(len(df), dtype=bool)
+    if not cols or re.search(r"\b(isnull|notnull)\s*\(", expression):
+        return everywhere, []
+    present = df[cols].notna().to_numpy(dtype=bool)
+    defined: np.ndarray = np.asarray(present.any(axis=1), dtype=bool)
+    notes = []
+    left_out = int((~defined).sum())
+    if left_out:
+        notes.append(
+            f"{left_out} rows have no value in any of {', '.join(cols)} (the success "
+            "expression cannot apply to them, e.g. non-customers): left out of the fit"
+        )
+    partial = int((defined & ~present.all(axis=1)).sum())
+    if partial:
+        notes.append(
+            f"{partial} rows miss some of {', '.join(cols)}; a missing value does not meet "
+            "its condition"
+        )
+    return defined, notes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from ..errors import ConfigError
-from ._app import app, out, print_json
+from ._app import app, err, out, print_json
 
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print plain JSON (summary and table) instead of tables.")
@@ -200,6 +200,8 @@ def tam_command(
     table, summary = market_size(
         universe, _profile(profile), accounts, deals=deals, value=value, filters=filters, top=top
     )
+    for warning in summary.get("warnings") or []:
+        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     _show("Market by tier and segment", table, summary, as_json)
     if not as_json and summary.get("white_space_top"):
         _show(

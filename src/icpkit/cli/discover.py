@@ -118,7 +118,12 @@ def discover_cmd(
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    out.print(f"[bold]{s['silhouette']}[/]\n")
+    ev = s.get("evidence") or {}
+    if ev.get("reasons"):  # lead with it: what follows is a hypothesis, not a finding
+        out.print("[bold red]No reliable ICP in this data:[/] " + "; ".join(ev["reasons"]) + ".")
+        out.print(f"Best guess so far (a hypothesis): {s['silhouette']}\n")
+    else:
+        out.print(f"[bold]{s['silhouette']}[/]\n")
     out.print(f"{s['rows']} rows, {s['successes']} successes (base rate {s['base_rate']:.1%})")
     t = Table(title="What best customers share (top attributes)")
     for c in ("attribute", "information value", "best group", "lift", "significant"):
@@ -191,9 +196,12 @@ def evaluate_cmd(
     if as_json:
         print_json(metrics)
         return
+    rel = metrics["reliability"]
+    if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
+        out.print(f"[bold red]{rel['verdict'].upper()}:[/] {rel['reason']}.")
     out.print(
         f"AUC {metrics['auc']}; {metrics['rows']} rows, {metrics['successes']} successes; "
-        f"reliability: {metrics['reliability']['verdict']} ({metrics['reliability']['reason']})"
+        f"reliability: {rel['verdict']} ({rel['reason']})"
     )
     t = Table(title="Tiers")
     for c in ("tier", "share of rows", "share of successes", "success rate", "lift"):

@@ -165,6 +165,9 @@ def run_cmd(
         )
         return
     _warn_failed(result)
+    summary = result.report.get("summary") or {}
+    if summary.get("evidence_sufficient") is False:  # lead with it, as the report does
+        err.print(f"[bold yellow]warning:[/] {summary.get('headline')}", highlight=False)
     cached = f", {result.cached} stages cached" if result.cached else ""
     out.print(f"Run {result.run_id} done{cached}.")
     for kind, path in result.outputs.items():

@@ -105,10 +105,15 @@ def market_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         if isinstance(v, dict)
     ]
     filters = (summary.get("sam") or {}).get("filters")
+    gaps = [
+        f"Caution: {w[0].upper()}{w[1:]}."
+        for w in summary.get("warnings") or []
+        if isinstance(w, str)
+    ]
     return section(
         sid,
         title,
-        paragraphs=[text, f"SAM filter: {filters}." if filters else None],
+        paragraphs=[*gaps, text, f"SAM filter: {filters}." if filters else None],
         charts=[
             {
                 "id": "market-tiers",

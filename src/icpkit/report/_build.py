@@ -148,9 +148,12 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
     success = values.get("success") or {}
     if success.get("base_rate") is not None:
         kpis.append({"label": "success rate today", "value": pct(success["base_rate"], 1)})
-    ev = _held_out(profile) or values.get("evaluation") or {}
+    held = _held_out(profile)
+    ev = held or values.get("evaluation") or {}
     if isinstance(ev.get("auc"), int | float):
-        kpis.append({"label": "held-out AUC", "value": f"{ev['auc']:.2f}"})
+        # Without discover's held-out figures the backtest ran on the training rows: say so.
+        label = "held-out AUC" if held else "AUC (in-sample, not a test)"
+        kpis.append({"label": label, "value": f"{ev['auc']:.2f}"})
     share = ev.get("ab_share_of_successes")
     if isinstance(share, int | float):
         kpis.append({"label": "successes in tiers A+B", "value": pct(share)})
@@ -186,8 +189,15 @@ def _summary(values: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
         if isinstance(rel, dict) and rel.get("verdict") not in (None, "reliable")
         else None
     )
+    weak = _weak_evidence(profile)
+    if weak:  # lead with it; the silhouette is only a best guess
+        caveat = (
+            f"Best guess so far (a hypothesis, not a finding): {headline}" if headline else None
+        )
+        headline = "No reliable ICP in this data yet: " + "; ".join(weak) + "."
     return {
         "headline": headline,
+        "evidence_sufficient": not weak,
         "caveat": caveat,
         "kpis": kpis,
         "charts": charts,
@@ -202,11 +212,53 @@ def _safe_summary(values: dict[str, Any], profile: Profile | None) -> dict[str, 
         return {"headline": silhouette_text(profile), "kpis": [], "charts": [], "actions": []}
 
 
+def _weak_evidence(profile: Profile | None) -> list[str]:
+    """Why the data cannot back a profile (empty when it can, or for hand-written profiles)."""
+    ev = ((profile.metrics or {}) if profile is not None else {}).get("evidence")
+    if not isinstance(ev, dict) or ev.get("sufficient", True):
+        return []
+    return [str(r) for r in ev.get("reasons") or []]
+
+
+def _tier_a_lift(profile: Profile | None) -> float | None:
+    """Tier A's success rate over the average on held-out rows (None when not measured)."""
+    held = _held_out(profile) or {}
+    row = next((t for t in held.get("tiers") or [] if t.get("tier") == "A"), None)
+    lift = row.get("lift") if isinstance(row, dict) else None
+    return float(lift) if isinstance(lift, int | float) else None
+
+
+def _data_actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
+    """With no evidence for a profile, the only supported advice is about the data."""
+    success = values.get("success") or {}
+    n, wins = success.get("rows"), success.get("successes")
+    out = []
+    if isinstance(n, int) and isinstance(wins, int):
+        fewer = min(wins, n - wins)
+        if fewer < 100:
+            out.append(
+                f"Collect more outcomes before acting on a profile: {num(fewer)} "
+                f"{'successes' if wins <= n - wins else 'failures'} so far, at least 100 are "
+                "needed (add older closed deals, or learn from deals: success.table: deals)."
+            )
+    out.append(
+        "Add attributes that could tell customers apart (industry, size, revenue, technologies,"
+        " country), e.g. by enriching the accounts from a company universe."
+    )
+    out.append(
+        "Do not prioritise accounts by this score yet: its tiers are not backed by the data."
+    )
+    return out
+
+
 def _actions(values: dict[str, Any], profile: Profile | None) -> list[str]:
-    """What to do on Monday, from whatever analyses ran."""
+    """What to do on Monday, from whatever analyses ran — only what the numbers support."""
+    if _weak_evidence(profile):
+        return _data_actions(values, profile)
     out = []
     tiers = (values.get("score") or {}).get("tiers") or {}
-    if tiers.get("A"):
+    lift = _tier_a_lift(profile)
+    if tiers.get("A") and (lift is None or lift >= 1.2):
         out.append(
             f"Work the {num(tiers['A'])} tier A accounts first (`icp export --for salesforce`"
             " or `--for hubspot` puts the tier in the CRM)."

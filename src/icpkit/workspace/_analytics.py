@@ -54,7 +54,11 @@ def _market(ctx: Context) -> dict[str, Any]:
         value=None if cfg is None else cfg.value,
         where=None if cfg is None else cfg.where,
     )
-    return {"market": result_dict(result)}
+    out: dict[str, Any] = {"market": result_dict(result)}
+    warnings = (getattr(result, "summary", None) or {}).get("warnings") or []
+    if warnings:  # shown on the progress line: the run goes on, the reader is told
+        out["_message"] = "warning: " + "; ".join(warnings)
+    return out
 
 
 def _funnel(ctx: Context) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..report._data import jsonable
 from ._analytics import STAGES_ANALYTICS
 from ._cache import StageCache
 from ._config import load_config
+from ._outputs import REPORT_DIR, WorkspaceLock, publish, recover, run_folder, staging_folder
 from ._pipeline import Context, RunError, Stage, StageResult, run_stages
 from ._sources import source_fingerprint
 from ._stages import STAGES_CORE
@@ -26,7 +28,14 @@ from ._store import RunStore
 
 __all__ = ["STAGES", "RunResult", "last_scores", "load_report", "run_workspace", "state_dir"]
 
-REPORT_DIR = "report"
+_SNAPSHOT = "accounts.parquet"  # the run's accounts, for population drift in the next run
+_OUTPUT_KEYS = {
+    "report.html": "html",
+    "report.md": "md",
+    "report.json": "json",
+    "profile.yaml": "profile",
+    "scores.csv": "scores",
+}
 
 
 def state_dir(workspace: Path) -> Path:
@@ -96,9 +105,12 @@ def _previous(ctx: Context, store: RunStore) -> None:
     if ctx.previous is None:
         return
     ctx.previous_scores = store.scores(ctx.previous.run_id)
-    snapshot = state_dir(ctx.workspace) / "last_accounts.parquet"
-    if snapshot.is_file():
-        ctx.previous_accounts = pq.read_table(snapshot)
+    snapshot = run_folder(state_dir(ctx.workspace), ctx.previous.run_id) / _SNAPSHOT
+    legacy = state_dir(ctx.workspace) / "last_accounts.parquet"  # before run folders
+    for path in (snapshot, legacy):
+        if path.is_file():
+            ctx.previous_accounts = pq.read_table(path)
+            break
 
 
 def _fingerprint_inputs(ctx: Context) -> None:
@@ -113,24 +125,37 @@ def _fingerprint_inputs(ctx: Context) -> None:
             raise RunError(f"intake:{name}", f"stage 'intake:{name}' failed: {exc}") from exc
 
 
-def _write_outputs(ctx: Context, report: dict[str, Any]) -> dict[str, Path]:
+def _write_outputs(
+    ctx: Context, report: dict[str, Any], folder: Path, previous: Path | None
+) -> list[str]:
+    """Every file of this run, into its own (not yet published) folder; returns their names."""
     from ..report import write_report
 
-    out = ctx.workspace / REPORT_DIR
-    paths = {fmt: out / f"report.{fmt}" for fmt in ("html", "md", "json")}
-    for path in paths.values():
-        write_report(report, path)
+    out = folder / REPORT_DIR
+    for fmt in ("html", "md", "json"):
+        write_report(report, out / f"report.{fmt}")
     profile = ctx.get("profile")
     if profile is not None:
-        paths["profile"] = save_profile(profile, out / "profile.yaml")
+        save_profile(profile, out / "profile.yaml")
     scores = ctx.get("scores")
     if scores is not None:  # opened in spreadsheets too: written formula-safe like an export
-        paths["scores"] = export_scores(scores, "csv", out / "scores.csv")
+        export_scores(scores, "csv", out / "scores.csv")
+        # CRM import files made from the previous run are remade from this one, so report/
+        # never pairs new scores with old exports.
+        for old in sorted(previous.glob("*_import.csv")) if previous else []:
+            target = old.name.removesuffix("_import.csv")
+            if target in ("salesforce", "hubspot", "csv"):
+                export_scores(scores, target, out / old.name)
     accounts = ctx.get("accounts")
     if accounts is not None:
-        with atomic_path(state_dir(ctx.workspace) / "last_accounts.parquet") as tmp:
+        with atomic_path(folder / _SNAPSHOT) as tmp:
             pq.write_table(accounts, tmp)
-    return paths
+    return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+
+
+def _committed(store: RunStore) -> list[int]:
+    rows = store.con.execute("SELECT run_id FROM runs WHERE status = 'ok' ORDER BY run_id")
+    return [int(r[0]) for r in rows.fetchall()]
 
 
 def run_workspace(
@@ -138,46 +163,72 @@ def run_workspace(
     *,
     use_cache: bool = True,
     on_event: Callable[[str, Stage, StageResult | None], None] | None = None,
+    wait: float = 0.0,
 ) -> RunResult:
-    """Run every stage; record the run in ``.icp/runs.duckdb``; write ``report/``.
+    """Run every stage; record the run in ``.icp/runs.duckdb``; publish ``report/``.
 
     A failing required stage raises :class:`RunError` (naming the stage) after recording a
-    failed run; the previous successful run, its scores and its report stay as they were.
+    failed run; the previous successful run, its scores and every file in ``report/`` stay
+    as they were. Only one run writes a workspace at a time: another one waits ``wait``
+    seconds, then raises "workspace busy". See :mod:`icpkit.workspace._outputs`.
     """
     ws = Path(directory)
     config = load_config(ws)
+    state = state_dir(ws)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     ctx = Context(workspace=ws, config=config, use_cache=use_cache)
-    cache = StageCache(state_dir(ws) / "cache")
-    with RunStore(state_dir(ws) / "runs.duckdb") as store:
-        _previous(ctx, store)
+    cache = StageCache(state / "cache")
+    db = state / "runs.duckdb"
+    with WorkspaceLock(state, timeout=wait):
+        # The store is open only to read and to commit: readers use it while stages run.
+        with RunStore(db) as store:
+            committed = _committed(store)
+            recover(ws, state, committed)
+            _previous(ctx, store)
+            run_id = store.next_id()
+        previous = run_folder(state, committed[-1]) / REPORT_DIR if committed else None
+        folder = staging_folder(state)
         try:
             _fingerprint_inputs(ctx)
             keys = run_stages(STAGES, ctx, cache, on_event)
+            report = ctx.values["report"]
+            report["run"] = {**report.get("run", {}), "run_id": run_id}
+            try:
+                files = _write_outputs(ctx, report, folder, previous)
+            except Exception as exc:
+                raise RunError("report", f"stage 'report' failed writing the files: {exc}") from exc
         except RunError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            with RunStore(db) as store:
+                store.record(
+                    started=started,
+                    status="failed",
+                    fingerprints=ctx.input_fingerprints,
+                    metrics=_metrics(ctx),
+                    stage=exc.stage,
+                    error=str(exc),
+                    run_id=run_id,
+                )
+            raise
+        final = run_folder(state, run_id)
+        shutil.rmtree(final, ignore_errors=True)  # a folder no committed run owns
+        os.replace(folder, final)
+        profile = ctx.get("profile")
+        with RunStore(db) as store:
             store.record(
                 started=started,
-                status="failed",
+                status="ok",
                 fingerprints=ctx.input_fingerprints,
                 metrics=_metrics(ctx),
-                stage=exc.stage,
-                error=str(exc),
+                report=report,
+                profile_version=None if profile is None else profile.version,
+                scores=_score_rows(ctx),
+                run_id=run_id,
             )
-            raise
-        report = ctx.values["report"]
-        report["run"] = {**report.get("run", {}), "run_id": store.next_id()}
-        profile = ctx.get("profile")
-        run_id = store.record(
-            started=started,
-            status="ok",
-            fingerprints=ctx.input_fingerprints,
-            metrics=_metrics(ctx),
-            report=report,
-            profile_version=None if profile is None else profile.version,
-            scores=_score_rows(ctx),
-        )
-    outputs = _write_outputs(ctx, report)
-    cache.prune(keys)
+        publish(ws, final)
+        recover(ws, state, [*committed, run_id])
+        cache.prune(keys)
+    outputs = {_OUTPUT_KEYS.get(name, name): ws / REPORT_DIR / name for name in files}
     return RunResult(run_id, ws, list(ctx.results.values()), outputs, report)
 
 
@@ -190,7 +241,7 @@ def _store_or_fail(ws: Path) -> RunStore:
         raise ConfigError(
             "this workspace has no runs yet", file=str(ws), hint=f"Run `icp run {ws}`"
         )
-    return RunStore(path)
+    return RunStore(path, read_only=True)
 
 
 def load_report(directory: str | os.PathLike[str], *, run_id: int | None = None) -> dict[str, Any]:
@@ -221,13 +272,17 @@ def last_scores(directory: str | os.PathLike[str]) -> pa.Table:
     if scores.num_rows == 0:
         raise ConfigError("the last run scored no accounts (no profile was learned)", file=str(ws))
     scores = scores.rename_columns(["account_id", "icp_score", "icp_tier", "icp_segment"])
-    path = ws / REPORT_DIR / "scores.csv"
+    path = run_folder(state_dir(ws), last.run_id) / REPORT_DIR / "scores.csv"
+    if not path.is_file():  # a workspace from before run folders
+        path = ws / REPORT_DIR / "scores.csv"
     if path.is_file():  # names and domains for the CRM match, when the run kept them
         import pyarrow.csv as pcsv
 
-        extra = pcsv.read_csv(
-            path, convert_options=pcsv.ConvertOptions(column_types={"account_id": pa.string()})
-        )
+        options = pcsv.ConvertOptions(column_types={"account_id": pa.string()})
+        try:
+            extra = pcsv.read_csv(path, convert_options=options)
+        except FileNotFoundError:  # a run committed meanwhile and removed that folder
+            extra = pcsv.read_csv(ws / REPORT_DIR / "scores.csv", convert_options=options)
         keep = [
             c for c in ("account_id", "name", "domain", "icp_reasons") if c in extra.column_names
         ]

@@ -225,8 +225,15 @@ STAGES_CORE: tuple[Stage, ...] = (
         settings=lambda ctx: ctx.config.success.model_dump(mode="json"),
         required=True,
     ),
-    # Not required: data with no signal still gets its report, which says why there is no profile.
-    Stage("discover", "learn the profile", _discover, ("training",), _discover_settings),
+    # Required: a run without a profile would replace a good report with an empty one.
+    Stage(
+        "discover",
+        "learn the profile",
+        _discover,
+        ("training",),
+        _discover_settings,
+        required=True,
+    ),
     Stage("score", "score the accounts", _score, ("profile", "accounts"), required=True),
     Stage("evaluate", "backtest", _evaluate, ("profile", "training")),
 )

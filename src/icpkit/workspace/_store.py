@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,22 +53,41 @@ def _loads(text: Any) -> Any:
     return None if text is None else json.loads(text)
 
 
-class RunStore:
-    """Read and append runs. Open it for the duration of one operation (DuckDB locks the file)."""
+def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the store; while another process holds it (for a moment: runs keep it open only
+    to read the last run and to commit theirs), wait and try again."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            locked = "lock" in str(exc).lower()
+            if not locked or time.monotonic() >= deadline:
+                raise ConfigError(
+                    f"cannot open the run store: {' '.join(str(exc).split())}",
+                    file=str(path),
+                    hint="Another icpkit process holds it; try again in a moment"
+                    if locked
+                    else "Delete .icp/runs.duckdb to start the history afresh",
+                ) from None
+            time.sleep(0.05)
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+
+class RunStore:
+    """Read and append runs. Open it for the duration of one operation (DuckDB locks the file);
+    ``read_only`` for readers, so a report can be read while a run computes."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, read_only: bool = False, wait: float = 30.0
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            raise ConfigError(
-                f"cannot open the run store: {exc}",
-                file=str(self.path),
-                hint="Is another `icp run` using this workspace?",
-            ) from None
-        for ddl in _DDL:
-            self.con.execute(ddl)
+        if read_only and not self.path.is_file():
+            read_only = False  # nothing to read yet: create it (empty)
+        self.con = _connect(self.path, read_only, wait)
+        if not read_only:
+            for ddl in _DDL:
+                self.con.execute(ddl)
 
     def close(self) -> None:
         self.con.close()
@@ -94,12 +114,13 @@ class RunStore:
         scores: pa.Table | None = None,
         stage: str | None = None,
         error: str | None = None,
+        run_id: int | None = None,
     ) -> int:
         """Append one run (and its scores) atomically; returns its run_id."""
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.con.execute("BEGIN TRANSACTION")
         try:
-            run_id = self.next_id()
+            run_id = self.next_id() if run_id is None else run_id
             self.con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [

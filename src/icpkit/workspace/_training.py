@@ -19,6 +19,9 @@ from ._sources import optional
 __all__ = ["LABEL", "NOT_FEATURES", "best_customers", "label_values", "training_frame"]
 
 LABEL = "is_success"
+# Not features, but kept in the training rows: discover splits by time on a creation date
+# (held-out = the newest rows), exactly as `icp discover` does on the same export.
+SPLIT_DATES = ("created",)
 _TRUE = {"true", "1", "1.0", "yes", "y", "t", "won", "closed won", "closedwon"}
 # Account columns that restate the outcome or identify a record: never learned from.
 NOT_FEATURES = (
@@ -82,6 +85,9 @@ def _join_key(deals: pd.DataFrame, accounts: pd.DataFrame) -> tuple[str, str]:
     )
 
 
+_KEYS = ("account_id", "name", *SPLIT_DATES)
+
+
 def _features(accounts: pd.DataFrame, exclude: list[str]) -> list[str]:
     drop = set(NOT_FEATURES) | set(exclude)
     return [c for c in accounts.columns if c not in drop]
@@ -104,7 +110,7 @@ def training_frame(
             accounts.drop_duplicates(right), left_on=left, right_on=right, how="inner"
         )
         described = "a closed deal that was won (one row per closed deal)"
-        keep = [c for c in frame.columns if c in features or c in (LABEL, "account_id", "name")]
+        keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
         return frame[keep], {"level": "deals", "description": described, "features": features}
     frame = accounts
     if outcomes is not None and "account_id" in outcomes and "account_id" in accounts:
@@ -124,7 +130,7 @@ def training_frame(
             column=target,
             hint=did_you_mean(target, frame.columns) or "Set success.target in icp.yaml",
         )
-    keep = [c for c in frame.columns if c in features or c == LABEL or c in ("account_id", "name")]
+    keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
     return frame[keep], {"level": "accounts", "description": described, "features": features}
 
 
