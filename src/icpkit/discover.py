@@ -31,7 +31,7 @@ from .binning import BinnedAttribute, Binner, Kind, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
 from .evaluate import MIN_SUCCESSES, auc, evaluate_scores, evidence
 from .evidence import with_evidence
-from .explain import describe_condition, silhouette
+from .explain import silhouette
 from .insample import row_sketch
 from .phrases import segment_name
 from .profile import Disqualifier, Profile, Segment
