@@ -127,7 +127,11 @@ def test_report_renders_every_chart_without_errors(demo_run: Any, browser: Any) 
     summary = page.locator("#summary")
     assert summary.locator(".kpi").count() >= 4
     assert summary.locator("ul.actions li").count() >= 1
-    assert "tier A" in summary.inner_text()
+    # Each piece of advice the report data holds is on the page (which advice depends on
+    # the evidence: a 400-account world advises on the data, not on tier A accounts).
+    text = " ".join(summary.inner_text().split())
+    for action in demo_run.report["summary"]["actions"]:
+        assert " ".join(action.split())[:30] in text, action
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-top.png"))
     page.screenshot(path=str(ARTIFACTS / "report-full.png"), full_page=True)

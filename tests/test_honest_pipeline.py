@@ -86,7 +86,7 @@ def test_contact_detail_can_be_kept(capsys, tmp_path: Path) -> None:
     assert "contact detail" in reasons["BillingPostalCode"]
 
 
-def test_salesforce_export_workspace_gives_no_advice_it_cannot_back(tmp_path: Path) -> None:
+def test_salesforce_export_workspace_gives_no_advice_it_cannot_back(capsys, tmp_path) -> None:
     shutil.copy(SALESFORCE, tmp_path / "accounts.csv")
     init_workspace(
         tmp_path,
@@ -103,6 +103,9 @@ def test_salesforce_export_workspace_gives_no_advice_it_cannot_back(tmp_path: Pa
     assert "Collect more outcomes" in actions
     md = (tmp_path / "report" / "report.md").read_text("utf-8")
     assert md.index("No reliable ICP") < md.index("Collect more outcomes")
+    code, _, err = icp(capsys, "run", tmp_path)  # the CLI says it too, before "done"
+    assert code == 0
+    assert "warning: No reliable ICP in this data yet" in " ".join(err.split())
 
 
 # ------------------------------------------------------------------ after the sale
