@@ -1,0 +1,492 @@
+"""Enrichment: join a company universe onto CRM accounts by domain, then by name.
+
+Real CRM accounts are half empty; a universe the user owns (a vendor file, Crunchbase, a
+warehouse table) fills the gaps. Matching, in order:
+
+1. **Domain.** Websites, URLs and e-mail addresses reduced to the registered domain with the
+   public-suffix list shipped inside ``tldextract`` (its bundled snapshot: no network), so
+   ``https://shop.acme.co.uk/about`` and ``jane@acme.co.uk`` both read ``acme.co.uk``.
+   Free-mail domains (gmail.com, ...) say nothing about the company and are ignored. A domain
+   held by two universe rows is ambiguous and not used.
+2. **Name**, for accounts the domain did not match: legal suffixes, a leading "The",
+   punctuation, accents and subsidiary words ("UK", "International") removed; candidates are
+   blocked by country (when both sides know it) and by the key's first three letters or its
+   first word's last four, then scored with rapidfuzz's ``ratio`` (Levenshtein-based, in C).
+   A fuzzy match must also be a typo away (an edit or two, optimal string alignment). A
+   candidate in another country or city, or whose website names another company, is never a
+   match; the city breaks ties. When the best two candidates are equally close (or within
+   ``margin`` for a fuzzy match) the account is **ambiguous**: reported, not used.
+
+Why rapidfuzz and not splink: splink's Fellegi-Sunter model earns its keep when many weak
+fields must be weighed and no labelled pairs exist; here the domain is a near-certain key and
+the name a strong one, so deterministic rules with a similarity floor are explainable line by
+line (the match method and score are kept on every row) and need no training step. Blocking
+keeps 100k accounts against a 1M-company universe to seconds on two cores.
+
+Filling: every chosen field is filled only where the CRM value is missing (``overwrite=True``
+replaces it); each filled column gets ``<field>_source`` (``crm`` / ``universe``), and every
+account gets ``enrich_method``, ``enrich_score`` and ``enrich_company``. Where both hold a
+different value the CRM wins and the conflict is counted and listed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import ConfigError, SchemaError, did_you_mean
+
+__all__ = [
+    "FREE_MAIL",
+    "EnrichResult",
+    "domain_keys",
+    "enrich",
+    "match_companies",
+    "name_keys",
+]
+
+# Mailbox providers: an address there names a person, not the company.
+FREE_MAIL = frozenset(
+    """gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr yahoo.de ymail.com hotmail.com
+    hotmail.co.uk hotmail.fr hotmail.de outlook.com live.com msn.com aol.com icloud.com me.com
+    mac.com protonmail.com proton.me gmx.de gmx.net gmx.com web.de mail.com mail.ru yandex.ru
+    yandex.com qq.com 163.com 126.com sina.com naver.com daum.net zoho.com fastmail.com
+    tutanota.com libero.it orange.fr free.fr laposte.net t-online.de btinternet.com
+    comcast.net verizon.net att.net sbcglobal.net rediffmail.com seznam.cz wp.pl o2.pl
+    bigpond.com shaw.ca rogers.com""".split()
+)
+
+# Legal forms, a leading article and the words that turn a company into its own subsidiary.
+_LEGAL = (
+    r"inc|incorporated|llc|l l c|llp|lp|ltd|limited|gmbh|mbh|ag|kg|corp|corporation|co|company|"
+    r"sa|s a|sas|sarl|srl|spa|s p a|bv|b v|nv|n v|plc|pty|pvt|private|oy|ab|as|aps|kk|sl|sro|"
+    r"pte|bhd|sdn"
+)
+_SUBSIDIARY = (
+    r"uk|usa|us|europe|emea|apac|americas|international|intl|global|worldwide|germany|"
+    r"deutschland|france|nederland|netherlands|espana|spain|italia|italy|india|canada|australia|"
+    r"japan|brasil|brazil|ireland|nordic|nordics|north america|latam|asia"
+)
+_TAIL = re.compile(rf"(\s(?:{_LEGAL}|{_SUBSIDIARY}))+$")
+_HEAD = re.compile(r"^the\s")
+_FIELDS_SKIP = {"company_id", "name", "domain", "in_crm", "account_id"}
+_SUFFIXES = ("_original", "_band", "_currency")
+
+
+@dataclass
+class EnrichResult:
+    """What :func:`enrich` returns: the enriched accounts and everything needed to trust them."""
+
+    table: pd.DataFrame
+    matches: pd.DataFrame  # one row per account: method, score, universe row, company id
+    ambiguous: pd.DataFrame  # accounts with two equally close universe companies
+    conflicts: pd.DataFrame  # CRM value differs from the universe's (CRM kept unless overwrite)
+    fill: pd.DataFrame  # per field: fill rate before and after
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> Any:
+    try:
+        import tldextract
+    except ImportError:
+        raise ConfigError(
+            "enrichment needs tldextract and rapidfuzz",
+            hint="Install them with: pip install 'icpkit[enrich]'",
+        ) from None
+    # No suffix-list URLs and no cache folder: the snapshot bundled with the package, offline.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+
+
+def _registered(host: str) -> str | None:
+    parts = _extractor()(host)
+    if not parts.domain or not parts.suffix:
+        return None
+    return f"{parts.domain}.{parts.suffix}"
+
+
+def domain_keys(values: Any) -> pd.Series:
+    """Registered domains ('acme.co.uk') from websites, URLs or e-mail addresses; free mail → NA."""
+    from .intake.normalizers.domains import parse_domain
+
+    s = pd.Series(values, dtype="object")
+    uniq = pd.unique(s.dropna())
+    out: dict[Any, Any] = {}
+    for v in uniq:
+        host = parse_domain(v)[0][0] if str(v).strip() else None
+        key = _registered(host) if host else None
+        out[v] = None if key is None or key in FREE_MAIL else key
+    return s.map(out).astype("string")
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def name_keys(values: Any) -> pd.Series:
+    """Company names reduced to what identifies them: 'The Acme Corp., UK' → 'acme'."""
+    arr = pa.array(pd.Series(values, dtype="object").astype("string"), pa.string())
+    if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():
+        arr = pa.array([None if v is None else _fold(v) for v in arr.to_pylist()], pa.string())
+    arr = pc.utf8_lower(arr)
+    arr = pc.replace_substring(arr, "&", " and ")
+    arr = pc.replace_substring_regex(arr, r"[^a-z0-9]+", " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    arr = pc.replace_substring_regex(arr, _HEAD.pattern, "")
+    # Strip legal forms and subsidiary words from the end, but never the whole name.
+    stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, _TAIL.pattern, ""))
+    arr = pc.if_else(pc.equal(stripped, ""), arr, stripped)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return pd.Series(arr.to_pandas(), dtype="string")
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _text(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    s = frame[col].astype("string").str.strip().str.lower()
+    return s.mask(s == "")
+
+
+def _blocks(keys: pd.Series, country: pd.Series) -> pd.DataFrame:
+    """Blocking keys per row: country + the key's first 3 letters, country + first word's last 4."""
+    compact = keys.str.replace(" ", "", regex=False)
+    first = keys.str.split(" ").str[0]
+    ctry = country.fillna("*")
+    parts = []
+    for tag, key in (("p", compact.str[:3]), ("s", first.str[-4:])):
+        parts.append(pd.DataFrame({"row": np.arange(len(keys)), "b": tag + ctry + ":" + key}))
+    out = pd.concat(parts, ignore_index=True)
+    return out[keys.notna().to_numpy()[out["row"].to_numpy()]]
+
+
+def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """Account rows matched by a domain that exactly one universe row holds; ambiguous rows."""
+    counts = uni_d.value_counts()
+    unique_keys = counts[counts == 1].index
+    first = pd.Series(np.arange(len(uni_d)), index=uni_d.to_numpy()).loc[lambda s: s.index.notna()]
+    first = first[~first.index.duplicated()]
+    hit = acc_d.isin(unique_keys).to_numpy()
+    rows = np.flatnonzero(hit)
+    matched = pd.DataFrame(
+        {
+            "row": rows,
+            "urow": first.reindex(acc_d.to_numpy()[rows]).to_numpy(dtype=np.int64),
+            "method": "domain",
+            "score": 100.0,
+        }
+    )
+    shared = acc_d.isin(counts[counts > 1].index).to_numpy()
+    return matched, np.flatnonzero(shared)
+
+
+def _name_candidates(
+    acc: pd.DataFrame, uni: pd.DataFrame, rows: np.ndarray, max_block: int
+) -> pd.DataFrame:
+    """Candidate (account row, universe row) pairs sharing a block, with their similarity."""
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.distance import OSA
+
+    a_blocks = _blocks(acc["_nkey"].iloc[rows].reset_index(drop=True), acc["_country"].iloc[rows].reset_index(drop=True))
+    a_blocks["row"] = rows[a_blocks["row"].to_numpy()]
+    # An account without a country may match a universe row in any country: give the
+    # universe a second, country-free set of block keys for those.
+    u_blocks = _blocks(uni["_nkey"], uni["_country"])
+    if acc["_country"].iloc[rows].isna().any():
+        u_blocks = pd.concat([u_blocks, _blocks(uni["_nkey"], pd.Series(pd.NA, index=uni.index, dtype="string"))])
+    sizes = u_blocks["b"].value_counts()
+    u_blocks = u_blocks[u_blocks["b"].map(sizes).to_numpy() <= max_block]
+    pairs = a_blocks.merge(u_blocks.rename(columns={"row": "urow"}), on="b")[["row", "urow"]]
+    pairs = pairs.drop_duplicates(ignore_index=True)
+    if pairs.empty:
+        return pairs.assign(score=pd.Series(dtype=float), city=pd.Series(dtype=bool))
+    ak = acc["_nkey"].to_numpy(dtype=object)[pairs["row"].to_numpy()]
+    uk = uni["_nkey"].to_numpy(dtype=object)[pairs["urow"].to_numpy()]
+    pairs["score"] = process.cpdist(ak, uk, scorer=fuzz.ratio, workers=-1).astype(np.float64)
+    # A typo is an edit or two; a higher ratio between two different brands that share a
+    # long descriptor ('Pioneera Digital' / 'Pioneercast Digital') is not.
+    edits = process.cpdist(ak, uk, scorer=OSA.distance, workers=-1)
+    allowed = 1 + np.array([len(k) for k in ak]) // 15
+    pairs["typo"] = edits <= allowed
+    r, u = pairs["row"].to_numpy(), pairs["urow"].to_numpy()
+    ac, uc = _plain_text(acc["_country"])[r], _plain_text(uni["_country"])[u]
+    # A company in another country is another company (subsidiaries keep their own records).
+    same_country = (ac == "") | (uc == "") | (ac == uc)
+    a_city, u_city = _plain_text(acc["_city"])[r], _plain_text(uni["_city"])[u]
+    known = (a_city != "") & (u_city != "")
+    pairs["city"] = known & (a_city == u_city)
+    pairs["city_conflict"] = known & (a_city != u_city)
+    # Both sides name a website and the names under the suffix differ: two companies with
+    # one name ('acme.com' vs 'acme-labs.io'); 'acme.co.uk' vs 'acme.com' may be one group.
+    a_lab, u_lab = _plain_text(acc["_dlabel"])[r], _plain_text(uni["_dlabel"])[u]
+    same_country &= (a_lab == "") | (u_lab == "") | (a_lab == u_lab)
+    return pairs[np.asarray(same_country, dtype=bool)]
+
+
+def _plain_text(s: pd.Series) -> np.ndarray:
+    """Text as an object array with '' for missing (comparable element-wise)."""
+    return np.asarray(s.fillna("").to_numpy(dtype=object))
+
+
+def _pick(
+    pairs: pd.DataFrame, threshold: float, margin: float
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Best candidate per account; ties (or near ties for fuzzy matches) are ambiguous."""
+    if pairs.empty:
+        return pairs.assign(method=pd.Series(dtype=object)), np.zeros(0, dtype=np.int64)
+    ok = pairs[pairs["score"] >= threshold]
+    # Same name, another city: in a big universe that is usually a namesake, not a move.
+    ok = ok[~ok["city_conflict"] & ok["typo"]]
+    # Evidence: the name score, then the city agreeing.
+    ok = ok.assign(rank=ok["score"] + 0.5 * ok["city"]).sort_values(
+        ["row", "rank"], ascending=[True, False], kind="stable"
+    )
+    best = ok.drop_duplicates("row", keep="first")
+    second = ok[ok.duplicated("row", keep="first")].drop_duplicates("row", keep="first")
+    second_rank = second.set_index("row")["rank"].reindex(best["row"]).to_numpy()
+    gap = best["rank"].to_numpy() - np.nan_to_num(second_rank, nan=-1e9)
+    need = np.where(best["score"].to_numpy() >= 100, 1e-9, margin)
+    clear = gap >= need
+    chosen = best[clear].assign(method="name")
+    return chosen[["row", "urow", "method", "score"]], best["row"].to_numpy()[~clear]
+
+
+def match_companies(
+    accounts: Any,
+    universe: Any,
+    *,
+    threshold: float = 90.0,
+    margin: float = 4.0,
+    max_block: int = 20_000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match accounts to universe rows; returns (matches, ambiguous), one row per account each.
+
+    ``matches``: ``row`` (account position), ``urow`` (universe position, -1 when unmatched),
+    ``method`` (domain / name / none), ``score`` (0–100 name similarity; 100 for a domain).
+    ``ambiguous``: account positions whose best candidates tie, and by which method.
+    """
+    acc, uni = _prepared(accounts), _prepared(universe)
+    d_match, d_amb = _domain_matches(acc["_dkey"], uni["_dkey"])
+    rest = np.setdiff1d(np.arange(len(acc)), d_match["row"].to_numpy())
+    rest = rest[acc["_nkey"].iloc[rest].notna().to_numpy()]
+    pairs = _name_candidates(acc, uni, rest, max_block)
+    n_match, n_amb = _pick(pairs, threshold, margin)
+    found = pd.concat([d_match, n_match], ignore_index=True)
+    out = pd.DataFrame({"row": np.arange(len(acc))})
+    out = out.merge(found, on="row", how="left")
+    out["urow"] = out["urow"].fillna(-1).astype(np.int64)
+    out["method"] = out["method"].fillna("none")
+    out["score"] = out["score"].astype(float)
+    amb_rows = np.union1d(np.setdiff1d(d_amb, out.loc[out["urow"] >= 0, "row"]), n_amb)
+    amb_method = np.where(np.isin(amb_rows, n_amb), "name", "domain")
+    ambiguous = pd.DataFrame({"row": amb_rows, "method": amb_method})
+    return out, ambiguous
+
+
+def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
+    dom = next((c for c in ("domain", "website", "email") if c in frame.columns), None)
+    name = next((c for c in ("name", "company", "account_name") if c in frame.columns), None)
+    if dom is None and name is None:
+        raise SchemaError(
+            "cannot match companies: the table has no domain, website or name column",
+            column="domain",
+            hint="Map a column to domain or name (see `icp inspect`)",
+        )
+    dkey = (
+        domain_keys(frame[dom]).reset_index(drop=True)
+        if dom
+        else pd.Series(pd.NA, index=range(len(frame)), dtype="string")
+    )
+    return pd.DataFrame(
+        {
+            "_dkey": dkey,
+            "_nkey": (
+                name_keys(frame[name]).reset_index(drop=True)
+                if name
+                else pd.Series(pd.NA, index=range(len(frame)), dtype="string")
+            ),
+            "_country": _text(frame, "country").reset_index(drop=True),
+            "_dlabel": dkey.str.split(".").str[0],
+            "_city": _text(frame, "city").reset_index(drop=True),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- filling
+
+
+def _read(source: Any, kind: str) -> pd.DataFrame:
+    from .quality import read_frame
+
+    return read_frame(source, kind).reset_index(drop=True)
+
+
+def _default_fields(universe: pd.DataFrame) -> list[str]:
+    return [
+        c
+        for c in universe.columns
+        if c not in _FIELDS_SKIP and not c.startswith("_") and not c.endswith(_SUFFIXES)
+    ]
+
+
+def _missing(s: pd.Series) -> np.ndarray:
+    miss = s.isna().to_numpy().copy()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        miss |= (s.astype("string").str.strip() == "").fillna(True).to_numpy(dtype=bool)
+    return np.asarray(miss, dtype=bool)
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Values equal as text (numbers compared as numbers), both present."""
+    if pd.api.types.is_numeric_dtype(a.dtype) and pd.api.types.is_numeric_dtype(b.dtype):
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        return np.asarray(np.isclose(x, y, rtol=1e-9, equal_nan=False), dtype=bool)
+    return np.asarray(
+        (a.astype("string").str.strip().str.lower() == b.astype("string").str.strip().str.lower())
+        .fillna(False)
+        .to_numpy(),
+        dtype=bool,
+    )
+
+
+def _fill_field(
+    acc: pd.DataFrame, src: pd.Series, name: str, matched: np.ndarray, overwrite: bool
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """(new column, its source column, rows in conflict) for one field."""
+    have = acc[name] if name in acc.columns else pd.Series(pd.NA, index=acc.index, dtype=src.dtype)
+    had = ~_missing(have)
+    offered = matched & ~_missing(src)
+    conflict = had & offered & ~_same(have, src)
+    take = offered & (~had | (overwrite & conflict))
+    if have.dtype != src.dtype and not (have.isna().all()):
+        try:
+            src = src.astype(have.dtype)
+        except (TypeError, ValueError):
+            have, src = have.astype(object), src.astype(object)
+    elif have.isna().all():
+        have = have.astype(src.dtype)
+    new = have.copy()
+    new[take] = src[take].to_numpy()
+    source = np.where(take, "universe", np.where(had, "crm", None))
+    return new, pd.Series(source, index=acc.index, dtype="string"), conflict
+
+
+def enrich(
+    accounts: Any,
+    universe: Any,
+    *,
+    fields: list[str] | None = None,
+    overwrite: bool = False,
+    threshold: float = 90.0,
+    margin: float = 4.0,
+    id_column: str | None = None,
+) -> EnrichResult:
+    """Fill missing account fields from the universe company each account matches.
+
+    ``accounts`` and ``universe``: paths (read and normalised by intake) or tables with
+    canonical columns. ``fields``: universe columns to bring over (default: every firmographic
+    and technographic column). ``overwrite`` replaces CRM values that differ.
+    """
+    acc, uni = _read(accounts, "accounts"), _read(universe, "universe")
+    wanted = _default_fields(uni) if fields is None else list(fields)
+    for f in wanted:
+        if f not in uni.columns:
+            raise SchemaError(
+                "the universe has no such field to fill",
+                column=f,
+                hint=did_you_mean(f, uni.columns) or f"Fields it has: {', '.join(_default_fields(uni))}",
+            )
+    matches, ambiguous = match_companies(acc, uni, threshold=threshold, margin=margin)
+    urow = matches["urow"].to_numpy()
+    matched = urow >= 0
+    take = np.where(matched, urow, 0)
+    out = acc.copy()
+    fill_rows, conflict_rows = [], []
+    uid_col = id_column or next((c for c in ("company_id", "id") if c in uni.columns), None)
+    for f in wanted:
+        src = uni[f].iloc[take].reset_index(drop=True)
+        src[~matched] = None
+        before = 1 - _missing(out[f]).mean() if f in out.columns and len(out) else 0.0
+        col, source, conflict = _fill_field(out, src, f, matched, overwrite)
+        out[f], out[f"{f}_source"] = col, source
+        fill_rows.append(
+            {
+                "field": f,
+                "fill_before": float(before),
+                "fill_after": float(1 - _missing(col).mean()) if len(col) else 0.0,
+                "filled": int((source == "universe").sum()),
+                "conflicts": int(conflict.sum()),
+            }
+        )
+        for r in np.flatnonzero(conflict)[:1000]:
+            conflict_rows.append(
+                {"row": int(r), "field": f, "crm": _plain(acc[f].iloc[r]), "universe": _plain(src.iloc[r])}
+            )
+    out["enrich_method"] = matches["method"].to_numpy()
+    out["enrich_score"] = matches["score"].to_numpy()
+    ids = uni[uid_col].astype("string").to_numpy(dtype=object)[take] if uid_col else take.astype(str)
+    out["enrich_company"] = pd.Series(np.where(matched, ids, None), dtype="string")
+    fill = pd.DataFrame(fill_rows)
+    conflicts = pd.DataFrame(conflict_rows, columns=["row", "field", "crm", "universe"])
+    amb = _ambiguous_frame(acc, ambiguous)
+    summary = _summary(matches, amb, fill, len(uni), overwrite)
+    return EnrichResult(out, matches, amb, conflicts, fill, summary)
+
+
+def _plain(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _ambiguous_frame(acc: pd.DataFrame, ambiguous: pd.DataFrame) -> pd.DataFrame:
+    rows = ambiguous["row"].to_numpy()
+    out = ambiguous.copy()
+    for c in ("account_id", "name", "domain", "country"):
+        if c in acc.columns:
+            out[c] = acc[c].iloc[rows].to_numpy()
+    return out
+
+
+def _summary(
+    matches: pd.DataFrame, amb: pd.DataFrame, fill: pd.DataFrame, n_uni: int, overwrite: bool
+) -> dict[str, Any]:
+    n = len(matches)
+    by = matches["method"].value_counts()
+
+    def share(k: int) -> float:
+        return round(k / n, 4) if n else 0.0
+
+    return {
+        "accounts": n,
+        "universe_companies": n_uni,
+        "matched_by_domain": int(by.get("domain", 0)),
+        "matched_by_name": int(by.get("name", 0)),
+        "unmatched": int(by.get("none", 0)),
+        "ambiguous": len(amb),
+        "match_rate": share(int(by.get("domain", 0) + by.get("name", 0))),
+        "overwrite": overwrite,
+        "conflicts": int(fill["conflicts"].sum()) if len(fill) else 0,
+        "fields": fill.to_dict("records"),
+    }
+
+
+def write_enriched(result: EnrichResult, path: str | os.PathLike[str]) -> None:
+    """Write the enriched accounts (CSV or Parquet by extension), atomically."""
+    from .intake import write_table
+
+    write_table(pa.Table.from_pandas(result.table, preserve_index=False), path)
