@@ -117,18 +117,48 @@ def _registered(host: str) -> str | None:
     return f"{parts.domain}.{parts.suffix}"
 
 
-def domain_keys(values: Any) -> pd.Series:
-    """Registered domains ('acme.co.uk') from websites, URLs or e-mail addresses; free mail → NA."""
-    from .intake.normalizers.domains import parse_domain
+@lru_cache(maxsize=1)
+def _suffixes() -> frozenset[str]:
+    return frozenset(_extractor().tlds)
 
-    s = pd.Series(values, dtype="object")
-    uniq = pd.unique(s.dropna())
-    out: dict[Any, Any] = {}
-    for v in uniq:
-        host = parse_domain(v)[0][0] if str(v).strip() else None
-        key = _registered(host) if host else None
-        out[v] = None if key is None or key in FREE_MAIL else key
-    return s.map(out).astype("string")
+
+def _hosts(values: pd.Series) -> pa.Array:
+    """Websites, URLs and e-mail addresses → a bare lowercase host (vectorised, Arrow)."""
+    arr = pa.array(values.astype("string"), pa.string())
+    arr = pc.utf8_trim_whitespace(pc.utf8_lower(arr))
+    arr = pc.replace_substring_regex(arr, r"^.*<([^<>]+)>.*$", r"\1")  # 'Jane <jane@acme.io>'
+    arr = pc.replace_substring_regex(arr, r"^mailto:", "")
+    arr = pc.replace_substring_regex(arr, r"^[a-z][a-z0-9+.\-]*://|^//", "")
+    arr = pc.replace_substring_regex(arr, r"[/?#].*$", "")
+    arr = pc.replace_substring_regex(arr, r"^.*@", "")  # e-mail, or user:pass@host
+    arr = pc.replace_substring_regex(arr, r":\d*$|\.$", "")
+    arr = pc.replace_substring_regex(arr, r"^www\d*\.", "")
+    ok = pc.match_substring_regex(arr, r"^[^\s./@:]+(\.[^\s./@:]+)+$")
+    return pc.if_else(pc.fill_null(ok, False), arr, pa.scalar(None, pa.string()))
+
+
+def domain_keys(values: Any) -> pd.Series:
+    """Registered domains ('acme.co.uk') from websites, URLs or e-mail addresses; free mail → NA.
+
+    Hosts of two labels whose last label is a public suffix are already registered domains;
+    only the others (subdomains, 'co.uk'-style suffixes) go through tldextract, once each.
+    """
+    hosts = pd.Series(_hosts(pd.Series(values, dtype="object")).to_pandas(), dtype="string")
+    labels = hosts.str.count(r"\.") + 1
+    tld = hosts.str.rsplit(".", n=1).str[-1]
+    suffixes = _suffixes()
+    simple = (
+        (labels == 2)
+        & tld.isin(suffixes)
+        & ~("*." + tld).isin(suffixes)
+        & ~hosts.isin(suffixes)
+    ).fillna(False)
+    out = hosts.where(simple)
+    rest = hosts[~simple.to_numpy() & hosts.notna().to_numpy()]
+    if len(rest):
+        lookup = {h: _registered(h) for h in pd.unique(rest.to_numpy(dtype=object))}
+        out[rest.index] = rest.map(lookup).astype("string")
+    return out.mask(out.isin(FREE_MAIL)).reset_index(drop=True)
 
 
 def _fold(text: str) -> str:
@@ -162,16 +192,22 @@ def _text(frame: pd.DataFrame, col: str) -> pd.Series:
     return s.mask(s == "")
 
 
-def _blocks(keys: pd.Series, country: pd.Series) -> pd.DataFrame:
-    """Blocking keys per row: country + the key's first 3 letters, country + first word's last 4."""
-    compact = keys.str.replace(" ", "", regex=False)
-    first = keys.str.split(" ").str[0]
+def _blocks(keys: pa.Array, place: pa.Array) -> list[pa.Array]:
+    """Two blocking keys per row: place + the key's first 3 letters, and place + the first
+    word's last 4 (a typo rarely hits both ends of a name)."""
+    compact = pc.replace_substring(keys, " ", "")
+    first = pc.replace_substring_regex(keys, r" .*$", "")
+    return [
+        pc.binary_join_element_wise("p", place, pc.utf8_slice_codeunits(compact, 0, 3), ":"),
+        pc.binary_join_element_wise("s", place, pc.utf8_slice_codeunits(first, -4), ":"),
+    ]
+
+
+def _place(country: pd.Series, city: pd.Series | None) -> pa.Array:
+    """'country/city' ('*' for what is unknown): blocks never pair two known, different places."""
     ctry = country.fillna("*")
-    parts = []
-    for tag, key in (("p", compact.str[:3]), ("s", first.str[-4:])):
-        parts.append(pd.DataFrame({"row": np.arange(len(keys)), "b": tag + ctry + ":" + key}))
-    out = pd.concat(parts, ignore_index=True)
-    return out[keys.notna().to_numpy()[out["row"].to_numpy()]]
+    town = city.fillna("*").where(country.notna(), "*") if city is not None else "*"
+    return pa.array((ctry + "/" + town).astype("string"), pa.string())
 
 
 def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
@@ -194,47 +230,89 @@ def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, n
     return matched, np.flatnonzero(shared)
 
 
-def _name_candidates(
+def _exact_pairs(acc: pd.DataFrame, uni: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """(account row, universe row) pairs with the same name key: one hash join."""
+    left = pd.DataFrame({"row": rows, "k": acc["_nkey"].to_numpy(dtype=object)[rows]})
+    right = pd.DataFrame({"urow": np.arange(len(uni)), "k": uni["_nkey"].to_numpy(dtype=object)})
+    right = right[right["k"].isin(set(left["k"]))]
+    pairs = left.merge(right, on="k")[["row", "urow"]]
+    return pairs.assign(score=100.0, typo=True)
+
+
+def _fuzzy_pairs(
     acc: pd.DataFrame, uni: pd.DataFrame, rows: np.ndarray, max_block: int
 ) -> pd.DataFrame:
-    """Candidate (account row, universe row) pairs sharing a block, with their similarity."""
+    """Candidate pairs sharing a block, with their similarity and whether it is a typo away."""
     from rapidfuzz import fuzz, process
     from rapidfuzz.distance import OSA
 
-    a_blocks = _blocks(acc["_nkey"].iloc[rows].reset_index(drop=True), acc["_country"].iloc[rows].reset_index(drop=True))
-    a_blocks["row"] = rows[a_blocks["row"].to_numpy()]
-    # An account without a country may match a universe row in any country: give the
-    # universe a second, country-free set of block keys for those.
-    u_blocks = _blocks(uni["_nkey"], uni["_country"])
-    if acc["_country"].iloc[rows].isna().any():
-        u_blocks = pd.concat([u_blocks, _blocks(uni["_nkey"], pd.Series(pd.NA, index=uni.index, dtype="string"))])
-    sizes = u_blocks["b"].value_counts()
-    u_blocks = u_blocks[u_blocks["b"].map(sizes).to_numpy() <= max_block]
-    pairs = a_blocks.merge(u_blocks.rename(columns={"row": "urow"}), on="b")[["row", "urow"]]
-    pairs = pairs.drop_duplicates(ignore_index=True)
+    def arrow(s: pd.Series) -> pa.Array:
+        return pa.array(s.astype("string"), pa.string())
+
+    a_keys, u_keys = arrow(acc["_nkey"].iloc[rows]), arrow(uni["_nkey"])
+    sub = acc.iloc[rows]
+    a_blocks = _blocks(a_keys, _place(sub["_country"], sub["_city"]))
+    # The universe is blocked by country and city, and again by country alone (for accounts
+    # without a city) and, when some accounts lack a country, by neither.
+    u_blocks = _blocks(u_keys, _place(uni["_country"], uni["_city"]))
+    u_blocks += _blocks(u_keys, _place(uni["_country"], None))
+    if sub["_country"].isna().any():
+        u_blocks += _blocks(u_keys, _place(pd.Series(pd.NA, index=uni.index, dtype="string"), None))
+    # Block keys as integers: the joins below are then plain integer merges.
+    a_all = pa.concat_arrays(a_blocks)
+    u_all = pa.concat_arrays(u_blocks)
+    codes, uniq = pd.factorize(pa.concat_arrays([a_all, u_all]).to_numpy(zero_copy_only=False))
+    a_code, u_code = codes[: len(a_all)], codes[len(a_all) :]
+    a_row = np.tile(rows, len(a_blocks))
+    u_row = np.tile(np.arange(len(uni)), len(u_blocks))
+    valid_a, valid_u = a_code >= 0, u_code >= 0
+    a_code, a_row = a_code[valid_a & pc.is_valid(a_all).to_numpy(zero_copy_only=False)], a_row[valid_a & pc.is_valid(a_all).to_numpy(zero_copy_only=False)]
+    u_keep = valid_u & pc.is_valid(u_all).to_numpy(zero_copy_only=False)
+    u_code, u_row = u_code[u_keep], u_row[u_keep]
+    wanted = np.isin(u_code, a_code)
+    u_code, u_row = u_code[wanted], u_row[wanted]
+    sizes = np.bincount(u_code, minlength=len(uniq))
+    small = sizes[u_code] <= max_block
+    left = pd.DataFrame({"b": a_code, "row": a_row})
+    right = pd.DataFrame({"b": u_code[small], "urow": u_row[small]})
+    pairs = left.merge(right, on="b")
+    pair_id = np.unique(pairs["row"].to_numpy(np.int64) * len(uni) + pairs["urow"].to_numpy(np.int64))
+    pairs = pd.DataFrame({"row": pair_id // len(uni), "urow": pair_id % len(uni)})
+    pairs = _evidence(acc, uni, pairs)  # cheap integer tests before any string comparison
     if pairs.empty:
-        return pairs.assign(score=pd.Series(dtype=float), city=pd.Series(dtype=bool))
+        return pairs.assign(score=pd.Series(dtype=float), typo=pd.Series(dtype=bool))
     ak = acc["_nkey"].to_numpy(dtype=object)[pairs["row"].to_numpy()]
     uk = uni["_nkey"].to_numpy(dtype=object)[pairs["urow"].to_numpy()]
     pairs["score"] = process.cpdist(ak, uk, scorer=fuzz.ratio, workers=-1).astype(np.float64)
     # A typo is an edit or two; a higher ratio between two different brands that share a
     # long descriptor ('Pioneera Digital' / 'Pioneercast Digital') is not.
     edits = process.cpdist(ak, uk, scorer=OSA.distance, workers=-1)
-    allowed = 1 + np.array([len(k) for k in ak]) // 15
+    allowed = 1 + pd.Series(ak).str.len().to_numpy() // 15
     pairs["typo"] = edits <= allowed
+    return pairs
+
+
+def _evidence(acc: pd.DataFrame, uni: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs that no other field contradicts, with whether the city agrees (integer codes)."""
     r, u = pairs["row"].to_numpy(), pairs["urow"].to_numpy()
-    ac, uc = _plain_text(acc["_country"])[r], _plain_text(uni["_country"])[u]
-    # A company in another country is another company (subsidiaries keep their own records).
-    same_country = (ac == "") | (uc == "") | (ac == uc)
-    a_city, u_city = _plain_text(acc["_city"])[r], _plain_text(uni["_city"])[u]
-    known = (a_city != "") & (u_city != "")
-    pairs["city"] = known & (a_city == u_city)
-    pairs["city_conflict"] = known & (a_city != u_city)
-    # Both sides name a website and the names under the suffix differ: two companies with
-    # one name ('acme.com' vs 'acme-labs.io'); 'acme.co.uk' vs 'acme.com' may be one group.
-    a_lab, u_lab = _plain_text(acc["_dlabel"])[r], _plain_text(uni["_dlabel"])[u]
-    same_country &= (a_lab == "") | (u_lab == "") | (a_lab == u_lab)
-    return pairs[np.asarray(same_country, dtype=bool)]
+    keep = np.ones(len(pairs), dtype=bool)
+    city = np.zeros(len(pairs), dtype=bool)
+    # A company in another country is another company (subsidiaries keep their own records);
+    # same name in another city is, in a big universe, usually a namesake rather than a move;
+    # two websites whose names under the suffix differ are two companies ('acme.com' vs
+    # 'acme-labs.io'), while 'acme.co.uk' and 'acme.com' may be one group.
+    # An industry or a size that disagrees (3x apart) names a namesake too.
+    for col in ("_country", "_city", "_dlabel", "_industry"):
+        a, b = acc[f"{col}_code"].to_numpy()[r], uni[f"{col}_code"].to_numpy()[u]
+        known = (a >= 0) & (b >= 0)
+        keep &= ~known | (a == b)
+        if col == "_city":
+            city = known & (a == b)
+    ea, eb = acc["_employees"].to_numpy()[r], uni["_employees"].to_numpy()[u]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.abs(np.log(np.maximum(ea, 1) / np.maximum(eb, 1)))
+    keep &= ~(ratio > np.log(3.0))
+    return pairs.assign(city=city)[keep]
 
 
 def _plain_text(s: pd.Series) -> np.ndarray:
@@ -248,9 +326,7 @@ def _pick(
     """Best candidate per account; ties (or near ties for fuzzy matches) are ambiguous."""
     if pairs.empty:
         return pairs.assign(method=pd.Series(dtype=object)), np.zeros(0, dtype=np.int64)
-    ok = pairs[pairs["score"] >= threshold]
-    # Same name, another city: in a big universe that is usually a namesake, not a move.
-    ok = ok[~ok["city_conflict"] & ok["typo"]]
+    ok = pairs[(pairs["score"] >= threshold) & pairs["typo"]]
     # Evidence: the name score, then the city agreeing.
     ok = ok.assign(rank=ok["score"] + 0.5 * ok["city"]).sort_values(
         ["row", "rank"], ascending=[True, False], kind="stable"
@@ -271,7 +347,7 @@ def match_companies(
     *,
     threshold: float = 90.0,
     margin: float = 4.0,
-    max_block: int = 20_000,
+    max_block: int = 5_000,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Match accounts to universe rows; returns (matches, ambiguous), one row per account each.
 
@@ -280,12 +356,18 @@ def match_companies(
     ``ambiguous``: account positions whose best candidates tie, and by which method.
     """
     acc, uni = _prepared(accounts), _prepared(universe)
+    for col in ("_country", "_city", "_dlabel", "_industry"):  # shared codes, -1 for missing
+        codes, _ = pd.factorize(pd.concat([acc[col], uni[col]], ignore_index=True))
+        acc[f"{col}_code"], uni[f"{col}_code"] = codes[: len(acc)], codes[len(acc) :]
     d_match, d_amb = _domain_matches(acc["_dkey"], uni["_dkey"])
     rest = np.setdiff1d(np.arange(len(acc)), d_match["row"].to_numpy())
     rest = rest[acc["_nkey"].iloc[rest].notna().to_numpy()]
-    pairs = _name_candidates(acc, uni, rest, max_block)
-    n_match, n_amb = _pick(pairs, threshold, margin)
-    found = pd.concat([d_match, n_match], ignore_index=True)
+    exact, x_amb = _pick(_evidence(acc, uni, _exact_pairs(acc, uni, rest)), threshold, margin)
+    # Only names with no usable exact twin need the (costlier) fuzzy search.
+    rest = np.setdiff1d(rest, np.r_[exact["row"].to_numpy(), x_amb])
+    fuzzy, f_amb = _pick(_evidence(acc, uni, _fuzzy_pairs(acc, uni, rest, max_block)), threshold, margin)
+    n_amb = np.r_[x_amb, f_amb]
+    found = pd.concat([d_match, exact, fuzzy], ignore_index=True)
     out = pd.DataFrame({"row": np.arange(len(acc))})
     out = out.merge(found, on="row", how="left")
     out["urow"] = out["urow"].fillna(-1).astype(np.int64)
@@ -322,6 +404,12 @@ def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
             "_country": _text(frame, "country").reset_index(drop=True),
             "_dlabel": dkey.str.split(".").str[0],
             "_city": _text(frame, "city").reset_index(drop=True),
+            "_industry": _text(frame, "industry").reset_index(drop=True),
+            "_employees": (
+                pd.to_numeric(frame["employees"], errors="coerce").to_numpy(dtype=float)
+                if "employees" in frame.columns
+                else np.full(len(frame), np.nan)
+            ),
         }
     )
 
