@@ -118,8 +118,13 @@ def _registered(host: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _suffixes() -> frozenset[str]:
-    return frozenset(_extractor().tlds)
+def _suffix_array() -> pa.Array:
+    return pa.array(sorted(set(_extractor().tlds)), pa.string())
+
+
+@lru_cache(maxsize=1)
+def _free_array() -> pa.Array:
+    return pa.array(sorted(FREE_MAIL), pa.string())
 
 
 def _hosts(values: pd.Series) -> pa.Array:
@@ -146,19 +151,26 @@ def domain_keys(values: Any) -> pd.Series:
     hosts = pd.Series(_hosts(pd.Series(values, dtype="object")).to_pandas(), dtype="string")
     labels = hosts.str.count(r"\.") + 1
     tld = hosts.str.rsplit(".", n=1).str[-1]
-    suffixes = _suffixes()
+    suffixes = _suffix_array()
+
+    def known(s: pd.Series) -> np.ndarray:
+        arr = pa.array(s.astype("string"), pa.string())
+        return np.asarray(pc.fill_null(pc.is_in(arr, value_set=suffixes), False).to_numpy(zero_copy_only=False))
+
     simple = (
-        (labels == 2)
-        & tld.isin(suffixes)
-        & ~("*." + tld).isin(suffixes)
-        & ~hosts.isin(suffixes)
-    ).fillna(False)
+        (labels == 2).fillna(False).to_numpy(dtype=bool)
+        & known(tld)
+        & ~known("*." + tld)
+        & ~known(hosts)
+    )
+    simple = pd.Series(simple, index=hosts.index)
     out = hosts.where(simple)
     rest = hosts[~simple.to_numpy() & hosts.notna().to_numpy()]
     if len(rest):
         lookup = {h: _registered(h) for h in pd.unique(rest.to_numpy(dtype=object))}
         out[rest.index] = rest.map(lookup).astype("string")
-    return out.mask(out.isin(FREE_MAIL)).reset_index(drop=True)
+    free = pc.fill_null(pc.is_in(pa.array(out, pa.string()), value_set=_free_array()), False)
+    return out.mask(free.to_numpy(zero_copy_only=False)).reset_index(drop=True)
 
 
 def _fold(text: str) -> str:
@@ -258,25 +270,18 @@ def _fuzzy_pairs(
     u_blocks += _blocks(u_keys, _place(uni["_country"], None))
     if sub["_country"].isna().any():
         u_blocks += _blocks(u_keys, _place(pd.Series(pd.NA, index=uni.index, dtype="string"), None))
-    # Block keys as integers: the joins below are then plain integer merges.
-    a_all = pa.concat_arrays(a_blocks)
-    u_all = pa.concat_arrays(u_blocks)
-    codes, uniq = pd.factorize(pa.concat_arrays([a_all, u_all]).to_numpy(zero_copy_only=False))
-    a_code, u_code = codes[: len(a_all)], codes[len(a_all) :]
+    a_all, u_all = pa.concat_arrays(a_blocks), pa.concat_arrays(u_blocks)
     a_row = np.tile(rows, len(a_blocks))
     u_row = np.tile(np.arange(len(uni)), len(u_blocks))
-    valid_a, valid_u = a_code >= 0, u_code >= 0
-    a_code, a_row = a_code[valid_a & pc.is_valid(a_all).to_numpy(zero_copy_only=False)], a_row[valid_a & pc.is_valid(a_all).to_numpy(zero_copy_only=False)]
-    u_keep = valid_u & pc.is_valid(u_all).to_numpy(zero_copy_only=False)
-    u_code, u_row = u_code[u_keep], u_row[u_keep]
-    wanted = np.isin(u_code, a_code)
-    u_code, u_row = u_code[wanted], u_row[wanted]
-    sizes = np.bincount(u_code, minlength=len(uniq))
-    small = sizes[u_code] <= max_block
-    left = pd.DataFrame({"b": a_code, "row": a_row})
-    right = pd.DataFrame({"b": u_code[small], "urow": u_row[small]})
+    # Only universe block keys some account holds (an Arrow hash lookup), then a join.
+    hit = pc.fill_null(pc.is_in(u_all, value_set=pc.drop_null(a_all)), False)
+    hit = hit.to_numpy(zero_copy_only=False)
+    right = pd.DataFrame({"b": u_all.filter(hit).to_numpy(zero_copy_only=False), "urow": u_row[hit]})
+    sizes = right["b"].value_counts()
+    right = right[right["b"].map(sizes).to_numpy() <= max_block]
+    left = pd.DataFrame({"b": a_all.to_numpy(zero_copy_only=False), "row": a_row})
     pairs = left.merge(right, on="b")
-    pair_id = np.unique(pairs["row"].to_numpy(np.int64) * len(uni) + pairs["urow"].to_numpy(np.int64))
+    pair_id = pd.unique(pairs["row"].to_numpy(np.int64) * len(uni) + pairs["urow"].to_numpy(np.int64))
     pairs = pd.DataFrame({"row": pair_id // len(uni), "urow": pair_id % len(uni)})
     pairs = _evidence(acc, uni, pairs)  # cheap integer tests before any string comparison
     if pairs.empty:
