@@ -32,6 +32,7 @@ __all__ = [
     "learn_persona",
     "persona_columns",
     "persona_profile",
+    "persona_summary",
     "priority_rank",
     "score_persona",
 ]
@@ -167,3 +168,20 @@ def priority_rank(priority: Any) -> np.ndarray:
     order = (letter + digit) * 4 + letter  # diagonals of the grid, best account first
     grid = np.array(sorted({(a + d) * 4 + a for a in range(4) for d in range(4)}))
     return np.searchsorted(grid, order) + 1
+
+
+def persona_summary(persona: Persona | None) -> dict[str, Any] | None:
+    """Each persona attribute's bins, best points first, and the held-out AUC (a plain dict)."""
+    if persona is None:
+        return None
+    attrs = []
+    for a in persona.attributes:
+        bins = sorted(
+            ({"group": b.label or str(b.model_dump().get("values")), "points": b.points,
+              "success_rate": b.success_rate, "count": b.count} for b in a.bins),
+            key=lambda b: -int(b["points"]),
+        )  # fmt: skip
+        attrs.append({"attribute": a.display, "information_value": a.information_value, "bins": bins})
+    attrs.sort(key=lambda a: -(a["information_value"] or 0.0))
+    held = (persona.metrics or {}).get("held_out", {})
+    return {"attributes": attrs, "held_out_auc": held.get("auc"), "tiers": persona.tiers.model_dump(by_alias=True)}

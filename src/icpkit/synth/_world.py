@@ -24,6 +24,7 @@ from . import _render as r
 from ._activity import Activity, make_activity
 from ._latent import REFERENCE_DATE, latent_companies
 from ._leads import make_leads
+from ._persona import plant_persona
 from ._planted import assign
 from ._truth import build_truth
 
@@ -200,10 +201,12 @@ def make_world(n_accounts: int = 5000, seed: int = 0, n_universe: int | None = N
         else acc.iloc[:0].assign(in_crm=False, company_id="")
     )
     leads, lead_companies = _leads(acc, market, activity, rngs[5])
+    persona_truth = plant_persona(leads, seed)  # its own stream: nothing else moves
     feedback, feedback_truth = _feedback(acc, rngs[6])
     truth = build_truth(
         seed=seed, accounts=acc, universe=universe, activity=activity, feedback=feedback_truth
     )
+    truth["persona"] = persona_truth
     return _render(acc, universe, activity, leads, lead_companies, feedback, truth, rngs[7])
 
 
