@@ -350,7 +350,7 @@ def match_companies(
     accounts: Any,
     universe: Any,
     *,
-    threshold: float = 90.0,
+    threshold: float = 85.0,
     margin: float = 4.0,
     max_block: int = 5_000,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -379,7 +379,8 @@ def match_companies(
     out["method"] = out["method"].fillna("none")
     out["score"] = out["score"].astype(float)
     amb_rows = np.union1d(np.setdiff1d(d_amb, out.loc[out["urow"] >= 0, "row"]), n_amb)
-    amb_method = np.where(np.isin(amb_rows, n_amb), "name", "domain")
+    by_name, by_domain = np.isin(amb_rows, n_amb), np.isin(amb_rows, d_amb)
+    amb_method = np.where(by_name & by_domain, "domain and name", np.where(by_name, "name", "domain"))
     ambiguous = pd.DataFrame({"row": amb_rows, "method": amb_method})
     return out, ambiguous
 
@@ -484,7 +485,7 @@ def enrich(
     *,
     fields: list[str] | None = None,
     overwrite: bool = False,
-    threshold: float = 90.0,
+    threshold: float = 85.0,
     margin: float = 4.0,
     id_column: str | None = None,
 ) -> EnrichResult:

@@ -44,7 +44,7 @@ def enrich_command(
     ] = False,
     threshold: Annotated[
         float, typer.Option(help="Lowest name similarity (0-100) accepted as a match.")
-    ] = 90.0,
+    ] = 85.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Fill missing account fields from a company universe: by domain, then by name."""
