@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from _helpers import icp
 
+from _helpers import icp
 from icpkit.enrich import domain_keys, enrich, match_companies, name_keys
 from icpkit.errors import SchemaError
 from icpkit.intake import load_table
@@ -18,7 +18,9 @@ from icpkit.synth import World, enrichment_case
 
 
 def _canonical(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    return load_table(pa.Table.from_pandas(frame, preserve_index=False), kind=kind).table.to_pandas()
+    return load_table(
+        pa.Table.from_pandas(frame, preserve_index=False), kind=kind
+    ).table.to_pandas()
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,8 @@ def test_crm_values_win_and_provenance_says_where_each_value_came_from(planted) 
         src = out[f"{field}_source"]
         assert (src[had].fillna("") == "crm").all()
         filled = (src.fillna("") == "universe").to_numpy(dtype=bool)
-        assert filled.sum() > 0 and not (filled & had).any()
+        assert filled.sum() > 0
+        assert not (filled & had).any()
         assert out.loc[filled, "enrich_method"].isin(["domain", "name"]).all()
         row = result.fill.set_index("field").loc[field]
         assert row["fill_after"] > row["fill_before"]
@@ -84,7 +87,9 @@ def test_domain_keys_use_the_public_suffix_list() -> None:
 
 
 def test_name_keys_fold_what_crms_vary() -> None:
-    keys = name_keys(["The Acme Corp., UK", "ACME CORPORATION", "Acmé Inc", "Société Générale SA", "Inc"])
+    keys = name_keys(
+        ["The Acme Corp., UK", "ACME CORPORATION", "Acmé Inc", "Société Générale SA", "Inc"]
+    )
     assert keys.tolist() == ["acme", "acme", "acme", "societe generale", "inc"]
 
 
@@ -121,8 +126,11 @@ def test_namesakes_in_another_city_or_with_another_website_are_not_matched() -> 
         {"company_id": ["u1"], "name": ["Acme Labs"], "domain": ["acme.com"], "city": ["Boston"]}
     )
     acc = pd.DataFrame(
-        {"name": ["Acme Labs", "Acme Labs", "Acme Lbas"], "domain": [None, "acme2.com", None],
-         "city": ["Denver", "Boston", "Boston"]}  # fmt: skip
+        {
+            "name": ["Acme Labs", "Acme Labs", "Acme Lbas"],
+            "domain": [None, "acme2.com", None],
+            "city": ["Denver", "Boston", "Boston"],
+        }
     )
     matches, _ = match_companies(acc, uni)
     assert matches["method"].tolist() == ["none", "none", "name"]  # the typo is a match
@@ -156,7 +164,9 @@ def test_cli_enrich_writes_provenance_and_reports(
     assert {"industry_source", "enrich_method", "enrich_score", "enrich_company"} <= set(written)
     assert len(written) == 400
     code, _, err = icp(capsys, "enrich", accounts, "--universe", tmp_path / "missing.parquet")
-    assert code == 2 and err.count("\n") == 1 and "missing.parquet" in err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "missing.parquet" in err
 
 
 def test_enrichment_case_leaves_the_world_alone(world: World) -> None:

@@ -417,7 +417,11 @@ def test_a_table_without_people_columns_has_no_persona() -> None:
             "attributes": [{"name": "f64", "kind": "numeric", "bins": [{"upper": 1, "points": 5}]}],
             "persona": {
                 "attributes": [
-                    {"name": "role", "kind": "categorical", "bins": [{"values": ["Finance"], "points": 9}]}
+                    {
+                        "name": "role",
+                        "kind": "categorical",
+                        "bins": [{"values": ["Finance"], "points": 9}],
+                    }
                 ]
             },
         }

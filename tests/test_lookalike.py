@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from _helpers import icp
 
+from _helpers import icp
 from icpkit.discover import learn
 from icpkit.errors import ConfigError
 from icpkit.intake import load_table
@@ -21,7 +21,9 @@ from icpkit.synth._planted import assign
 
 
 def _canonical(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    return load_table(pa.Table.from_pandas(frame, preserve_index=False), kind=kind).table.to_pandas()
+    return load_table(
+        pa.Table.from_pandas(frame, preserve_index=False), kind=kind
+    ).table.to_pandas()
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,8 @@ def test_lookalikes_of_planted_icp_customers_are_mostly_planted_icp(world: World
     icp_rows = np.flatnonzero(lat["icp_segment"].notna().to_numpy() & lat["won"].to_numpy())
     seeds = acc.iloc[np.random.default_rng(0).choice(icp_rows, 20, replace=False)]
     table, summary = lookalikes(uni, profile, seeds=seeds, k=300, crm=acc)
-    assert len(table) == 300 and summary["seeds"] == 20
+    assert len(table) == 300
+    assert summary["seeds"] == 20
     segment = pd.Series(
         pd.notna(assign(world.latent_universe).segment),
         index=world.latent_universe["company_id"].astype(str).to_numpy(),
@@ -61,7 +64,8 @@ def test_lookalikes_of_planted_icp_customers_are_mostly_planted_icp(world: World
 def test_best_n_picks_seeds_from_the_crm(setup) -> None:
     profile, acc, uni = setup
     table, summary = lookalikes(uni.head(3000), profile, best=10, crm=acc, k=20)
-    assert summary["seeds"] == 10 and len(table) == 20
+    assert summary["seeds"] == 10
+    assert len(table) == 20
     with pytest.raises(ConfigError):
         lookalikes(uni.head(100), profile, k=5)
 
@@ -79,4 +83,5 @@ def test_cli_lookalike(tmp_path: Path, world_dir: Path, setup, capsys) -> None:
     assert data["summary"]["returned"] == 25 == len(pd.read_csv(out))
     code, _, err = icp(capsys, "lookalike", "--universe", world_dir / "universe.csv",
                        "--profile", path)  # fmt: skip
-    assert code == 2 and "--seeds" in err
+    assert code == 2
+    assert "--seeds" in err

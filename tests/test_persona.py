@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from _helpers import icp
 
+from _helpers import icp
 from icpkit.discover import learn
 from icpkit.errors import ProfileError
 from icpkit.intake import load_table
@@ -42,7 +42,9 @@ def test_planted_roles_lead_the_persona_table(world: World, lead_discovery) -> N
     held = persona.metrics["held_out"]["auc"]
     assert held > 0.6
     # People columns are in the persona table, never in the account points.
-    assert {"role", "seniority", "title"}.isdisjoint(a.name for a in lead_discovery.profile.attributes)
+    assert {"role", "seniority", "title"}.isdisjoint(
+        a.name for a in lead_discovery.profile.attributes
+    )
 
 
 def test_scored_leads_get_persona_tier_and_priority(leads: pa.Table, lead_discovery) -> None:
@@ -62,20 +64,25 @@ def test_scored_leads_get_persona_tier_and_priority(leads: pa.Table, lead_discov
 def test_priority_rank_orders_the_grid() -> None:
     cells = ["A1", "A2", "B1", "A3", "B2", "C1", "D4"]
     ranks = priority_rank(cells)
-    assert list(ranks) == sorted(ranks) and ranks[0] == 1 and ranks[-1] == 16
+    assert list(ranks) == sorted(ranks)
+    assert ranks[0] == 1
+    assert ranks[-1] == 16
     assert np.all(np.diff(ranks) > 0)
 
 
 def test_persona_section_round_trips_and_is_validated(tmp_path: Path, lead_discovery) -> None:
     path = save_profile(lead_discovery.profile, tmp_path / "p.yaml")
     text = path.read_text(encoding="utf-8")
-    assert "persona:" in text and "'1':" in text
+    assert "persona:" in text
+    assert "'1':" in text
     again = load_profile(path)
     assert again.persona == lead_discovery.profile.persona
     data = {
         "attributes": [{"name": "x", "kind": "numeric", "bins": [{"upper": 1, "points": 1}]}],
         "persona": {
-            "attributes": [{"name": "role", "kind": "categorical", "bins": [{"values": ["a"], "points": 1}]}],
+            "attributes": [
+                {"name": "role", "kind": "categorical", "bins": [{"values": ["a"], "points": 1}]}
+            ],
             "tiers": {"1": 20, "2": 50, "3": 10},
         },
     }
@@ -100,7 +107,8 @@ def test_cli_discover_persona_and_score(
         "--persona", "role,seniority", "-o", profile,
     )  # fmt: skip
     assert code == 0, err
-    assert "Persona" in out and "role" in out
+    assert "Persona" in out
+    assert "role" in out
     scored = tmp_path / "scored.csv"
     code, _, err = icp(capsys, "score", world_dir / "leads.csv", "--profile", profile, "-o", scored)
     assert code == 0, err
@@ -108,4 +116,6 @@ def test_cli_discover_persona_and_score(
     assert frame["icp_priority"].str.fullmatch(r"[ABCD][1234]").all()
     code, _, err = icp(capsys, "discover", world_dir / "leads.csv", "--success",
                        "notnull(won_date)", "--persona", "rol", "-o", profile)  # fmt: skip
-    assert code == 2 and "rol" in err and err.count("\n") == 1
+    assert code == 2
+    assert "rol" in err
+    assert err.count("\n") == 1

@@ -56,14 +56,18 @@ __all__ = [
 
 # Mailbox providers: an address there names a person, not the company.
 FREE_MAIL = frozenset(
-    """gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr yahoo.de ymail.com hotmail.com
-    hotmail.co.uk hotmail.fr hotmail.de outlook.com live.com msn.com aol.com icloud.com me.com
-    mac.com protonmail.com proton.me gmx.de gmx.net gmx.com web.de mail.com mail.ru yandex.ru
-    yandex.com qq.com 163.com 126.com sina.com naver.com daum.net zoho.com fastmail.com
-    tutanota.com libero.it orange.fr free.fr laposte.net t-online.de btinternet.com
-    comcast.net verizon.net att.net sbcglobal.net rediffmail.com seznam.cz wp.pl o2.pl
-    bigpond.com shaw.ca rogers.com""".split()
-)
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de",
+        "ymail.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "hotmail.de", "outlook.com",
+        "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "mac.com", "protonmail.com",
+        "proton.me", "gmx.de", "gmx.net", "gmx.com", "web.de", "mail.com", "mail.ru", "yandex.ru",
+        "yandex.com", "qq.com", "163.com", "126.com", "sina.com", "naver.com", "daum.net",
+        "zoho.com", "fastmail.com", "tutanota.com", "libero.it", "orange.fr", "free.fr",
+        "laposte.net", "t-online.de", "btinternet.com", "comcast.net", "verizon.net", "att.net",
+        "sbcglobal.net", "rediffmail.com", "seznam.cz", "wp.pl", "o2.pl", "bigpond.com", "shaw.ca",
+        "rogers.com",
+    }
+)  # fmt: skip
 
 # Legal forms, a leading article and the words that turn a company into its own subsidiary.
 _LEGAL = (
@@ -107,7 +111,9 @@ def _extractor() -> Any:
             hint="Install them with: pip install 'icpkit[enrich]'",
         ) from None
     # No suffix-list URLs and no cache folder: the snapshot bundled with the package, offline.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False
+    )
 
 
 def _registered(host: str) -> str | None:
@@ -155,7 +161,9 @@ def domain_keys(values: Any) -> pd.Series:
 
     def known(s: pd.Series) -> np.ndarray:
         arr = pa.array(s.astype("string"), pa.string())
-        return np.asarray(pc.fill_null(pc.is_in(arr, value_set=suffixes), False).to_numpy(zero_copy_only=False))
+        return np.asarray(
+            pc.fill_null(pc.is_in(arr, value_set=suffixes), False).to_numpy(zero_copy_only=False)
+        )
 
     simple = (
         (labels == 2).fillna(False).to_numpy(dtype=bool)
@@ -276,12 +284,16 @@ def _fuzzy_pairs(
     # Only universe block keys some account holds (an Arrow hash lookup), then a join.
     hit = pc.fill_null(pc.is_in(u_all, value_set=pc.drop_null(a_all)), False)
     hit = hit.to_numpy(zero_copy_only=False)
-    right = pd.DataFrame({"b": u_all.filter(hit).to_numpy(zero_copy_only=False), "urow": u_row[hit]})
+    right = pd.DataFrame(
+        {"b": u_all.filter(hit).to_numpy(zero_copy_only=False), "urow": u_row[hit]}
+    )
     sizes = right["b"].value_counts()
     right = right[right["b"].map(sizes).to_numpy() <= max_block]
     left = pd.DataFrame({"b": a_all.to_numpy(zero_copy_only=False), "row": a_row})
     pairs = left.merge(right, on="b")
-    pair_id = pd.unique(pairs["row"].to_numpy(np.int64) * len(uni) + pairs["urow"].to_numpy(np.int64))
+    pair_id = pd.unique(
+        pairs["row"].to_numpy(np.int64) * len(uni) + pairs["urow"].to_numpy(np.int64)
+    )
     pairs = pd.DataFrame({"row": pair_id // len(uni), "urow": pair_id % len(uni)})
     pairs = _evidence(acc, uni, pairs)  # cheap integer tests before any string comparison
     if pairs.empty:
@@ -325,9 +337,7 @@ def _plain_text(s: pd.Series) -> np.ndarray:
     return np.asarray(s.fillna("").to_numpy(dtype=object))
 
 
-def _pick(
-    pairs: pd.DataFrame, threshold: float, margin: float
-) -> tuple[pd.DataFrame, np.ndarray]:
+def _pick(pairs: pd.DataFrame, threshold: float, margin: float) -> tuple[pd.DataFrame, np.ndarray]:
     """Best candidate per account; ties (or near ties for fuzzy matches) are ambiguous."""
     if pairs.empty:
         return pairs.assign(method=pd.Series(dtype=object)), np.zeros(0, dtype=np.int64)
@@ -370,7 +380,9 @@ def match_companies(
     exact, x_amb = _pick(_evidence(acc, uni, _exact_pairs(acc, uni, rest)), threshold, margin)
     # Only names with no usable exact twin need the (costlier) fuzzy search.
     rest = np.setdiff1d(rest, np.r_[exact["row"].to_numpy(), x_amb])
-    fuzzy, f_amb = _pick(_evidence(acc, uni, _fuzzy_pairs(acc, uni, rest, max_block)), threshold, margin)
+    fuzzy, f_amb = _pick(
+        _evidence(acc, uni, _fuzzy_pairs(acc, uni, rest, max_block)), threshold, margin
+    )
     n_amb = np.r_[x_amb, f_amb]
     found = pd.concat([d_match, exact, fuzzy], ignore_index=True)
     out = pd.DataFrame({"row": np.arange(len(acc))})
@@ -380,7 +392,9 @@ def match_companies(
     out["score"] = out["score"].astype(float)
     amb_rows = np.union1d(np.setdiff1d(d_amb, out.loc[out["urow"] >= 0, "row"]), n_amb)
     by_name, by_domain = np.isin(amb_rows, n_amb), np.isin(amb_rows, d_amb)
-    amb_method = np.where(by_name & by_domain, "domain and name", np.where(by_name, "name", "domain"))
+    amb_method = np.where(
+        by_name & by_domain, "domain and name", np.where(by_name, "name", "domain")
+    )
     ambiguous = pd.DataFrame({"row": amb_rows, "method": amb_method})
     return out, ambiguous
 
@@ -475,8 +489,10 @@ def _fill_field(
         have = have.astype(src.dtype)
     new = have.copy()
     new[take] = src[take].to_numpy()
-    source = np.where(take, "universe", np.where(had, "crm", None))
-    return new, pd.Series(source, index=acc.index, dtype="string"), conflict
+    source = pd.Series(pd.NA, index=acc.index, dtype="string")
+    source[had] = "crm"
+    source[take] = "universe"
+    return new, source, conflict
 
 
 def enrich(
@@ -502,7 +518,8 @@ def enrich(
             raise SchemaError(
                 "the universe has no such field to fill",
                 column=f,
-                hint=did_you_mean(f, uni.columns) or f"Fields it has: {', '.join(_default_fields(uni))}",
+                hint=did_you_mean(f, uni.columns)
+                or f"Fields it has: {', '.join(_default_fields(uni))}",
             )
     matches, ambiguous = match_companies(acc, uni, threshold=threshold, margin=margin)
     urow = matches["urow"].to_numpy()
@@ -528,12 +545,20 @@ def enrich(
         )
         for r in np.flatnonzero(conflict)[:1000]:
             conflict_rows.append(
-                {"row": int(r), "field": f, "crm": _plain(acc[f].iloc[r]), "universe": _plain(src.iloc[r])}
+                {
+                    "row": int(r),
+                    "field": f,
+                    "crm": _plain(acc[f].iloc[r]),
+                    "universe": _plain(src.iloc[r]),
+                }
             )
     out["enrich_method"] = matches["method"].to_numpy()
     out["enrich_score"] = matches["score"].to_numpy()
-    ids = uni[uid_col].astype("string").to_numpy(dtype=object)[take] if uid_col else take.astype(str)
-    out["enrich_company"] = pd.Series(np.where(matched, ids, None), dtype="string")
+    ids = (
+        uni[uid_col].astype("string").to_numpy(dtype=object)[take] if uid_col else take.astype(str)
+    )
+    company = pd.Series(ids, dtype="string")
+    out["enrich_company"] = company.where(matched)
     fill = pd.DataFrame(fill_rows)
     conflicts = pd.DataFrame(conflict_rows, columns=["row", "field", "crm", "universe"])
     amb = _ambiguous_frame(acc, ambiguous)

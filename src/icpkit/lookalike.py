@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import ConfigError, SchemaError
-from .profile import CategoricalAttribute, NumericAttribute, Profile
 from .explain import pretty_name
+from .profile import CategoricalAttribute, NumericAttribute, Profile
 from .scoring import (
     _category_codes,
     _category_lookup,
@@ -210,7 +210,8 @@ def lookalikes(
     out["icp_tier"] = np.asarray(scored.column("icp_tier").to_pylist(), dtype=object)[order]
     out["nearest_seeds"] = ["; ".join(names[nearest[i]]) for i in order]
     out["shared_traits"] = [
-        _traits(cand_codes[r], seed_codes[nearest[i][0]], feats) for r, i in zip(rows, order, strict=True)
+        _traits(cand_codes[r], seed_codes[nearest[i][0]], feats)
+        for r, i in zip(rows, order, strict=True)
     ]
     front = [c for c in ("company_id", "name", "domain") if c in out.columns]
     out = out[[*front, *(c for c in out.columns if c not in front)]]

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from .binning import Binner, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
-from .profile import Persona, PersonaTiers, Profile, Tiers
+from .profile import CategoryBin, NumericBin, Persona, PersonaTiers, Profile, Tiers
 from .scorecard import Scorecard, profile_attributes, tier_cutoffs
 
 __all__ = [
@@ -94,7 +94,9 @@ def learn_persona(
     for c in columns:
         kind = column_kind(table.column(c))
         if kind is None:
-            raise SchemaError(f"cannot use a person column of type {table.column(c).type}", column=c)
+            raise SchemaError(
+                f"cannot use a person column of type {table.column(c).type}", column=c
+            )
         kinds[c] = kind
     binner = Binner(max_bins=max_bins).fit(table, y, list(columns), kinds)
     attrs = {k: a for k, a in binner.attributes_.items() if a.informative}
@@ -174,14 +176,25 @@ def persona_summary(persona: Persona | None) -> dict[str, Any] | None:
     """Each persona attribute's bins, best points first, and the held-out AUC (a plain dict)."""
     if persona is None:
         return None
-    attrs = []
+    attrs: list[dict[str, Any]] = []
     for a in persona.attributes:
-        bins = sorted(
-            ({"group": b.label or str(b.model_dump().get("values")), "points": b.points,
-              "success_rate": b.success_rate, "count": b.count} for b in a.bins),
-            key=lambda b: -int(b["points"]),
-        )  # fmt: skip
-        attrs.append({"attribute": a.display, "information_value": a.information_value, "bins": bins})
-    attrs.sort(key=lambda a: -(a["information_value"] or 0.0))
+        ranked: list[CategoryBin | NumericBin] = sorted(a.bins, key=lambda b: -b.points)
+        bins = [
+            {
+                "group": b.label or ", ".join(getattr(b, "values", []) or []),
+                "points": b.points,
+                "success_rate": b.success_rate,
+                "count": b.count,
+            }
+            for b in ranked
+        ]
+        attrs.append(
+            {"attribute": a.display, "information_value": a.information_value, "bins": bins}
+        )
+    attrs.sort(key=lambda a: -float(a["information_value"] or 0.0))
     held = (persona.metrics or {}).get("held_out", {})
-    return {"attributes": attrs, "held_out_auc": held.get("auc"), "tiers": persona.tiers.model_dump(by_alias=True)}
+    return {
+        "attributes": attrs,
+        "held_out_auc": held.get("auc"),
+        "tiers": persona.tiers.model_dump(by_alias=True),
+    }

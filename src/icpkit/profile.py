@@ -241,7 +241,9 @@ class Persona(_Model):
         names = [a.name for a in self.attributes]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"persona attribute names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                f"persona attribute names must be unique; repeated: {', '.join(dupes)}"
+            )
         return self
 
     @property

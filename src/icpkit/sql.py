@@ -326,7 +326,9 @@ def _persona(
     p = exp.column("persona_score", quoted=True)
     t = persona.tiers
     cuts = [(t.first, "1"), (t.second, "2"), (t.third, "3")]
-    tier = _case([(exp.GTE(this=p.copy(), expression=_int(c)), _str(d)) for c, d in cuts], _str("4"))
+    tier = _case(
+        [(exp.GTE(this=p.copy(), expression=_int(c)), _str(d)) for c, d in cuts], _str("4")
+    )
     priority = exp.Concat(expressions=[account_tier.copy(), tier.copy()])
     return [exp.alias_(score, "persona_score", quoted=True)], [
         exp.alias_(tier, "persona_tier", quoted=True),

@@ -115,7 +115,9 @@ def discover_cmd(
         id_column=r(id_column),
         time_column=r(date),
         name=name,
-        persona=persona if persona in (None, "auto") else [r(c.strip()) or c for c in persona.split(",")],
+        persona=persona
+        if persona in (None, "auto")
+        else [r(c.strip()) or c for c in persona.split(",")],
     )
     save_profile(result.profile, output)
     summary = result.summary()
@@ -168,7 +170,12 @@ def _print_summary(s: dict[str, Any]) -> None:
         for a in s["persona"]["attributes"]:
             for b in a["bins"][:4]:
                 rate = b["success_rate"]
-                pt.add_row(a["attribute"], b["group"], str(b["points"]), "" if rate is None else f"{rate:.1%}")
+                pt.add_row(
+                    a["attribute"],
+                    b["group"],
+                    str(b["points"]),
+                    "" if rate is None else f"{rate:.1%}",
+                )
         out.print(pt)
         if s["persona"]["held_out_auc"] is not None:
             out.print(f"Persona held-out AUC {s['persona']['held_out_auc']:.3f}")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ._tables import FIRST_NAMES, LAST_NAMES
 
-__all__ = ["BLANKED", "EnrichmentCase", "NAME_DAMAGE", "WEBSITE_DAMAGE", "enrichment_case"]
+__all__ = ["BLANKED", "NAME_DAMAGE", "WEBSITE_DAMAGE", "EnrichmentCase", "enrichment_case"]
 
 # How a CRM name drifts from the registered one, and how often (shares sum to 1).
 NAME_DAMAGE = {
@@ -76,7 +76,11 @@ def _typo(name: str, rng: np.random.Generator) -> str:
 def _legal(name: str, rng: np.random.Generator) -> str:
     parts = name.split(" ")
     if parts[-1] in _LEGAL_SWAP:
-        return " ".join(parts[:-1]) if rng.random() < 0.5 else " ".join([*parts[:-1], _LEGAL_SWAP[parts[-1]]])
+        return (
+            " ".join(parts[:-1])
+            if rng.random() < 0.5
+            else " ".join([*parts[:-1], _LEGAL_SWAP[parts[-1]]])
+        )
     if parts[-1] in _LEGAL_SWAP.values() or parts[-1] in {"Co.", "SA", "BV"}:
         return " ".join(parts[:-1])
     return name + (", Inc." if rng.random() < 0.5 else " Ltd")
@@ -126,9 +130,7 @@ def enrichment_case(world: object, seed: int = 0, blank: float = 0.45) -> Enrich
     names = latent["name"].astype(str).to_numpy()
     domains = latent["domain"].astype(str).to_numpy()
     accounts["Name"] = [_damage_name(nm, k, rng) for nm, k in zip(names, name_kind, strict=True)]
-    accounts["Website"] = [
-        _damage_site(d, k, rng) for d, k in zip(domains, site_kind, strict=True)
-    ]
+    accounts["Website"] = [_damage_site(d, k, rng) for d, k in zip(domains, site_kind, strict=True)]
     for col in BLANKED:
         accounts[col] = accounts[col].mask(rng.random(n) < blank)
     truth = pd.DataFrame(
