@@ -12,7 +12,9 @@ warehouse table) fills the gaps. Matching, in order:
    punctuation, accents and subsidiary words ("UK", "International") removed; candidates are
    blocked by country (when both sides know it) and by the key's first three letters or its
    first word's last four, then scored with rapidfuzz's ``ratio`` (Levenshtein-based, in C).
-   A fuzzy match must also be a typo away (an edit or two, optimal string alignment). A
+   A fuzzy match must also be a typo away (an edit or two, optimal string alignment) on a
+   name of 10+ letters whose city agrees: short names one letter apart are usually two
+   companies (the hand-checked real sample: Zoomingo / ZoomInfo, Cortera / Corteva). A
    candidate in another country or city, or whose website names another company, is never a
    match; the city breaks ties. When the best two candidates are equally close (or within
    ``margin`` for a fuzzy match) the account is **ambiguous**: reported, not used.
@@ -304,8 +306,12 @@ def _fuzzy_pairs(
     # A typo is an edit or two; a higher ratio between two different brands that share a
     # long descriptor ('Pioneera Digital' / 'Pioneercast Digital') is not.
     edits = process.cpdist(ak, uk, scorer=OSA.distance, workers=-1)
-    allowed = 1 + pd.Series(ak).str.len().to_numpy() // 15
-    pairs["typo"] = edits <= allowed
+    length = pd.Series(ak).str.replace(" ", "").str.len().to_numpy()
+    allowed = 1 + length // 15
+    # Short names one letter apart are usually two companies (Zoomingo / ZoomInfo, Cortera /
+    # Corteva in the hand-checked real sample): a typo is trusted only on a longer name whose
+    # city agrees.
+    pairs["typo"] = (edits <= allowed) & (length >= 10) & pairs["city"].to_numpy()
     return pairs
 
 
