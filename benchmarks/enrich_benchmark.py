@@ -37,7 +37,7 @@ from icpkit.enrich import enrich, match_companies
 from icpkit.evaluate import auc
 from icpkit.intake import load, load_table
 from icpkit.lookalike import lookalikes
-from icpkit.persona import priority_rank
+from icpkit.persona import priority_rank, priority_sort_key
 from icpkit.scoring import score_table
 from icpkit.synth import enrichment_case, make_world
 from icpkit.synth._planted import assign
@@ -251,13 +251,22 @@ def xeducation() -> None:
     scored = score_table(both, table.take(hold))
     account = auc(y[hold], scored.column("icp_score").to_numpy())
     persona = auc(y[hold], scored.column("persona_score").to_numpy())
-    rank = priority_rank(scored.column("icp_priority").to_pylist())
-    combined = auc(y[hold], -rank.astype(float))
+    cells = scored.column("icp_priority").to_pylist()
+    combined = auc(y[hold], -priority_rank(cells).astype(float))
+    ordered = auc(
+        y[hold],
+        -priority_sort_key(
+            cells, scored.column("icp_score").to_numpy(), scored.column("persona_score").to_numpy()
+        ),
+    )
+    tier = pd.Series(scored.column("icp_tier").to_pylist()).map({"A": 0, "B": 1, "C": 2, "D": 3})
     print("\n== x_education_leads: held-out AUC (stratified 25%, without post-contact columns)")
     print(f"person columns: {', '.join(PERSON)}")
     print(f"account-only score (the other columns)     {account:.3f}")
     print(f"persona score alone                        {persona:.3f}")
+    print(f"account tier alone (4 cells, A ... D)      {auc(y[hold], -tier.to_numpy(float)):.3f}")
     print(f"combined priority (16 cells, A1 ... D4)    {combined:.3f}")
+    print(f"priority call list (cell, then points)     {ordered:.3f}")
 
 
 def main() -> None:

@@ -119,3 +119,10 @@ def test_cli_discover_persona_and_score(
     assert code == 2
     assert "rol" in err
     assert err.count("\n") == 1
+
+
+def test_call_list_order_is_the_cell_then_the_points() -> None:
+    from icpkit.persona import priority_sort_key
+
+    key = priority_sort_key(["B1", "A2", "A2", "A1"], [60, 70, 90, 80], [80, 40, 45, 90])
+    assert list(np.argsort(key, kind="stable")) == [3, 2, 1, 0]

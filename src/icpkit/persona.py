@@ -9,7 +9,8 @@ points), so a persona score reads exactly like an account score.
 ``score_persona`` adds ``persona_score`` (0-100), ``persona_tier`` (1-4) and ``icp_priority``
 (account tier x persona tier: 'A1' ... 'D4', as in the fit x persona grids sales teams use).
 :func:`priority_rank` orders the grid for ranking: the sum of the two tier positions, the
-account tier breaking ties (A1, A2, B1, A3, B2, C1, ...).
+account tier breaking ties (A1, A2, B1, A3, B2, C1, ...); :func:`priority_sort_key` is the call
+list order: the cell first, then, inside a cell, the account and persona points together.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "persona_profile",
     "persona_summary",
     "priority_rank",
+    "priority_sort_key",
     "score_persona",
 ]
 
@@ -198,3 +200,9 @@ def persona_summary(persona: Persona | None) -> dict[str, Any] | None:
         "held_out_auc": held.get("auc"),
         "tiers": persona.tiers.model_dump(by_alias=True),
     }
+
+
+def priority_sort_key(priority: Any, icp_score: Any, persona_score: Any) -> np.ndarray:
+    """Sort key of a call list (smaller first): the grid cell, then more points first."""
+    points = np.asarray(icp_score, dtype=np.float64) + np.asarray(persona_score, dtype=np.float64)
+    return np.asarray(priority_rank(priority) * 1000.0 - points)
