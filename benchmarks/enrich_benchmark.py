@@ -50,7 +50,9 @@ FIELDS = ("industry", "employees", "annual_revenue", "founded_year", "technologi
 
 
 def _canonical(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    return load_table(pa.Table.from_pandas(frame, preserve_index=False), kind=kind).table.to_pandas()
+    return load_table(
+        pa.Table.from_pandas(frame, preserve_index=False), kind=kind
+    ).table.to_pandas()
 
 
 def planted(n: int, n_uni: int) -> None:
@@ -83,7 +85,9 @@ def planted(n: int, n_uni: int) -> None:
     by = pd.DataFrame({"damage": case.truth["website_damage"], "ok": right, "has": want != ""})
     rec = by[by["has"]].groupby("damage")["ok"].mean()
     print("recall by website damage: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
-    fill = result.fill.set_index("field").loc[[f for f in FIELDS if f in result.fill["field"].values]]
+    fill = result.fill.set_index("field").loc[
+        [f for f in FIELDS if f in result.fill["field"].values]
+    ]
     for f, row in fill.iterrows():
         print(
             f"  fill {f:<15} {row['fill_before']:.1%} -> {row['fill_after']:.1%}  "
@@ -183,7 +187,9 @@ def real(write_sample: bool = False) -> None:
 # ------------------------------------------------------------------------- lookalike, persona
 
 
-def lookalike_precision(n: int = 20000, n_uni: int = 100_000, seeds: int = 20, k: int = 500) -> None:
+def lookalike_precision(
+    n: int = 20000, n_uni: int = 100_000, seeds: int = 20, k: int = 500
+) -> None:
     world = make_world(n, seed=7, n_universe=n_uni)
     train = load_table(pa.Table.from_pandas(world.training, preserve_index=False), kind="accounts")
     profile = learn(train.table, "IsWon", validate=False).profile
@@ -212,7 +218,9 @@ def persona_recovery() -> None:
     profile = learn(leads, success="notnull(won_date)", persona="auto").profile
     assert profile.persona is not None
     print("\n== persona: which people convert, learned from the synthetic world's leads")
-    print(f"planted: converted leads' titles favour {', '.join(world.truth['persona']['planted_roles'])}")
+    print(
+        f"planted: converted leads' titles favour {', '.join(world.truth['persona']['planted_roles'])}"
+    )
     print(f"  (departments {', '.join(world.truth['persona']['departments'])})")
     for a in profile.persona.attributes:
         for b in sorted(a.bins, key=lambda b: -b.points):

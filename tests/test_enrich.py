@@ -184,3 +184,33 @@ def test_enrichment_case_leaves_the_world_alone(world: World) -> None:
     assert case.truth["company_id"].notna().mean() == pytest.approx(0.6, abs=0.01)
     assert set(case.truth["name_damage"]) >= {"typo", "the", "subsidiary", "legal suffix"}
     np.testing.assert_array_equal(case.truth["Id"], world.accounts["Id"])
+
+
+def test_workspace_enrich_stage_fills_accounts_before_discover(
+    world: World, tmp_path: Path
+) -> None:
+    from icpkit.workspace._config import WorkspaceConfig
+    from icpkit.workspace._pipeline import Context
+    from icpkit.workspace._stages import _enrich
+
+    case = enrichment_case(world, seed=4)
+    acc = pa.Table.from_pandas(_canonical(case.accounts.head(500), "accounts"))
+    uni = pa.Table.from_pandas(_canonical(world.universe, "universe"))
+    config = WorkspaceConfig.model_validate(
+        {"tables": {"accounts": {"path": "a.csv"}}, "universe": {"path": "u.parquet"}}
+    )
+    ctx = Context(tmp_path, config, values={"accounts": acc, "universe": uni})
+    from icpkit.workspace._pipeline import Skip
+
+    with pytest.raises(Skip, match="enrich"):
+        _enrich(ctx)  # off unless asked for
+    config.universe.enrich = True  # type: ignore[union-attr]
+    out = _enrich(ctx)
+    filled = out["accounts"].column("industry").null_count
+    assert filled < acc.column("industry").null_count
+    assert out["enrich"]["accounts"] == 500
+    # Provenance columns travel with the accounts but never become attributes.
+    from icpkit.discover import screen_columns
+
+    flagged = {f["column"] for f in screen_columns(out["accounts"]).flagged}
+    assert {"industry_source", "enrich_method", "enrich_company"} <= flagged

@@ -137,6 +137,10 @@ def screen_columns(
             why = "a list, used as one tech_ flag per technology"
         elif name == id_column:
             why = "the id column"
+        elif name.startswith("enrich_") or (
+            name.endswith("_source") and name.removesuffix("_source") in table.column_names
+        ):
+            why = "where an enriched value came from (provenance, not an attribute)"
         elif _date_like(col):
             dates.append(name)
             why = "a date (used to split by time, not as an attribute)"
