@@ -54,6 +54,7 @@ __all__ = [
     "enrich",
     "match_companies",
     "name_keys",
+    "write_enriched",
 ]
 
 # Mailbox providers: an address there names a person, not the company.
@@ -320,6 +321,7 @@ def _evidence(acc: pd.DataFrame, uni: pd.DataFrame, pairs: pd.DataFrame) -> pd.D
     r, u = pairs["row"].to_numpy(), pairs["urow"].to_numpy()
     keep = np.ones(len(pairs), dtype=bool)
     city = np.zeros(len(pairs), dtype=bool)
+    support = np.zeros(len(pairs), dtype=np.int8)
     # A company in another country is another company (subsidiaries keep their own records);
     # same name in another city is, in a big universe, usually a namesake rather than a move;
     # two websites whose names under the suffix differ are two companies ('acme.com' vs
@@ -331,11 +333,22 @@ def _evidence(acc: pd.DataFrame, uni: pd.DataFrame, pairs: pd.DataFrame) -> pd.D
         keep &= ~known | (a == b)
         if col == "_city":
             city = known & (a == b)
-    ea, eb = acc["_employees"].to_numpy()[r], uni["_employees"].to_numpy()[u]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.abs(np.log(np.maximum(ea, 1) / np.maximum(eb, 1)))
-    keep &= ~(ratio > np.log(3.0))
-    return pairs.assign(city=city)[keep]
+        if col == "_industry":
+            support = (known & (a == b)).astype(np.int8)
+    for col, (how, gap) in _CORROBORATE.items():
+        x, z = acc[f"_{col}"].to_numpy()[r], uni[f"_{col}"].to_numpy()[u]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if how == "ratio":
+                far = np.abs(np.log(np.maximum(x, 1) / np.maximum(z, 1))) > np.log(gap)
+            else:
+                far = np.abs(x - z) > gap
+        known = ~(np.isnan(x) | np.isnan(z))
+        keep &= ~(known & far)
+        support += known & ~far
+    # A name the universe holds more than once is weak evidence on its own: a namesake in the
+    # same city is likely, so some other field must agree too.
+    weak = (uni["_nfreq"].to_numpy()[u] > 1) & (support == 0)
+    return pairs.assign(city=city, weak=weak)[keep]
 
 
 def _plain_text(s: pd.Series) -> np.ndarray:
@@ -357,7 +370,8 @@ def _pick(pairs: pd.DataFrame, threshold: float, margin: float) -> tuple[pd.Data
     second_rank = second.set_index("row")["rank"].reindex(best["row"]).to_numpy()
     gap = best["rank"].to_numpy() - np.nan_to_num(second_rank, nan=-1e9)
     need = np.where(best["score"].to_numpy() >= 100, 1e-9, margin)
-    clear = gap >= need
+    # A common name with nothing else agreeing is as good as a tie: reported, not used.
+    clear = (gap >= need) & ~best["weak"].to_numpy(dtype=bool)
     chosen = best[clear].assign(method="name")
     return chosen[["row", "urow", "method", "score"]], best["row"].to_numpy()[~clear]
 
@@ -377,6 +391,7 @@ def match_companies(
     ``ambiguous``: account positions whose best candidates tie, and by which method.
     """
     acc, uni = _prepared(accounts), _prepared(universe)
+    uni["_nfreq"] = uni["_nkey"].map(uni["_nkey"].value_counts()).fillna(0).to_numpy()
     for col in ("_country", "_city", "_dlabel", "_industry"):  # shared codes, -1 for missing
         codes, _ = pd.factorize(pd.concat([acc[col], uni[col]], ignore_index=True))
         acc[f"{col}_code"], uni[f"{col}_code"] = codes[: len(acc)], codes[len(acc) :]
@@ -405,6 +420,18 @@ def match_companies(
     return out, ambiguous
 
 
+# Numbers that a namesake rarely shares: (column, the largest gap still read as agreement,
+# as a ratio for sizes or a difference for years).
+_CORROBORATE = {"employees": ("ratio", 3.0), "annual_revenue": ("ratio", 3.0),
+                "founded_year": ("diff", 2.0)}  # fmt: skip
+
+
+def _number(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return np.asarray(pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float))
+
+
 def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
     dom = next((c for c in ("domain", "website", "email") if c in frame.columns), None)
     name = next((c for c in ("name", "company", "account_name") if c in frame.columns), None)
@@ -431,11 +458,7 @@ def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
             "_dlabel": dkey.str.split(".").str[0],
             "_city": _text(frame, "city").reset_index(drop=True),
             "_industry": _text(frame, "industry").reset_index(drop=True),
-            "_employees": (
-                pd.to_numeric(frame["employees"], errors="coerce").to_numpy(dtype=float)
-                if "employees" in frame.columns
-                else np.full(len(frame), np.nan)
-            ),
+            **{f"_{c}": _number(frame, c) for c in _CORROBORATE},
         }
     )
 
