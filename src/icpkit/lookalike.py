@@ -151,7 +151,7 @@ def _label(frame: pd.DataFrame) -> pd.Series:
 
 def _known(uni: pd.DataFrame, crm: pd.DataFrame | None, seeds: pd.DataFrame) -> np.ndarray:
     """Universe rows that are CRM accounts or seeds, found by the enrichment matcher."""
-    from .enrich import match_companies
+    from .matching import match_companies
 
     known = np.zeros(len(uni), dtype=bool)
     for other in (crm, seeds):
