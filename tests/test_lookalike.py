@@ -85,3 +85,23 @@ def test_cli_lookalike(tmp_path: Path, world_dir: Path, setup, capsys) -> None:
                        "--profile", path)  # fmt: skip
     assert code == 2
     assert "--seeds" in err
+
+
+def test_workspace_lookalike_stage(setup, tmp_path: Path) -> None:
+    from icpkit.workspace._analytics import _lookalike
+    from icpkit.workspace._config import WorkspaceConfig
+    from icpkit.workspace._pipeline import Context
+
+    profile, acc, uni = setup
+    config = WorkspaceConfig.model_validate(
+        {"tables": {"accounts": {"path": "a.csv"}}, "universe": {"path": "u.parquet"}}
+    )
+    values = {
+        "profile": profile,
+        "accounts": pa.Table.from_pandas(acc),
+        "universe": pa.Table.from_pandas(uni.head(5000)),
+    }
+    out = _lookalike(Context(tmp_path, config, values=values))
+    assert out["lookalikes"]["summary"]["seeds"] == 20
+    assert out["lookalikes_table"].num_rows == 100
+    assert len(out["lookalikes"]["top"]) == 25

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, atomic_write_text
 from ..export import export_scores
 from ..profile import profile_to_dict, save_profile
 from ..report._data import jsonable
@@ -113,6 +114,16 @@ def _fingerprint_inputs(ctx: Context) -> None:
             raise RunError(f"intake:{name}", f"stage 'intake:{name}' failed: {exc}") from exc
 
 
+def _write_safe_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV people open in spreadsheets: text cells escaped against formula injection."""
+    from ..export import safe_cell
+
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            frame[c] = frame[c].map(safe_cell)
+    return atomic_write_text(path, frame.to_csv(index=False))
+
+
 def _write_outputs(ctx: Context, report: dict[str, Any]) -> dict[str, Path]:
     from ..report import write_report
 
@@ -126,6 +137,9 @@ def _write_outputs(ctx: Context, report: dict[str, Any]) -> dict[str, Path]:
     scores = ctx.get("scores")
     if scores is not None:  # opened in spreadsheets too: written formula-safe like an export
         paths["scores"] = export_scores(scores, "csv", out / "scores.csv")
+    lookalikes = ctx.get("lookalikes_table")
+    if lookalikes is not None:
+        paths["lookalikes"] = _write_safe_csv(lookalikes.to_pandas(), out / "lookalikes.csv")
     accounts = ctx.get("accounts")
     if accounts is not None:
         with atomic_path(state_dir(ctx.workspace) / "last_accounts.parquet") as tmp:
