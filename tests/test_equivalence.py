@@ -409,6 +409,12 @@ def test_persona_points_agree_on_every_engine(postgres_url: str, spark: Any) -> 
         df = spark_score(_spark_frame([(profile, table)], spark), profile)
         rows = df.orderBy("rid").select(*(F.col(c) for c in PERSONA)).collect()
         assert [tuple(r) for r in rows] == want
+    for profile, table, want in examples[:4]:  # the generated Spark SQL text
+        _spark_frame([(profile, table)], spark).createOrReplaceTempView("people")
+        types = column_types_from_arrow(table.schema)
+        query = score_sql(profile, "people", dialect="spark", column_types=types)
+        got = spark.sql(f"SELECT {', '.join(PERSONA)} FROM ({query}) ORDER BY rid").collect()
+        assert [tuple(r) for r in got] == want
 
 
 def test_a_table_without_people_columns_has_no_persona() -> None:
