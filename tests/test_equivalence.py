@@ -114,7 +114,7 @@ def _condition(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def profiles(draw: st.DrawFn) -> Profile:
+def _attributes(draw: st.DrawFn) -> list[dict[str, Any]]:
     attributes = []
     for column in draw(
         st.lists(st.sampled_from(list(COLUMNS)), min_size=1, max_size=4, unique=True)
@@ -133,6 +133,12 @@ def profiles(draw: st.DrawFn) -> Profile:
             bins = draw(st.lists(values, min_size=1, max_size=3))
             attr["bins"] = [{"values": v, "points": draw(st.integers(-30, 30))} for v in bins]
         attributes.append(attr)
+    return attributes
+
+
+@st.composite
+def profiles(draw: st.DrawFn, persona: bool = False) -> Profile:
+    attributes = draw(_attributes())
     rule = st.lists(_condition(), min_size=1, max_size=2)
     segments = [
         {"name": f"seg {i} '\"", "conditions": draw(rule), "points": draw(st.integers(-15, 15))}
@@ -143,15 +149,21 @@ def profiles(draw: st.DrawFn) -> Profile:
         for i in range(draw(st.integers(0, 2)))
     ]
     cuts = sorted(draw(st.lists(st.integers(0, 100), min_size=3, max_size=3)), reverse=True)
-    return profile_from_dict(
-        {
+    data: dict[str, Any] = {
+        "intercept": draw(st.integers(-20, 60)),
+        "attributes": attributes,
+        "segments": segments,
+        "disqualifiers": disqualifiers,
+        "tiers": dict(zip("ABC", cuts, strict=True)),
+    }
+    if persona:  # a second points table over (possibly the same) columns
+        p_cuts = sorted(draw(st.lists(st.integers(0, 100), min_size=3, max_size=3)), reverse=True)
+        data["persona"] = {
             "intercept": draw(st.integers(-20, 60)),
-            "attributes": attributes,
-            "segments": segments,
-            "disqualifiers": disqualifiers,
-            "tiers": dict(zip("ABC", cuts, strict=True)),
+            "attributes": draw(_attributes()),
+            "tiers": dict(zip("123", p_cuts, strict=True)),
         }
-    )
+    return profile_from_dict(data)
 
 
 # --- engines -------------------------------------------------------------------------------
@@ -352,3 +364,81 @@ def test_edges_and_odd_text_on_every_engine(postgres_url: str, spark: Any) -> No
     assert _postgres(profile, table, postgres_url) == want
     assert _spark([(profile, table)], spark) == [want]
     assert _spark_sql(profile, table, spark) == want
+
+
+# --- person fit: the persona points table, on every engine -----------------------------------
+
+PERSONA = ("persona_score", "persona_tier", "icp_priority")
+
+
+def _persona_result(table: pa.Table) -> list[tuple[Any, ...]]:
+    return list(zip(*(table.column(c).to_pylist() for c in PERSONA), strict=True))
+
+
+def test_persona_points_agree_on_every_engine(postgres_url: str, spark: Any) -> None:
+    """persona_score, persona_tier and icp_priority: reference = DuckDB = PostgreSQL = Spark."""
+    import psycopg
+    from pyspark.sql import functions as F
+
+    from icpkit.spark import score as spark_score
+
+    examples: list[tuple[Profile, pa.Table, list[tuple[Any, ...]]]] = []
+
+    @SLOW
+    @given(profile=profiles(persona=True), rows=_rows(30))
+    def check(profile: Profile, rows: list[dict[str, Any]]) -> None:
+        table = _arrow(rows)
+        want = _persona_result(score_table(profile, table))
+        assert len(want) == table.num_rows
+        con = duckdb.connect()
+        con.register("t", table)
+        types = column_types_from_arrow(table.schema)
+        query = f"SELECT * FROM ({score_sql(profile, 't', column_types=types)}) ORDER BY rid"
+        assert _persona_result(con.sql(query).to_arrow_table()) == want
+        _postgres(profile, table, postgres_url)  # loads the rows, scores them into "scored"
+        with psycopg.connect(postgres_url, autocommit=True) as pg:
+            got = pg.execute(
+                "SELECT persona_score, persona_tier, icp_priority FROM scored ORDER BY rid"
+            ).fetchall()
+        assert [(int(s), t, p) for s, t, p in got] == want
+        examples.append((profile, table, want))
+
+    check()
+    assert any(len({w[1] for w in want}) > 1 for _, _, want in examples)  # tiers really vary
+    for profile, table, want in examples[:8]:  # the DataFrame adapter, a job per example
+        df = spark_score(_spark_frame([(profile, table)], spark), profile)
+        rows = df.orderBy("rid").select(*(F.col(c) for c in PERSONA)).collect()
+        assert [tuple(r) for r in rows] == want
+    for profile, table, want in examples[:4]:  # the generated Spark SQL text
+        _spark_frame([(profile, table)], spark).createOrReplaceTempView("people")
+        types = column_types_from_arrow(table.schema)
+        query = score_sql(profile, "people", dialect="spark", column_types=types)
+        got = spark.sql(f"SELECT {', '.join(PERSONA)} FROM ({query}) ORDER BY rid").collect()
+        assert [tuple(r) for r in got] == want
+
+
+def test_a_table_without_people_columns_has_no_persona() -> None:
+    profile = profile_from_dict(
+        {
+            "attributes": [{"name": "f64", "kind": "numeric", "bins": [{"upper": 1, "points": 5}]}],
+            "persona": {
+                "attributes": [
+                    {
+                        "name": "role",
+                        "kind": "categorical",
+                        "bins": [{"values": ["Finance"], "points": 9}],
+                    }
+                ]
+            },
+        }
+    )
+    table = pa.table({"f64": [0.5, 2.0]})
+    assert "persona_score" not in score_table(profile, table).column_names
+    con = duckdb.connect()
+    con.register("t", table)
+    sql = score_sql(profile, "t", column_types=column_types_from_arrow(table.schema))
+    assert "persona_score" not in con.sql(sql).columns
+    people = pa.table({"f64": [0.5, 2.0], "role": ["Finance", "Sales"]})
+    scored = score_table(profile, people)
+    assert scored.column("persona_score").to_pylist() == [9, 0]
+    assert scored.column("icp_priority").to_pylist()[0][0] in "ABCD"

@@ -33,8 +33,9 @@ from .evaluate import MIN_SUCCESSES, auc, evaluate_scores, evidence
 from .evidence import with_evidence
 from .explain import silhouette
 from .insample import row_sketch
+from .persona import learn_persona, persona_columns, persona_summary
 from .phrases import segment_name
-from .profile import Disqualifier, Profile, Segment
+from .profile import Disqualifier, Persona, Profile, Segment
 from .schema import is_after_sale, is_contact_detail
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
@@ -152,6 +153,10 @@ def screen_columns(
             why = "a list, used as one tech_ flag per technology"
         elif name == id_column:
             why = "the id column"
+        elif name.startswith("enrich_") or (
+            name.endswith("_source") and name.removesuffix("_source") in table.column_names
+        ):
+            why = "where an enriched value came from (provenance, not an attribute)"
         elif _date_like(col):
             dates.append(name)
             why = "a date (used to split by time, not as an attribute)"
@@ -649,6 +654,7 @@ class Discovery:
             "flagged": self.flagged,
             "warnings": self.warnings,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "persona": persona_summary(self.profile.persona),
         }
 
 
@@ -687,11 +693,14 @@ def learn(
     max_segments: int = 4,
     max_bins: int = 8,
     penalty: float = 1.0,
+    persona: str | Sequence[str] | None = None,
 ) -> Discovery:
     """Learn a profile and report how well it works on rows it did not fit on.
 
     ``keep`` lists columns to use even if they look like ids or leaks; ``validate=False`` skips
     the held-out measurement (one fit, no metrics: for callers that validate themselves).
+    ``persona`` ('auto' or person columns such as role, seniority) learns those columns into the
+    profile's persona points table instead of the account points (see :mod:`icpkit.persona`).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -707,9 +716,21 @@ def learn(
     if not label.defined.all():
         table = table.filter(pa.array(label.defined))
     y = label.y[label.defined]
+    people = persona_columns(table, persona)
+    # The raw job title is what role and seniority were read from: a person column too.
+    title = ["title"] if people and "title" in table.column_names and "title" not in people else []
     screen = screen_columns(
-        table, label_columns=label_cols, exclude=exclude, id_column=id_column, keep=keep
+        table,
+        label_columns=label_cols,
+        exclude=[*exclude, *people, *title],
+        id_column=id_column,
+        keep=keep,
     )
+    for f in screen.flagged:
+        if f["column"] in people:
+            f["reason"] = "a person attribute: learned into the persona points table"
+        elif f["column"] in title:
+            f["reason"] = "the job title (read as role and seniority for the persona)"
     if time_column is not None and time_column not in table.column_names:
         raise SchemaError(
             "no such time column",
@@ -786,10 +807,37 @@ def learn(
     )
     profile = with_evidence(profile, table, y, None if split is None else split[1])
     profile = profile.model_copy(update={"silhouette": silhouette(profile)})
+    if people:
+        t3 = time.perf_counter()
+        profile = profile.model_copy(
+            update={"persona": _persona(table, y, people, label, validate, random_state)}
+        )
+        timings["persona"] = time.perf_counter() - t3
     scores = score_table(profile, table).column("icp_score").to_numpy()
     best = ranked_successes(table, y, scores, id_column)
     timings["total"] = time.perf_counter() - t0
     return Discovery(profile, analysis, label, flagged, warnings, timings, best)
+
+
+def _persona(
+    table: pa.Table,
+    y: np.ndarray,
+    people: list[str],
+    label: SuccessLabel,
+    validate: bool,
+    seed: int,
+) -> Persona:
+    """The persona points table on all rows, with its AUC on a stratified 25% hold-out."""
+    persona = learn_persona(table, y, people)
+    metrics = dict(persona.metrics or {})
+    if validate and min(int(y.sum()), int((~y).sum())) >= MIN_SUCCESSES:
+        train, test, how = _split(table, y, None, 0.25, seed)
+        held = learn_persona(table.take(train), y[train], people)
+        sub = Profile(attributes=held.attributes, intercept=held.intercept)
+        scores = score_table(sub, table.take(test)).column("icp_score").to_numpy()
+        metrics["held_out"] = {"auc": round(auc(y[test], scores), 4), "rows": len(test)}
+        metrics["validation"] = how
+    return persona.model_copy(update={"metrics": metrics, "success": label.definition})
 
 
 def discover(data: Any, target: str | None = None, **options: Any) -> Profile:

@@ -194,7 +194,8 @@ def score_in_db(
                 column=missing[0],
                 hint=did_you_mean(missing[0], types) or "Add or rename the column",
             )
-        keep = [c for c in types if c not in SCORE_COLUMNS]  # re-scoring replaces old scores
+        old = (*SCORE_COLUMNS, "persona_score", "persona_tier", "icp_priority")
+        keep = [c for c in types if c not in old]  # re-scoring replaces old scores
         query = score_query(
             profile, _quoted(table), dialect=con.backend, column_types=types, columns=keep
         )

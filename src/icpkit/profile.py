@@ -26,6 +26,17 @@ Scoring semantics (one definition, implemented by every engine)::
     tier    = A if score >= tiers.A, else B if >= tiers.B, else C if >= tiers.C, else D
     segment = name of the first matching segment in file order, else null
 
+Person fit (optional ``persona`` section: a second points table over people columns such as
+role, seniority, department)::
+
+    persona_score = min(100, max(0, persona.intercept + sum(points over persona.attributes)))
+    persona_tier  = '1' if persona_score >= persona.tiers['1'], else '2' if >= tiers['2'],
+                    else '3' if >= tiers['3'], else '4'
+    icp_priority  = icp_tier followed by persona_tier ('A1' ... 'D4')
+
+Persona attributes follow the same bin rules as account attributes. A table that holds none
+of the persona columns is scored without them; one that holds some but not all is an error.
+
 A segment or disqualifier matches when all of its conditions hold; a condition on a
 missing value does not hold. All points are integers, so every engine computes the
 same score exactly, with no rounding.
@@ -55,6 +66,8 @@ __all__ = [
     "Disqualifier",
     "NumericAttribute",
     "NumericBin",
+    "Persona",
+    "PersonaTiers",
     "Profile",
     "Segment",
     "SuccessDefinition",
@@ -196,11 +209,53 @@ class Tiers(_Model):
         return self
 
 
+class PersonaTiers(_Model):
+    """Lowest persona score of tiers 1, 2 and 3; below 3 is 4 (keys '1', '2', '3' in YAML)."""
+
+    first: int = Field(75, ge=0, le=100, alias="1")
+    second: int = Field(50, ge=0, le=100, alias="2")
+    third: int = Field(25, ge=0, le=100, alias="3")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PersonaTiers:
+        if not self.first >= self.second >= self.third:
+            raise ValueError(
+                f"persona tiers must satisfy 1 >= 2 >= 3 (got {self.first}, {self.second}, "
+                f"{self.third})"
+            )
+        return self
+
+
 class SuccessDefinition(_Model):
     target: str | None = Field(None, description="label column")
     positive: list[str] | None = Field(None, description="values of target that mean success")
     expression: str | None = Field(None, description="composite success expression")
     description: str | None = None
+
+
+class Persona(_Model):
+    """Person-level fit: a second points table over people columns (role, seniority, ...)."""
+
+    description: str | None = None
+    success: SuccessDefinition | None = None
+    intercept: int = 0
+    attributes: list[Attribute] = Field(min_length=1)
+    tiers: PersonaTiers = Field(default_factory=lambda: PersonaTiers())
+    metrics: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Persona:
+        names = [a.name for a in self.attributes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"persona attribute names must be unique; repeated: {', '.join(dupes)}"
+            )
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return [a.name for a in self.attributes]
 
 
 class Profile(_Model):
@@ -221,6 +276,7 @@ class Profile(_Model):
     tiers: Tiers = Field(default_factory=lambda: Tiers())
     fingerprint: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
+    persona: Persona | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Profile:

@@ -496,7 +496,8 @@ def score_table(
 ) -> pa.Table:
     """``icp_score`` (int 0–100), ``icp_tier`` (A–D), ``icp_segment`` for every row.
 
-    With ``reasons=True`` also ``icp_reasons``: the top points in words (see :func:`reasons`).
+    A profile with a ``persona`` adds ``persona_score``, ``persona_tier`` and ``icp_priority``
+    on tables that hold the persona columns (see :mod:`icpkit.persona`). With ``reasons=True`` also ``icp_reasons``: the top points in words (see :func:`reasons`).
     ``threads`` (default: up to 4 cores) splits large tables into chunks scored in parallel.
     """
     cols = _Columns(to_arrow(data))
@@ -510,6 +511,10 @@ def score_table(
     }
     if reasons:
         out["icp_reasons"] = _reasons(profile, cols, seg_masks, dq_masks, scored.clipped)
+    if profile.persona is not None:  # person fit: a second points table (icpkit.persona)
+        from .persona import score_persona
+
+        out.update(score_persona(profile, cols.table, out["icp_tier"], reasons=reasons))
     return pa.table(out)
 
 

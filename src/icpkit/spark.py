@@ -166,12 +166,30 @@ def score_columns(df: DataFrame, profile: Profile) -> dict[str, Column]:
         .when(s >= F.lit(t.C), F.lit("C"))
         .otherwise(F.lit("D"))
     )
-    return {"icp_score": score, "icp_tier": tier, "icp_segment": segment}
+    cols = {"icp_score": score, "icp_tier": tier, "icp_segment": segment}
+    if profile.persona is not None:  # a second points sum, over the persona attributes
+        p = profile.persona
+        raw = F.lit(p.intercept)
+        for attr in p.attributes:
+            raw = raw + b.attribute(attr)
+        ps = F.col("persona_score")
+        ptier = (
+            F.when(ps >= F.lit(p.tiers.first), F.lit("1"))
+            .when(ps >= F.lit(p.tiers.second), F.lit("2"))
+            .when(ps >= F.lit(p.tiers.third), F.lit("3"))
+            .otherwise(F.lit("4"))
+        )
+        cols["persona_score"] = F.least(F.lit(100), F.greatest(F.lit(0), raw)).cast("int")
+        cols["persona_tier"] = ptier
+        cols["icp_priority"] = F.concat(F.col("icp_tier"), F.col("persona_tier"))
+    return cols
 
 
 def score(df: DataFrame, profile: Profile) -> DataFrame:
-    """``df`` with ``icp_score`` (int), ``icp_tier`` (A–D) and ``icp_segment`` added."""
+    """``df`` with ``icp_score`` (int), ``icp_tier`` (A–D) and ``icp_segment`` added; with a
+    persona, also ``persona_score``, ``persona_tier`` and ``icp_priority``."""
     cols = score_columns(df, profile)
-    out = df.withColumn("icp_score", cols["icp_score"])
-    out = out.withColumn("icp_tier", cols["icp_tier"])
-    return out.withColumn("icp_segment", cols["icp_segment"])
+    out = df
+    for name, col in cols.items():  # in order: later columns refer to earlier ones
+        out = out.withColumn(name, col)
+    return out

@@ -295,15 +295,45 @@ def score_query(
     score_col = exp.alias_(score, "icp_score", quoted=True)
     segment_col = exp.alias_(segment, "icp_segment", quoted=True)
     source = _table(table)
+    p_inner, p_outer = _persona(b, profile, tier)
     if columns is None:
-        inner = exp.select(exp.Star(), score_col).from_(source)
-        outer: list[exp.Expr] = [exp.Star(), tier_col, segment_col]
+        inner = exp.select(exp.Star(), score_col, *p_inner).from_(source)
+        outer: list[exp.Expr] = [exp.Star(), tier_col, segment_col, *p_outer]
     else:
         keep = [exp.column(c, quoted=True) for c in columns]
-        inner = exp.select(*keep, score_col, segment_col).from_(source)
+        inner = exp.select(*keep, score_col, segment_col, *p_inner).from_(source)
         names = [*(k.copy() for k in keep), s.copy()]
-        outer = [*names, tier_col, exp.column("icp_segment", quoted=True)]
+        names += [exp.column("persona_score", quoted=True)] if p_inner else []
+        outer = [*names, tier_col, exp.column("icp_segment", quoted=True), *p_outer]
     return exp.select(*outer).from_(exp.alias_(exp.paren(inner), "_icp", quoted=True))
+
+
+def _persona(
+    b: _Builder, profile: Profile, account_tier: exp.Expr
+) -> tuple[list[exp.Expr], list[exp.Expr]]:
+    """Persona score (inner select) and its tier and the priority (outer); none without one.
+
+    A second points sum over the persona attributes, with the same per-attribute builder.
+    """
+    persona = profile.persona
+    if persona is None or (b.types and not any(c in b.types for c in persona.columns)):
+        return [], []  # like the reference engine: a table without people columns has no persona
+    raw: exp.Expr = _int(persona.intercept)
+    for attr in persona.attributes:
+        raw = exp.Add(this=raw, expression=b.attribute(attr))
+    clipped = exp.Greatest(this=_int(0), expressions=[raw], ignore_nulls=True)
+    score = exp.Least(this=_int(100), expressions=[clipped], ignore_nulls=True)
+    p = exp.column("persona_score", quoted=True)
+    t = persona.tiers
+    cuts = [(t.first, "1"), (t.second, "2"), (t.third, "3")]
+    tier = _case(
+        [(exp.GTE(this=p.copy(), expression=_int(c)), _str(d)) for c, d in cuts], _str("4")
+    )
+    priority = exp.Concat(expressions=[account_tier.copy(), tier.copy()])
+    return [exp.alias_(score, "persona_score", quoted=True)], [
+        exp.alias_(tier, "persona_tier", quoted=True),
+        exp.alias_(priority, "icp_priority", quoted=True),
+    ]
 
 
 def score_sql(

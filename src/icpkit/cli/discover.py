@@ -85,6 +85,14 @@ def discover_cmd(
         str | None, typer.Option("--date", help="Date column for a time-based hold-out.")
     ] = None,
     name: Annotated[str, typer.Option("--name", help="Profile name.")] = "ICP",
+    persona: Annotated[
+        str | None,
+        typer.Option(
+            "--persona",
+            help="Also learn a persona points table from these person columns "
+            "('auto': role, seniority, department; or e.g. 'role,seniority,source').",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Learn the ICP profile from INPUT and print its summary."""
@@ -107,6 +115,9 @@ def discover_cmd(
         id_column=r(id_column),
         time_column=r(date),
         name=name,
+        persona=persona
+        if persona in (None, "auto")
+        else [r(c.strip()) or c for c in persona.split(",")],
     )
     save_profile(result.profile, output)
     summary = result.summary()
@@ -157,6 +168,22 @@ def _print_summary(s: dict[str, Any]) -> None:
         for row in s["best_customers"][:5]:
             bt.add_row(*("" if v is None else str(v) for v in row.values()))
         out.print(bt)
+    if s.get("persona"):
+        pt = Table(title="Persona: which people convert (points)")
+        for c in ("attribute", "group", "points", "success rate"):
+            pt.add_column(c)
+        for a in s["persona"]["attributes"]:
+            for b in a["bins"][:4]:
+                rate = b["success_rate"]
+                pt.add_row(
+                    a["attribute"],
+                    b["group"],
+                    str(b["points"]),
+                    "" if rate is None else f"{rate:.1%}",
+                )
+        out.print(pt)
+        if s["persona"]["held_out_auc"] is not None:
+            out.print(f"Persona held-out AUC {s['persona']['held_out_auc']:.3f}")
     h = s["held_out"]
     if h.get("auc") is not None:
         out.print(

@@ -7,7 +7,19 @@ truth.json, the planted segments, anti-ICP, noise and committee that tests check
 against. See docs/synth.md.
 """
 
+from ._enrich_case import EnrichmentCase, enrichment_case
 from ._planted import ANTI_ICP, SEGMENTS, Rule, matches
 from ._world import FILES, World, generate, make_world
 
-__all__ = ["ANTI_ICP", "FILES", "SEGMENTS", "Rule", "World", "generate", "make_world", "matches"]
+__all__ = [
+    "ANTI_ICP",
+    "FILES",
+    "SEGMENTS",
+    "EnrichmentCase",
+    "Rule",
+    "World",
+    "enrichment_case",
+    "generate",
+    "make_world",
+    "matches",
+]

@@ -24,6 +24,7 @@ from . import _render as r
 from ._activity import Activity, make_activity
 from ._latent import REFERENCE_DATE, latent_companies
 from ._leads import make_leads
+from ._persona import plant_persona
 from ._planted import SEGMENTS, Rule, assign
 from ._truth import build_truth
 
@@ -218,6 +219,7 @@ def make_world(
         else acc.iloc[:0].assign(in_crm=False, company_id="")
     )
     leads, lead_companies = _leads(acc, market, activity, rngs[5], planted)
+    persona_truth = plant_persona(leads, seed)  # its own stream: nothing else moves
     feedback, feedback_truth = _feedback(acc, rngs[6])
     truth = build_truth(
         seed=seed,
@@ -227,6 +229,7 @@ def make_world(
         feedback=feedback_truth,
         segments=planted,
     )
+    truth["persona"] = persona_truth
     world = _render(acc, universe, activity, leads, lead_companies, feedback, truth, rngs[7])
     if missing_signal:
         _blank_low_fit(world, missing_signal, np.random.default_rng([seed, 10]))

@@ -61,6 +61,28 @@ def _market(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _lookalike(ctx: Context) -> dict[str, Any]:
+    """More companies like the 20 best-scoring customers, from the universe (not in the CRM)."""
+    from ..lookalike import lookalikes
+
+    universe = _need(ctx, "universe", "no universe configured in icp.yaml")
+    accounts = _need(ctx, "accounts", "no accounts")
+    table, summary = lookalikes(universe, _profile(ctx), best=20, crm=accounts, k=100)
+    keep = [
+        c
+        for c in ("company_id", "name", "domain", "similarity", "icp_score", "icp_tier",
+                  "nearest_seeds", "shared_traits")
+        if c in table.columns
+    ]  # fmt: skip
+    top = table[keep]
+    note = f"{len(top)} lookalikes of {summary['seeds']} best customers"
+    return {
+        "lookalikes": {"summary": jsonable(summary), "top": records(top.head(25))},
+        "lookalikes_table": pa.Table.from_pandas(top, preserve_index=False),
+        "_message": note,
+    }
+
+
 def _funnel(ctx: Context) -> dict[str, Any]:
     fn = _fn("funnel", "funnel_by_tier", "funnel")
     leads = _need(ctx, "leads", "no leads table configured in icp.yaml")
@@ -209,6 +231,7 @@ STAGES_ANALYTICS: tuple[Stage, ...] = (
         ("profile", "universe", "accounts", "deals"),
         lambda ctx: None if ctx.config.universe is None else ctx.config.universe.model_dump(),
     ),
+    Stage("lookalike", "find lookalikes", _lookalike, ("profile", "universe", "accounts")),
     Stage("funnel", "funnel by tier", _funnel, ("profile", "leads", "accounts", "deals")),
     Stage(
         "committee",

@@ -67,6 +67,8 @@ class Universe(Source):
 
     value: float | str | None = Field(None, description="expected ACV per company, or a column")
     where: str | None = Field(None, description="SAM filter, a SQL condition")
+    enrich: bool = Field(False, description="fill account gaps from the universe before discover")
+    enrich_fields: list[str] | None = Field(None, description="fields to fill (default: all)")
 
 
 class Success(_Model):

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, atomic_write_text
 from ..export import export_scores
 from ..profile import profile_to_dict, save_profile
 from ..report._data import jsonable
@@ -125,6 +126,16 @@ def _fingerprint_inputs(ctx: Context) -> None:
             raise RunError(f"intake:{name}", f"stage 'intake:{name}' failed: {exc}") from exc
 
 
+def _write_safe_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV people open in spreadsheets: text cells escaped against formula injection."""
+    from ..export import safe_cell
+
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            frame[c] = frame[c].map(safe_cell)
+    return atomic_write_text(path, frame.to_csv(index=False))
+
+
 def _write_outputs(
     ctx: Context, report: dict[str, Any], folder: Path, previous: Path | None
 ) -> list[str]:
@@ -146,6 +157,9 @@ def _write_outputs(
             target = old.name.removesuffix("_import.csv")
             if target in ("salesforce", "hubspot", "csv"):
                 export_scores(scores, target, out / old.name)
+    lookalikes = ctx.get("lookalikes_table")
+    if lookalikes is not None:
+        _write_safe_csv(lookalikes.to_pandas(), out / "lookalikes.csv")
     accounts = ctx.get("accounts")
     if accounts is not None:
         with atomic_path(folder / _SNAPSHOT) as tmp:

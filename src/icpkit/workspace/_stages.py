@@ -86,6 +86,28 @@ def _intake(name: str) -> Any:
     return run
 
 
+# ----------------------------------------------------------------------------- enrich
+
+
+def _enrich(ctx: Context) -> dict[str, Any]:
+    """Accounts with their gaps filled from the universe (``universe: enrich: true``)."""
+    cfg = ctx.config.universe
+    if cfg is None or not cfg.enrich:
+        raise Skip("off (set universe.enrich: true in icp.yaml)")
+    from ..enrich import enrich
+
+    accounts = _need(ctx, "accounts", "no accounts").to_pandas()
+    universe = _need(ctx, "universe", "no universe").to_pandas()
+    result = enrich(accounts, universe, fields=cfg.enrich_fields)
+    s = result.summary
+    note = (
+        f"{s['matched_by_domain']:,} by domain, {s['matched_by_name']:,} by name, "
+        f"{s['unmatched']:,} unmatched"
+    )
+    table = pa.Table.from_pandas(result.table, preserve_index=False)
+    return {"accounts": table, "enrich": jsonable(s), "_message": note}
+
+
 # ----------------------------------------------------------------------------- success
 
 
@@ -216,6 +238,15 @@ STAGES_CORE: tuple[Stage, ...] = (
     *(
         Stage(f"intake:{t}", f"read {t}", _intake(t), settings=_intake_settings(t), required=True)
         for t in (*TABLE_KINDS, "universe")
+    ),
+    Stage(
+        "enrich",
+        "fill account gaps from the universe",
+        _enrich,
+        inputs=("accounts", "universe"),
+        settings=lambda ctx: (
+            None if ctx.config.universe is None else ctx.config.universe.model_dump()
+        ),
     ),
     Stage(
         "success",
