@@ -19,7 +19,7 @@ SCORES = pd.DataFrame(
         "icp_score": [91, 62, 30, 5, 77],
         "icp_tier": ["A", "B", "C", "D", "A"],
         "icp_segment": ["\tTabbed", None, "Mid-market", None, "Mid-market"],
-        "icp_reasons": ["+40 industry is Software; +30 employees 50–5,000", None, "", "x", "y"],
+        "icp_reasons": ["industry is Software (+40); employees 50–5,000 (+30)", None, "", "x", "y"],
     }
 )
 
@@ -38,8 +38,9 @@ def test_salesforce_fields(tmp_path: Path) -> None:
         "ICP_Tier__c",
         "ICP_Segment__c",
         "ICP_Reasons__c",
+        "ICP_Reasons_Full__c",
     ]
-    assert rows[0]["ICP_Reasons__c"] == "Why: +40 industry is Software; +30 employees 50–5,000"
+    assert rows[0]["ICP_Reasons__c"] == "Why: industry is Software (+40); employees 50–5,000 (+30)"
     assert [r["Id"] for r in rows] == list(SCORES["account_id"])
     assert [r["ICP_Score__c"] for r in rows] == ["91", "62", "30", "5", "77"]
     assert rows[4]["Name"] == "Acme, Inc."  # quoted, not split
@@ -75,7 +76,9 @@ def test_no_cell_can_run_as_a_formula(tmp_path: Path, target: str) -> None:
 def test_safe_cell_leaves_numbers_and_plain_text() -> None:
     assert safe_cell(-5) == -5
     assert safe_cell("Acme") == "Acme"
-    assert safe_cell("-5") == "'-5"
+    assert safe_cell("-5") == "-5"  # a signed number is a number, not a formula
+    assert safe_cell("+14") == "+14"
+    assert safe_cell("-Minus") == "'-Minus"
     assert safe_cell(None) is None
 
 
