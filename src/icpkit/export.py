@@ -81,6 +81,7 @@ def _why(frame: pd.DataFrame, limit: int) -> pd.Series:
 def crm_frame(scores: Any, target: str) -> pd.DataFrame:
     """The import table for ``target`` (salesforce, hubspot or csv), cells not yet escaped."""
     frame = _frame(scores)
+    target = target.strip().lower()
     if target == "salesforce":
         return pd.DataFrame(
             {

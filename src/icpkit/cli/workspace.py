@@ -203,14 +203,18 @@ def export_cmd(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Import file to write.")
     ] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Write cells as they are (no formula guard).")
+    ] = False,
 ) -> None:
     """Write the scored accounts as a CRM import file (formula-injection safe)."""
     from ..export import export_scores
     from ..workspace import last_scores
 
+    target = target.strip().lower()  # "Salesforce" as the CRM spells itself
     scores = last_scores(directory)
     path = output or directory / "report" / f"{target}_import.csv"
-    export_scores(scores, target, path)
+    export_scores(scores, target, path, raw=raw)
     out.print(f"Wrote {path} ({scores.num_rows:,} accounts, {target} fields)")
 
 

@@ -506,4 +506,6 @@ def iter_batches(
         yield from _sql.iter_sql(_sql_url(info), table=table, query=query, batch_size=batch_size)
         return
     data = _read(info, table=table, query=query, sheet=sheet, delimiter_given=delimiter)
+    if rejects is not None:
+        rejects.extend(table_rejects(data))
     yield from data.to_batches(max_chunksize=batch_size)

@@ -205,7 +205,10 @@ def detect_encoding(sample: bytes, *, file: str, whole: bool = False) -> tuple[s
     nul = sample.find(b"\x00")
     # A few NULs in a text file are a bad copy (stripped and reported by the reader);
     # many are binary content or UTF-16 without its BOM.
-    if nul >= 0 and sample.count(b"\x00") > max(1, len(sample) // 100):
+    if nul >= 0 and (
+        sample.count(b"\x00") > max(1, len(sample) // 100)
+        or _control_ratio(sample.decode("latin-1")) > 0.05
+    ):
         raise ReadError(
             f"binary content: NUL byte at byte offset {nul}",
             file=file,
