@@ -62,6 +62,7 @@ class _Book:
         self.names = list(book.sheet_names)
         # skip_empty_area=False keeps row 1 as row 1, so reported row numbers are Excel's.
         self._rows = lambda name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        self.close = getattr(book, "close", lambda: None)
 
     def _open_openpyxl(self) -> None:  # pragma: no cover
         import openpyxl
@@ -74,6 +75,7 @@ class _Book:
             ) from None
         self.names = list(book.sheetnames)
         self._rows = lambda name: book[name].iter_rows(values_only=True)
+        self.close = book.close  # read-only workbooks hold the file open until closed
 
     def rows(self, name: str) -> list[list[Any]]:
         return [list(r) for r in self._rows(name)]
@@ -126,6 +128,13 @@ def _header_of(rows: list[list[Any]]) -> list[str]:
 
 def read_excel(path: str, sheet: str | int | None, kind: str | None = None) -> pa.Table:
     book = _Book(path)
+    try:
+        return _read_book(book, path, sheet, kind)
+    finally:
+        book.close()
+
+
+def _read_book(book: _Book, path: str, sheet: str | int | None, kind: str | None) -> pa.Table:
     names = book.names
     name = _pick_sheet(path, names, sheet)
     notes = []

@@ -49,6 +49,7 @@ from ._sniff import (
     better_delimiter,
     find_ragged_row,
     is_sql_url,
+    open_binary,
     open_text,
     read_bytes,
     sniff,
@@ -395,10 +396,24 @@ def _iter_csv(
     # The header is read from the sniffed sample, so every batch gets the same
     # all-string schema whatever the values in later blocks look like.
     path = Path(info.source)
+    if _odd_quotes(path):
+        # A quote that never closes would swallow the rest of the file in Arrow's reader
+        # without an error: read this one whole, row by row, setting bad rows aside.
+        data = _read_csv(info, None)
+        if rejects is not None:
+            rejects.extend(table_rejects(data))
+        else:
+            check_rejects(table_rejects(data), data.num_rows, 0.0, file=info.source)
+        yield from data.to_batches(max_chunksize=batch_size)
+        return
     head = read_bytes(path, 1 << 20)
     encoding = info.encoding or "utf-8"
     delimiter = info.delimiter or ","
-    sample, _ = _excel_sep_line(head.decode(encoding, errors="replace"))
+    sample, _ = _excel_sep_line(_clean_text(head.decode(encoding, errors="replace"))[0])
+    if not sample.strip():
+        raise ReadError("file is empty (only blank lines)", file=info.source)
+    if len(head) < 1 << 20 and _header_only(sample, _leading_blank_lines(sample) + 1):
+        return  # a header and no rows: nothing to stream (Arrow would fail to skip it)
     names, _ = repair_names(_header(sample, delimiter))
     block = max(1 << 20, min(64 << 20, batch_size * 256))
     read, parse, convert = _csv_options(
@@ -415,6 +430,15 @@ def _iter_csv(
         raise _csv_error(info, _decode_all(info), delimiter, None, exc) from None
     if rejects is not None and seen:
         rejects.extend(_locate(info, seen))
+
+
+def _odd_quotes(path: Path) -> bool:
+    """An odd number of double quotes in the whole file (counted in C, 16 MiB at a time)."""
+    count = 0
+    with open_binary(path) as fh:
+        while chunk := fh.read(16 << 20):
+            count += chunk.count(b'"')
+    return count % 2 == 1
 
 
 def _footer_rows(width: int, rejects: list[Reject] | None = None) -> Callable[[Any], str]:
