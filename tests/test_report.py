@@ -206,3 +206,12 @@ def test_small_data_caveat_is_shown_at_the_top() -> None:
     )
     assert "indicative (55 of the rarer outcome)" in render_html(report).split('id="silhouette"')[0]
     assert build_report(VALUES)["summary"]["caveat"] is None
+
+
+def test_markdown_escapes_html_from_the_data(report: dict) -> None:
+    md = render_markdown(report)
+    # Code fences (the text charts) show their content literally; everywhere else raw
+    # HTML in Markdown runs when the page is rendered, so it must be escaped.
+    prose = re.sub(r"```.*?```", "", md, flags=re.DOTALL)
+    assert "<script>" not in prose
+    assert "&lt;script&gt;" in prose

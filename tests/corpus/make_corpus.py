@@ -101,7 +101,9 @@ def text_cases() -> None:
     write("unterminated_quote_last_row.csv", base + '00199999,"Never closed,Retail,1,Peru,1\n')
     write("nul_in_one_cell.csv", lines_with(80, "00100079,Nul\0Corp,Retail,10,France,5"))
     write("mostly_nul_bytes.csv", b"Id,Name\n" + b"\0\0\0\0" * 400 + b"\n")
-    write("unquoted_comma_korea.csv", lines_with(90, "00100089,Hanil,Retail,10,Korea, Republic of,5"))
+    write(
+        "unquoted_comma_korea.csv", lines_with(90, "00100089,Hanil,Retail,10,Korea, Republic of,5")
+    )
     write("accounts_export_no_extension", base)
     write("header_only.csv", ",".join(HEADER) + "\n")
     write("header_only_crlf_no_newline.csv", ",".join(HEADER))
@@ -109,15 +111,31 @@ def text_cases() -> None:
     write("blank_lines_only.csv", "\n\n  \n\n")
     write("header_then_blank_lines.csv", ",".join(HEADER) + "\n\n\n\n")
     lines = base.splitlines()
-    write("mixed_line_endings.csv", "\r\n".join(lines[:100]) + "\r\n" + "\n".join(lines[100:]) + "\n")
+    write(
+        "mixed_line_endings.csv", "\r\n".join(lines[:100]) + "\r\n" + "\n".join(lines[100:]) + "\n"
+    )
     write("bare_cr_line_ends.csv", "\r".join(lines) + "\r")
-    write("bare_cr_inside_quoted_field.csv", lines_with(20, '00100019,"Two\rLines",Retail,1,Peru,1'))
-    write("bare_cr_inside_unquoted_field.csv", lines_with(20, "00100019,Two\rLines,Retail,1,Peru,1"))
+    write(
+        "bare_cr_inside_quoted_field.csv", lines_with(20, '00100019,"Two\rLines",Retail,1,Peru,1')
+    )
+    write(
+        "bare_cr_inside_unquoted_field.csv", lines_with(20, "00100019,Two\rLines,Retail,1,Peru,1")
+    )
     write("crlf.csv", base.replace("\n", "\r\n"))
-    write("cp1252.csv", csv_text([["1", "Société Générale", "Financial Services", "5000", "France", "1e9"], *rows(50)]).encode("cp1252"))
+    write(
+        "cp1252.csv",
+        csv_text(
+            [["1", "Société Générale", "Financial Services", "5000", "France", "1e9"], *rows(50)]
+        ).encode("cp1252"),
+    )
     write("utf16_tab_bom.csv", csv_text(rows(50), sep="\t").encode("utf-16"))
     write("utf8_bom.csv", b"\xef\xbb\xbf" + base.encode())
-    write("mixed_encoding.csv", base.encode() + "00199998,José,Retail,1,Spain,1\n".encode() + b"00199999,Ren\xe9e,Retail,1,France,1\n")
+    write(
+        "mixed_encoding.csv",
+        base.encode()
+        + "00199998,José,Retail,1,Spain,1\n".encode()
+        + b"00199999,Ren\xe9e,Retail,1,France,1\n",
+    )
     write("semicolon.csv", csv_text(rows(), sep=";"))
     write("tab_separated.tsv", csv_text(rows(), sep="\t"))
     write("pipe_separated.csv", csv_text(rows(), sep="|"))
@@ -133,14 +151,36 @@ def text_cases() -> None:
     write("long_field_300k.csv", lines_with(30, "00100029," + "x" * 300_000 + ",Retail,1,Peru,1"))
     write("long_header_200kb.csv", csv_text(rows(20), header=[*HEADER[:-1], "H" * 200_000]))
     wide = [f"col_{j}" for j in range(2000)]
-    write("two_thousand_columns.csv", csv_text([[str(i * j) for j in range(2000)] for i in range(20)], header=wide))
-    write("many_rejects.csv", "\n".join(l if i % 10 or i == 0 else l + ",extra" for i, l in enumerate(lines)) + "\n")
-    write("quote_inside_unquoted_value.csv", lines_with(40, '00100039,The 5" Screen Co,Retail,10,France,5'))
+    write(
+        "two_thousand_columns.csv",
+        csv_text([[str(i * j) for j in range(2000)] for i in range(20)], header=wide),
+    )
+    write(
+        "many_rejects.csv",
+        "\n".join(x if i % 10 or i == 0 else x + ",extra" for i, x in enumerate(lines)) + "\n",
+    )
+    write(
+        "quote_inside_unquoted_value.csv",
+        lines_with(40, '00100039,The 5" Screen Co,Retail,10,France,5'),
+    )
     write("one_column.csv", "Name\n" + "\n".join(f"Company {i}" for i in range(50)) + "\n")
-    write("whitespace_values.csv", csv_text([[r[0], "  ", r[2], " ", r[4], "\t"] for r in rows(50)]))
-    write("control_characters_in_values.csv", lines_with(10, "00100009,Bell\x07Corp\x1b[31m,Retail,10,France,5"))
-    write("zero_width_and_emoji.csv", lines_with(10, "00100009,\u200b=Zero Width,Retail 🛒,10,France,5"))
-    write("unicode_header.csv", csv_text(rows(), header=["Идентификатор", "名前", "Industry", "Employees", "País", "Revenue"]))
+    write(
+        "whitespace_values.csv", csv_text([[r[0], "  ", r[2], " ", r[4], "\t"] for r in rows(50)])
+    )
+    write(
+        "control_characters_in_values.csv",
+        lines_with(10, "00100009,Bell\x07Corp\x1b[31m,Retail,10,France,5"),
+    )
+    write(
+        "zero_width_and_emoji.csv",
+        lines_with(10, "00100009,\u200b=Zero Width,Retail 🛒,10,France,5"),
+    )
+    write(
+        "unicode_header.csv",
+        csv_text(
+            rows(), header=["Идентификатор", "名前", "Industry", "Employees", "País", "Revenue"]
+        ),
+    )
 
 
 @case
@@ -154,11 +194,25 @@ def value_cases() -> None:
     data[8][5] = "1e308"
     write("absurd_numbers.csv", csv_text(data))
     names = rows()
-    for i, bad in enumerate(['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "％ percent", "＝FULLWIDTH()", "\u200b=ZWSP()"]):
+    for i, bad in enumerate(
+        [
+            '=HYPERLINK("http://evil","x")',
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tTab",
+            "\rCR",
+            "％ percent",
+            "＝FULLWIDTH()",
+            "\u200b=ZWSP()",
+        ]
+    ):
         names[i][1] = bad
     write("formula_injection_names.csv", csv_text(names, header=["=Id", *HEADER[1:]]))
     html = rows()
-    for i, bad in enumerate(["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>"]):
+    for i, bad in enumerate(
+        ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>"]
+    ):
         html[i][1] = bad
     write("html_in_names.csv", csv_text(html))
     empty_col = [[*r, ""] for r in rows()]
@@ -195,7 +249,9 @@ def json_cases() -> None:
     deep: dict[str, object] = {"leaf": 1}
     for _ in range(60):
         deep = {"k": deep}
-    write("json_nested_objects_60_deep.json", json.dumps([{"Name": "A", "meta": deep}, {"Name": "B"}]))
+    write(
+        "json_nested_objects_60_deep.json", json.dumps([{"Name": "A", "meta": deep}, {"Name": "B"}])
+    )
     write("json_empty_array.json", "[]")
     write("json_scalars.json", "[1, 2, 3]")
     write("json_syntax_error.json", '[{"a": 1},\n {"a": 2,,}]')
@@ -209,11 +265,24 @@ def excel_cases() -> None:
     body = [[*r, None] for r in typed_rows()]
     excel("excel_empty_fax_column.xlsx", {"Accounts": [head, *body]})
     deals = [["Id", "AccountId", "StageName", "Amount", "CloseDate", "IsWon"]] + [
-        [f"006{i:05d}", f"001{i:05d}", "Closed Won" if i % 3 else "Closed Lost", 1000 * i, "2024-01-31", i % 3 != 0]
+        [
+            f"006{i:05d}",
+            f"001{i:05d}",
+            "Closed Won" if i % 3 else "Closed Lost",
+            1000 * i,
+            "2024-01-31",
+            i % 3 != 0,
+        ]
         for i in range(100)
     ]
-    excel("excel_accounts_then_deals.xlsx", {"Accounts": [HEADER, *typed_rows()], "Opportunities": deals})
-    excel("excel_title_rows.xlsx", {"Report": [["Account report"], ["Generated 2024-05-01"], [], HEADER, *typed_rows()]})
+    excel(
+        "excel_accounts_then_deals.xlsx",
+        {"Accounts": [HEADER, *typed_rows()], "Opportunities": deals},
+    )
+    excel(
+        "excel_title_rows.xlsx",
+        {"Report": [["Account report"], ["Generated 2024-05-01"], [], HEADER, *typed_rows()]},
+    )
     merged = [["Account", None, None, "Size", None, None], HEADER, *typed_rows()]
     excel("excel_group_header_row.xlsx", {"Sheet1": merged})
     excel("excel_empty_sheet.xlsx", {"Sheet1": []})
