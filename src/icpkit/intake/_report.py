@@ -125,10 +125,13 @@ def build_report(
     source["source"] = redact(str(source["source"]))
     kinds = allowed_columns(rec.kind)
     mapping = []
+    outputs: dict[str, list[str]] = {}
+    for name, original in origin.items():  # inverted once: per column it was O(n²)
+        outputs.setdefault(original, []).append(name)
     for m in rec.matches:
         entry = m.to_dict()
         entry["value_kind"] = kinds.get(m.canonical) if m.canonical else None
-        entry["outputs"] = [n for n, o in origin.items() if o == m.original]
+        entry["outputs"] = outputs.get(m.original, [])
         entry["raw_type"] = _type_name(raw.schema.field(m.original).type)
         mapping.append(entry)
     columns = [
