@@ -66,7 +66,9 @@ def write_messy(path: Path, rows: int, seed: int = 0) -> None:
     industries = np.array(["Software", "Computer Software", "Retail", "Banking", "", "IT"])
     tech = np.array(["AWS;Salesforce", "Amazon Web Services", "GCP, Azure", "", "HubSpot|AWS"])
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write("Id,Name,Industry,NumberOfEmployees,BillingCountry,AnnualRevenue,Technologies__c\n")
+        fh.write(
+            "Id,Name,Industry,NumberOfEmployees,BillingCountry,AnnualRevenue,Technologies__c\n"
+        )
         written = 0
         while written < rows:
             n = min(block, rows - written)

@@ -109,9 +109,7 @@ def score_command(
     max_rejects: MaxRejectsOpt = None,
     raw_cells: Annotated[
         bool,
-        typer.Option(
-            "--raw-cells", help="CSV output: write cells as they are (no formula guard)."
-        ),
+        typer.Option("--raw-cells", help="CSV output: write cells as they are (no formula guard)."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:

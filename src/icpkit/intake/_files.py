@@ -196,9 +196,7 @@ def _merged_header(rows: list[list[Any]], lead: int, start: int, used: list[int]
         current = str(value) if value is not None else current
         group.append(current)
     counts = {n: names.count(n) for n in names}
-    return [
-        f"{g} {n}" if counts[n] > 1 and g else n for n, g in zip(names, group, strict=True)
-    ]
+    return [f"{g} {n}" if counts[n] > 1 and g else n for n, g in zip(names, group, strict=True)]
 
 
 def _drop_empty_columns(
@@ -247,9 +245,7 @@ def read_json(path: str, *, lines: bool) -> pa.Table:
     numbers: list[int] = []
     rejects: list[Reject] = []
     try:
-        records = (
-            _json_lines(path, text, numbers, rejects) if lines else _json_records(path, text)
-        )
+        records = _json_lines(path, text, numbers, rejects) if lines else _json_records(path, text)
     except RecursionError:
         raise ReadError(
             "JSON nested too deeply to be a table of records",

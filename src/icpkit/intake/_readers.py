@@ -107,9 +107,7 @@ def read_with_info(
     ``kind`` (the table kind wanted) picks the sheet of a workbook by its columns.
     """
     info = sniff(source, encoding=encoding, delimiter=delimiter)
-    data = _read(
-        info, table=table, query=query, sheet=sheet, delimiter_given=delimiter, kind=kind
-    )
+    data = _read(info, table=table, query=query, sheet=sheet, delimiter_given=delimiter, kind=kind)
     check_rejects(table_rejects(data), data.num_rows, max_rejects, file=info.source)
     return data, info
 
@@ -232,12 +230,12 @@ def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
             if _trailing_empty_field(text, delimiter, len(names)):
                 # Every data row ends with one more, empty, field than the header: an
                 # editor's trailing delimiter. Read it and leave the empty field out.
-                data = _parse_csv(text, [*names, "\0extra"], delimiter, skip)
-                data = data.drop_columns(["\0extra"])
-                warnings.append(
-                    "every data row ends with an extra empty field (trailing delimiter);"
-                    " ignored it"
-                )
+                data = _parse_with_trailing_field(text, names, delimiter, skip)
+                if data is not None:
+                    warnings.append(
+                        "every data row ends with an extra empty field (trailing delimiter);"
+                        " ignored it"
+                    )
     if data is None:
         return with_warnings(_salvage(info, text, names, delimiter, skip, given), warnings)
     if data.num_columns == 1 and given is not None and not excel_sep:
@@ -247,6 +245,18 @@ def _read_csv(info: SourceInfo, given: str | None) -> pa.Table:
     if lines != skip + data.num_rows:  # blank lines or multi-line values in between
         numbering[LINE_MAP_KEY] = "scan"
     return with_rejects(with_meta(with_warnings(data, warnings), numbering), [])
+
+
+def _parse_with_trailing_field(
+    text: str, names: list[str], delimiter: str, skip: int
+) -> pa.Table | None:
+    """The table without the empty extra last field; None when Arrow still cannot read it
+    (Python's csv module and Arrow disagree on a few odd quotings: salvage those)."""
+    try:
+        data = _parse_csv(text, [*names, "\0extra"], delimiter, skip)
+    except pa.ArrowInvalid:
+        return None
+    return data.drop_columns(["\0extra"])
 
 
 def _clean_text(text: str) -> tuple[str, list[str]]:

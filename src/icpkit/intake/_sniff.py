@@ -368,9 +368,7 @@ def sniff(
     fmt = "csv" if unnamed else format_of(path)
     size = check_path(path)
     if size == 0:
-        raise ReadError(
-            "file is empty (0 bytes)", file=str(path), hint="Export the table again"
-        )
+        raise ReadError("file is empty (0 bytes)", file=str(path), hint="Export the table again")
     if unnamed:
         fmt = format_by_content(path)
     if fmt not in ("csv", "tsv"):
