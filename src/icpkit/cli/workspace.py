@@ -165,7 +165,11 @@ def run_cmd(
         )
         return
     _warn_failed(result)
-    cached = f", {result.cached} stages cached" if result.cached else ""
+    cached = (
+        f", {result.cached} stage{'s' if result.cached != 1 else ''} cached"
+        if result.cached
+        else ""
+    )
     out.print(f"Run {result.run_id} done{cached}.")
     for kind, path in result.outputs.items():
         out.print(f"  {kind:<8} {path}")
