@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import mmap
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -478,43 +476,50 @@ def _footer_rows(width: int, rejects: list[Reject] | None = None) -> Callable[[A
 def _locate(info: SourceInfo, rejects: list[Reject]) -> list[Reject]:
     """File rows of rows Arrow set aside (its parallel reader does not number them).
 
-    Searched as bytes in C (find, then count the line ends before the hit) over a memory
-    map: a Python loop over the lines of a multi-GB export cost more than scoring it."""
+    Searched as bytes in C (find, then count the line ends before the hit), 16 MiB at a
+    time: a Python loop over the lines of a multi-GB export cost more than scoring it,
+    and a memory map would count the whole file in the process's resident memory."""
     encoding = info.encoding or "utf-8"
     codec = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
-    with _mapped(info.source) as data:
-        out, last, line = [], 0, 1  # the previous hit and its line
-        for r in rejects:
-            needle = r.raw.encode(codec, errors="replace")
-            at = _line_start_find(data, needle, last)
-            if at < 0 and last:  # reported out of order: look from the top
-                last, line = 0, 1
-                at = _line_start_find(data, needle, 0)
-            if at < 0:
-                out.append(Reject(0, r.raw, r.reason))  # not found as written: row unknown
-                continue
-            line += data[last:at].count(b"\n")  # mmap has no count() before 3.13
-            out.append(Reject(line, r.raw, r.reason))
-            last = at
-    return out
+    needles = [r.raw.encode(codec, errors="replace") for r in rejects]
+    rows = _scan_rows(info.source, needles)
+    missed = [i for i, row in enumerate(rows) if not row]
+    if missed:  # reported out of file order by the parallel reader: look again for those
+        again = _scan_rows(info.source, [needles[i] for i in missed])
+        for i, row in zip(missed, again, strict=True):
+            rows[i] = row
+    return [Reject(row, r.raw, r.reason) for row, r in zip(rows, rejects, strict=True)]
 
 
-def _line_start_find(data: Any, needle: bytes, start: int) -> int:
-    """Offset of ``needle`` at the start of a line, from ``start`` on; -1 when absent."""
+def _scan_rows(source: str, needles: list[bytes]) -> list[int]:
+    """The line where each needle first starts a line, in order (0: not found)."""
+    rows = [0] * len(needles)
+    k, line, carry = 0, 1, b"\n"  # carry starts with a line end: the file starts a line
+    with open_binary(source) as fh:
+        while k < len(needles):
+            chunk = fh.read(16 << 20)
+            if not chunk:
+                break
+            buf, pos = carry + chunk, 1 if carry == b"\n" and line == 1 else 0
+            while k < len(needles):
+                at = _line_start_find(buf, needles[k], max(pos, 1))
+                if at < 0:
+                    break
+                line += buf.count(b"\n", pos, at)
+                rows[k], pos, k = line, at, k + 1
+            keep = (len(needles[k]) if k < len(needles) else 0) + 1
+            cut = max(pos, len(buf) - keep)
+            line += buf.count(b"\n", pos, cut)
+            carry = buf[cut:]
+    return rows
+
+
+def _line_start_find(data: bytes, needle: bytes, start: int) -> int:
+    """Offset of ``needle`` right after a line end, from ``start`` (>= 1) on; -1 if absent."""
     at = data.find(needle, start)
     while at > 0 and data[at - 1 : at] not in (b"\n", b"\r"):
         at = data.find(needle, at + 1)
     return at
-
-
-@contextmanager
-def _mapped(source: str) -> Iterator[Any]:
-    """The file's bytes: memory-mapped when plain, read whole when compressed."""
-    if Path(source).suffix.lower() in (".gz", ".bz2"):
-        yield read_bytes(source)
-        return
-    with open(source, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        yield data
 
 
 def _rechunk(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
