@@ -255,3 +255,17 @@ def test_a_400_digit_employee_count_is_not_a_count(tmp_path: Path) -> None:
 
 def test_table_rejects_of_a_clean_read_is_empty(tmp_path: Path) -> None:
     assert table_rejects(read_table(export(tmp_path, "accounts.csv"))) == []
+
+
+def test_duplicate_ids_with_conflicting_values_are_reported(tmp_path: Path) -> None:
+    path = export(tmp_path, "accounts.csv", {3: "00100000,Company 0,Retail,99999,France"})
+    warnings = load(path).report["warnings"]
+    said = [w for w in warnings if "more than one row" in w]
+    assert said == [
+        "1 account_id value(s) appear on more than one row (2 rows); 1 of them with different"
+        " values in other columns (first: '00100000'): de-duplicate the export, or map another"
+        " column as the key"
+    ]
+    assert not any(
+        "more than one row" in w for w in load(export(tmp_path, "ok.csv")).report["warnings"]
+    )
