@@ -424,7 +424,9 @@ def _iter_csv(
     if len(head) < 1 << 20 and _header_only(sample, _leading_blank_lines(sample) + 1):
         return  # a header and no rows: nothing to stream (Arrow would fail to skip it)
     names, _ = repair_names(_header(sample, delimiter))
-    block = max(1 << 20, min(64 << 20, batch_size * 256))
+    # Arrow reads ahead several blocks while batches are scored: 4 MiB blocks (not 16-64)
+    # keep that buffer small when scoring is the slow part (peak RSS on a 5M-row export).
+    block = max(1 << 20, min(4 << 20, batch_size * 64))
     read, parse, convert = _csv_options(
         names, delimiter, skip_rows=_leading_blank_lines(sample) + 1, block_size=block
     )
