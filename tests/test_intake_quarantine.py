@@ -269,3 +269,18 @@ def test_duplicate_ids_with_conflicting_values_are_reported(tmp_path: Path) -> N
     assert not any(
         "more than one row" in w for w in load(export(tmp_path, "ok.csv")).report["warnings"]
     )
+
+
+def test_score_strips_nuls_like_inspect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(
+        "attributes:\n  - name: employees\n    kind: numeric\n    bins:\n"
+        "      - {upper: 100, points: 10}\n      - {lower: 100, points: 40}\n"
+    )
+    path = export(tmp_path, "accounts.csv", {9: "0010000X,Nul\0Corp,Software,5,Peru"})
+    out = tmp_path / "scored.csv"
+    code, _, err = icp(capsys, "score", path, "-p", profile, "-o", out)
+    assert code == 0, err
+    data = out.read_bytes()
+    assert b"\0" not in data
+    assert b"NulCorp" in data

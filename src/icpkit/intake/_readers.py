@@ -405,9 +405,10 @@ def _iter_csv(
     # The header is read from the sniffed sample, so every batch gets the same
     # all-string schema whatever the values in later blocks look like.
     path = Path(info.source)
-    if _odd_quotes(path):
+    if _needs_salvage(path, info.encoding or "utf-8"):
         # A quote that never closes would swallow the rest of the file in Arrow's reader
-        # without an error: read this one whole, row by row, setting bad rows aside.
+        # without an error, and NULs would pass into the output: read this one whole, row
+        # by row, setting bad rows aside and stripping NULs (as load() does).
         data = _read_csv(info, None)
         if rejects is not None:
             rejects.extend(table_rejects(data))
@@ -443,13 +444,16 @@ def _iter_csv(
         rejects.extend(_locate(info, seen))
 
 
-def _odd_quotes(path: Path) -> bool:
-    """An odd number of double quotes in the whole file (counted in C, 16 MiB at a time)."""
-    count = 0
+def _needs_salvage(path: Path, encoding: str) -> bool:
+    """An odd number of double quotes, or a NUL in an 8-bit file (counted in C, 16 MiB at
+    a time; UTF-16 is made of NULs and is left to Arrow)."""
+    quotes, nuls = 0, 0
+    wide = encoding.lower().startswith("utf-16")
     with open_binary(path) as fh:
         while chunk := fh.read(16 << 20):
-            count += chunk.count(b'"')
-    return count % 2 == 1
+            quotes += chunk.count(b'"')
+            nuls += 0 if wide else chunk.count(b"\0")
+    return quotes % 2 == 1 or nuls > 0
 
 
 def _footer_rows(width: int, rejects: list[Reject] | None = None) -> Callable[[Any], str]:
