@@ -107,8 +107,7 @@ def duplicate_key_warnings(table: pa.Table, key: str) -> list[str]:
     differing = frame.drop_duplicates().groupby(key, dropna=False).size()
     conflicts = differing[differing > 1]
     text = (
-        f"{repeated.num_rows:,} {key} value(s) appear on more than one row"
-        f" ({rows.num_rows:,} rows)"
+        f"{repeated.num_rows:,} {key} value(s) appear on more than one row ({rows.num_rows:,} rows)"
     )
     if len(conflicts):
         text += (
