@@ -258,3 +258,27 @@ def test_crm_files_read_back_by_icpkit_equal_the_scored_table(tmp_path: Path) ->
     segments = [s if isinstance(s, str) and s else None for s in scored["icp_segment"]]
     assert hs.column("icp_segment").to_pylist() == segments
     assert sf.column("ICP_Segment__c").to_pylist() == segments
+
+
+def test_long_segment_names_are_cut_between_words() -> None:
+    # The CRM file once read "…Software or Fina...": the name was cut inside a word.
+    import numpy as np
+
+    from icpkit.discover import _segment_name
+    from icpkit.profile import Condition
+    from icpkit.segments import Atom, Rule
+
+    conditions = [
+        Condition.model_validate(
+            {"attribute": "industry", "in": ["Software", "Financial Services"]}
+        ),
+        Condition(attribute="employees", ge=200, lt=5000),
+        Condition.model_validate({"attribute": "country", "in": ["United States", "Germany"]}),
+    ]
+    atoms = tuple(Atom(c.attribute, (0,), c, np.zeros(1, np.uint8)) for c in conditions)
+    name = _segment_name(Rule(atoms, 10, 5, 0.5, 2.0, 1.0, 3.0), set())
+    assert len(name) <= 80
+    assert name.endswith(" …")
+    words = name.removesuffix(" …").split()
+    full = " · ".join(["industry is Software or Financial Services", "employees"]).split()
+    assert words[: len(full)] == full  # whole words only

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -219,7 +220,9 @@ class _Params:
 
 def _segment_name(rule: Rule, taken: set[str]) -> str:
     name = " · ".join(describe_condition(c) for c in rule.conditions)
-    name = name[:77] + "..." if len(name) > 80 else name
+    # Cut between words ("… Software or …", never "Software or Fina..."): the name goes
+    # into CRM fields and reports as is.
+    name = textwrap.shorten(name, 80, placeholder=" …")
     base, i = name, 2
     while name in taken:
         name, i = f"{base} ({i})", i + 1
