@@ -203,6 +203,15 @@ def test_score_inside_duckdb(files: Path) -> None:
     )
     assert code == 2
     assert "--replace" in stderr
+    # Scoring a table into itself would drop the source first: refused, source kept.
+    code, _, stderr = _run(
+        "score", "--db", str(db), "--table", "accounts", "--into", "accounts", "--replace",
+        "--profile", str(files / "profile.yaml"),
+    )  # fmt: skip
+    assert code == 2
+    assert "is the table being scored" in stderr
+    with duckdb.connect(str(db)) as con:
+        assert con.sql("SELECT count(*) FROM accounts").fetchone() == (2,)
 
 
 def test_icp_sql_prints_a_query_duckdb_runs(files: Path) -> None:
