@@ -211,7 +211,7 @@ def test_score_inside_duckdb(files: Path) -> None:
     assert code == 2
     assert "is the table being scored" in stderr
     with duckdb.connect(str(db)) as con:
-        assert con.sql("SELECT count(*) FROM accounts").fetchone() == (2,)
+        assert con.sql("SELECT count(*) FROM accounts").fetchall() == [(2,)]
 
 
 def test_icp_sql_prints_a_query_duckdb_runs(files: Path) -> None:
