@@ -215,3 +215,11 @@ def test_markdown_escapes_html_from_the_data(report: dict) -> None:
     prose = re.sub(r"```.*?```", "", md, flags=re.DOTALL)
     assert "<script>" not in prose
     assert "&lt;script&gt;" in prose
+
+
+def test_expected_counts_read_as_whole_records() -> None:
+    from icpkit.report._analytics_sections import _records
+
+    assert _records(14.3) == "14 records"  # not "14.3 records are stale"
+    assert _records(1.2) == "1 record"
+    assert _records(None) == "0 records"
