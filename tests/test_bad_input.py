@@ -83,7 +83,6 @@ CASES = {
     "typo in file name": (["inspect", "semicolon.csv"], ["Did you mean", "semicolons.csv"]),
     "directory": (["inspect", "folder.csv"], ["is a directory"]),
     "empty file": (["inspect", "empty.csv"], ["empty (0 bytes)"]),
-    "header only": (["inspect", "header_only.csv"], ["header (3 columns) but no data rows"]),
     "blank lines only": (["inspect", "blank_lines.csv"], ["empty"]),
     "wrong delimiter": (
         ["inspect", "semicolons.csv", "--delimiter", ","],

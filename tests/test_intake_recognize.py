@@ -362,7 +362,9 @@ def test_docs_cover_every_cli_option() -> None:
     for command in commands:
         assert command.callback is not None
         for param in pyinspect.signature(command.callback).parameters:
-            option = {"maps": "map", "as_json": "json"}.get(param, param)
+            option = {"maps": "map", "as_json": "json", "max_rejects": "max-rejects"}.get(
+                param, param
+            )
             if option in {"source", "output"}:
                 continue
             assert f"--{option}" in docs, option

@@ -170,3 +170,44 @@ def test_quality_reads_excel(tmp_path: Path) -> None:
     assert summary["rows"] == 8
     assert table.set_index("column").loc["employees", "fill_rate"] == 0.75
     assert summary["duplicates"]["domain"]["extra_rows"] == 1
+
+
+def test_used_by_profile_names_the_exported_columns(tmp_path: Path) -> None:
+    # The profile reads industry and employees; a Salesforce export calls them Industry and
+    # NumberOfEmployees. Both are "used by profile", not only exact-name matches.
+    path = tmp_path / "sf.csv"
+    path.write_text(
+        "Id,Name,Industry,NumberOfEmployees,Fax\n"
+        "1,Acme,Software,120,\n2,Beta,Retail,40,\n3,Gamma,Software,900,\n"
+    )
+    table, _ = data_quality(path, load_profile(FIX / "profile.yaml"))
+    used = dict(zip(table["column"], table["used_by_profile"], strict=True))
+    assert used == {
+        "Id": False,
+        "Name": False,
+        "Industry": True,
+        "NumberOfEmployees": True,
+        "Fax": False,
+    }
+
+
+def test_amounts_are_not_spelling_variants_of_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "money.csv"
+    path.write_text("name,revenue\nA,$1.96M\nB,$19.6M\nC,$196M\nD,USA\nE,U.S.A.\nF,USA\n")
+    table, _ = data_quality(path)
+    variants = dict(zip(table["column"], table["variant_rows"], strict=True))
+    assert variants["revenue"] == 1  # 'U.S.A.' vs 'USA'; the three amounts are distinct
+
+
+def test_staleness_is_measured_to_the_exports_own_latest_date(tmp_path: Path) -> None:
+    # A 2021 export read years later: ages count to its latest date, not the machine's clock.
+    path = tmp_path / "old.csv"
+    dates = ["2021-06-30", "2021-06-01", "2021-05-01", "2021-03-31"]
+    path.write_text("name,last_verified\n" + "\n".join(f"C{i},{d}" for i, d in enumerate(dates)))
+    _, summary = data_quality(path, decay=0.03)
+    stale = summary["staleness"]
+    assert stale["today"] == "2021-06-30"
+    assert stale["as_of"] == "latest date in the data"
+    assert stale["expected_stale_today"] < 1.0  # ages of 0-3 months at 3% a month
+    _, clock = data_quality(path, decay=0.03, today="2026-06-30")
+    assert clock["staleness"]["expected_stale_today"] > 3.0

@@ -206,3 +206,20 @@ def test_small_data_caveat_is_shown_at_the_top() -> None:
     )
     assert "indicative (55 of the rarer outcome)" in render_html(report).split('id="silhouette"')[0]
     assert build_report(VALUES)["summary"]["caveat"] is None
+
+
+def test_markdown_escapes_html_from_the_data(report: dict) -> None:
+    md = render_markdown(report)
+    # Code fences (the text charts) show their content literally; everywhere else raw
+    # HTML in Markdown runs when the page is rendered, so it must be escaped.
+    prose = re.sub(r"```.*?```", "", md, flags=re.DOTALL)
+    assert "<script>" not in prose
+    assert "&lt;script&gt;" in prose
+
+
+def test_expected_counts_read_as_whole_records() -> None:
+    from icpkit.report._analytics_sections import _records
+
+    assert _records(14.3) == "14 records"  # not "14.3 records are stale"
+    assert _records(1.2) == "1 record"
+    assert _records(None) == "0 records"

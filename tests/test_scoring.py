@@ -126,10 +126,11 @@ def test_reasons_in_words(profile) -> None:
     )
     got = reasons(profile, df).to_pylist()
     assert (
-        got[0] == "+18 Industry is Software; +12 Employees 200–5,000; +4 segment Software scale-up"
+        got[0] == "Industry is Software (+18); Employees 200–5,000 (+12);"
+        " segment Software scale-up (+4)"
     )
-    assert got[1] == "+5 Employees small; −9 Industry is Retail"
-    assert got[2] == "+8 Employees 5,000+; +1 Industry is another value; capped at 5: Student"
+    assert got[1] == "Employees small (+5); Industry is Retail (−9)"
+    assert got[2] == "Employees 5,000+ (+8); Industry is another value (+1); capped at 5: Student"
     with_reasons = score_table(profile, df, reasons=True)
     assert with_reasons.column("icp_reasons").to_pylist() == got
 

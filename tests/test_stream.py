@@ -94,9 +94,9 @@ def test_raw_crm_export_is_normalised_and_keeps_original_columns(files: Path) ->
     reasons = table.column("icp_reasons").to_pylist()
     assert (
         reasons[0]
-        == "+40 Industry is Software; +20 Employees 1,000+; +5 segment Mid-market software"
+        == "Industry is Software (+40); Employees 1,000+ (+20); segment Mid-market software (+5)"
     )
-    assert reasons[1] == "+30 Employees 50–1,000; −20 Industry is Education"
+    assert reasons[1] == "Employees 50–1,000 (+30); Industry is Education (−20)"
     assert "scored 3 rows" in stdout
 
 
@@ -203,6 +203,15 @@ def test_score_inside_duckdb(files: Path) -> None:
     )
     assert code == 2
     assert "--replace" in stderr
+    # Scoring a table into itself would drop the source first: refused, source kept.
+    code, _, stderr = _run(
+        "score", "--db", str(db), "--table", "accounts", "--into", "accounts", "--replace",
+        "--profile", str(files / "profile.yaml"),
+    )  # fmt: skip
+    assert code == 2
+    assert "is the table being scored" in stderr
+    with duckdb.connect(str(db)) as con:
+        assert con.sql("SELECT count(*) FROM accounts").fetchall() == [(2,)]
 
 
 def test_icp_sql_prints_a_query_duckdb_runs(files: Path) -> None:

@@ -8,9 +8,11 @@
   ``tier_3`` (tiers A, B, C; tier D is left empty, i.e. "not an ideal customer"), plus
   custom properties ``icp_score``, ``icp_tier``, ``icp_segment``, ``icp_reasons``.
 
-Every text cell is made safe against CSV/formula injection: a cell starting with
-``= + - @``, a tab or a carriage return is prefixed with a single quote, so a spreadsheet
-shows it as text instead of running it (OWASP's advice).
+Every text cell is made safe against CSV/formula injection by the one shared rule in
+:mod:`icpkit.csvsafe` (only real formulas are guarded; ``raw=True`` turns it off).
+Salesforce text fields hold at most 255 characters: longer reasons and segment names are
+cut at a word boundary (ending in "…") and the reasons also go whole into the long-text
+field ``ICP_Reasons_Full__c``.
 """
 
 from __future__ import annotations
@@ -25,20 +27,29 @@ import pandas as pd
 import pyarrow as pa
 
 from .atomic import atomic_write_text
+from .csvsafe import guard_names, safe_text
 from .errors import ConfigError, SchemaError, did_you_mean
 
-__all__ = ["TARGETS", "crm_frame", "export_scores", "safe_cell"]
+__all__ = ["FIELD_LIMITS", "TARGETS", "crm_frame", "cut_words", "export_scores", "safe_cell"]
 
 TARGETS = ("salesforce", "hubspot", "csv")
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 HUBSPOT_TIERS = {"A": "tier_1", "B": "tier_2", "C": "tier_3"}
+# Salesforce Text fields hold 255 characters, Long Text Area 131,072 (we use 32,768, the
+# default); HubSpot single-line text properties hold 65,536.
+FIELD_LIMITS = {"salesforce": 255, "salesforce_long": 32_768, "hubspot": 65_536}
+
+safe_cell = safe_text  # the name this module has always exported
 
 
-def safe_cell(value: Any) -> Any:
-    """Neutralise a text cell a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
+def cut_words(text: Any, limit: int) -> Any:
+    """``text`` within ``limit`` characters, cut at a word boundary and ending in "…"."""
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip(" ;,·") + "…"
 
 
 def _frame(scores: Any) -> pd.DataFrame:
@@ -59,16 +70,18 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     )
 
 
-def _why(frame: pd.DataFrame) -> pd.Series:
-    """Reasons read "+18 Industry is Software; ..."; a leading '+' would be taken for a
-    formula (and escaped with a visible quote in the CRM), so the field starts with words."""
+def _why(frame: pd.DataFrame, limit: int) -> pd.Series:
+    """Reasons read "Why: industry is Software (+18); ..." (words first: nothing in the
+    field starts with a sign, so no formula guard ever touches it)."""
     reasons = _col(frame, "icp_reasons")
-    return reasons.map(lambda r: f"Why: {r}" if isinstance(r, str) and r else r)
+    full = reasons.map(lambda r: f"Why: {r}" if isinstance(r, str) and r else r)
+    return full.map(lambda r: cut_words(r, limit))
 
 
 def crm_frame(scores: Any, target: str) -> pd.DataFrame:
     """The import table for ``target`` (salesforce, hubspot or csv), cells not yet escaped."""
     frame = _frame(scores)
+    target = target.strip().lower()
     if target == "salesforce":
         return pd.DataFrame(
             {
@@ -76,8 +89,11 @@ def crm_frame(scores: Any, target: str) -> pd.DataFrame:
                 "Name": _col(frame, "name"),
                 "ICP_Score__c": frame["icp_score"],
                 "ICP_Tier__c": frame["icp_tier"],
-                "ICP_Segment__c": _col(frame, "icp_segment"),
-                "ICP_Reasons__c": _why(frame),
+                "ICP_Segment__c": _col(frame, "icp_segment").map(
+                    lambda v: cut_words(v, FIELD_LIMITS["salesforce"])
+                ),
+                "ICP_Reasons__c": _why(frame, FIELD_LIMITS["salesforce"]),
+                "ICP_Reasons_Full__c": _why(frame, FIELD_LIMITS["salesforce_long"]),
             }
         )
     if target == "hubspot":
@@ -89,8 +105,10 @@ def crm_frame(scores: Any, target: str) -> pd.DataFrame:
                 "hs_ideal_customer_profile": frame["icp_tier"].map(HUBSPOT_TIERS),
                 "icp_score": frame["icp_score"],
                 "icp_tier": frame["icp_tier"],
-                "icp_segment": _col(frame, "icp_segment"),
-                "icp_reasons": _why(frame),
+                "icp_segment": _col(frame, "icp_segment").map(
+                    lambda v: cut_words(v, FIELD_LIMITS["hubspot"])
+                ),
+                "icp_reasons": _why(frame, FIELD_LIMITS["hubspot"]),
             }
         )
     if target == "csv":
@@ -102,12 +120,18 @@ def crm_frame(scores: Any, target: str) -> pd.DataFrame:
     )
 
 
-def export_scores(scores: Any, target: str, path: str | os.PathLike[str]) -> Path:
-    """Write the CRM import file for ``target`` to ``path`` (UTF-8 CSV, atomically)."""
+def export_scores(
+    scores: Any, target: str, path: str | os.PathLike[str], *, raw: bool = False
+) -> Path:
+    """Write the CRM import file for ``target`` to ``path`` (UTF-8 CSV, atomically).
+
+    Text cells are formula-safe (:mod:`icpkit.csvsafe`) unless ``raw``."""
     frame = crm_frame(scores, target)
-    for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):  # numbers cannot hold a formula
-            frame[c] = frame[c].map(safe_cell)
+    if not raw:
+        frame.columns = guard_names([str(c) for c in frame.columns])
+        for c in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[c]):  # numbers cannot hold a formula
+                frame[c] = frame[c].map(safe_text)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     return atomic_write_text(path, buffer.getvalue())

@@ -184,6 +184,12 @@ def score_in_db(
     """
     started = time.perf_counter()
     into = into or f"{table}_scored"
+    if into.strip('"').lower() == table.strip('"').lower():
+        # Dropping the target first would drop the source it reads from.
+        raise ConfigError(
+            f"--into {into!r} is the table being scored; the scores need a table of their own",
+            hint=f"Pass another name (e.g. --into {table}_scored)",
+        )
     con = _Conn(db)
     try:
         types = column_types(con, table)

@@ -53,7 +53,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._version import __version__
-from ._yamlfile import first_error, read_yaml
+from ._yamlfile import control_character, first_error, read_yaml
 from .atomic import atomic_write_text
 from .errors import ProfileError
 
@@ -78,6 +78,16 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
+# Caps checked when a profile is read, so every command accepts or refuses the same file
+# (a profile with a million bins ran past 300 s; points of 1e29 overflowed the scorer).
+MAX_POINTS = 1_000_000  # any points, intercept or cap, in absolute value
+MAX_BOUND = 1e15  # numeric bin edges and condition bounds, in absolute value
+MAX_BINS = 1_000  # bins of one attribute
+MAX_VALUES = 10_000  # values listed in one category bin or condition
+MAX_TOTAL = 100_000  # bins and listed values over the whole profile
+MAX_RULES = 1_000  # attributes, segments, disqualifiers (each)
+Points = Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -87,9 +97,9 @@ class NumericBin(_Model):
     """Values with ``lower <= x < upper``; a missing bound is unbounded."""
 
     label: str | None = None
-    lower: float | None = Field(None, allow_inf_nan=False)
-    upper: float | None = Field(None, allow_inf_nan=False)
-    points: int
+    lower: float | None = Field(None, allow_inf_nan=False, ge=-MAX_BOUND, le=MAX_BOUND)
+    upper: float | None = Field(None, allow_inf_nan=False, ge=-MAX_BOUND, le=MAX_BOUND)
+    points: Points
     count: int | None = Field(None, description="training rows in the bin")
     success_rate: float | None = None
 
@@ -104,8 +114,8 @@ class CategoryBin(_Model):
     """Values equal (as text) to one of ``values``."""
 
     label: str | None = None
-    values: list[str] = Field(min_length=1)
-    points: int
+    values: list[str] = Field(min_length=1, max_length=MAX_VALUES)
+    points: Points
     count: int | None = None
     success_rate: float | None = None
 
@@ -113,8 +123,8 @@ class CategoryBin(_Model):
 class _AttributeBase(_Model):
     name: str = Field(min_length=1, description="column in the scored table")
     label: str | None = Field(None, description="words used in reasons; defaults to name")
-    missing_points: int = 0
-    other_points: int = 0
+    missing_points: Points = 0
+    other_points: Points = 0
     information_value: float | None = None
     note: str | None = None
     missing_count: int | None = Field(None, description="training rows with no value")
@@ -131,14 +141,14 @@ class NumericAttribute(_AttributeBase):
     """A number cut into bins."""
 
     kind: Literal["numeric"]
-    bins: list[NumericBin] = Field(min_length=1)
+    bins: list[NumericBin] = Field(min_length=1, max_length=MAX_BINS)
 
 
 class CategoricalAttribute(_AttributeBase):
     """A label (or a yes/no flag, as 'true'/'false') grouped into bins."""
 
     kind: Literal["categorical"]
-    bins: list[CategoryBin] = Field(min_length=1)
+    bins: list[CategoryBin] = Field(min_length=1, max_length=MAX_BINS)
 
 
 # One column of the points table; ``kind`` says which.
@@ -150,10 +160,14 @@ class Condition(_Model):
     """One condition of a rule; exactly one test is given."""
 
     attribute: str = Field(min_length=1)
-    in_: list[str] | None = Field(None, alias="in")
+    in_: list[str] | None = Field(None, alias="in", max_length=MAX_VALUES)
     not_in: list[str] | None = None
-    ge: float | None = Field(None, description="x >= ge", allow_inf_nan=False)
-    lt: float | None = Field(None, description="x < lt", allow_inf_nan=False)
+    ge: float | None = Field(
+        None, description="x >= ge", allow_inf_nan=False, ge=-MAX_BOUND, le=MAX_BOUND
+    )
+    lt: float | None = Field(
+        None, description="x < lt", allow_inf_nan=False, ge=-MAX_BOUND, le=MAX_BOUND
+    )
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
@@ -174,7 +188,7 @@ class Segment(_Model):
     name: str = Field(min_length=1)
     description: str | None = None
     conditions: list[Condition] = Field(min_length=1)
-    points: int = Field(0, description="added to the score of matching records")
+    points: Points = Field(0, description="added to the score of matching records")
     size: int | None = None
     success_rate: float | None = None
     lift: float | None = None
@@ -269,10 +283,10 @@ class Profile(_Model):
     description: str | None = None
     silhouette: str | None = None
     success: SuccessDefinition | None = None
-    intercept: int = 0
-    attributes: list[Attribute] = Field(default_factory=list)
-    segments: list[Segment] = Field(default_factory=list)
-    disqualifiers: list[Disqualifier] = Field(default_factory=list)
+    intercept: Points = 0
+    attributes: list[Attribute] = Field(default_factory=list, max_length=MAX_RULES)
+    segments: list[Segment] = Field(default_factory=list, max_length=MAX_RULES)
+    disqualifiers: list[Disqualifier] = Field(default_factory=list, max_length=MAX_RULES)
     tiers: Tiers = Field(default_factory=lambda: Tiers())
     fingerprint: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
@@ -291,6 +305,15 @@ class Profile(_Model):
             raise ValueError(f"attribute names must be unique; repeated: {', '.join(dupes)}")
         if not self.attributes and not self.segments:
             raise ValueError("a profile needs at least one attribute or segment")
+        total = sum(
+            len(b.values) if isinstance(b, CategoryBin) else 1
+            for a in self.attributes
+            for b in a.bins
+        )
+        if total > MAX_TOTAL:
+            raise ValueError(
+                f"the profile lists {total:,} bins and values; at most {MAX_TOTAL:,} are read"
+            )
         return self
 
     @property
@@ -332,6 +355,14 @@ def profile_from_dict(data: Any, *, file: str | None = None) -> Profile:
     if not isinstance(data, dict):
         raise ProfileError(
             "a profile must be a YAML mapping (keys like attributes, tiers)", file=file
+        )
+    bad = control_character(data)
+    if bad is not None:
+        raise ProfileError(
+            f"invalid profile field {bad[0]}: control character {bad[1]!r} (U+{ord(bad[1]):04X})"
+            " in a name or value",
+            file=file,
+            hint="Remove it: names and values are plain text",
         )
     try:
         return Profile.model_validate(data)

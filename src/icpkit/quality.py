@@ -157,7 +157,13 @@ def _variants(col: pd.Series) -> tuple[int, str | None]:
     if text.empty or pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return 0, None
     text = text[text.str.contains(r"[^\W\d_]", regex=True).fillna(False)]
-    key = text.str.lower().str.replace(r"[^\w]+", "", regex=True)
+    # Punctuation between digits carries meaning ('$1.96M', '$19.6M' and '$196M' are three
+    # amounts, not three spellings): it is kept in the key; elsewhere it is ignored.
+    key = (
+        text.str.lower()
+        .str.replace(r"(?<=\d)[.,](?=\d)", "#", regex=True)
+        .str.replace(r"[^\w#]+", "", regex=True)
+    )
     counts = pd.DataFrame({"key": key, "raw": text}).value_counts()
     per_key = counts.groupby(level="key")
     spellings = per_key.size()
@@ -204,6 +210,25 @@ def _column_rows(frame: pd.DataFrame, used: set[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _used_originals(raw: pd.DataFrame, used: list[str], kind: str | None) -> set[str]:
+    """Columns of the file as exported that feed a column the profile reads: the profile
+    says ``industry`` and ``tech_aws``, the file ``Industry`` and ``Technologies__c``."""
+    from .intake import recognize
+
+    wanted = set(used)
+    out = {str(c) for c in raw.columns if str(c) in wanted}
+    mapping = recognize([str(c) for c in raw.columns], kind=kind).mapping
+    for original, canonical in mapping.items():
+        if canonical is None:
+            continue
+        prefix = "tech" if canonical == "technologies" else canonical
+        if canonical in wanted or any(u.startswith(f"{prefix}_") for u in wanted):
+            out.add(original)
+        if canonical in ("country", "employees") and wanted & {"region", "employees_band"}:
+            out.add(original)  # region and the band are derived from these
+    return out
 
 
 def _profile_fill(raw: pd.DataFrame, canonical: pd.DataFrame, used: list[str]) -> pd.DataFrame:
@@ -278,12 +303,20 @@ def decay_forecast(
 
     A record verified ``m`` months ago is stale with probability ``1 - (1 - decay) ** m``;
     records without a date count as stale (nobody knows when they were last true).
+    Ages are measured to ``today``, by default the latest date in the data (the export's
+    own "as of"): against the machine's clock a 2021 export read in 2026 is all stale.
     """
     if not 0 < decay < 1:
         raise ConfigError(f"decay must be a monthly share between 0 and 1 (e.g. 0.03); got {decay}")
-    now = pd.Timestamp.now().normalize() if today is None else pd.Timestamp(today)
     d = _dates(dates)
     known = d.notna()
+    as_of = "given"
+    if today is not None:
+        now = pd.Timestamp(today)
+    elif known.any():
+        now, as_of = d[known].max().normalize(), "latest date in the data"
+    else:
+        now, as_of = pd.Timestamp.now().normalize(), "the machine's clock"
     months = ((now - d[known]).dt.days / _DAYS_PER_MONTH).clip(lower=0).to_numpy(dtype=float)
     undated = int((~known).sum())
     rows = []
@@ -301,6 +334,7 @@ def decay_forecast(
         "undated": undated,
         "decay_per_month": decay,
         "today": now.date().isoformat(),
+        "as_of": as_of,
         "median_age_months": None if not known.any() else round(float(np.median(months)), 1),
         "expected_stale_today": float(table["expected_stale"].iloc[0]),
         "expected_stale_in_90_days": float(
@@ -357,11 +391,11 @@ def data_quality(
     canonical = read_frame(source, kind)
     now = pd.Timestamp.now().normalize() if today is None else pd.Timestamp(today)
     used = list(profile.columns) if profile is not None else []
-    table = _column_rows(raw, set(used))
+    table = _column_rows(raw, _used_originals(raw, used, kind))
     profile_fill = _profile_fill(raw, canonical, used)
     date_col = _find(canonical, _DATE_COLUMNS)
     if date_col is not None:
-        _, staleness = decay_forecast(canonical[date_col], decay, now)
+        _, staleness = decay_forecast(canonical[date_col], decay, today)
         staleness["column"] = date_col
     else:
         staleness = {"column": None, "note": "no last-verified or last-modified date column"}

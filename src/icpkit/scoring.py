@@ -544,18 +544,40 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _money(v: float) -> str:
+    """127000 -> '$127k', 1.5e6 -> '$1.5M': how people write amounts in a sentence."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            return f"${v / size:,.3g}{unit}" if abs(v) < size * 1000 else f"${v / size:,.0f}{unit}"
+    return f"${_fmt(v)}"
+
+
+def _is_money(name: str) -> bool:
+    from .schema import TABLES
+
+    return any((c := t.column(name)) is not None and c.kind == "money" for t in TABLES.values())
+
+
+def _display(attr: Attribute) -> str:
+    """The attribute in business words: its label, else the explainer's name for it."""
+    from .explain import pretty_name
+
+    return attr.label or pretty_name(attr.name)
+
+
 def _numeric_words(attr: NumericAttribute, b: int) -> str:
-    name = attr.display
+    name = _display(attr)
     if b == -1:
         return f"{name} outside the profile's ranges"
     nb = attr.bins[b]
     if nb.label:
         return f"{name} {nb.label}"
+    fmt = _money if _is_money(attr.name) else _fmt
     if nb.lower is not None and nb.upper is not None:
-        return f"{name} {_fmt(nb.lower)}–{_fmt(nb.upper)}"
+        return f"{name} {fmt(nb.lower)}–{fmt(nb.upper)}"
     if nb.upper is not None:
-        return f"{name} under {_fmt(nb.upper)}"
-    return f"{name} {_fmt(nb.lower or 0.0)}+" if nb.lower is not None else f"{name} any value"
+        return f"{name} under {fmt(nb.upper)}"
+    return f"{name} {fmt(nb.lower or 0.0)}+" if nb.lower is not None else f"{name} any value"
 
 
 def _attribute_terms(attr: Attribute, cols: _Columns) -> tuple[np.ndarray, list[tuple[int, str]]]:
@@ -571,19 +593,30 @@ def _attribute_terms(attr: Attribute, cols: _Columns) -> tuple[np.ndarray, list[
         idx = _category_codes(attr, _column(cols.table, attr.name))
         values, bins = _category_lookup(attr)
         terms = [
-            (attr.bins[b].points, f"{attr.display} is {v}")
+            (attr.bins[b].points, _category_words(attr, v))
             for v, b in zip(values, bins, strict=True)
         ]
-        terms.append((attr.other_points, f"{attr.display} is another value"))
-    terms.append((attr.missing_points, f"{attr.display} unknown"))
+        terms.append((attr.other_points, f"{_display(attr)} is another value"))
+    terms.append((attr.missing_points, f"{_display(attr)} unknown"))
     return idx, terms
+
+
+def _category_words(attr: CategoricalAttribute, value: str) -> str:
+    """'industry is Software'; a yes/no technology flag reads 'uses AWS' / 'no AWS'."""
+    if value.lower() in ("true", "false") and attr.name.startswith("tech_"):
+        return f"uses {_display(attr)}" if value.lower() == "true" else f"no {_display(attr)}"
+    if value.lower() in ("true", "false"):
+        return f"{_display(attr)}: {'yes' if value.lower() == 'true' else 'no'}"
+    return f"{_display(attr)} is {value}"
 
 
 _REASON_BLOCK = 500_000  # rows per block: the per-row term matrices stay small
 
 
 def _signed(points: int, words: str) -> str:
-    return f"+{points} {words}" if points > 0 else f"−{-points} {words}"
+    """Words first, points after ('cloud spend $127k+ (+14)'): a reason never starts with a
+    sign, so no spreadsheet or CRM reads it as a formula."""
+    return f"{words} (+{points})" if points > 0 else f"{words} (−{-points})"
 
 
 def _reasons(
@@ -659,7 +692,7 @@ def _pick_terms(ids: np.ndarray, lut: np.ndarray, top: int) -> list[np.ndarray]:
 
 
 def reasons(profile: Profile, data: Any, *, top: int = 3) -> pa.Array:
-    """``icp_reasons`` for every row: '+18 Industry is software; +12 Employees 200–5,000; −9 …'.
+    """``icp_reasons`` for every row: 'industry is Software (+18); employees 200–5,000 (+12); …'.
 
     The ``top`` largest positive contributions, then the largest negative ones, then any
     disqualifier that capped the score.

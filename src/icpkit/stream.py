@@ -23,7 +23,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path
+from .csvsafe import guard_batch
 from .errors import ConfigError, SchemaError
+from .intake._quarantine import (
+    DEFAULT_MAX_REJECTS,
+    Reject,
+    check_rejects,
+    write_rejects,
+)
+from .intake._write import flat_for_csv
 from .profile import Profile
 from .scoring import score_table
 
@@ -101,12 +109,19 @@ def score_batches(
 class _Writer:
     """CSV or Parquet writer opened on the first batch (its schema is the file's)."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, *, raw: bool = False) -> None:
         self.path, self.fmt = path, fmt
         self.writer: Any = None
         self.schema: pa.Schema | None = None
+        # A CSV may be opened in a spreadsheet: formula-safe cells unless asked for raw ones.
+        self.guard = fmt == "csv" and not raw
 
     def write(self, batch: pa.RecordBatch) -> None:
+        if self.fmt == "csv" and any(pa.types.is_nested(f.type) for f in batch.schema):
+            flat = flat_for_csv(pa.Table.from_batches([batch]))
+            batch = pa.RecordBatch.from_arrays(flat.columns, names=flat.column_names)
+        if self.guard:
+            batch = guard_batch(batch)
         if self.writer is None:
             self.schema = batch.schema
             if self.fmt == "parquet":
@@ -151,11 +166,15 @@ def score_file(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     threads: int | None = None,
     progress: Progress | None = None,
+    max_rejects: float = DEFAULT_MAX_REJECTS,
+    raw_cells: bool = False,
 ) -> dict[str, Any]:
     """Score ``source`` into ``output`` (.csv or .parquet) batch by batch; returns a report.
 
     ``normalize=False`` scores the columns as they are (input already canonical: faster).
-    ``progress(rows_done, rows_estimated)`` is called after every batch.
+    ``progress(rows_done, rows_estimated)`` is called after every batch. Input rows that
+    cannot be parsed go to ``<output>.rejects.csv``; more than ``max_rejects`` of them
+    fails the job and leaves no output. A CSV output is formula-safe unless ``raw_cells``.
     """
     from .intake import iter_batches
 
@@ -167,7 +186,8 @@ def score_file(
     total = estimate_rows(source)
     rows = 0
     tiers: dict[str, int] = {}
-    batches = iter_batches(source, batch_size=batch_rows)
+    rejects: list[Reject] = []
+    batches = iter_batches(source, batch_size=batch_rows, rejects=rejects)
     scored = score_batches(
         batches,
         profile,
@@ -178,7 +198,7 @@ def score_file(
         threads=threads,
     )
     with atomic_path(out_path) as tmp, ExitStack() as stack:
-        writer = _Writer(tmp, fmt)
+        writer = _Writer(tmp, fmt, raw=raw_cells)
         stack.callback(writer.close)
         for batch in scored:
             writer.write(batch)
@@ -187,8 +207,10 @@ def score_file(
                 tiers[tier] = tiers.get(tier, 0) + n
             if progress is not None:
                 progress(rows, max(total, rows) if total is not None else None)
+        check_rejects(rejects, rows, max_rejects, file=str(source))
         if writer.writer is None:  # nothing was read: fail rather than leave an empty file
             raise SchemaError("the input has no rows to score", file=str(source))
+    rejects_file = write_rejects(rejects, out_path)
     seconds = time.perf_counter() - started
     return {
         "input": str(source),
@@ -199,6 +221,8 @@ def score_file(
         "normalized": normalize,
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds) if seconds > 0 else None,
+        "rejects": len(rejects),
+        "rejects_file": None if rejects_file is None else str(rejects_file),
     }
 
 

@@ -168,6 +168,18 @@ def success_label(
             )
     if (~defined).any():
         notes.append(f"{int((~defined).sum())} rows have no {target} value; left out of the fit")
+    if not len(col):
+        raise ConfigError(
+            "the table has no data rows: there is nothing to learn from",
+            column=target,
+            hint="Export the table again with its rows",
+        )
+    if not defined.any():
+        raise ConfigError(
+            f"every row's outcome is missing: the column has no values ({len(col):,} rows)",
+            column=target,
+            hint="Pick the column that holds the outcome (--target), or fill it in",
+        )
     if y[defined].all() or not y[defined].any():
         raise ConfigError(
             "every row has the same outcome; success needs both successes and failures",

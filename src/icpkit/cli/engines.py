@@ -17,9 +17,10 @@ from rich.progress import (
 from rich.table import Table
 
 from ..errors import ConfigError
+from ..intake._quarantine import parse_max_rejects
 from ..profile import load_profile
 from ._app import app, err, out, print_json
-from .intake import KindOpt, MapOpt, parse_map
+from .intake import KindOpt, MapOpt, MaxRejectsOpt, parse_map
 
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Profile YAML to score with.")]
 
@@ -62,6 +63,11 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
         return
     where = report.get("output") or report.get("into")
     out.print(f"scored {report['rows']:,} rows → {where} in {report['seconds']:.1f} s")
+    if report.get("rejects"):
+        out.print(
+            f"[yellow]warning:[/] set aside {report['rejects']:,} unreadable row(s)"
+            f" → {report['rejects_file']}"
+        )
     table = Table("tier", "rows", "share")
     total = max(report["rows"], 1)
     for tier, n in report["tiers"].items():
@@ -100,9 +106,16 @@ def score_command(
     kind: KindOpt = None,
     maps: MapOpt = None,
     batch_rows: Annotated[int, typer.Option(help="Rows per batch when streaming.")] = 65_536,
+    max_rejects: MaxRejectsOpt = None,
+    raw_cells: Annotated[
+        bool,
+        typer.Option("--raw-cells", help="CSV output: write cells as they are (no formula guard)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Score a file (streamed to .csv/.parquet) or a database table in place."""
+    """Score a file (streamed to .csv/.parquet) or a database table in place.
+
+    Input rows that cannot be read go to OUTPUT's rejects file (OUTPUT.rejects.csv)."""
     if db is not None:
         if input_path is not None or output is not None:
             raise ConfigError("give either INPUT -o OUTPUT, or --db URL --table T, not both")
@@ -126,6 +139,8 @@ def score_command(
         "mapping": parse_map(maps) or None,
         "reasons": reasons,
         "batch_rows": batch_rows,
+        "max_rejects": parse_max_rejects(max_rejects),
+        "raw_cells": raw_cells,
     }
     _print_report(_score_file(input_path, profile, output, opts, as_json), as_json)
 

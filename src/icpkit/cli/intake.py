@@ -38,6 +38,15 @@ ScaleOpt = Annotated[
         help="Multiply a numeric column: 'annual_revenue=million' or '=1e6' (repeatable).",
     ),
 ]
+MaxRejectsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-rejects",
+        help="Most unreadable rows to set aside before failing, as a share: '1%' (default), "
+        "'5%', '0.05'.",
+        show_default=False,
+    ),
+]
 StrictOpt = Annotated[
     bool,
     typer.Option(
@@ -103,8 +112,10 @@ def _load(
     strict: bool = False,
     limit: int | None = None,
     scale: list[str] | None = None,
+    max_rejects: str | None = None,
 ) -> Any:
     from ..intake import load
+    from ..intake._quarantine import parse_max_rejects
 
     return load(
         source,
@@ -118,6 +129,7 @@ def _load(
         strict=strict,
         limit=limit,
         scale=parse_scale(scale),
+        max_rejects=parse_max_rejects(max_rejects),
     )
 
 
@@ -167,8 +179,24 @@ def _render(report: dict[str, Any]) -> None:
         out.print(
             f"[cyan]suggestion:[/] {col!r} might be {canonical!r}{why}: --map '{col}={canonical}'"
         )
+    _render_rejects(report)
     for warning in report["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")
+
+
+def _render_rejects(report: dict[str, Any], where: str | None = None) -> None:
+    rejects = report.get("rejects") or {}
+    if not rejects.get("count"):
+        return
+    grid = Table(
+        title=f"Rows set aside ({rejects['count']:,})" + (f" → {where}" if where else ""),
+        title_justify="left",
+    )
+    for head in ("row", "why", "text"):
+        grid.add_column(head)
+    for r in rejects["rows"][:5]:
+        grid.add_row(str(r["row"]), r["reason"], repr(r["raw"][:60]))
+    out.print(grid)
 
 
 def _render_coercions(report: dict[str, Any]) -> None:
@@ -208,11 +236,23 @@ def inspect_cmd(
     sample: Annotated[
         int | None, typer.Option(help="Inspect only the first N rows (quick look at a big file).")
     ] = None,
+    max_rejects: MaxRejectsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show how a file is read: source system, table kind, mapping, types, fill rates, coercions."""
     loaded = _load(
-        source, kind, maps, sheet, table, query, encoding, delimiter, strict, sample, scale
+        source,
+        kind,
+        maps,
+        sheet,
+        table,
+        query,
+        encoding,
+        delimiter,
+        strict,
+        sample,
+        scale,
+        max_rejects,
     )
     if as_json:
         print_json(loaded.report)
@@ -235,18 +275,38 @@ def normalize_cmd(
     delimiter: DelimiterOpt = None,
     strict: StrictOpt = False,
     scale: ScaleOpt = None,
+    max_rejects: MaxRejectsOpt = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="CSV output: write cells as they are (no formula guard).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the table with canonical column names and normalised values (atomically)."""
+    """Write the table with canonical column names and normalised values (atomically).
+
+    Rows that cannot be read go to OUT's rejects file (OUT.rejects.csv)."""
+    from ..intake._quarantine import write_rejects
     from ..intake._write import output_format, write_table
 
     output_format(output)  # fail before reading a large input, not after
     loaded = _load(
-        source, kind, maps, sheet, table, query, encoding, delimiter, strict, None, scale
+        source,
+        kind,
+        maps,
+        sheet,
+        table,
+        query,
+        encoding,
+        delimiter,
+        strict,
+        None,
+        scale,
+        max_rejects,
     )
-    path = write_table(loaded.table, output)
+    path = write_table(loaded.table, output, raw=raw)
+    rejects_file = write_rejects(loaded.rejects, output)
+    where = None if rejects_file is None else str(rejects_file)
     if as_json:
-        print_json({"output": str(path), **loaded.report})
+        print_json({"output": str(path), "rejects_file": where, **loaded.report})
         return
     report = loaded.report
     out.print(
@@ -254,6 +314,7 @@ def normalize_cmd(
         f" ({report['system_name']} {report['kind']})"
     )
     _render_coercions(report)
+    _render_rejects(report, where)
     for warning in report["warnings"]:
         out.print(f"[yellow]warning:[/] {warning}")
 

@@ -126,6 +126,7 @@ def init_cmd(
         "contact_roles": contact_roles,
         "feedback": feedback,
     }
+    _check_inputs({**given, "universe": universe})
     tables = {k: r for k, v in given.items() if (r := _rel(v, directory)) is not None}
     path = init_workspace(
         directory,
@@ -138,8 +139,40 @@ def init_cmd(
         universe=_rel(universe, directory),
     )
     out.print(f"Wrote {path}")
+    if accounts and not deals and not outcomes:
+        _outcome_hint(accounts, target)
     step = "Edit it to point at your files, then run" if not accounts else "Check it, then run"
     out.print(f"{step}: [bold]icp run {directory}[/]")
+
+
+def _check_inputs(files: dict[str, str | None]) -> None:
+    """Every file given to `icp init` exists (a typo is caught now, not at `icp run`)."""
+    from ..intake._sniff import check_path, is_sql_url
+
+    for path in files.values():
+        if path and not is_sql_url(path):
+            check_path(Path(path))
+
+
+def _outcome_hint(accounts: str, target: str) -> None:
+    """An accounts-only workspace needs an outcome: say where one might be."""
+    from ..intake import load
+    from ..intake._content import status_columns
+
+    loaded = load(accounts, limit=5_000)
+    if target in loaded.table.column_names or target in loaded.original.column_names:
+        return
+    out.print(
+        f"[yellow]warning:[/] {accounts} has no {target!r} column and no --deals or --outcomes"
+        " file was given, so nothing says which accounts are successes."
+        " Pass --deals FILE (won opportunities), or --target COLUMN."
+    )
+    for column, values in status_columns(loaded.original):
+        shown = ", ".join(repr(v) for v in values)
+        out.print(
+            f"  {column!r} looks like a customer status ({shown}): --target '{column}'"
+            " --positive VALUE"
+        )
 
 
 @app.command("run")
@@ -168,7 +201,11 @@ def run_cmd(
     summary = result.report.get("summary") or {}
     if summary.get("evidence_sufficient") is False:  # lead with it, as the report does
         err.print(f"[bold yellow]warning:[/] {summary.get('headline')}", highlight=False)
-    cached = f", {result.cached} stages cached" if result.cached else ""
+    cached = (
+        f", {result.cached} stage{'s' if result.cached != 1 else ''} cached"
+        if result.cached
+        else ""
+    )
     out.print(f"Run {result.run_id} done{cached}.")
     for kind, path in result.outputs.items():
         out.print(f"  {kind:<8} {path}")
@@ -206,14 +243,18 @@ def export_cmd(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Import file to write.")
     ] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Write cells as they are (no formula guard).")
+    ] = False,
 ) -> None:
     """Write the scored accounts as a CRM import file (formula-injection safe)."""
     from ..export import export_scores
     from ..workspace import last_scores
 
+    target = target.strip().lower()  # "Salesforce" as the CRM spells itself
     scores = last_scores(directory)
     path = output or directory / "report" / f"{target}_import.csv"
-    export_scores(scores, target, path)
+    export_scores(scores, target, path, raw=raw)
     out.print(f"Wrote {path} ({scores.num_rows:,} accounts, {target} fields)")
 
 

@@ -108,7 +108,7 @@ def infer_array(values: list[Any]) -> pa.Array:
         values = [_as_datetime(v) for v in values]
     try:
         return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError, RecursionError):
         return pa.array([None if v is None else _as_text(v) for v in values], type=pa.string())
 
 
@@ -120,5 +120,8 @@ def _as_datetime(value: Any) -> Any:
 
 def _as_text(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str)
+        except (RecursionError, ValueError):
+            return "(nested too deeply to show)"
     return str(value)

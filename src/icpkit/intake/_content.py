@@ -106,3 +106,28 @@ def value_suggestions(
                 out[name] = canonical
                 break
     return out
+
+
+_STATUS_WORDS = re.compile(
+    r"\b(customer|client|won|lost|churn(ed)?|prospect|partner|active|inactive|former)\b",
+    re.IGNORECASE,
+)
+
+
+def status_columns(table: pa.Table, limit: int = 3) -> list[tuple[str, list[str]]]:
+    """Text columns whose values read like a customer status ('Customer - Direct',
+    'Prospect', 'Churned'): candidates for a success target when no outcome column or
+    deals file was given. Returns (column, a few of its values), most status-like first."""
+    found: list[tuple[float, str, list[str]]] = []
+    for name in table.column_names:
+        column = table.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        values = [v for v in pc.unique(column.drop_null()).to_pylist()[:_SAMPLE] if v]
+        if not 2 <= len(values) <= 30:  # a status has a few values, not one per row
+            continue
+        share = sum(1 for v in values if _STATUS_WORDS.search(str(v))) / len(values)
+        if share >= 0.3:
+            found.append((share, name, sorted(str(v) for v in values)[:4]))
+    found.sort(key=lambda f: -f[0])
+    return [(name, values) for _, name, values in found[:limit]]

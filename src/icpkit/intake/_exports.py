@@ -76,8 +76,17 @@ def excel_header_row(rows: Sequence[Sequence[Any]]) -> int:
     widest = max(counts, default=0)
     for index, count in enumerate(counts):
         if widest and count >= max(2, widest / 2):
+            # A merged group row ("Company" over "Name", "Industry") is sparser than the
+            # all-text row of names below it: the header is that row.
+            below = rows[index + 1] if index + 1 < len(rows) else []
+            if index + 1 < len(counts) and counts[index + 1] > count and _all_text(below):
+                return index + 1
             return index
     return 0
+
+
+def _all_text(row: Sequence[Any]) -> bool:
+    return all(isinstance(v, str) for v in row if _filled(v))
 
 
 def _filled(value: Any) -> bool:

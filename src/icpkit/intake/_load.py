@@ -24,6 +24,7 @@ from ..schema import TABLES
 from ._arrow import table_warnings
 from ._content import value_suggestions
 from ._custom import already_normalised, cast_like, custom_coercion, infer_custom
+from ._quarantine import DEFAULT_MAX_REJECTS, Reject, table_rejects
 from ._readers import DEFAULT_BATCH_SIZE, iter_batches, read_with_info
 from ._recognize import (
     Match,
@@ -54,6 +55,7 @@ class Loaded:
     original: pa.Table
     info: SourceInfo
     column_origin: dict[str, str] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -240,6 +242,7 @@ def load(
     strict: bool = False,
     limit: int | None = None,
     scale: Mapping[str, float] | None = None,
+    max_rejects: float = DEFAULT_MAX_REJECTS,
 ) -> Loaded:
     """Read ``source`` and return it with canonical column names and normalised values.
 
@@ -250,12 +253,21 @@ def load(
     ``limit`` reads only the first rows (streamed, so a huge file is not read
     whole): for a quick look at a big export. ``scale`` multiplies numeric
     columns after normalising ({"annual_revenue": 1e6} for revenue in $M).
+    Rows the reader cannot parse are set aside and listed in ``report["rejects"]``;
+    more than ``max_rejects`` of them (a share of all rows, default 1%) is a ReadError.
     """
     if kind is not None:
         check_kind(kind)
     opts: dict[str, Any] = {"table": table, "query": query, "sheet": sheet}
     if limit is None:
-        raw, info = read_with_info(source, **opts, encoding=encoding, delimiter=delimiter)
+        raw, info = read_with_info(
+            source,
+            **opts,
+            encoding=encoding,
+            delimiter=delimiter,
+            max_rejects=max_rejects,
+            kind=kind,
+        )
     else:
         raw, info = _read_head(source, limit, opts, encoding, delimiter)
     hint = _name_hint(source, table)
@@ -315,9 +327,20 @@ def load_table(
     if strict:
         _fail_on_first_problem(coercions, info)
     all_warnings = table_warnings(raw) + list(rec.warnings) + warnings
+    rejects = table_rejects(raw)
+    if rejects:
+        all_warnings.insert(
+            0,
+            f"set aside {len(rejects):,} row(s) that could not be read (first: row"
+            f" {rejects[0].row}, {rejects[0].reason})",
+        )
     report = build_report(info, rec, raw, table, origin, coercions, all_warnings)
+    report["rejects"] = {
+        "count": len(rejects),
+        "rows": [r.to_dict() for r in rejects[:20]],
+    }
     _add_value_suggestions(report, raw, rec)
-    return Loaded(table, rec, report, raw, info, origin)
+    return Loaded(table, rec, report, raw, info, origin, rejects)
 
 
 def apply_scale(table: pa.Table, scale: Mapping[str, float] | None) -> tuple[pa.Table, list[str]]:
@@ -408,15 +431,17 @@ def load_batches(
     sheet: str | int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    rejects: list[Reject] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream ``source`` as normalised record batches with one schema.
 
     The mapping and the output schema are decided on the first batch, and every
     later batch is cast to that schema. So that a type chosen on the first batch
-    can never fail on a later one, custom attributes stay as read (CSV: text), and
-    a technology first seen after the first batch has no ``tech_<slug>`` flag of
-    its own (it is still in the joined ``technologies`` column). Use :func:`load`
-    for the full report; this is for inputs too big for memory.
+    can never fail on a later one, custom attributes stay as read (CSV: text). A list
+    column (technologies) is scanned once before streaming, so every technology in
+    the file has its ``tech_<slug>`` flag in every batch. Use :func:`load` for the
+    full report; this is for inputs too big for memory. With ``rejects`` (a list),
+    CSV rows that cannot be parsed are collected there instead of stopping the stream.
     """
     if kind is not None:
         check_kind(kind)
@@ -424,36 +449,80 @@ def load_batches(
     offset = file_row_offset(info)
     rec: Recognition | None = None
     schema: pa.Schema | None = None
-    for batch in iter_batches(
-        source,
-        batch_size=batch_size,
-        table=table,
-        query=query,
-        sheet=sheet,
-        encoding=encoding,
-        delimiter=delimiter,
-    ):
+    opts: dict[str, Any] = {"table": table, "query": query, "sheet": sheet}
+    opts |= {"encoding": encoding, "delimiter": delimiter, "batch_size": batch_size}
+    lists: dict[str, str] = {}
+    for batch in iter_batches(source, **opts, rejects=rejects):
         raw = pa.Table.from_batches([batch])
         if rec is None:
             hint = _name_hint(source, table)
             rec = apply_mapping(recognize(raw.column_names, kind=kind, name_hint=hint), mapping)
+            lists = _list_columns(rec)
         out, _, _, _ = _assemble(raw, rec, offset, infer=False)
         offset += raw.num_rows
-        schema = schema or out.schema
-        yield from _conform(out, schema).to_batches()
+        if schema is None:
+            schema = _with_flags(out.schema, _scan_flags(source, opts, lists))
+        yield from _conform(out, schema, lists).to_batches()
 
 
-def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+def _list_columns(rec: Recognition) -> dict[str, str]:
+    """Original column -> the prefix of its flag columns, for every list column."""
+    kinds = allowed_columns(rec.kind)
+    return {
+        original: "tech" if canonical == "technologies" else canonical
+        for original, canonical in rec.mapped.items()
+        if kinds[canonical] == "list"
+    }
+
+
+def _scan_flags(
+    source: str | os.PathLike[str], opts: dict[str, Any], lists: dict[str, str]
+) -> list[str]:
+    """Every flag column the list columns give over the whole source (one extra pass)."""
+    from .normalizers.lists import slugify, split_items
+
+    if not lists:
+        return []
+    seen: set[str] = set()
+    for batch in iter_batches(source, **opts):
+        for original, prefix in lists.items():
+            if original not in batch.schema.names:
+                continue
+            for value in pc.unique(batch.column(original)).to_pylist():
+                if isinstance(value, str):
+                    seen.update(f"{prefix}_{slugify(i)}" for i in split_items(value))
+    return sorted(n for n in seen if not n.endswith("_"))
+
+
+def _with_flags(schema: pa.Schema, flags: list[str]) -> pa.Schema:
+    for name in flags:
+        if name not in schema.names:
+            schema = schema.append(pa.field(name, pa.bool_()))
+    return schema
+
+
+def _conform(data: pa.Table, schema: pa.Schema, lists: dict[str, str] | None = None) -> pa.Table:
+    prefixes = {f"{p}_": ("technologies" if p == "tech" else p) for p in (lists or {}).values()}
     arrays = []
     for fld in schema:
         if fld.name not in data.column_names:
-            arrays.append(pa.nulls(data.num_rows, type=fld.type))
+            arrays.append(_absent(data, fld, prefixes))
             continue
         column = data.column(fld.name)
         if column.type != fld.type:
             column = _cast_or_text(column, fld.type)
         arrays.append(column)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _absent(data: pa.Table, fld: pa.Field, prefixes: dict[str, str]) -> Any:
+    """A column this batch lacks: a list flag is False where the list is known (the
+    item is not in it) and missing where the list is; anything else is missing."""
+    source = next((c for p, c in prefixes.items() if fld.name.startswith(p)), None)
+    if pa.types.is_boolean(fld.type) and source in data.column_names:
+        known = pc.is_valid(data.column(source))
+        return pc.if_else(known, False, pa.scalar(None, pa.bool_()))
+    return pa.nulls(data.num_rows, type=fld.type)
 
 
 def _cast_or_text(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:

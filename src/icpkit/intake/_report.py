@@ -23,6 +23,7 @@ from ._sql import redact
 
 __all__ = [
     "build_report",
+    "duplicate_key_warnings",
     "file_row_offset",
     "key_warnings",
     "row_numbers",
@@ -92,6 +93,30 @@ def key_warnings(rec: Recognition) -> list[str]:
     ]
 
 
+def duplicate_key_warnings(table: pa.Table, key: str) -> list[str]:
+    """Say so when one id names several rows, and louder when those rows disagree."""
+    if key not in table.column_names or table.num_rows < 2:
+        return []
+    counts = table.group_by(key).aggregate([([], "count_all")])
+    repeated = counts.filter(pc.greater(counts.column("count_all"), 1))
+    if repeated.num_rows == 0:
+        return []
+    keys = repeated.column(key)
+    rows = table.filter(pc.is_in(table.column(key), value_set=keys.combine_chunks()))
+    frame = rows.to_pandas().astype("string")
+    differing = frame.drop_duplicates().groupby(key, dropna=False).size()
+    conflicts = differing[differing > 1]
+    text = (
+        f"{repeated.num_rows:,} {key} value(s) appear on more than one row ({rows.num_rows:,} rows)"
+    )
+    if len(conflicts):
+        text += (
+            f"; {len(conflicts):,} of them with different values in other columns"
+            f" (first: {str(conflicts.index[0])!r})"
+        )
+    return [text + ": de-duplicate the export, or map another column as the key"]
+
+
 def unit_warnings(table: pa.Table, origin: dict[str, str]) -> list[str]:
     """Warn when money looks like it is in thousands or millions (Fortune lists revenue in $M)."""
     warnings = []
@@ -125,10 +150,13 @@ def build_report(
     source["source"] = redact(str(source["source"]))
     kinds = allowed_columns(rec.kind)
     mapping = []
+    outputs: dict[str, list[str]] = {}
+    for name, original in origin.items():  # inverted once: per column it was O(n²)
+        outputs.setdefault(original, []).append(name)
     for m in rec.matches:
         entry = m.to_dict()
         entry["value_kind"] = kinds.get(m.canonical) if m.canonical else None
-        entry["outputs"] = [n for n, o in origin.items() if o == m.original]
+        entry["outputs"] = outputs.get(m.original, [])
         entry["raw_type"] = _type_name(raw.schema.field(m.original).type)
         mapping.append(entry)
     columns = [
@@ -155,7 +183,10 @@ def build_report(
         "coercions": [c for c in coercions if c["became_missing"] or c["notes"]],
         "suggestions": dict(rec.suggestions),
         "suggestion_reasons": dict.fromkeys(rec.suggestions, "name is close"),
-        "warnings": warnings + key_warnings(rec) + unit_warnings(table, origin),
+        "warnings": warnings
+        + key_warnings(rec)
+        + duplicate_key_warnings(table, TABLES[rec.kind].key)
+        + unit_warnings(table, origin),
         "kind_scores": {k: round(v, 2) for k, v in rec.scores.items()},
     }
 

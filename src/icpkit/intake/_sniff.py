@@ -29,9 +29,11 @@ __all__ = [
     "detect_delimiter",
     "detect_encoding",
     "find_ragged_row",
+    "format_by_content",
     "format_of",
     "is_sql_url",
     "open_binary",
+    "open_text",
     "read_bytes",
     "sniff",
 ]
@@ -106,6 +108,24 @@ def format_of(path: Path) -> str:
     )
 
 
+def format_by_content(path: Path) -> str:
+    """The format of a file without an extension, from its first bytes."""
+    head = read_bytes(path, 4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return "excel"
+    if head.startswith(b"DUCK") or head[8:12] == b"DUCK":
+        return "duckdb"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        first = text.split(b"\n", 1)[0].strip()
+        return "jsonl" if first.endswith(b"}") else "json"
+    return "csv"
+
+
 def check_path(path: Path) -> int:
     """Fail clearly for a missing file or a directory; return the size in bytes."""
     if not path.exists():
@@ -117,6 +137,12 @@ def check_path(path: Path) -> int:
         raise ReadError("is a directory, not a file", file=str(path), hint="Pass one file")
     if not os.access(path, os.R_OK):
         raise ReadError("file is not readable (permission denied)", file=str(path))
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise ReadError(
+            "not a regular file (a pipe or a device)",
+            file=str(path),
+            hint="Save the data to a file first, then pass that file",
+        )
     return path.stat().st_size
 
 
@@ -127,6 +153,11 @@ def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
         return Path(path).open("rb")
     fh: IO[bytes] = opener(path, "rb")
     return fh
+
+
+def open_text(path: str | os.PathLike[str], encoding: str) -> IO[str]:
+    """The file as text (decompressed), lines kept as written."""
+    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors="replace", newline="")
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int = -1) -> bytes:
@@ -172,7 +203,12 @@ def detect_encoding(sample: bytes, *, file: str, whole: bool = False) -> tuple[s
     if magic:
         raise ReadError(f"this is not a text table; it looks like {magic}", file=file)
     nul = sample.find(b"\x00")
-    if nul >= 0:
+    # A few NULs in a text file are a bad copy (stripped and reported by the reader);
+    # many are binary content or UTF-16 without its BOM.
+    if nul >= 0 and (
+        sample.count(b"\x00") > max(1, len(sample) // 100)
+        or _control_ratio(sample.decode("latin-1")) > 0.05
+    ):
         raise ReadError(
             f"binary content: NUL byte at byte offset {nul}",
             file=file,
@@ -328,10 +364,13 @@ def sniff(
         fmt = "duckdb" if scheme == "duckdb" else "postgresql"
         return SourceInfo(source=str(source), format=fmt)
     path = Path(source)
-    fmt = format_of(path)
+    unnamed = not path.suffix and path.exists()
+    fmt = "csv" if unnamed else format_of(path)
     size = check_path(path)
     if size == 0:
-        raise ReadError("file is empty (0 bytes)", file=str(path))
+        raise ReadError("file is empty (0 bytes)", file=str(path), hint="Export the table again")
+    if unnamed:
+        fmt = format_by_content(path)
     if fmt not in ("csv", "tsv"):
         return SourceInfo(source=str(path), format=fmt, size=size)
     sample = read_bytes(path, SAMPLE_BYTES + 1)

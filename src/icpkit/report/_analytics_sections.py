@@ -263,8 +263,9 @@ def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         text += (
             f" At {pct(stale.get('decay_per_month'), 0)} decay a month (from {stale.get('column')},"
             f" median age {num(stale.get('median_age_months'))} months), about"
-            f" {num(stale.get('expected_stale_today'))} records are stale today and"
-            f" {num(stale.get('expected_stale_in_90_days'))} will be in 90 days:"
+            f" {_records(stale.get('expected_stale_today'))} are stale as of"
+            f" {stale.get('today')} and {num(round(stale.get('expected_stale_in_90_days') or 0))}"
+            " will be 90 days later:"
             " re-verify tier A and B accounts first."
         )
     fill = [f for f in summary.get("profile_fill") or [] if isinstance(f, dict)]
@@ -377,3 +378,9 @@ def voice_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         tables=[table(columns, rows, "Themes the ICP raises more than others, first")],
         quotes=_quotes(themes),
     )
+
+
+def _records(count: float | None) -> str:
+    """'14 records', '1 record': expected counts are whole records in a sentence."""
+    n = round(count or 0)
+    return f"{n:,} record" + ("" if n == 1 else "s")

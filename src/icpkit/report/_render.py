@@ -33,6 +33,15 @@ def _cell(value: Any) -> str:
     return " ".join(str(value).replace("|", "\\|").split())
 
 
+def _md_text(value: Any) -> Any:
+    """Markdown lets raw HTML through to the page: text from the data (a company named
+    ``<script>``) is escaped, except inside code fences (marked ``verbatim``)."""
+    if isinstance(value, Markup) or value is None:
+        return value
+    text = str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _env(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("icpkit.report", "templates"),
@@ -40,7 +49,9 @@ def _env(autoescape: bool) -> jinja2.Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
         undefined=jinja2.ChainableUndefined,
+        finalize=None if autoescape else _md_text,
     )
+    env.filters["verbatim"] = lambda text: Markup(str(text))
     env.filters["svg"] = lambda chart: Markup(render_chart(chart))
     env.filters["inline"] = _inline
     env.filters["cell"] = _cell

@@ -174,7 +174,8 @@ def _discover(ctx: Context) -> dict[str, Any]:
     profile = _as_profile(result)
     summary = result.summary() if callable(getattr(result, "summary", None)) else {}
     info = {"source": "learned", "summary": jsonable(summary)}
-    note = f"{len(profile.attributes)} attributes, {len(profile.segments)} segments"
+    attrs, segs = len(profile.attributes), len(profile.segments)
+    note = f"{attrs} attribute{'s' * (attrs != 1)}, {segs} segment{'s' * (segs != 1)}"
     return {"profile": profile, "discover": info, "_message": note}
 
 

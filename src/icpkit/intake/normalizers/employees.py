@@ -54,7 +54,8 @@ def employee_band(count: float) -> str | None:
 
 
 def _round_half_up(x: float) -> float:
-    return float(math.floor(x + 0.5))
+    # A 400-digit "count" is infinity as a float: not a count (NaN), not an OverflowError.
+    return float(math.floor(x + 0.5)) if math.isfinite(x) else math.nan
 
 
 def _count(text: str) -> Decimal | None:
