@@ -87,9 +87,6 @@ _TIME_NAME = re.compile(r"creat|signup|sign_up|start|engage|since|open|date", re
 LEAK_AUC = 0.92
 # Labels that may define a segment even when too weak alone for the points table.
 _COMPANY_FACTS = {"industry", "country", "region", "state", "last_funding_type", "ownership"}
-_DESCRIBED_NOTE = (
-    "a distinct group of ideal customers; its members score through their traits' points"
-)
 AFTER_SALE_REASON = (
     "known only after the sale (leaks the answer, and describes today's customers, not "
     "prospects to find); --keep to use it"
@@ -489,7 +486,8 @@ def _fit(
     pts = card.points(codes, seg_masks)
     t["scorecard"] = time.perf_counter() - t2
     notes = [None] * n_icp + [_INTERACTION_NOTE] * (len(rules) - n_icp)
-    notes += [_DESCRIBED_NOTE] * len(described)
+    # Described segments (0 points) carry no note: the report uses a note as the ICP's name.
+    notes += [None] * len(described)
     rules += described
     seg_masks += [rule_mask(r, len(y)) for r in described]
     pts = replace(pts, rules=[*pts.rules, *[0] * len(described)])
