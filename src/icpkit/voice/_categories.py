@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..errors import ConfigError
 from ._backend import Backend, TfidfBackend, get_backend
+from ._context import apply_prompt_prior, polarity_scores, prompt_stance
 
 __all__ = [
     "CATEGORIES",
@@ -99,6 +100,7 @@ class CategoryClassifier:
         other_prior: float = 0.25,
         chars: bool = True,
         sentiment: float | None = None,
+        lexicon: str = "vader",
     ) -> None:
         self.method = method
         self.rule_weight = rule_weight
@@ -108,6 +110,7 @@ class CategoryClassifier:
         self.other_prior = other_prior
         self.chars = chars
         self.sentiment = sentiment
+        self.lexicon = lexicon
 
     def fit(
         self, texts: list[str] | None = None, labels: list[str] | None = None
@@ -121,6 +124,10 @@ class CategoryClassifier:
             raise ConfigError(f"unknown categories {unknown}; known: {', '.join(spec)}")
         self.classes_ = np.asarray([c for c in spec if c in set(labels)])
         self.patterns_ = _compile(spec)
+        self.required_ = [
+            [re.compile(p, re.IGNORECASE) for p in spec[c].get("requires", [])]
+            for c in self.classes_
+        ]
         backend = get_backend(self.method)
         if isinstance(backend, TfidfBackend):
             backend = TfidfBackend(chars=self.chars)
@@ -154,22 +161,47 @@ class CategoryClassifier:
         question = np.array([[1.0 if t.rstrip().endswith("?") else 0.0] for t in texts])
         extra = np.hstack([np.log1p(hits), question]) * self.rule_weight_
         if self.sentiment_:
-            unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-            counts = np.array([polarity(t) for t in unique], dtype=np.float64).reshape(-1, 2)
-            pol = np.log1p(counts[inverse.ravel()])
-            extra = np.hstack([extra, pol * self.sentiment_])
+            extra = np.hstack([extra, self._polarity_features(texts) * self.sentiment_])
         vectors = self.backend_.transform(texts)
         if sparse.issparse(vectors):
             return sparse.hstack([vectors, sparse.csr_matrix(extra)]).tocsr()
         return np.hstack([np.asarray(vectors), extra])
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def _polarity_features(self, texts: list[str]) -> np.ndarray:
+        """Two columns: how positive and how negative each text sounds."""
+        if self.lexicon == "words":  # the hand-written lists VADER replaced (kept to compare)
+            unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+            counts = np.array([polarity(t) for t in unique], dtype=np.float64).reshape(-1, 2)
+            return np.asarray(np.log1p(counts[inverse.ravel()]))
+        compound = polarity_scores(texts)[:, 2]
+        return np.column_stack([np.clip(compound, 0, None), np.clip(-compound, 0, None)])
+
+    def predict_proba(
+        self, texts: list[str], prompts: list[Any] | None = None
+    ) -> np.ndarray:
+        """Category probabilities per text; ``prompts`` (the question each text answers,
+        or None) shift them by the question's stance (``context.yaml``)."""
         if not hasattr(self, "model_"):
             raise ConfigError("CategoryClassifier is not fitted yet; call fit() first")
-        if not texts:
+        if not len(texts):
             return np.zeros((0, len(self.classes_)))
         texts = list(texts)
-        proba: np.ndarray = self.model_.predict_proba(self._features(texts))
+        if prompts is not None and len(prompts) != len(texts):
+            raise ConfigError(f"{len(prompts)} prompts for {len(texts)} texts")
+        # each distinct text is featurised and scored once (feedback repeats itself)
+        unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        inverse = inverse.ravel()
+        unique_list = [str(t) for t in unique]
+        base: np.ndarray = self.model_.predict_proba(self._features(unique_list))
+        proba = base[inverse]
+        allowed = self._allowed(unique_list)[inverse]
+        if prompts is not None:
+            stances = prompt_stance(prompts)
+            if (stances != "").any():
+                compound = polarity_scores(unique_list)[:, 2][inverse]
+                proba = apply_prompt_prior(proba, list(self.classes_), stances, compound)
+                allowed |= (stances == "discovery")[:, None]
+        proba = self._renormalise(np.where(allowed, proba, 0.0), proba)
         # 'other' is the fallback when nothing matches, so the regression overrates it on
         # wording it has never seen: its prior is scaled down (``other_prior``, tuned on
         # the calibration split tests/golden/voice/calib.tsv).
@@ -178,14 +210,33 @@ class CategoryClassifier:
             proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
-    def predict(self, texts: list[str]) -> np.ndarray:
+    def _allowed(self, texts: list[str]) -> np.ndarray:
+        """False for the categories whose ``requires`` patterns (categories.yaml) all miss.
+
+        Discovery channel is only how the customer found *us*: without one of its
+        strict cues ("heard about", "referred by", "word of mouth"...) a sentence about a
+        user conference or a Slack group is not a discovery channel. A discovery prompt
+        ("How did you hear about us?") lifts the requirement (see predict_proba).
+        """
+        allowed = np.ones((len(texts), len(self.classes_)), dtype=bool)
+        for j, patterns in enumerate(self.required_):
+            if patterns:
+                allowed[:, j] = [any(p.search(t) for p in patterns) for t in texts]
+        return allowed
+
+    @staticmethod
+    def _renormalise(masked: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+        sums = masked.sum(axis=1, keepdims=True)
+        return np.asarray(np.where(sums > 0, masked / np.where(sums > 0, sums, 1), fallback))
+
+    def predict(self, texts: list[str], prompts: list[Any] | None = None) -> np.ndarray:
         """The most likely category of each text."""
-        proba = self.predict_proba(texts)
+        proba = self.predict_proba(texts, prompts)
         return np.asarray(self.classes_[proba.argmax(axis=1)]) if len(texts) else np.array([])
 
-    def label(self, texts: list[str]) -> pd.DataFrame:
+    def label(self, texts: list[str], prompts: list[Any] | None = None) -> pd.DataFrame:
         """category (top), categories (all retained, best first) and confidence per text."""
-        proba = self.predict_proba(texts)
+        proba = self.predict_proba(texts, prompts)
         rows = []
         for p in proba:
             order = np.argsort(-p)
@@ -204,6 +255,9 @@ def _fitted(method: str) -> CategoryClassifier:
     return CategoryClassifier(method=method).fit()
 
 
-def classify(texts: list[str], method: str = "tfidf") -> pd.DataFrame:
-    """Label ``texts`` with the shipped classifier (fitted once per method and process)."""
-    return _fitted(get_backend(method).name).label(list(texts))
+def classify(
+    texts: list[str], method: str = "tfidf", prompts: list[Any] | None = None
+) -> pd.DataFrame:
+    """Label ``texts`` with the shipped classifier (fitted once per method and process);
+    ``prompts``: the question each text answers, when the input has one."""
+    return _fitted(get_backend(method).name).label(list(texts), prompts)
