@@ -151,7 +151,12 @@ def label_feedback(
             named = named.fillna(items[col].astype("string"))
         items["account_id"] = named
     highlights, counts = split_highlights(items)
-    labels = classify(highlights["text"].astype(str).tolist(), method=backend.name)
+    prompts = highlights["prompt"]
+    labels = classify(
+        highlights["text"].astype(str).tolist(),
+        method=backend.name,
+        prompts=None if prompts.isna().all() else prompts.astype(object).tolist(),
+    )
     highlights = pd.concat([highlights, labels], axis=1)
     highlights = _icp_flags(highlights, acc, tiers_, segment)
     icp_ids = (

@@ -198,8 +198,8 @@ class CategoryClassifier:
         if prompts is not None:
             stances = prompt_stance(prompts)
             if (stances != "").any():
-                compound = polarity_scores(unique_list)[:, 2][inverse]
-                proba = apply_prompt_prior(proba, list(self.classes_), stances, compound)
+                scores = polarity_scores(unique_list)[inverse]
+                proba = apply_prompt_prior(proba, list(self.classes_), stances, scores)
                 allowed |= (stances == "discovery")[:, None]
         proba = self._renormalise(np.where(allowed, proba, 0.0), proba)
         # 'other' is the fallback when nothing matches, so the regression overrates it on

@@ -73,18 +73,18 @@ def prompt_stance(prompts: Sequence[Any]) -> np.ndarray:
         (name, re.compile(s["pattern"], re.IGNORECASE))
         for name, s in context_spec()["stances"].items()
     ]
-    cache: dict[Any, str] = {}
+    cache: dict[str, str] = {}
     out = []
     for p in prompts:
-        if p not in cache:
-            text = "" if p is None or not isinstance(p, str) else p
-            cache[p] = next((name for name, pat in stances if pat.search(text)), "")
-        out.append(cache[p])
+        text = p if isinstance(p, str) else ""  # None / NA: no prompt
+        if text not in cache:
+            cache[text] = next((name for name, pat in stances if pat.search(text)), "")
+        out.append(cache[text])
     return np.asarray(out, dtype=object)
 
 
 def apply_prompt_prior(
-    proba: np.ndarray, classes: Sequence[str], stances: np.ndarray, compound: np.ndarray
+    proba: np.ndarray, classes: Sequence[str], stances: np.ndarray, scores: np.ndarray
 ) -> np.ndarray:
     """Multiply each row by its stance's prior and renormalise.
 
@@ -96,8 +96,11 @@ def apply_prompt_prior(
     override = float(spec["override"])
     effective = stances.copy()
     # a clearly positive answer to a negative prompt reads as a positive one, and back
-    flip_up = np.isin(stances, ["negative"]) & (compound >= override)
-    flip_down = np.isin(stances, ["positive", "purchase"]) & (compound <= -override)
+    # (only when the answer has no word of the other side: "hard at first, but great once
+    # set up" stays an answer to "What do you dislike?")
+    pos, neg, compound = scores[:, 0], scores[:, 1], scores[:, 2]
+    flip_up = (stances == "negative") & (compound >= override) & (neg == 0)
+    flip_down = np.isin(stances, ["positive", "purchase"]) & (compound <= -override) & (pos == 0)
     effective[flip_up] = "positive"
     effective[flip_down] = "negative"
     out = proba.copy()

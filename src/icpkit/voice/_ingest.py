@@ -35,6 +35,7 @@ FEEDBACK_FIELDS = (
     "contact_id",
     "source",
     "date",
+    "prompt",
     "text",
 )
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".txt")
@@ -58,6 +59,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "contactemail", "requesteremail", "from", "authoremail"),
     "source": ("source", "channel", "type", "sourcetype", "origin", "medium"),
     "date": ("date", "created", "createdat", "createddate", "timestamp", "submittedat", "time"),
+    # the question the text answers ("What do you dislike about X?"): its stance is a
+    # prior on the categories (voice/context.yaml)
+    "prompt": ("prompt", "question", "questiontext", "surveyquestion", "field", "askedquestion"),
     "text": (
         "text",
         "body",
