@@ -184,8 +184,9 @@ def label_feedback(
 
 def _theme_backend(labelled: Labelled) -> Backend:
     """TF-IDF fitted on this corpus, or the embeddings backend as it is."""
-    if labelled.method == "tfidf":
-        return TfidfBackend(min_df=1).fit(labelled.highlights["text"].astype(str).tolist())
+    if labelled.method == "tfidf":  # fitted on each distinct sentence once
+        texts = labelled.highlights["text"].astype(str).drop_duplicates().tolist()
+        return TfidfBackend(min_df=1).fit(texts)
     backend = labelled.backend or get_backend(labelled.method)
     return backend.fit([])
 

@@ -83,6 +83,44 @@ def _compile(spec: dict[str, dict[str, Any]]) -> list[list[re.Pattern[str]]]:
     return [[re.compile(p, re.IGNORECASE) for p in spec[c].get("cues", [])] for c in spec]
 
 
+def _literal_starts(items: Any) -> list[str] | None:
+    """The literal texts a parsed pattern must start with (after ``\\b``), or None."""
+    from re import _constants as c  # the parser's opcodes (stdlib, stable since 3.11)
+
+    prefix = ""
+    for op, av in items:
+        if op is c.AT and not prefix:
+            continue
+        if op is c.LITERAL:
+            prefix += chr(av)
+            continue
+        if not prefix and op is c.SUBPATTERN:
+            return _literal_starts(av[3])
+        if not prefix and op is c.BRANCH:
+            out: list[str] = []
+            for branch in av[1]:
+                starts = _literal_starts(branch)
+                if starts is None:
+                    return None
+                out += starts
+            return out
+        break
+    return [prefix.lower()] if len(prefix) >= 2 else None
+
+
+def _prefilter(pattern: str) -> tuple[str, ...] | None:
+    """Substrings one of which a text must contain for ``pattern`` to match (None: no
+    cheap test). Checking them first skips most regex searches: a sentence matches a
+    handful of the few hundred cue patterns."""
+    try:
+        from re import _parser
+
+        starts = _literal_starts(_parser.parse(pattern, re.IGNORECASE))
+    except Exception:  # an unusual pattern: no prefilter, the regex still decides
+        return None
+    return tuple(starts) if starts else None
+
+
 class CategoryClassifier:
     """Cue rules + text features → logistic regression over the categories.
 
@@ -124,6 +162,9 @@ class CategoryClassifier:
             raise ConfigError(f"unknown categories {unknown}; known: {', '.join(spec)}")
         self.classes_ = np.asarray([c for c in spec if c in set(labels)])
         self.patterns_ = _compile(spec)
+        self.prefilters_ = [
+            [_prefilter(p) for p in spec[c].get("cues", [])] for c in spec
+        ]
         self.required_ = [
             [re.compile(p, re.IGNORECASE) for p in spec[c].get("requires", [])]
             for c in self.classes_
@@ -152,8 +193,15 @@ class CategoryClassifier:
         unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
         hits = np.zeros((len(unique), len(self.patterns_)), dtype=np.float64)
         for i, text in enumerate(unique):
-            for j, patterns in enumerate(self.patterns_):
-                hits[i, j] = min(3, sum(1 for p in patterns if p.search(text)))
+            lower = text.lower()
+            for j, (patterns, filters) in enumerate(
+                zip(self.patterns_, self.prefilters_, strict=True)
+            ):
+                n = 0
+                for p, f in zip(patterns, filters, strict=True):
+                    if (f is None or any(s in lower for s in f)) and p.search(text):
+                        n += 1
+                hits[i, j] = min(3, n)
         return hits[inverse.ravel()] if len(texts) else hits
 
     def _features(self, texts: list[str]) -> Any:
