@@ -138,7 +138,7 @@ class CategoryClassifier:
         other_prior: float = 0.25,
         chars: bool = True,
         sentiment: float | None = None,
-        lexicon: str = "vader",
+        lexicon: str = "words",
     ) -> None:
         self.method = method
         self.rule_weight = rule_weight
@@ -217,12 +217,15 @@ class CategoryClassifier:
 
     def _polarity_features(self, texts: list[str]) -> np.ndarray:
         """Two columns: how positive and how negative each text sounds."""
-        if self.lexicon == "words":  # the hand-written lists VADER replaced (kept to compare)
+        parts = []
+        if self.lexicon in ("words", "both"):
             unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
             counts = np.array([polarity(t) for t in unique], dtype=np.float64).reshape(-1, 2)
-            return np.asarray(np.log1p(counts[inverse.ravel()]))
-        compound = polarity_scores(texts)[:, 2]
-        return np.column_stack([np.clip(compound, 0, None), np.clip(-compound, 0, None)])
+            parts.append(np.log1p(counts[inverse.ravel()]))
+        if self.lexicon in ("vader", "both"):
+            compound = polarity_scores(texts)[:, 2]
+            parts.append(np.column_stack([np.clip(compound, 0, None), np.clip(-compound, 0, None)]))
+        return np.hstack(parts)
 
     def predict_proba(
         self, texts: list[str], prompts: list[Any] | None = None
