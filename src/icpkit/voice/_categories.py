@@ -31,7 +31,13 @@ from sklearn.linear_model import LogisticRegression
 
 from ..errors import ConfigError
 from ._backend import Backend, TfidfBackend, get_backend
-from ._context import apply_prompt_prior, polarity_scores, prompt_stance
+from ._context import (
+    apply_prompt_prior,
+    no_complaint,
+    polarity_scores,
+    prompt_stance,
+    strong_polarity,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -85,7 +91,7 @@ def _compile(spec: dict[str, dict[str, Any]]) -> list[list[re.Pattern[str]]]:
 
 def _literal_starts(items: Any) -> list[str] | None:
     """The literal texts a parsed pattern must start with (after ``\\b``), or None."""
-    from re import _constants as c  # the parser's opcodes (stdlib, stable since 3.11)
+    from re import _constants as c  # type: ignore[attr-defined]  # stdlib parser opcodes
 
     prefix = ""
     for op, av in items:
@@ -113,7 +119,7 @@ def _prefilter(pattern: str) -> tuple[str, ...] | None:
     cheap test). Checking them first skips most regex searches: a sentence matches a
     handful of the few hundred cue patterns."""
     try:
-        from re import _parser
+        from re import _parser  # type: ignore[attr-defined]
 
         starts = _literal_starts(_parser.parse(pattern, re.IGNORECASE))
     except Exception:  # an unusual pattern: no prefilter, the regex still decides
@@ -162,9 +168,7 @@ class CategoryClassifier:
             raise ConfigError(f"unknown categories {unknown}; known: {', '.join(spec)}")
         self.classes_ = np.asarray([c for c in spec if c in set(labels)])
         self.patterns_ = _compile(spec)
-        self.prefilters_ = [
-            [_prefilter(p) for p in spec[c].get("cues", [])] for c in spec
-        ]
+        self.prefilters_ = [[_prefilter(p) for p in spec[c].get("cues", [])] for c in spec]
         self.required_ = [
             [re.compile(p, re.IGNORECASE) for p in spec[c].get("requires", [])]
             for c in self.classes_
@@ -218,18 +222,16 @@ class CategoryClassifier:
     def _polarity_features(self, texts: list[str]) -> np.ndarray:
         """Two columns: how positive and how negative each text sounds."""
         parts = []
-        if self.lexicon in ("words", "both"):
+        if self.lexicon == "words":
             unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
             counts = np.array([polarity(t) for t in unique], dtype=np.float64).reshape(-1, 2)
             parts.append(np.log1p(counts[inverse.ravel()]))
-        if self.lexicon in ("vader", "both"):
+        if self.lexicon == "vader":
             compound = polarity_scores(texts)[:, 2]
             parts.append(np.column_stack([np.clip(compound, 0, None), np.clip(-compound, 0, None)]))
         return np.hstack(parts)
 
-    def predict_proba(
-        self, texts: list[str], prompts: list[Any] | None = None
-    ) -> np.ndarray:
+    def predict_proba(self, texts: list[str], prompts: list[Any] | None = None) -> np.ndarray:
         """Category probabilities per text; ``prompts`` (the question each text answers,
         or None) shift them by the question's stance (``context.yaml``)."""
         if not hasattr(self, "model_"):
@@ -246,13 +248,19 @@ class CategoryClassifier:
         base: np.ndarray = self.model_.predict_proba(self._features(unique_list))
         proba = base[inverse]
         allowed = self._allowed(unique_list)[inverse]
-        if prompts is not None:
-            stances = prompt_stance(prompts)
-            if (stances != "").any():
-                scores = polarity_scores(unique_list)[inverse]
-                proba = apply_prompt_prior(proba, list(self.classes_), stances, scores)
-                allowed |= (stances == "discovery")[:, None]
+        stances = prompt_stance(prompts if prompts is not None else [None] * len(texts))
+        explicit, bare = (a[inverse] for a in no_complaint(unique_list))
+        if (stances != "").any():
+            up, down = (a[inverse] for a in strong_polarity(unique_list, self.lexicon))
+            # a bare "Nothing." to "What do you like best?" is a complaint
+            proba = apply_prompt_prior(proba, list(self.classes_), stances, up, down | bare)
+            allowed |= (stances == "discovery")[:, None]
         proba = self._renormalise(np.where(allowed, proba, 0.0), proba)
+        # "No complaints" is praise whatever the question; a bare "Nothing." is praise
+        # when it answers "What do you dislike?"
+        praise = explicit | (bare & (stances == "negative"))
+        if praise.any() and "praise" in self.classes_:
+            proba[praise] = np.eye(len(self.classes_))[list(self.classes_).index("praise")]
         # 'other' is the fallback when nothing matches, so the regression overrates it on
         # wording it has never seen: its prior is scaled down (``other_prior``, tuned on
         # the calibration split tests/golden/voice/calib.tsv).

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-__all__ = ["apply_prompt_prior", "context_spec", "polarity_scores", "prompt_stance"]
+__all__ = [
+    "apply_prompt_prior",
+    "context_spec",
+    "no_complaint",
+    "polarity_scores",
+    "prompt_stance",
+    "strong_polarity",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,22 +56,47 @@ def _no_complaint() -> re.Pattern[str]:
 
 
 def polarity_scores(texts: Sequence[str]) -> np.ndarray:
-    """Per text: (positive, negative, compound) from VADER; each distinct text scored once.
-
-    A "nothing to complain about" answer counts as clearly positive: VADER reads the
-    "nothing" in "Nothing, I love it" as a negation of "love".
-    """
+    """Per text: VADER's (positive, negative, compound); each distinct text scored once."""
     analyzer = _analyzer()
-    no_complaint = _no_complaint()
     unique, inverse = np.unique(np.asarray(list(texts), dtype=object), return_inverse=True)
     out = np.zeros((len(unique), 3))
     for i, text in enumerate(unique):
-        if no_complaint.search(text):
-            out[i] = (1.0, 0.0, 1.0)
-            continue
         s = analyzer.polarity_scores(text)
         out[i] = (s["pos"], s["neg"], s["compound"])
     return out[inverse.ravel()] if len(unique) else out
+
+
+def no_complaint(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(says there is nothing to complain about, is a bare "nothing"/"none"/"n/a").
+
+    The first is praise whatever the question ("No complaints, it works well"); the
+    second only answers the question it follows ("Nothing." to "What do you dislike?").
+    """
+    explicit = _no_complaint()
+    bare = re.compile(r"^\W*(none|nothing|no|n/?a|nope)\W*$", re.IGNORECASE)
+    return (
+        np.array([bool(explicit.search(t)) for t in texts], dtype=bool),
+        np.array([bool(bare.match(t)) for t in texts], dtype=bool),
+    )
+
+
+def strong_polarity(texts: Sequence[str], lexicon: str) -> tuple[np.ndarray, np.ndarray]:
+    """(clearly positive, clearly negative) per text, by ``lexicon``.
+
+    'words' (our lists in sentiment.yaml): two or more hits on one side, none on the
+    other. 'vader': compound score at least ``override`` either way, with at most 10%
+    of the words on the other side. Mixed answers ("hard at first, but great once set
+    up") are neither.
+    """
+    if lexicon == "vader":
+        override = float(context_spec()["override"])
+        pos, neg, compound = polarity_scores(texts).T
+        return (compound >= override) & (neg <= 0.1), (compound <= -override) & (pos <= 0.1)
+    from ._categories import polarity
+
+    counts = np.array([polarity(t) for t in texts], dtype=np.float64).reshape(-1, 2)
+    p, n = counts[:, 0], counts[:, 1]
+    return (p >= 2) & (n == 0), (n >= 2) & (p == 0)
 
 
 def prompt_stance(prompts: Sequence[Any]) -> np.ndarray:
@@ -84,25 +116,22 @@ def prompt_stance(prompts: Sequence[Any]) -> np.ndarray:
 
 
 def apply_prompt_prior(
-    proba: np.ndarray, classes: Sequence[str], stances: np.ndarray, scores: np.ndarray
+    proba: np.ndarray,
+    classes: Sequence[str],
+    stances: np.ndarray,
+    up: np.ndarray,
+    down: np.ndarray,
 ) -> np.ndarray:
     """Multiply each row by its stance's prior and renormalise.
 
-    When the answer's own polarity is strongly on the other side (``override``), the
-    other side's prior applies: a clearly positive answer to a negative prompt is read
-    as an answer to a positive one, and vice versa.
+    ``up``/``down``: the answer itself is clearly positive/negative. Then the other
+    side's prior applies: a clearly positive answer to a negative prompt is read as an
+    answer to a positive one, and vice versa.
     """
     spec = context_spec()
-    override = float(spec["override"])
     effective = stances.copy()
-    # a clearly positive answer to a negative prompt reads as a positive one, and back
-    # (only when the answer has no word of the other side: "hard at first, but great once
-    # set up" stays an answer to "What do you dislike?")
-    pos, neg, compound = scores[:, 0], scores[:, 1], scores[:, 2]
-    flip_up = (stances == "negative") & (compound >= override) & (neg == 0)
-    flip_down = np.isin(stances, ["positive", "purchase"]) & (compound <= -override) & (pos == 0)
-    effective[flip_up] = "positive"
-    effective[flip_down] = "negative"
+    effective[(stances == "negative") & up] = "positive"
+    effective[np.isin(stances, ["positive", "purchase"]) & down] = "negative"
     out = proba.copy()
     index = {c: i for i, c in enumerate(classes)}
     for name, stance in spec["stances"].items():

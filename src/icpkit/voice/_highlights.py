@@ -101,9 +101,7 @@ def split_highlights(feedback: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
                 if speaker in skip:
                     counts["dropped_interviewer_turns"] += 1
                     continue
-                rows.extend(
-                    (*meta, speaker or None, prompt, p) for p in split_sentences(words)
-                )
+                rows.extend((*meta, speaker or None, prompt, p) for p in split_sentences(words))
         else:
             rows.extend((*meta, None, prompt, s) for s in split_sentences(str(text)))
     out = pd.DataFrame(rows, columns=list(HIGHLIGHT_COLUMNS[1:]))
