@@ -188,7 +188,12 @@ class CategoryClassifier:
         x = self._features(list(texts))
         index = {c: i for i, c in enumerate(self.classes_)}
         y = np.array([index[label] for label in labels])
-        self.model_ = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+        # newton-cg: the same convex objective as lbfgs, fitted in 2.6 s instead of 17 s on
+        # the shared machine (lbfgs' own step dominated with 126k weights); calib
+        # probabilities differ by at most 0.005
+        self.model_ = LogisticRegression(
+            C=self.C, max_iter=2000, class_weight="balanced", solver="newton-cg"
+        )
         self.model_.fit(x, y)
         return self
 
