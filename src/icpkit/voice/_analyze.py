@@ -202,9 +202,9 @@ def _label_feedback(
 
 def _theme_backend(labelled: Labelled) -> Backend:
     """TF-IDF fitted on this corpus, or the embeddings backend as it is."""
-    if labelled.method == "tfidf":  # fitted on each distinct sentence once
-        texts = labelled.highlights["text"].astype(str).drop_duplicates().tolist()
-        return TfidfBackend(min_df=1).fit(texts)
+    if labelled.method == "tfidf":  # fitted on each distinct sentence once, weighted
+        said = labelled.highlights["text"].astype(str).value_counts()
+        return TfidfBackend(min_df=1).fit(said.index.tolist(), said.to_numpy(dtype=float))
     backend = labelled.backend or get_backend(labelled.method)
     return backend.fit([])
 

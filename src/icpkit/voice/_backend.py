@@ -80,7 +80,9 @@ class TfidfBackend:
         self.max_features = max_features
         self.chars = chars
 
-    def fit(self, texts: list[str]) -> TfidfBackend:
+    def fit(self, texts: list[str], weight: np.ndarray | None = None) -> TfidfBackend:
+        """Fit on ``texts``; ``weight`` (how often each distinct text was said) makes the
+        word weights (IDF) those of the full corpus without fitting on every repeat."""
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
         self.vectorizer_ = TfidfVectorizer(
@@ -93,6 +95,11 @@ class TfidfBackend:
         )
         corpus = texts if texts else ["empty"]
         self.vectorizer_.fit(corpus)
+        if weight is not None and len(texts):
+            present = self.vectorizer_.transform(corpus) > 0
+            df = np.asarray(present.T @ np.asarray(weight, dtype=np.float64)).ravel()
+            n = float(np.sum(weight))
+            self.vectorizer_.idf_ = np.log((1 + n) / (1 + df)) + 1  # smooth_idf, as sklearn
         self.char_vectorizer_ = (
             TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(corpus)
             if self.chars

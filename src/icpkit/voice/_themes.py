@@ -61,13 +61,23 @@ _CLAUSE = re.compile(
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 
 
-def vectors(backend: Backend, texts: list[str]) -> np.ndarray:
-    """Dense, L2-normalised vectors; sparse TF-IDF is reduced by LSA (truncated SVD)."""
+def vectors(backend: Backend, texts: list[str], weight: np.ndarray | None = None) -> np.ndarray:
+    """Dense, L2-normalised vectors; sparse TF-IDF is reduced by LSA (truncated SVD).
+
+    With ``weight`` (how often each distinct text was said) the LSA axes are fitted on
+    the texts scaled by the square root of their weight, as if every repeat were there:
+    a long tail of one-off sentences must not choose the axes.
+    """
     raw = backend.transform(texts)
     # (a few rows of a 50,000-word vocabulary are reduced too: dense they would be huge)
     dims = min(_LSA_DIMS, raw.shape[0] - 1, raw.shape[1] - 1)
     if sparse.issparse(raw) and raw.shape[1] > _LSA_DIMS and dims >= 2:
-        raw = TruncatedSVD(n_components=dims, random_state=0).fit_transform(raw)
+        svd = TruncatedSVD(n_components=dims, random_state=0)
+        if weight is None:
+            raw = svd.fit_transform(raw)
+        else:
+            svd.fit(sparse.diags(np.sqrt(weight)) @ raw)
+            raw = svd.transform(raw)
     return dense(raw)
 
 
@@ -79,7 +89,13 @@ def _choose_k(
     n = len(x)
     if n < 4 or max_k < 2:
         return 1, np.zeros(n, dtype=int)
-    sample = rng.choice(n, size=min(n, _SAMPLE), replace=False)
+    # the silhouette sample is drawn as highlights are said (a sentence said 90 times
+    # counts 90 times), so a long tail of one-off sentences does not decide k
+    if weight is None:
+        sample = rng.choice(n, size=min(n, _SAMPLE), replace=False)
+    else:
+        size = int(min(weight.sum(), _SAMPLE))
+        sample = rng.choice(n, size=size, replace=True, p=weight / weight.sum())
     best: tuple[float, int, np.ndarray] = (0.05, 1, np.zeros(n, dtype=int))
     for k in range(2, min(max_k, n - 1) + 1):
         with warnings.catch_warnings():
@@ -306,7 +322,7 @@ def find_themes(
         distinct, inverse = np.unique(texts.to_numpy(dtype=object), return_inverse=True)
         inverse = inverse.ravel()
         weight = np.bincount(inverse, minlength=len(distinct)).astype(np.float64)
-        x_distinct = vectors(backend, [str(t) for t in distinct])
+        x_distinct = vectors(backend, [str(t) for t in distinct], weight)
         _, d_labels = _choose_k(x_distinct, max_themes, rng, weight)
         d_labels = _fold_small(x_distinct, d_labels, min_size, weight)
         d_labels = _merge(x_distinct, d_labels, weight)
