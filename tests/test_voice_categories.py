@@ -135,7 +135,9 @@ def test_embeddings_vectors_are_offline_normalised_and_cached() -> None:
     assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-4)
     assert x[0] @ x[1] > x[0] @ x[2]  # paraphrases are closer than unrelated text
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
-    assert len(backend.cache_) == 3
+    again = backend.transform(["The dashboards are great.", "We love the dashboards."])
+    assert backend.encoded_ == 0  # both known by their text hash: nothing re-encoded
+    assert np.allclose(again, x[[1, 0]])
 
 
 @needs_embeddings

@@ -325,17 +325,31 @@ def _distinctive(themes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(useful, key=key, reverse=True)
 
 
+# A topic's colour says whether it is good or bad news: praise and purchase reasons
+# green (tier A's colour), pain points and churn risk red (tier D's), feature requests
+# amber (tier C's), how they buy and found us neutral blue.
+VOICE_TONE = {
+    "praise": "A",
+    "purchase_reason": "A",
+    "pain_point": "D",
+    "churn_risk": "D",
+    "feature_request": "C",
+}
+VOICE_NEUTRAL = "#2f5f98"
+
+
 def _voice_chart(cats: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": "voice-categories",
         "type": "bars",
-        "title": "Share of ICP accounts raising each topic",
+        "title": "Share of ICP accounts raising each topic"
+        " (green: good news, red: problems, amber: requests, blue: how they buy)",
         "unit": "%",
         "items": [
             {
                 "label": c.get("label"),
                 "value": c.get("icp_share") or 0.0,
-                "color": "A",
+                "color": VOICE_TONE.get(str(c.get("category")), VOICE_NEUTRAL),
                 "text": f"{pct(c.get('icp_share'))} (others {pct(c.get('other_share'))})",
             }
             for c in cats

@@ -5,8 +5,9 @@
   to accounts by id, domain or normalised company name and reports what did not link.
 - :func:`label_feedback`: highlights (sentences or speaker turns), each labelled with
   one or more :data:`CATEGORIES` and a confidence, flagged ICP by tier/segment.
-- :func:`analyze`: categories and themes (keyword label, size, ICP share versus the
-  rest, verbatim quotes) as tables and a plain-dict report.
+- :func:`analyze`: categories and themes (a phrase label taken from the highlights,
+  keywords, size, ICP share versus the rest, verbatim quotes) as tables and a
+  plain-dict report.
 - :func:`ask`: ranked evidence for a question and an extractive summary.
 - :func:`find_gaps` / :func:`interview_plan` / :func:`plan_interviews`: missing or
   thin ICP evidence per standard question, contacts to interview, questions to ask.

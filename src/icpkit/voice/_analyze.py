@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import ConfigError, SchemaError
 from ._backend import Backend, TfidfBackend, get_backend, single_threaded
 from ._categories import CATEGORIES, CATEGORY_LABELS, classify
+from ._encodings import encoding_store
 from ._highlights import split_highlights
 from ._ingest import FEEDBACK_FIELDS, read_feedback
 from ._link import link_accounts
@@ -129,8 +130,25 @@ def label_feedback(
     tiers: Sequence[str] = ("A",),
     segment: str | None = None,
     method: str | None = "auto",
+    encoding_cache: str | os.PathLike[str] | None = None,
 ) -> Labelled:
-    """Read and link feedback, split it into highlights, label and flag the ICP ones."""
+    """Read and link feedback, split it into highlights, label and flag the ICP ones.
+
+    ``encoding_cache``: a DuckDB file keeping sentence embeddings by text hash (used by
+    the embeddings method), so a re-run encodes only new feedback.
+    """
+    with encoding_store(encoding_cache):
+        return _label_feedback(feedback, accounts, profile, tiers, segment, method)
+
+
+def _label_feedback(
+    feedback: str | os.PathLike[str] | pd.DataFrame,
+    accounts: str | os.PathLike[str] | pd.DataFrame | None,
+    profile: Any,
+    tiers: Sequence[str],
+    segment: str | None,
+    method: str | None,
+) -> Labelled:
     tiers_ = _check_tiers(tiers)
     backend = get_backend(method)  # bad options fail before any reading
     items = feedback.copy() if isinstance(feedback, pd.DataFrame) else read_feedback(feedback)
@@ -151,7 +169,12 @@ def label_feedback(
             named = named.fillna(items[col].astype("string"))
         items["account_id"] = named
     highlights, counts = split_highlights(items)
-    labels = classify(highlights["text"].astype(str).tolist(), method=backend.name)
+    prompts = highlights["prompt"]
+    labels = classify(
+        highlights["text"].astype(str).tolist(),
+        method=backend.name,
+        prompts=None if prompts.isna().all() else prompts.astype(object).tolist(),
+    )
     highlights = pd.concat([highlights, labels], axis=1)
     highlights = _icp_flags(highlights, acc, tiers_, segment)
     icp_ids = (
@@ -179,8 +202,9 @@ def label_feedback(
 
 def _theme_backend(labelled: Labelled) -> Backend:
     """TF-IDF fitted on this corpus, or the embeddings backend as it is."""
-    if labelled.method == "tfidf":
-        return TfidfBackend(min_df=1).fit(labelled.highlights["text"].astype(str).tolist())
+    if labelled.method == "tfidf":  # fitted on each distinct sentence once, weighted
+        said = labelled.highlights["text"].astype(str).value_counts()
+        return TfidfBackend(min_df=1).fit(said.index.tolist(), said.to_numpy(dtype=float))
     backend = labelled.backend or get_backend(labelled.method)
     return backend.fit([])
 
@@ -219,20 +243,33 @@ def analyze(
     method: str | None = "auto",
     icp_only: bool = False,
     max_themes: int = 8,
+    encoding_cache: str | os.PathLike[str] | None = None,
 ) -> VoiceResult:
     """Categories and themes of customer feedback, ICP accounts versus the rest.
 
     ``accounts`` is a scored accounts table or file (``icp_tier``; see load_accounts);
     ICP = accounts in ``tiers`` (and in ``segment`` when given). With ``icp_only`` the
     themes are found among ICP highlights only ("keep only what the best customers said").
+    ``encoding_cache``: see :func:`label_feedback`.
     """
     if max_themes < 1:
         raise ConfigError(
             f"The 'max_themes' parameter must be an int >= 1. Got {max_themes!r} instead."
         )
-    labelled = label_feedback(
-        feedback, accounts, profile=profile, tiers=tiers, segment=segment, method=method
-    )
+    with encoding_store(encoding_cache):
+        labelled = label_feedback(
+            feedback,
+            accounts,
+            profile=profile,
+            tiers=tiers,
+            segment=segment,
+            method=method,
+            encoding_cache=encoding_cache,
+        )
+        return _analyze(labelled, icp_only, max_themes)
+
+
+def _analyze(labelled: Labelled, icp_only: bool, max_themes: int) -> VoiceResult:
     highlights = labelled.highlights
     if icp_only:
         if labelled.accounts is None:

@@ -24,6 +24,7 @@ HIGHLIGHT_COLUMNS = (
     "source",
     "date",
     "speaker",
+    "prompt",
     "text",
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
@@ -91,6 +92,8 @@ def split_highlights(feedback: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
             item.get("source"),
             item.get("date"),
         )
+        prompt = item.get("prompt")
+        prompt = None if prompt is None or prompt is pd.NA else prompt
         if has_format and item.get("format") == "transcript":
             turns = _turns(str(text))
             skip = _interviewers(turns, item.get("interviewer"))
@@ -98,12 +101,12 @@ def split_highlights(feedback: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
                 if speaker in skip:
                     counts["dropped_interviewer_turns"] += 1
                     continue
-                rows.extend((*meta, speaker or None, p) for p in split_sentences(words))
+                rows.extend((*meta, speaker or None, prompt, p) for p in split_sentences(words))
         else:
-            rows.extend((*meta, None, s) for s in split_sentences(str(text)))
+            rows.extend((*meta, None, prompt, s) for s in split_sentences(str(text)))
     out = pd.DataFrame(rows, columns=list(HIGHLIGHT_COLUMNS[1:]))
     out.insert(0, "highlight_id", [f"H{i + 1:06d}" for i in range(len(out))])
-    for col in ("feedback_id", "account_id", "contact_id", "source", "speaker", "text"):
+    for col in ("feedback_id", "account_id", "contact_id", "source", "speaker", "prompt", "text"):
         out[col] = out[col].astype("string")
     counts["highlights"] = len(out)
     return out, counts

@@ -1,7 +1,8 @@
 """Read customer feedback: tables (CSV/TSV/JSONL/Parquet/Excel) and folders of transcripts.
 
 A table has one row per item; its columns are recognised by name (``text``/``body``/
-``comment``..., ``account``/``company``/``domain``..., ``source``/``channel``, ``date``).
+``comment``..., ``account``/``company``/``domain``..., ``source``/``channel``, ``date``,
+``prompt``/``question``: the question the text answers).
 A transcript file (.vtt, .srt, .txt) becomes one item whose text keeps the speaker
 turns as ``Speaker: words`` lines. Header lines at the top of a .txt transcript (or
 ``NOTE`` lines in a .vtt), such as ``Account: Acme Corp`` or ``Date: 2024-05-01``, say
@@ -35,6 +36,7 @@ FEEDBACK_FIELDS = (
     "contact_id",
     "source",
     "date",
+    "prompt",
     "text",
 )
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".txt")
@@ -58,6 +60,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "contactemail", "requesteremail", "from", "authoremail"),
     "source": ("source", "channel", "type", "sourcetype", "origin", "medium"),
     "date": ("date", "created", "createdat", "createddate", "timestamp", "submittedat", "time"),
+    # the question the text answers ("What do you dislike about X?"): its stance is a
+    # prior on the categories (voice/context.yaml)
+    "prompt": ("prompt", "question", "questiontext", "surveyquestion", "askedquestion"),
     "text": (
         "text",
         "body",

@@ -7,6 +7,7 @@ run goes on and its report section says why.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -150,12 +151,19 @@ def _voice(ctx: Context) -> dict[str, Any]:
         profile=ctx.get("profile"),
         tiers=("A", "B"),
         method=ctx.config.options.voice_method,
+        encoding_cache=_voice_encodings(ctx),
     )
     report = getattr(result, "report", None) or {}
     summary = {k: v for k, v in report.items() if k != "themes"}
     themes = records(getattr(result, "themes", None), 60)
     _name_quotes(themes, ctx.get("accounts"))
     return {"voice": {"summary": jsonable(summary), "table": themes}}
+
+
+def _voice_encodings(ctx: Context) -> Path:
+    """The run store also keeps the voice stage's sentence encodings by text hash (table
+    voice_encodings, written by icpkit.voice), so a re-run encodes only new feedback."""
+    return ctx.workspace / ".icp" / "runs.duckdb"
 
 
 def _name_quotes(themes: list[dict[str, Any]], accounts: pa.Table | None) -> None:
