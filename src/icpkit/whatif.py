@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from .errors import ConfigError, ProfileError
 from .evaluate import evaluate_scores
+from .explain import pretty_name
 from .profile import (
     Attribute,
     CategoricalAttribute,
@@ -408,7 +409,7 @@ def contradictions(profile: Profile, whatif: WhatIf) -> list[dict[str, Any]]:
                 if s2 - s1 > _Z * max(se, 1e-12):
                     out.append(
                         {
-                            "attribute": attr.display,
+                            "attribute": attr.label or pretty_name(attr.name),
                             "higher_points": k1,
                             "points": int(p1),
                             "success_rate": round(s1, 4),

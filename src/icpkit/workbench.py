@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ConfigError
+from .explain import pretty_name
 from .export import safe_cell
 from .profile import Profile, profile_from_dict
 from .scoring import contributions, reasons
@@ -35,6 +37,7 @@ __all__ = ["ACCOUNT_COLUMNS", "AccountQuery", "Workbench", "csv_text"]
 # What a reader scans in the accounts list (whichever the workspace has), after name and score.
 ACCOUNT_COLUMNS = ("industry", "region", "country", "employees", "annual_revenue")
 SORTABLE = ("icp_score", "name", "employees", "annual_revenue")
+_RECHECK = 2.0  # seconds between looks at the run store for a newer run
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class Workbench:
         self._lock = threading.RLock()
         self._run_id: int | None = None
         self._data: dict[str, Any] = {}
+        self._checked = 0.0
 
     # -- loading
 
@@ -89,6 +93,10 @@ class Workbench:
     def _fresh(self) -> dict[str, Any]:
         """The loaded data of the last run (reloaded when a newer run exists)."""
         with self._lock:
+            now = time.monotonic()
+            if self._data and now - self._checked < _RECHECK:
+                return self._data
+            self._checked = now
             last = self._last_run()
             if last is None:
                 raise ConfigError(
@@ -208,7 +216,7 @@ class Workbench:
 
     # -- one account
 
-    def _account_row(self, account_id: str) -> pd.DataFrame:
+    def _account_row(self, account_id: str) -> pa.Table:
         acc = self.cached("accounts")
         if acc is None or "account_id" not in acc.column_names:
             raise ConfigError("the last run kept no accounts table", file=str(self.workspace))
@@ -224,14 +232,16 @@ class Workbench:
         row = self._account_row(account_id)
         parts = contributions(profile, row).to_pylist()[0]
         values = row.to_pylist()[0]
+        labels = {a.name: a.label or pretty_name(a.name) for a in profile.attributes}
         items = [
             {
                 "part": name,
-                "label": next((a.display for a in profile.attributes if a.name == name), name),
+                "label": labels.get(name, name),
                 "value": values.get(name),
                 "points": int(points),
             }
             for name, points in parts.items()
+            if name in labels or points  # a segment the account is not in adds nothing
         ]
         items.sort(key=lambda i: -abs(i["points"]))
         return {
