@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -27,7 +27,10 @@ from .errors import ConfigError, SchemaError
 from .profile import Profile
 from .scoring import score_table
 
-__all__ = ["OUTPUT_FORMATS", "estimate_rows", "score_batches", "score_file"]
+if TYPE_CHECKING:
+    from .intake import Loaded
+
+__all__ = ["OUTPUT_FORMATS", "estimate_rows", "score_batches", "score_file", "score_raw"]
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 DEFAULT_BATCH_ROWS = 65_536
@@ -67,13 +70,44 @@ def estimate_rows(source: str | os.PathLike[str]) -> int | None:
 
 def _normalised(
     raw: pa.Table, kind: str | None, mapping: Mapping[str, str | None] | None
-) -> pa.Table:
+) -> Loaded:
     from .intake import load_table
 
-    table = load_table(raw, kind=kind, mapping=mapping).table
-    if table.num_rows != raw.num_rows:  # intake never drops rows; scores must line up
+    loaded = load_table(raw, kind=kind, mapping=mapping)
+    if loaded.table.num_rows != raw.num_rows:  # intake never drops rows; scores must line up
         raise SchemaError("normalising changed the number of rows; score with --raw")
-    return table
+    return loaded
+
+
+def score_raw(
+    raw: pa.Table,
+    profile: Profile,
+    *,
+    normalize: bool = True,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    reasons: bool = True,
+    threads: int | None = None,
+    fill_missing: bool = False,
+) -> tuple[pa.Table, Loaded | None]:
+    """One table scored the way `icp score` scores each batch: the input columns as they
+    are plus the score columns; with what intake made of it (None with ``normalize=False``).
+
+    ``fill_missing`` scores a column the profile reads but the table lacks as missing
+    (a lead form sends a few fields), instead of failing as a file with a wrong header does.
+    """
+    loaded = _normalised(raw, kind, mapping) if normalize else None
+    scored_on = raw if loaded is None else loaded.table
+    if fill_missing:
+        for name in profile.columns:
+            if name not in scored_on.column_names:
+                scored_on = scored_on.append_column(name, pa.nulls(raw.num_rows, pa.string()))
+    scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
+    keep = [c for c in raw.column_names if c not in scores.column_names]
+    out = raw.select(keep)
+    for name in scores.column_names:
+        out = out.append_column(name, scores.column(name))
+    return out, loaded
 
 
 def score_batches(
@@ -88,13 +122,15 @@ def score_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Each input batch with its score columns appended (input columns kept as they are)."""
     for batch in batches:
-        raw = pa.Table.from_batches([batch])
-        scored_on = _normalised(raw, kind, mapping) if normalize else raw
-        scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
-        keep = [c for c in raw.column_names if c not in scores.column_names]
-        out = raw.select(keep)
-        for name in scores.column_names:
-            out = out.append_column(name, scores.column(name))
+        out, _ = score_raw(
+            pa.Table.from_batches([batch]),
+            profile,
+            normalize=normalize,
+            kind=kind,
+            mapping=mapping,
+            reasons=reasons,
+            threads=threads,
+        )
         yield from out.combine_chunks().to_batches()
 
 

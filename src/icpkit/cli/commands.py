@@ -5,7 +5,7 @@ The order here is the order of ``icp --help``: the main job first, then each ste
 
 import importlib
 
-MODULES = ("workspace", "intake", "discover", "engines", "analytics", "voice", "synth")
+MODULES = ("workspace", "intake", "discover", "engines", "analytics", "voice", "synth", "service")
 
 for _name in MODULES:
     importlib.import_module(f"{__package__}.{_name}")

@@ -1,0 +1,131 @@
+"""Score JSON records exactly as `icp score` scores the rows of a CSV export.
+
+Records become an Arrow table of text columns (a CSV export is read as text, and empty
+cells as missing), then go through :func:`icpkit.stream.score_raw`: the same intake
+mapping, normalisers and reference engine as `icp score`. Nothing here computes a score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import SchemaError
+from ..profile import Profile
+from ..stream import score_raw
+
+__all__ = ["ScoredRecords", "records_to_table", "score_records"]
+
+
+@dataclass
+class ScoredRecords:
+    """Per record: score, tier, segment, reasons and warnings; and what was ignored."""
+
+    scores: list[int]
+    tiers: list[str]
+    segments: list[str | None]
+    reasons: list[list[str]]
+    warnings: list[list[str]]
+    ids: list[str | None]
+    ignored_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+
+    def results(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "account_id": i,
+                "icp_score": s,
+                "icp_tier": t,
+                "icp_segment": g,
+                "icp_reasons": r,
+                "warnings": w,
+            }
+            for i, s, t, g, r, w in zip(
+                self.ids,
+                self.scores,
+                self.tiers,
+                self.segments,
+                self.reasons,
+                self.warnings,
+                strict=True,
+            )
+        ]
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as the text a CSV export would hold for it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value or None  # an empty cell is missing, as when reading a CSV
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, list):  # technologies as a list: the export's "A;B" form
+        parts = [_text(v) for v in value]
+        return ";".join(p for p in parts if p) or None
+    raise SchemaError(f"a field value must be text, a number, true/false or a list; got {value!r}")
+
+
+def records_to_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Records as a table of text columns, in the order the fields first appear."""
+    names: dict[str, None] = {}
+    for rec in records:
+        names.update(dict.fromkeys(rec))
+    columns = {
+        name: pa.array([_text(rec.get(name)) for rec in records], pa.string()) for name in names
+    }
+    if not columns:
+        raise SchemaError("the records have no fields to score")
+    return pa.table(columns)
+
+
+def _row_warnings(
+    raw: pa.Table, table: pa.Table, origin: Mapping[str, str], used: Sequence[str]
+) -> list[list[str]]:
+    """Per row: the values of scored columns that could not be read (scored as missing)."""
+    out: list[list[str]] = [[] for _ in range(raw.num_rows)]
+    for name in used:
+        source = origin.get(name)
+        if source is None or name not in table.column_names:
+            continue
+        lost = pc.and_(pc.is_valid(raw.column(source)), pc.is_null(table.column(name)))
+        rows = np.flatnonzero(lost.to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        values = raw.column(source).take(pa.array(rows)).to_pylist()
+        for row, value in zip(rows, values, strict=True):
+            out[row].append(f"{source}: could not read {value!r} as {name}; scored as missing")
+    return out
+
+
+def score_records(profile: Profile, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
+    """Score JSON records (CRM or canonical field names, messy values) like `icp score`."""
+    raw = records_to_table(records)
+    out, loaded = score_raw(raw, profile, reasons=True, fill_missing=True)
+    assert loaded is not None  # normalize=True always gives the intake result
+    used = profile.columns
+    origin = loaded.column_origin
+    feeding = {origin[c] for c in used if c in origin}
+    ignored = [c for c in raw.column_names if c not in feeding]
+    missing = [c for c in used if c not in loaded.table.column_names]
+    ids: list[str | None] = [None] * raw.num_rows
+    if "account_id" in loaded.table.column_names:
+        ids = [None if v is None else str(v) for v in loaded.table["account_id"].to_pylist()]
+    reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
+    return ScoredRecords(
+        scores=out["icp_score"].to_pylist(),
+        tiers=out["icp_tier"].to_pylist(),
+        segments=out["icp_segment"].to_pylist(),
+        reasons=reasons,
+        warnings=_row_warnings(raw, loaded.table, origin, used),
+        ids=ids,
+        ignored_columns=ignored,
+        missing_columns=missing,
+    )
