@@ -1,67 +1,103 @@
 """What the workbench needs from the service: the workspace, the keys and the profile versions.
 
-The pages call only this object (found on ``app.state``), so they stay a thin layer: the
-workspace's last run comes from :class:`icpkit.workbench.Workbench`; keys and profile versions
-come from the service's store.
+The pages call only this object, so they stay a thin layer: the workspace's last run comes
+from :class:`icpkit.workbench.Workbench`; keys and profile versions from the service's
+:class:`~icpkit.service.core.Service` (the same store and the same checks as the /v1 API).
+One ``WebBackend`` is made per app, on first use, and kept on ``app.state``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
 from ...errors import ConfigError
 from ...profile import Profile
 from ...workbench import Workbench
+from .. import profiles
+from ..auth import AuthError, authenticate
+from ..core import Service
+from ..store import KeyRecord
 from ._session import SessionSigner
 
-__all__ = ["STATE_KEY", "VersionStore", "WebBackend", "backend"]
+__all__ = ["SECRET_STATE", "STATE_KEY", "WebBackend", "backend"]
 
 STATE_KEY = "icp_web"
-
-
-class VersionStore(Protocol):
-    """Keys and profile versions, as the service stores them."""
-
-    def check_key(self, key: str) -> tuple[str, str] | None:
-        """(name, scope) of a valid key, else None."""
-
-    def versions(self) -> list[dict[str, Any]]:
-        """Every version, oldest first: version, author, note, created, active."""
-
-    def profile(self, version: int) -> Profile: ...
-
-    def active(self) -> int | None: ...
-
-    def save(self, profile: Profile, *, author: str, note: str) -> int: ...
-
-    def promote(self, version: int) -> None: ...
+# The cookie-signing secret lives in the store, so every worker of `icp serve --workers N`
+# (and a restart) reads the same one and a session works whichever worker answers.
+SECRET_STATE = "web_session_secret"
+_LOCK = threading.Lock()
 
 
 @dataclass
 class WebBackend:
-    workbench: Workbench
-    store: VersionStore
-    signer: SessionSigner = field(default_factory=SessionSigner)
+    service: Service
+    signer: SessionSigner
 
-    def active_profile(self) -> tuple[int | None, Profile]:
-        """The version that scores now (the last run's profile when none was uploaded)."""
-        version = self.store.active()
-        if version is not None:
-            return version, self.store.profile(version)
-        profile = self.workbench.run_profile()
-        if profile is None:
-            raise ConfigError("the workspace has no profile yet", hint="Run `icp run` first")
-        return None, profile
+    @property
+    def workbench(self) -> Workbench:
+        wb = getattr(self, "_workbench", None)
+        if wb is None:
+            if not self.service.settings.is_workspace:
+                raise ConfigError(
+                    "the workbench pages need a workspace (this service scores a bare profile)",
+                    hint="Start it on a workspace: `icp serve my-icp`",
+                )
+            wb = Workbench(self.service.settings.target)
+            self._workbench = wb
+        return wb
+
+    # -- keys
+
+    def sign_in(self, key: str) -> KeyRecord:
+        """The key's record when it may read the workbench (scope read or admin)."""
+        return authenticate(self.service.keys, f"Bearer {key.strip()}", "read")
+
+    def key(self, key_id: str) -> KeyRecord | None:
+        """The key of a session, if it still exists and is not revoked."""
+        record = self.service.keys.get(key_id)
+        return None if record is None or record.revoked is not None else record
+
+    # -- profile versions
+
+    def versions(self) -> list[dict[str, Any]]:
+        return self.service.versions()
+
+    def active_profile(self) -> tuple[int, Profile]:
+        return self.service.active_profile()
 
     def profile(self, version: int | None) -> Profile:
-        return self.active_profile()[1] if version is None else self.store.profile(version)
+        if version is None:
+            return self.active_profile()[1]
+        return profiles.get_profile(self.service.store, version)
+
+    def save(self, profile: Profile, *, author: str, note: str) -> int:
+        return profiles.save_version(self.service.store, profile, author=author, note=note)
+
+    def promote(self, version: int) -> None:
+        self.service.promote(version)
+
+
+def _secret(service: Service) -> str:
+    store = service.store
+    if store.state(SECRET_STATE) is None:
+        store.set_state(SECRET_STATE, secrets.token_urlsafe(32))
+    return str(store.state(SECRET_STATE))
 
 
 def backend(request: Request) -> WebBackend:
-    found = getattr(request.app.state, STATE_KEY, None)
-    if not isinstance(found, WebBackend):
-        raise RuntimeError("the workbench is not configured on this app (see icpkit.service.web)")
+    state = request.app.state
+    with _LOCK:
+        found = getattr(state, STATE_KEY, None)
+        if found is None:
+            service: Service = state.service
+            found = WebBackend(service, SessionSigner(_secret(service)))
+            setattr(state, STATE_KEY, found)
     return found
+
+
+__all__ += ["AuthError"]

@@ -19,14 +19,14 @@ from ...drift import profile_diff
 from ...errors import IcpError
 from ...whatif import apply_edits
 from ...workbench import ACCOUNT_COLUMNS, AccountQuery, Workbench, csv_text
-from ._backend import WebBackend, backend
+from ._backend import AuthError, WebBackend, backend
 from ._render import render, whatif_fragment
 from ._session import COOKIE, MAX_AGE, Session
 
 __all__ = ["router"]
 
 PREFIX = "/ui"
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+pages = APIRouter(prefix=PREFIX, include_in_schema=False)
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
 PAGE_SIZE = 50
 
@@ -43,6 +43,8 @@ def _session(
     web: Annotated[WebBackend, Depends(backend)],
 ) -> Session:
     session = web.signer.read(request.cookies.get(COOKIE))
+    if session is not None and web.key(session.key_id) is None:
+        session = None  # the key was revoked since sign-in
     if session is None:
         raise HTTPException(
             303,
@@ -79,7 +81,7 @@ def _page(
     return HTMLResponse(render(name, request=request, session=session, prefix=PREFIX, **ctx))
 
 
-@router.get("/static/{name}")
+@pages.get("/static/{name}")
 def static(
     name: str,
 ) -> Response:
@@ -89,7 +91,7 @@ def static(
     return Response(body, media_type=_STATIC[name], headers={"Cache-Control": "max-age=300"})
 
 
-@router.get("/login", response_class=HTMLResponse)
+@pages.get("/login", response_class=HTMLResponse)
 def login_form(
     request: Request,
     next: str = f"{PREFIX}/",
@@ -105,20 +107,19 @@ def _safe_next(
     return target if target.startswith(f"{PREFIX}/") and "//" not in target else f"{PREFIX}/"
 
 
-@router.post("/login")
+@pages.post("/login")
 def login(
     request: Request,
     web: Web,
     key: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = f"{PREFIX}/",
 ) -> Response:
-    found = web.store.check_key(key.strip()) if key.strip() else None
-    if found is None:
-        return _page(
-            request, "login.html.j2", None, next=_safe_next(next), error="That key is not valid."
-        )
-    name, scope = found
-    _, cookie = web.signer.new(name, scope)
+    try:
+        record = web.sign_in(key)
+    except AuthError as exc:
+        why = "That key is not valid." if exc.status == 401 else f"{exc}."
+        return _page(request, "login.html.j2", None, next=_safe_next(next), error=why)
+    _, cookie = web.signer.new(record.key_id, record.name or record.key_id, record.scope)
     out = RedirectResponse(_safe_next(next), status_code=303)
     out.set_cookie(
         COOKIE,
@@ -132,7 +133,7 @@ def login(
     return out
 
 
-@router.post("/logout")
+@pages.post("/logout")
 def logout(
     session: SessionDep,
     csrf: Annotated[str, Form()] = "",
@@ -146,7 +147,7 @@ def logout(
 # ----------------------------------------------------------------------------- overview
 
 
-@router.get("/", response_class=HTMLResponse)
+@pages.get("/", response_class=HTMLResponse)
 def overview(
     request: Request,
     session: SessionDep,
@@ -168,7 +169,7 @@ def overview(
 # ----------------------------------------------------------------------------- points & what-if
 
 
-@router.get("/points", response_class=HTMLResponse)
+@pages.get("/points", response_class=HTMLResponse)
 def points(
     request: Request,
     session: SessionDep,
@@ -185,7 +186,7 @@ def points(
         profile=profile,
         version=version if version is not None else active,
         active=active,
-        versions=web.store.versions(),
+        versions=web.versions(),
         saved=saved,
     )
 
@@ -201,7 +202,7 @@ def _edited(
     return base, apply_edits(base, edits)
 
 
-@router.post("/api/whatif")
+@pages.post("/api/whatif")
 async def whatif(
     request: Request,
     session: SessionDep,
@@ -227,7 +228,7 @@ async def whatif(
     )
 
 
-@router.post("/points/save")
+@pages.post("/points/save")
 def save_version(
     request: Request,
     session: SessionDep,
@@ -246,11 +247,11 @@ def save_version(
         _, edited = _edited(web, int(version) if version else None, json.loads(edits))
     except (IcpError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from None
-    new = web.store.save(edited, author=author.strip(), note=note.strip())
+    new = web.save(edited, author=author.strip(), note=note.strip())
     return RedirectResponse(f"{PREFIX}/points?version={new}&saved={new}", status_code=303)
 
 
-@router.post("/points/promote")
+@pages.post("/points/promote")
 def promote(
     session: SessionDep,
     web: Web,
@@ -259,11 +260,11 @@ def promote(
 ) -> Response:
     _check_csrf(session, csrf)
     _admin(session)
-    web.store.promote(version)
+    web.promote(version)
     return RedirectResponse(f"{PREFIX}/points?version={version}", status_code=303)
 
 
-@router.get("/points/diff", response_class=HTMLResponse)
+@pages.get("/points/diff", response_class=HTMLResponse)
 def diff(
     request: Request,
     session: SessionDep,
@@ -272,7 +273,7 @@ def diff(
     b: int,
 ) -> HTMLResponse:
     try:
-        result = profile_diff(web.store.profile(a), web.store.profile(b))
+        result = profile_diff(web.profile(a), web.profile(b))
     except IcpError as exc:
         raise HTTPException(404, str(exc)) from None
     rows = result.table.astype(object).where(result.table.notna(), None).to_dict("records")
@@ -284,7 +285,7 @@ def diff(
         b=b,
         rows=rows,
         summary=result.summary,
-        versions=web.store.versions(),
+        versions=web.versions(),
     )
 
 
@@ -315,7 +316,7 @@ def _query(
     )
 
 
-@router.get("/accounts", response_class=HTMLResponse)
+@pages.get("/accounts", response_class=HTMLResponse)
 def accounts(
     request: Request,
     session: SessionDep,
@@ -345,7 +346,7 @@ def accounts(
     )
 
 
-@router.get("/accounts.csv")
+@pages.get("/accounts.csv")
 def accounts_csv(
     request: Request,
     session: SessionDep,
@@ -373,7 +374,7 @@ def accounts_csv(
     )
 
 
-@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+@pages.get("/accounts/{account_id}", response_class=HTMLResponse)
 def account(
     request: Request,
     session: SessionDep,
@@ -410,7 +411,7 @@ def _sections(
     return [by_id[i] for i in ids if i in by_id]
 
 
-@router.get("/market", response_class=HTMLResponse)
+@pages.get("/market", response_class=HTMLResponse)
 def market(
     request: Request,
     session: SessionDep,
@@ -426,7 +427,7 @@ def market(
     )
 
 
-@router.get("/voice", response_class=HTMLResponse)
+@pages.get("/voice", response_class=HTMLResponse)
 def voice(
     request: Request,
     session: SessionDep,
@@ -451,7 +452,7 @@ def voice(
     )
 
 
-@router.get("/runs", response_class=HTMLResponse)
+@pages.get("/runs", response_class=HTMLResponse)
 def runs(
     request: Request,
     session: SessionDep,
@@ -462,6 +463,16 @@ def runs(
         "runs.html.j2",
         session,
         runs=list(reversed(web.workbench.runs())),
-        versions=web.store.versions(),
+        versions=web.versions(),
         sections=_sections(web, "drift", "quality"),
     )
+
+
+# What the service mounts: the pages, and the bare address sending a browser to them.
+router = APIRouter(include_in_schema=False)
+router.include_router(pages)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/", status_code=307)

@@ -1,7 +1,8 @@
 """Sign-in for the workbench: an API key once, then a signed cookie session with a CSRF token.
 
-The key itself never goes into the cookie: the cookie carries the key's scope and name, the
-CSRF token and the time it was signed (sessions last :data:`MAX_AGE`). Every form and every
+The key itself never goes into the cookie: the cookie carries the key's id, scope and name,
+the CSRF token and the time it was signed (sessions last :data:`MAX_AGE`); each request checks
+that the key still exists and is not revoked. Every form and every
 JSON POST must send the session's CSRF token back (a hidden field or ``X-CSRF-Token``), so
 another site cannot post on the user's behalf with their cookie.
 """
@@ -18,12 +19,13 @@ __all__ = ["COOKIE", "MAX_AGE", "Session", "SessionSigner"]
 
 COOKIE = "icp_session"
 MAX_AGE = 12 * 3600  # a working day; then sign in again
-_RANK = {"read": 0, "score": 0, "admin": 2}  # what a scope may do in the workbench
+_SCOPES = {"read", "admin"}  # who may sign in: score keys are for machines
 _EDIT = {"admin"}  # save and promote profile versions
 
 
 @dataclass(frozen=True)
 class Session:
+    key_id: str
     name: str
     scope: str
     csrf: str
@@ -43,9 +45,9 @@ class SessionSigner:
     def __init__(self, secret: str | None = None) -> None:
         self._s = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32), salt="icp-web")
 
-    def new(self, name: str, scope: str) -> tuple[Session, str]:
-        session = Session(name=name, scope=scope, csrf=secrets.token_urlsafe(24))
-        return session, self._s.dumps({"n": name, "s": scope, "c": session.csrf})
+    def new(self, key_id: str, name: str, scope: str) -> tuple[Session, str]:
+        session = Session(key_id=key_id, name=name, scope=scope, csrf=secrets.token_urlsafe(24))
+        return session, self._s.dumps({"k": key_id, "n": name, "s": scope, "c": session.csrf})
 
     def read(self, cookie: str | None) -> Session | None:
         if not cookie:
@@ -54,6 +56,11 @@ class SessionSigner:
             data: Any = self._s.loads(cookie, max_age=MAX_AGE)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or data.get("s") not in _RANK:
+        if not isinstance(data, dict) or data.get("s") not in _SCOPES:
             return None
-        return Session(name=str(data.get("n", "")), scope=str(data["s"]), csrf=str(data["c"]))
+        return Session(
+            key_id=str(data.get("k", "")),
+            name=str(data.get("n", "")),
+            scope=str(data["s"]),
+            csrf=str(data["c"]),
+        )
