@@ -346,9 +346,21 @@ class Workbench:
         if contacts is None:
             return None
         try:
-            return interview_plan(self.labelled_feedback(), contacts.to_pandas())
+            plan = interview_plan(self.labelled_feedback(), contacts.to_pandas())
         except ConfigError:
             return None
+        names = self._names()
+        for c in plan.get("contacts") or []:
+            person = " ".join(str(c.get(k) or "") for k in ("first_name", "last_name")).strip()
+            c["person"] = person or None
+            c["account"] = names.get(str(c.get("account_id")), c.get("account_id"))
+        return plan
+
+    def _names(self) -> dict[str, str]:
+        frame = self.accounts()
+        if "name" not in frame:
+            return {}
+        return dict(zip(frame["account_id"].astype(str), frame["name"].astype(str), strict=True))
 
     # -- what-if
 
