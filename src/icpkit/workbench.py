@@ -11,6 +11,7 @@ When ``icp run`` records a newer run, the next call reloads (the last run id is 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import threading
@@ -81,6 +82,7 @@ class Workbench:
         self._run_id: int | None = None
         self._data: dict[str, Any] = {}
         self._checked = 0.0
+        self._key_locks: dict[str, threading.Lock] = {}
 
     # -- loading
 
@@ -110,11 +112,20 @@ class Workbench:
             return self._data
 
     def _get(self, key: str, load: Any) -> Any:
+        """``data[key]``, loaded once; a slow load blocks only the callers wanting that key."""
         data = self._fresh()
         with self._lock:
-            if key not in data:
-                data[key] = load()
-            return data[key]
+            if key in data:
+                return data[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in data:
+                    return data[key]
+            value = load()
+            with self._lock:
+                data[key] = value
+            return value
 
     @property
     def run(self) -> Any:
@@ -367,6 +378,20 @@ class Workbench:
     def whatif(self) -> WhatIf:
         """The training rows of the last run, ready for what-if backtests."""
         return self._get("whatif", lambda: WhatIf.from_training(load_training(self.workspace)))
+
+    def warm_whatif(self, profile: Profile) -> None:
+        """Read and bin the training rows in the background (once), so the first edit on the
+        points page is answered as fast as the next ones."""
+        with self._lock:
+            if self._data.get("warming"):
+                return
+            self._data["warming"] = True
+
+        def warm() -> None:
+            with contextlib.suppress(Exception):  # a failure shows on the first real request
+                self.whatif().backtest(profile)
+
+        threading.Thread(target=warm, name="whatif-warm", daemon=True).start()
 
     def runs(self) -> list[Any]:
         from .workspace._run import _store_or_fail

@@ -179,6 +179,7 @@ def points(
 ) -> HTMLResponse:
     active, _ = web.active_profile()
     profile = web.profile(version)
+    web.workbench.warm_whatif(profile)
     return _page(
         request,
         "points.html.j2",
