@@ -12,22 +12,33 @@ fails stays pending for the server (or `icp webhooks deliver`) to retry.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from ..atomic import atomic_path
 from ..profile import Profile
 from . import profiles
 from .settings import default_store_url
 from .store import ServiceStore
 from .webhooks import deliver_due, emit, tier_events
 
-__all__ = ["STORE_URL_FILE", "after_run", "run_events", "workspace_store"]
+__all__ = ["STORE_URL_FILE", "after_run", "remember_store", "run_events", "workspace_store"]
 
 # `icp serve --store postgresql://...` on a workspace records the URL here (mode 600) so
 # that `icp run` finds the same store.
 STORE_URL_FILE = "service-store.url"
+
+
+def remember_store(workspace: Path, url: str) -> None:
+    """Record a non-default store URL in the workspace (readable by its owner only)."""
+    path = workspace / ".icp" / STORE_URL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(url + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o600)  # it may hold a database password
 
 
 def workspace_store(workspace: Path) -> ServiceStore | None:
