@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -30,7 +31,14 @@ from .scoring import score_table
 if TYPE_CHECKING:
     from .intake import Loaded
 
-__all__ = ["OUTPUT_FORMATS", "estimate_rows", "score_batches", "score_file", "score_raw"]
+__all__ = [
+    "FLAG_PREFIX",
+    "OUTPUT_FORMATS",
+    "estimate_rows",
+    "score_batches",
+    "score_file",
+    "score_raw",
+]
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 DEFAULT_BATCH_ROWS = 65_536
@@ -79,6 +87,31 @@ def _normalised(
     return loaded
 
 
+# The list normaliser names the flags of ``technologies`` tech_<slug>, of others <name>_<slug>.
+FLAG_PREFIX = {"technologies": "tech"}
+
+
+def _fill_missing(table: pa.Table, columns: list[str]) -> pa.Table:
+    """Add the profile columns the table lacks: missing values, except list flags.
+
+    A flag like ``tech_aws`` exists only when some row lists AWS; a row that lists other
+    technologies does not use it (False), a row with no list says nothing (missing), as
+    the list normaliser decides when the flag exists. So one record scores the same alone
+    as in a batch where another row named AWS.
+    """
+    for name in columns:
+        if name in table.column_names:
+            continue
+        lists = [c for c in table.column_names if name.startswith(f"{FLAG_PREFIX.get(c, c)}_")]
+        if lists:
+            given = pc.is_valid(table.column(max(lists, key=len)))
+            values = pc.if_else(given, False, pa.scalar(None, pa.bool_()))
+        else:
+            values = pa.nulls(table.num_rows, pa.string())
+        table = table.append_column(name, values)
+    return table
+
+
 def score_raw(
     raw: pa.Table,
     profile: Profile,
@@ -99,9 +132,7 @@ def score_raw(
     loaded = _normalised(raw, kind, mapping) if normalize else None
     scored_on = raw if loaded is None else loaded.table
     if fill_missing:
-        for name in profile.columns:
-            if name not in scored_on.column_names:
-                scored_on = scored_on.append_column(name, pa.nulls(raw.num_rows, pa.string()))
+        scored_on = _fill_missing(scored_on, profile.columns)
     scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
     keep = [c for c in raw.column_names if c not in scores.column_names]
     out = raw.select(keep)

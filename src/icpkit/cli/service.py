@@ -34,6 +34,10 @@ def _store(target: Path, store: str | None) -> Any:
     from ..service.settings import default_store_url
     from ..service.store import ServiceStore
 
+    if store and target.is_dir():  # so that `icp run` on this workspace finds it too
+        from ..service.runs import remember_store
+
+        remember_store(target, store)
     return ServiceStore(store or default_store_url(target))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ..errors import IcpError
@@ -21,6 +21,8 @@ from .store import KeyRecord
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "router"]
 
+# Version numbers are INTEGER in the store: bound them so a huge one is a 422, not a 500.
+Version = Annotated[int, Path(ge=1, le=2_147_483_647)]
 FieldValue = str | int | float | bool | list[str | int | float | bool | None] | None
 
 
@@ -148,7 +150,7 @@ def list_profiles(
     responses={404: {"model": ErrorBody}, 200: {"content": {"application/yaml": {}}}},
 )
 def get_profile(
-    version: int,
+    version: Version,
     request: Request,
     service: ServiceDep,
     key: Annotated[KeyRecord, Depends(require_scope("read"))],
@@ -197,7 +199,7 @@ def upload_profile(
     responses={404: {"model": ErrorBody}},
 )
 def promote_profile(
-    version: int,
+    version: Version,
     service: ServiceDep,
     key: Annotated[KeyRecord, Depends(require_scope("admin"))],
 ) -> dict[str, Any]:
@@ -215,8 +217,8 @@ def promote_profile(
     responses={404: {"model": ErrorBody}},
 )
 def diff_profiles(
-    a: int,
-    b: int,
+    a: Version,
+    b: Version,
     service: ServiceDep,
     key: Annotated[KeyRecord, Depends(require_scope("read"))],
 ) -> Response:

@@ -17,7 +17,7 @@ from . import profiles
 from .accounts import AccountIndex
 from .auth import KeyCache, RateLimiter
 from .metrics import Metrics
-from .scoring import ScoredRecords, score_records
+from .scoring import RecordScorer, ScoredRecords
 from .settings import Settings
 from .store import ServiceStore
 from .webhooks import Outbox
@@ -35,7 +35,7 @@ class Service:
         self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
         self.metrics = Metrics()
         self.accounts = AccountIndex(settings.target if settings.is_workspace else None)
-        self._profile: tuple[float, int, Profile] | None = None
+        self._profile: tuple[float, int, RecordScorer] | None = None
         self._lock = threading.Lock()
         self.events: Outbox | None = None
         if settings.webhooks:
@@ -45,8 +45,13 @@ class Service:
     # ------------------------------------------------------------------ profiles
 
     def active_profile(self) -> tuple[int, Profile]:
-        """The promoted version and its profile; re-read at most once a second, so a
-        promotion by another worker or by the CLI takes effect within a second."""
+        """The promoted version and its profile."""
+        version, scorer = self._scorer()
+        return version, scorer.profile
+
+    def _scorer(self) -> tuple[int, RecordScorer]:
+        """The promoted version's scorer; the version is re-read at most once a second, so
+        a promotion by another worker or by the CLI takes effect within a second."""
         now = time.monotonic()
         with self._lock:
             cached = self._profile
@@ -59,12 +64,12 @@ class Service:
                 hint="Run `icp run` on the workspace, or upload one: POST /v1/profiles",
             )
         if cached is not None and cached[1] == version:
-            profile = cached[2]
+            scorer = cached[2]
         else:
-            profile = profiles.get_profile(self.store, version)
+            scorer = RecordScorer(profiles.get_profile(self.store, version))
         with self._lock:
-            self._profile = (now, version, profile)
-        return version, profile
+            self._profile = (now, version, scorer)
+        return version, scorer
 
     def promote(self, version: int) -> None:
         profiles.promote(self.store, version)
@@ -87,8 +92,8 @@ class Service:
 
     def score(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, ScoredRecords]:
         """Score records with the promoted profile; count tiers; queue tier events."""
-        version, profile = self.active_profile()
-        scored = score_records(profile, records)
+        version, scorer = self._scorer()
+        scored = scorer.score(records)
         self.metrics.count_tiers(scored.tiers)
         if self.events is not None:
             self.events.scored(scored, version)

@@ -7,9 +7,10 @@ mapping, normalisers and reference engine as `icp score`. Nothing here computes 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,9 +18,12 @@ import pyarrow.compute as pc
 
 from ..errors import SchemaError
 from ..profile import Profile
-from ..stream import score_raw
+from ..stream import FLAG_PREFIX, score_raw
 
-__all__ = ["ScoredRecords", "records_to_table", "score_records"]
+if TYPE_CHECKING:
+    from ..intake import Loaded
+
+__all__ = ["RecordScorer", "ScoredRecords", "records_to_table", "score_records"]
 
 
 @dataclass
@@ -107,25 +111,78 @@ def _row_warnings(
 
 def score_records(profile: Profile, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
     """Score JSON records (CRM or canonical field names, messy values) like `icp score`."""
-    raw = records_to_table(records)
-    out, loaded = score_raw(raw, profile, reasons=True, fill_missing=True)
-    assert loaded is not None  # normalize=True always gives the intake result
-    used = profile.columns
-    origin = loaded.column_origin
-    feeding = {origin[c] for c in used if c in origin}
-    ignored = [c for c in raw.column_names if c not in feeding]
-    missing = [c for c in used if c not in loaded.table.column_names]
-    ids: list[str | None] = [None] * raw.num_rows
-    if "account_id" in loaded.table.column_names:
-        ids = [None if v is None else str(v) for v in loaded.table["account_id"].to_pylist()]
-    reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
-    return ScoredRecords(
-        scores=out["icp_score"].to_pylist(),
-        tiers=out["icp_tier"].to_pylist(),
-        segments=out["icp_segment"].to_pylist(),
-        reasons=reasons,
-        warnings=_row_warnings(raw, loaded.table, origin, used),
-        ids=ids,
-        ignored_columns=ignored,
-        missing_columns=missing,
-    )
+    return RecordScorer(profile).score(records)
+
+
+class RecordScorer:
+    """Scores records with one profile, remembering per set of field names which fields
+    feed the score, so that later requests normalise only those.
+
+    Intake normalises every column it recognises (dates, owners, cities...), most of which
+    a profile never reads: for a single lead that is most of the time. The first request
+    with a given set of field names goes through intake whole; if intake on just the
+    feeding fields maps them the same way, later requests send only those (the score is
+    the same: each column is normalised on its own), else they keep the whole path.
+    """
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._plans: dict[tuple[str, ...], tuple[list[str] | None, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def _plan(self, raw: pa.Table, loaded: Loaded) -> tuple[list[str] | None, list[str]]:
+        used = self.profile.columns
+        origin = loaded.column_origin
+        scored = {origin.get(u) for u in used}
+        # A list column (technologies) feeds flags that exist only when some row names the
+        # item: keep it by what it maps to, not by which flags this request happened to get.
+        for original, canonical in loaded.recognition.mapped.items():
+            prefix = FLAG_PREFIX.get(canonical, canonical)
+            if canonical in used or any(u.startswith(f"{prefix}_") for u in used):
+                scored.add(original)
+        ignored = [c for c in raw.column_names if c not in scored]
+        # The id is not scored but is answered back (and tracks tier changes): keep it.
+        keep = scored | {origin.get("account_id")}
+        feeding = [c for c in raw.column_names if c in keep]
+        if not feeding:
+            return None, ignored
+        from ..intake import load_table
+
+        subset = load_table(raw.select(feeding))
+        same = all(subset.column_origin.get(u) == origin.get(u) for u in [*used, "account_id"])
+        return (feeding if same else None), ignored
+
+    def score(self, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
+        raw = records_to_table(records)
+        header = tuple(raw.column_names)
+        with self._lock:
+            plan = self._plans.get(header)
+        table = raw if plan is None or plan[0] is None else raw.select(plan[0])
+        out, loaded = score_raw(table, self.profile, reasons=True, fill_missing=True)
+        assert loaded is not None  # normalize=True always gives the intake result
+        if plan is None:
+            plan = self._plan(raw, loaded)
+            with self._lock:
+                if len(self._plans) > 1000:  # many different field sets: bound the memory
+                    self._plans.clear()
+                self._plans[header] = plan
+        return self._result(table, out, loaded, plan[1])
+
+    def _result(
+        self, raw: pa.Table, out: pa.Table, loaded: Loaded, ignored: list[str]
+    ) -> ScoredRecords:
+        used = self.profile.columns
+        ids: list[str | None] = [None] * raw.num_rows
+        if "account_id" in loaded.table.column_names:
+            ids = [None if v is None else str(v) for v in loaded.table["account_id"].to_pylist()]
+        reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
+        return ScoredRecords(
+            scores=out["icp_score"].to_pylist(),
+            tiers=out["icp_tier"].to_pylist(),
+            segments=out["icp_segment"].to_pylist(),
+            reasons=reasons,
+            warnings=_row_warnings(raw, loaded.table, loaded.column_origin, used),
+            ids=ids,
+            ignored_columns=ignored,
+            missing_columns=[c for c in used if c not in loaded.table.column_names],
+        )

@@ -175,11 +175,13 @@ def deliver_due(
     backoff: float = 1.0,
     budget: float | None = None,
     metrics: Any = None,
+    now: float | None = None,
 ) -> int:
     """Try every due delivery once; returns how many were delivered.
 
     A failure is retried after ``backoff * 2**(attempt - 1)`` seconds; after ``attempts``
-    tries it is marked failed (and stays in the log). ``budget`` bounds the seconds spent.
+    tries it is marked failed (and stays in the log). ``budget`` bounds the seconds spent;
+    ``now`` (epoch seconds) replaces the clock, to replay a retry schedule.
     """
     import httpx
 
@@ -187,7 +189,8 @@ def deliver_due(
     hooks = {h.webhook_id: h for h in store.webhooks()}
     delivered = 0
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for delivery, kind, body in store.due_deliveries(time.time()):
+        clock = time.time() if now is None else now
+        for delivery, kind, body in store.due_deliveries(clock):
             if budget is not None and time.monotonic() - started > budget:
                 break
             hook = hooks.get(delivery.webhook_id)
@@ -211,7 +214,7 @@ def deliver_due(
             elif tried >= attempts:
                 status, next_at, outcome = "failed", None, "failed"
             else:
-                status, next_at = "pending", time.time() + backoff * 2 ** (tried - 1)
+                status, next_at = "pending", clock + backoff * 2 ** (tried - 1)
                 outcome = "retry"
             store.record_attempt(
                 delivery, status=status, next_attempt=next_at, code=code, error=error, ms=ms
