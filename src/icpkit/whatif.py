@@ -251,9 +251,8 @@ class WhatIf:
         self._cols = _Columns(self.table)
         self._codes: dict[str, np.ndarray] = {}
         self._masks: dict[str, np.ndarray] = {}
-        self._backtests: dict[
-            str, dict[str, Any]
-        ] = {}  # the current version is asked again and again
+        # The current version is asked again and again: keep its backtest and its tiers.
+        self._backtests: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
 
     @classmethod
     def from_training(cls, table: pa.Table, label: str = LABEL) -> WhatIf:
@@ -326,6 +325,9 @@ class WhatIf:
 
     def backtest(self, profile: Profile) -> dict[str, Any]:
         """The backtest of ``profile`` on these rows: metrics, tier table, rules, contradictions."""
+        return self._cached(profile)[0]
+
+    def _cached(self, profile: Profile) -> tuple[dict[str, Any], np.ndarray]:
         key = profile.model_dump_json(exclude={"metrics", "created", "description", "silhouette"})
         if key not in self._backtests:
             if len(self._backtests) >= 8:
@@ -333,19 +335,17 @@ class WhatIf:
             self._backtests[key] = self._backtest(profile)
         return self._backtests[key]
 
-    def _backtest(self, profile: Profile) -> dict[str, Any]:
+    def _backtest(self, profile: Profile) -> tuple[dict[str, Any], np.ndarray]:
         score, tier, _ = self.score(profile)
         out = evaluate_scores(self.y, score, tier)
         out["segments"] = [self._rule_stats(s) for s in profile.segments]
         out["disqualifiers"] = [self._rule_stats(d) for d in profile.disqualifiers]
         out["contradictions"] = contradictions(profile, self)
-        return out
+        return out, tier
 
     def compare(self, current: Profile, edited: Profile) -> dict[str, Any]:
         """Both backtests side by side, and how many rows change tier."""
-        a, b = self.backtest(current), self.backtest(edited)
-        _, t0, _ = self.score(current)
-        _, t1, _ = self.score(edited)
+        (a, t0), (b, t1) = self._cached(current), self._cached(edited)
         moved = t0 != t1
         return {
             "current": a,
