@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable, Coroutine
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from ...drift import profile_diff
 from ...errors import IcpError
@@ -26,7 +28,39 @@ from ._session import COOKIE, MAX_AGE, Session
 __all__ = ["router"]
 
 PREFIX = "/ui"
-pages = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+class _HtmlErrors(APIRoute):
+    """A page that fails says why on a page (the API's JSON errors are for machines).
+
+    Redirects (sign in) pass through; the what-if endpoint answers JSON itself.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                if exc.status_code < 400 or request.url.path.startswith(f"{PREFIX}/api/"):
+                    raise
+                return _error_page(request, exc.status_code, str(exc.detail))
+            except IcpError as exc:
+                return _error_page(request, 400, str(exc))
+
+        return run
+
+
+def _error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    title = {403: "Not allowed", 404: "Not found"}.get(status, "Something is missing")
+    body = render(
+        "error.html.j2", request=request, session=None, prefix=PREFIX, title=title, message=message
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+pages = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=_HtmlErrors)
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
 PAGE_SIZE = 50
 

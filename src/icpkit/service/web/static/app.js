@@ -62,7 +62,8 @@
           const p = document.createElement("p");
           p.className = "error";
           p.setAttribute("role", "alert");
-          p.textContent = res.data.error || res.data.detail || "The backtest failed.";
+          const err = res.data.error;
+          p.textContent = (err && err.message) || err || "The backtest failed.";
           result.replaceChildren(p);
           result.setAttribute("aria-busy", "false");
         }
