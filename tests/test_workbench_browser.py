@@ -276,6 +276,14 @@ def test_edit_a_point_and_the_backtest_follows(server: SimpleNamespace, browser:
     w.page.click("#run-whatif")
     w.page.wait_for_selector("text=Mid-market software")
     w.page.screenshot(path=str(server.shots / "points-whatif.png"), full_page=True)
+    # A rule the page cannot read is said in words, where the answer would be.
+    w.page.fill("#hypo-rules", "employees is big")
+    w.page.click("#run-whatif")
+    alert = w.page.locator("#whatif-result p.error")
+    alert.wait_for()
+    assert "cannot read" in alert.inner_text()
+    assert [f.split()[0] for f in w.failed] == ["422"]  # the one refused edit, nothing else
+    w.failed.clear()
     w.clean()
     w.close()
 
