@@ -276,14 +276,17 @@ def _promote_flow(admin: httpx.Client) -> None:
     assert admin.post("/v1/profiles/9/promote").status_code == 404
 
 
-def test_invalid_profile_upload_is_400_naming_the_field(
+def test_invalid_profile_upload_is_422_naming_the_field(
     served: tuple[str, Any, dict[str, str]],
 ) -> None:
     url, _, keys = served
     bad = {"name": "x", "attributes": [{"name": "industry", "kind": "categorical", "bins": 5}]}
     response = httpx.post(f"{url}/v1/profiles", json=bad, headers=bearer(keys["admin"]))
-    assert response.status_code == 400
-    assert "attributes" in response.json()["error"]["message"]
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:3] == ["body", "attributes", 0]
+    empty = httpx.post(f"{url}/v1/profiles", json={}, headers=bearer(keys["admin"]))
+    assert empty.status_code == 422
+    assert "at least one attribute" in empty.json()["error"]["message"]
     listed = httpx.get(f"{url}/v1/profiles", headers=bearer(keys["admin"])).json()
     assert [v["version"] for v in listed["versions"]] == [1]  # nothing half-saved
 
