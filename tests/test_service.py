@@ -316,3 +316,32 @@ def test_healthz_metrics_and_local_docs(served: tuple[str, Any, dict[str, str]])
     assert "https://" not in docs.text
     spec = httpx.get(f"{url}/openapi.json").json()
     assert "/v1/score" in spec["paths"]
+
+
+def test_concurrent_requests_coalesced_answer_as_if_alone(
+    served: tuple[str, Any, dict[str, str]], rows_csv: Path
+) -> None:
+    import asyncio
+
+    url, _, keys = served
+    rows = read_rows(rows_csv)[:24]
+    # Two shapes of request: full exports, and a short form with three fields.
+    short = [{k: r[k] for k in ("Industry", "NumberOfEmployees", "Id")} for r in rows[12:]]
+    requests = [[r] for r in rows[:12]] + [[r] for r in short] + [rows[:5]]
+    with httpx.Client(headers=bearer(keys["score"])) as client:
+        alone = [client.post(f"{url}/v1/score", json={"records": r}).json() for r in requests]
+
+    async def together() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(headers=bearer(keys["score"])) as client:
+            calls = [client.post(f"{url}/v1/score", json={"records": r}) for r in requests]
+            return [r.json() for r in await asyncio.gather(*calls)]
+
+    def calls() -> float:
+        text = httpx.get(f"{url}/metrics").text
+        return float(text.split("icp_score_calls_total ")[1].split()[0])
+
+    before = calls()
+    assert asyncio.run(together()) == alone
+    assert calls() - before < len(requests)  # some requests did share a scoring call
+    assert alone[12]["ignored_columns"] == ["Id"]
+    assert "NumberOfEmployees" not in alone[0]["ignored_columns"]

@@ -125,13 +125,13 @@ def _bad_request(exc: IcpError) -> HTTPException:
 @router.post(
     "/score", response_model=ScoreResponse, summary="Score records with the promoted profile"
 )
-def score(
+async def score(
     body: ScoreRequest,
-    service: ServiceDep,
+    request: Request,
     key: Annotated[KeyRecord, Depends(require_scope("score"))],
 ) -> Response:
     try:
-        version, scored = service.score(body.records)
+        version, scored = await request.app.state.coalescer.score(body.records)
     except IcpError as exc:  # the records passed the schema but intake refused a value
         error = {"loc": ("body", "records"), "msg": str(exc), "type": "value_error"}
         raise RequestValidationError([error]) from None
