@@ -337,8 +337,8 @@ def test_concurrent_requests_coalesced_answer_as_if_alone(
             return [r.json() for r in await asyncio.gather(*calls)]
 
     def calls() -> float:
-        text = httpx.get(f"{url}/metrics").text
-        return float(text.split("icp_score_calls_total ")[1].split()[0])
+        lines = httpx.get(f"{url}/metrics").text.splitlines()
+        return float(next(x for x in lines if x.startswith("icp_score_calls_total ")).split()[1])
 
     before = calls()
     assert asyncio.run(together()) == alone
