@@ -276,14 +276,17 @@ def _promote_flow(admin: httpx.Client) -> None:
     assert admin.post("/v1/profiles/9/promote").status_code == 404
 
 
-def test_invalid_profile_upload_is_400_naming_the_field(
+def test_invalid_profile_upload_is_422_naming_the_field(
     served: tuple[str, Any, dict[str, str]],
 ) -> None:
     url, _, keys = served
     bad = {"name": "x", "attributes": [{"name": "industry", "kind": "categorical", "bins": 5}]}
     response = httpx.post(f"{url}/v1/profiles", json=bad, headers=bearer(keys["admin"]))
-    assert response.status_code == 400
-    assert "attributes" in response.json()["error"]["message"]
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:3] == ["body", "attributes", 0]
+    empty = httpx.post(f"{url}/v1/profiles", json={}, headers=bearer(keys["admin"]))
+    assert empty.status_code == 422
+    assert "at least one attribute" in empty.json()["error"]["message"]
     listed = httpx.get(f"{url}/v1/profiles", headers=bearer(keys["admin"])).json()
     assert [v["version"] for v in listed["versions"]] == [1]  # nothing half-saved
 
@@ -313,3 +316,32 @@ def test_healthz_metrics_and_local_docs(served: tuple[str, Any, dict[str, str]])
     assert "https://" not in docs.text
     spec = httpx.get(f"{url}/openapi.json").json()
     assert "/v1/score" in spec["paths"]
+
+
+def test_concurrent_requests_coalesced_answer_as_if_alone(
+    served: tuple[str, Any, dict[str, str]], rows_csv: Path
+) -> None:
+    import asyncio
+
+    url, _, keys = served
+    rows = read_rows(rows_csv)[:24]
+    # Two shapes of request: full exports, and a short form with three fields.
+    short = [{k: r[k] for k in ("Industry", "NumberOfEmployees", "Id")} for r in rows[12:]]
+    requests = [[r] for r in rows[:12]] + [[r] for r in short] + [rows[:5]]
+    with httpx.Client(headers=bearer(keys["score"])) as client:
+        alone = [client.post(f"{url}/v1/score", json={"records": r}).json() for r in requests]
+
+    async def together() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(headers=bearer(keys["score"])) as client:
+            calls = [client.post(f"{url}/v1/score", json={"records": r}) for r in requests]
+            return [r.json() for r in await asyncio.gather(*calls)]
+
+    def calls() -> float:
+        lines = httpx.get(f"{url}/metrics").text.splitlines()
+        return float(next(x for x in lines if x.startswith("icp_score_calls_total ")).split()[1])
+
+    before = calls()
+    assert asyncio.run(together()) == alone
+    assert calls() - before < len(requests)  # some requests did share a scoring call
+    assert alone[12]["ignored_columns"] == ["Id"]
+    assert "NumberOfEmployees" not in alone[0]["ignored_columns"]

@@ -1,14 +1,12 @@
 """The workspace's scored accounts (its last successful run), filtered and paginated.
 
 Read through :func:`icpkit.workspace.last_scores` and kept in memory until the run store
-changes, so a page costs a filter, not a database read. The cursor is opaque to callers:
-it encodes the position after the last account returned, in a stable order (score high
-to low, then account id).
+changes, so a page costs a filter, not a database read. The cursor is the position
+after the last account returned, in a stable order (score high to low, then account id).
 """
 
 from __future__ import annotations
 
-import base64
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,27 +17,28 @@ import pyarrow.compute as pc
 
 from ..errors import ConfigError
 
-__all__ = ["AccountIndex", "decode_cursor", "encode_cursor"]
+__all__ = ["AccountIndex", "NoAccounts", "decode_cursor", "encode_cursor"]
 
 MAX_LIMIT = 1000
 
 
+class NoAccounts(ConfigError):
+    """The service has no scored accounts to list (a bare profile, or no run yet): 404."""
+
+
 def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode().rstrip("=")
+    return str(offset)
 
 
 def decode_cursor(cursor: str | None) -> int:
+    """The cursor is the position of the next account: past the end gives an empty page."""
     if not cursor:
         return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("o") or not text[1:].isdigit():
-            raise ValueError(text)
-        return int(text[1:])
-    except (ValueError, UnicodeDecodeError):
+    if not cursor.isdigit():
         raise ConfigError(
-            "invalid cursor", hint="Pass the next_cursor of the previous page, as given"
-        ) from None
+            f"invalid cursor {cursor!r}", hint="Pass the next_cursor of the previous page"
+        )
+    return int(cursor)
 
 
 @dataclass
@@ -69,7 +68,7 @@ class AccountIndex:
         from ..workspace import last_scores
 
         if self.workspace is None:
-            raise ConfigError(
+            raise NoAccounts(
                 "this service scores with a bare profile: it has no scored accounts",
                 hint="Serve a workspace (icp serve WORKSPACE) to list its accounts",
             )
@@ -77,7 +76,10 @@ class AccountIndex:
         with self._lock:
             if self._snap is not None and self._snap.stamp == stamp:
                 return self._snap.table
-        table = last_scores(self.workspace)
+        try:
+            table = last_scores(self.workspace)
+        except ConfigError as exc:  # no run yet, or a run that learned no profile
+            raise NoAccounts(exc.message, hint=exc.hint) from None
         order = pc.sort_indices(
             table, sort_keys=[("icp_score", "descending"), ("account_id", "ascending")]
         )

@@ -11,9 +11,12 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from ..errors import IcpError
+from ..profile import Profile, profile_to_dict
+from .accounts import NoAccounts
 from .core import Service
 from .deps import get_service, require_scope
 from .profiles import VersionNotFound, profile_text
@@ -46,8 +49,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A record with no fields has nothing to score: 422 at its own path, like any bad field.
+Record = Annotated[dict[str, FieldValue], Field(min_length=1)]
+
+
 class ScoreRequest(BaseModel):
-    records: list[dict[str, FieldValue]] = Field(
+    records: list[Record] = Field(
         min_length=1,
         max_length=10_000,
         description="CRM rows: field names as exported (Salesforce, HubSpot, ...) or "
@@ -111,22 +118,23 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _bad_request(exc: IcpError) -> HTTPException:
-    status = 404 if isinstance(exc, VersionNotFound) else 400
+    status = 404 if isinstance(exc, VersionNotFound | NoAccounts) else 400
     return HTTPException(status, str(exc))
 
 
 @router.post(
     "/score", response_model=ScoreResponse, summary="Score records with the promoted profile"
 )
-def score(
+async def score(
     body: ScoreRequest,
-    service: ServiceDep,
+    request: Request,
     key: Annotated[KeyRecord, Depends(require_scope("score"))],
 ) -> Response:
     try:
-        version, scored = service.score(body.records)
-    except IcpError as exc:
-        raise HTTPException(422, str(exc)) from None
+        version, scored = await request.app.state.coalescer.score(body.records)
+    except IcpError as exc:  # the records passed the schema but intake refused a value
+        error = {"loc": ("body", "records"), "msg": str(exc), "type": "value_error"}
+        raise RequestValidationError([error]) from None
     return _json(
         {
             "profile_version": version,
@@ -167,8 +175,6 @@ def get_profile(
     )
     if wants_yaml:
         return Response(profile_text(profile), media_type="application/yaml")
-    from ..profile import profile_to_dict
-
     return _json(profile_to_dict(profile))
 
 
@@ -176,17 +182,19 @@ def get_profile(
     "/profiles",
     response_model=SavedVersion,
     status_code=201,
-    summary="Upload a new profile version (validated; not promoted)",
+    summary="Upload a new profile version (validated: 422 names the bad field; not promoted)",
     responses={400: {"model": ErrorBody}},
 )
 def upload_profile(
     service: ServiceDep,
     key: Annotated[KeyRecord, Depends(require_scope("admin"))],
-    profile: Annotated[dict[str, Any], Body(description="The profile, as JSON")],
+    profile: Annotated[Profile, Body(description="The profile, as JSON (docs/profile.md)")],
     note: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     try:
-        version = service.save_profile(profile, author=key.name or key.key_id, note=note)
+        version = service.save_profile(
+            profile_to_dict(profile), author=key.name or key.key_id, note=note
+        )
     except IcpError as exc:
         raise _bad_request(exc) from None
     return {"version": version, "active": service.store.active_version()}
@@ -232,7 +240,7 @@ def diff_profiles(
     "/accounts",
     response_model=AccountsResponse,
     summary="The workspace's scored accounts (last run), filtered, paginated",
-    responses={400: {"model": ErrorBody}},
+    responses={404: {"model": ErrorBody, "description": "No scored accounts to list"}},
 )
 def accounts(
     service: ServiceDep,
@@ -241,7 +249,7 @@ def accounts(
     segment: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(pattern="^[0-9]{1,9}$")] = None,
 ) -> Response:
     try:
         page = service.accounts_page(tier=tier, segment=segment, q=q, limit=limit, cursor=cursor)

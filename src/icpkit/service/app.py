@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._version import __version__
 from ..errors import IcpError
 from .api import router as api_router
+from .batching import Coalescer
 from .core import Service
 from .metrics import CONTENT_TYPE
 from .settings import Settings, settings_from_env
@@ -186,6 +187,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.coalescer = Coalescer(service, max_records=settings.max_records)
     app.state.settings = settings
     _install_handlers(app)
     _install_pages(app, service)

@@ -40,6 +40,11 @@ class Metrics:
             ("tier",),
             registry=self.registry,
         )
+        self.calls = Counter(
+            "icp_score_calls",
+            "Scoring calls; concurrent requests coalesced into one call count once.",
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "icp_webhook_attempts",
             "Webhook delivery attempts by outcome (delivered, retry, failed).",

@@ -39,6 +39,19 @@ class ScoredRecords:
     ignored_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
 
+    def slice(self, start: int, stop: int) -> ScoredRecords:
+        """The results of records ``start:stop`` (one request of a coalesced batch)."""
+        return ScoredRecords(
+            self.scores[start:stop],
+            self.tiers[start:stop],
+            self.segments[start:stop],
+            self.reasons[start:stop],
+            self.warnings[start:stop],
+            self.ids[start:stop],
+            self.ignored_columns,
+            self.missing_columns,
+        )
+
     def results(self) -> list[dict[str, Any]]:
         return [
             {
@@ -114,6 +127,11 @@ def score_records(profile: Profile, records: Sequence[Mapping[str, Any]]) -> Sco
     return RecordScorer(profile).score(records)
 
 
+# Per set of field names: the fields to normalise (None: all), those ignored, and the
+# profile columns none of the fields gives.
+_Plan = tuple[list[str] | None, list[str], list[str]]
+
+
 class RecordScorer:
     """Scores records with one profile, remembering per set of field names which fields
     feed the score, so that later requests normalise only those.
@@ -127,30 +145,35 @@ class RecordScorer:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self._plans: dict[tuple[str, ...], tuple[list[str] | None, list[str]]] = {}
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         self._lock = threading.Lock()
 
-    def _plan(self, raw: pa.Table, loaded: Loaded) -> tuple[list[str] | None, list[str]]:
+    def _plan(self, raw: pa.Table, loaded: Loaded) -> _Plan:
         used = self.profile.columns
         origin = loaded.column_origin
         scored = {origin.get(u) for u in used}
+        given = {u for u in used if u in origin}
         # A list column (technologies) feeds flags that exist only when some row names the
         # item: keep it by what it maps to, not by which flags this request happened to get.
         for original, canonical in loaded.recognition.mapped.items():
             prefix = FLAG_PREFIX.get(canonical, canonical)
-            if canonical in used or any(u.startswith(f"{prefix}_") for u in used):
+            flags = {u for u in used if u.startswith(f"{prefix}_")}
+            if canonical in used or flags:
                 scored.add(original)
+                given |= flags | ({canonical} & set(used))
+        # What the field names give, not what these values happened to produce.
+        missing = [u for u in used if u not in given]
         ignored = [c for c in raw.column_names if c not in scored]
         # The id is not scored but is answered back (and tracks tier changes): keep it.
         keep = scored | {origin.get("account_id")}
         feeding = [c for c in raw.column_names if c in keep]
         if not feeding:
-            return None, ignored
+            return None, ignored, missing
         from ..intake import load_table
 
         subset = load_table(raw.select(feeding))
         same = all(subset.column_origin.get(u) == origin.get(u) for u in [*used, "account_id"])
-        return (feeding if same else None), ignored
+        return (feeding if same else None), ignored, missing
 
     def score(self, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
         raw = records_to_table(records)
@@ -166,10 +189,15 @@ class RecordScorer:
                 if len(self._plans) > 1000:  # many different field sets: bound the memory
                     self._plans.clear()
                 self._plans[header] = plan
-        return self._result(table, out, loaded, plan[1])
+        return self._result(table, out, loaded, plan[1], plan[2])
 
     def _result(
-        self, raw: pa.Table, out: pa.Table, loaded: Loaded, ignored: list[str]
+        self,
+        raw: pa.Table,
+        out: pa.Table,
+        loaded: Loaded,
+        ignored: list[str],
+        missing: list[str],
     ) -> ScoredRecords:
         used = self.profile.columns
         ids: list[str | None] = [None] * raw.num_rows
@@ -184,5 +212,5 @@ class RecordScorer:
             warnings=_row_warnings(raw, loaded.table, loaded.column_origin, used),
             ids=ids,
             ignored_columns=ignored,
-            missing_columns=[c for c in used if c not in loaded.table.column_names],
+            missing_columns=missing,
         )
