@@ -283,7 +283,10 @@ def test_edit_a_point_and_the_backtest_follows(server: SimpleNamespace, browser:
     alert.wait_for()
     assert "cannot read" in alert.inner_text()
     assert [f.split()[0] for f in w.failed] == ["422"]  # the one refused edit, nothing else
+    assert len(w.errors) == 1  # Chromium logs every 4xx answer to a fetch
+    assert "status of 422" in w.errors[0]
     w.failed.clear()
+    w.errors.clear()
     w.clean()
     w.close()
 

@@ -16,7 +16,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -398,12 +397,3 @@ class Workbench:
 
         with _store_or_fail(self.workspace) as store:
             return store.runs()
-
-
-def columns_for_export(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
-    cols = [
-        c
-        for c in ("account_id", "name", "domain", "icp_score", "icp_tier", "icp_segment", *extra)
-        if c in frame
-    ]
-    return frame[cols]

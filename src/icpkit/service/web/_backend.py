@@ -19,7 +19,7 @@ from ...errors import ConfigError
 from ...profile import Profile
 from ...workbench import Workbench
 from .. import profiles
-from ..auth import AuthError, authenticate
+from ..auth import authenticate
 from ..core import Service
 from ..store import KeyRecord
 from ._session import SessionSigner
@@ -98,6 +98,3 @@ def backend(request: Request) -> WebBackend:
             found = WebBackend(service, SessionSigner(_secret(service)))
             setattr(state, STATE_KEY, found)
     return found
-
-
-__all__ += ["AuthError"]

@@ -21,7 +21,8 @@ from ...drift import profile_diff
 from ...errors import IcpError
 from ...whatif import apply_edits
 from ...workbench import ACCOUNT_COLUMNS, AccountQuery, Workbench, csv_text
-from ._backend import AuthError, WebBackend, backend
+from ..auth import AuthError
+from ._backend import WebBackend, backend
 from ._render import render, whatif_fragment
 from ._session import COOKIE, MAX_AGE, Session
 
