@@ -30,12 +30,14 @@ def _bin_text(attr: Any, i: int) -> str:
     return ", ".join(b.values)
 
 
-def _value(v: Any) -> str:
-    """A cell value as a person reads it: 799 not 799.0, yes/no not True/False."""
+def _value(v: Any, name: str = "") -> str:
+    """A cell value as a person reads it: 799 not 799.0, yes/no not True/False, 2010 not 2,010."""
     if v is None:
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, int | float) and "year" in name and float(v).is_integer():
+        return str(int(v))
     if isinstance(v, int | float):
         return num(v)
     return str(v)

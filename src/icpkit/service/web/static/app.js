@@ -75,10 +75,13 @@
     timer = setTimeout(run, 350);
   }
 
-  form.addEventListener("input", function (e) {
-    if (e.target.id !== "hypo-rules" && e.target.id !== "hypo-name") later();
-  });
-  form.addEventListener("change", later);
+  // Numbers and checkboxes re-run as they change; a hypothesis runs with its button (a
+  // half-typed rule would only produce errors).
+  function typed(e) {
+    return e.target.id === "hypo-rules" || e.target.id === "hypo-name";
+  }
+  form.addEventListener("input", function (e) { if (!typed(e)) later(); });
+  form.addEventListener("change", function (e) { if (!typed(e)) later(); });
   document.getElementById("run-whatif").addEventListener("click", run);
   document.getElementById("reset-whatif").addEventListener("click", function () {
     form.querySelectorAll("input[data-orig]").forEach(function (el) { el.value = el.dataset.orig; });
