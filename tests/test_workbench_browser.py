@@ -276,6 +276,7 @@ def test_edit_a_point_and_the_backtest_follows(server: SimpleNamespace, browser:
     w.page.click("#run-whatif")
     w.page.wait_for_selector("text=Mid-market software")
     w.page.screenshot(path=str(server.shots / "points-whatif.png"), full_page=True)
+    w.page.locator("#whatif-result").screenshot(path=str(server.shots / "whatif-result.png"))
     # A rule the page cannot read is said in words, where the answer would be.
     w.page.fill("#hypo-rules", "employees is big")
     w.page.click("#run-whatif")
