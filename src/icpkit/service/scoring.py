@@ -23,7 +23,7 @@ from ..stream import FLAG_PREFIX, score_raw
 if TYPE_CHECKING:
     from ..intake import Loaded
 
-__all__ = ["RecordScorer", "ScoredRecords", "records_to_table", "score_records"]
+__all__ = ["RecordScorer", "ScoredRecords", "field_names", "records_to_table", "score_records"]
 
 
 @dataclass
@@ -90,17 +90,31 @@ def _text(value: Any) -> str | None:
     raise SchemaError(f"a field value must be text, a number, true/false or a list; got {value!r}")
 
 
-def records_to_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Records as a table of text columns, in the order the fields first appear."""
+def _text_column(values: list[Any]) -> pa.Array:
+    try:  # the common case, text and missing values only: built by Arrow in one go
+        arr = pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([_text(v) for v in values], pa.string())
+    # An empty cell is missing, as when reading a CSV.
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def field_names(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Every field name of the records, in the order they first appear."""
     names: dict[str, None] = {}
     for rec in records:
         names.update(dict.fromkeys(rec))
-    columns = {
-        name: pa.array([_text(rec.get(name)) for rec in records], pa.string()) for name in names
-    }
-    if not columns:
+    return tuple(names)
+
+
+def records_to_table(
+    records: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
+) -> pa.Table:
+    """Records as a table of text columns (``columns``, default: every field)."""
+    names = field_names(records) if columns is None else columns
+    if not names:
         raise SchemaError("the records have no fields to score")
-    return pa.table(columns)
+    return pa.table({name: _text_column([rec.get(name) for rec in records]) for name in names})
 
 
 def _row_warnings(
@@ -176,15 +190,14 @@ class RecordScorer:
         return (feeding if same else None), ignored, missing
 
     def score(self, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
-        raw = records_to_table(records)
-        header = tuple(raw.column_names)
+        header = field_names(records)
         with self._lock:
             plan = self._plans.get(header)
-        table = raw if plan is None or plan[0] is None else raw.select(plan[0])
+        table = records_to_table(records, None if plan is None else plan[0])
         out, loaded = score_raw(table, self.profile, reasons=True, fill_missing=True)
         assert loaded is not None  # normalize=True always gives the intake result
         if plan is None:
-            plan = self._plan(raw, loaded)
+            plan = self._plan(table, loaded)
             with self._lock:
                 if len(self._plans) > 1000:  # many different field sets: bound the memory
                     self._plans.clear()
