@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -35,7 +36,17 @@ from .intake._write import flat_for_csv
 from .profile import Profile
 from .scoring import score_table
 
-__all__ = ["OUTPUT_FORMATS", "estimate_rows", "score_batches", "score_file"]
+if TYPE_CHECKING:
+    from .intake import Loaded
+
+__all__ = [
+    "FLAG_PREFIX",
+    "OUTPUT_FORMATS",
+    "estimate_rows",
+    "score_batches",
+    "score_file",
+    "score_raw",
+]
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 DEFAULT_BATCH_ROWS = 65_536
@@ -75,13 +86,67 @@ def estimate_rows(source: str | os.PathLike[str]) -> int | None:
 
 def _normalised(
     raw: pa.Table, kind: str | None, mapping: Mapping[str, str | None] | None
-) -> pa.Table:
+) -> Loaded:
     from .intake import load_table
 
-    table = load_table(raw, kind=kind, mapping=mapping).table
-    if table.num_rows != raw.num_rows:  # intake never drops rows; scores must line up
+    loaded = load_table(raw, kind=kind, mapping=mapping)
+    if loaded.table.num_rows != raw.num_rows:  # intake never drops rows; scores must line up
         raise SchemaError("normalising changed the number of rows; score with --raw")
+    return loaded
+
+
+# The list normaliser names the flags of ``technologies`` tech_<slug>, of others <name>_<slug>.
+FLAG_PREFIX = {"technologies": "tech"}
+
+
+def _fill_missing(table: pa.Table, columns: list[str]) -> pa.Table:
+    """Add the profile columns the table lacks: missing values, except list flags.
+
+    A flag like ``tech_aws`` exists only when some row lists AWS; a row that lists other
+    technologies does not use it (False), a row with no list says nothing (missing), as
+    the list normaliser decides when the flag exists. So one record scores the same alone
+    as in a batch where another row named AWS.
+    """
+    for name in columns:
+        if name in table.column_names:
+            continue
+        lists = [c for c in table.column_names if name.startswith(f"{FLAG_PREFIX.get(c, c)}_")]
+        if lists:
+            given = pc.is_valid(table.column(max(lists, key=len)))
+            values = pc.if_else(given, False, pa.scalar(None, pa.bool_()))
+        else:
+            values = pa.nulls(table.num_rows, pa.string())
+        table = table.append_column(name, values)
     return table
+
+
+def score_raw(
+    raw: pa.Table,
+    profile: Profile,
+    *,
+    normalize: bool = True,
+    kind: str | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    reasons: bool = True,
+    threads: int | None = None,
+    fill_missing: bool = False,
+) -> tuple[pa.Table, Loaded | None]:
+    """One table scored the way `icp score` scores each batch: the input columns as they
+    are plus the score columns; with what intake made of it (None with ``normalize=False``).
+
+    ``fill_missing`` scores a column the profile reads but the table lacks as missing
+    (a lead form sends a few fields), instead of failing as a file with a wrong header does.
+    """
+    loaded = _normalised(raw, kind, mapping) if normalize else None
+    scored_on = raw if loaded is None else loaded.table
+    if fill_missing:
+        scored_on = _fill_missing(scored_on, profile.columns)
+    scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
+    keep = [c for c in raw.column_names if c not in scores.column_names]
+    out = raw.select(keep)
+    for name in scores.column_names:
+        out = out.append_column(name, scores.column(name))
+    return out, loaded
 
 
 def score_batches(
@@ -96,13 +161,15 @@ def score_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Each input batch with its score columns appended (input columns kept as they are)."""
     for batch in batches:
-        raw = pa.Table.from_batches([batch])
-        scored_on = _normalised(raw, kind, mapping) if normalize else raw
-        scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
-        keep = [c for c in raw.column_names if c not in scores.column_names]
-        out = raw.select(keep)
-        for name in scores.column_names:
-            out = out.append_column(name, scores.column(name))
+        out, _ = score_raw(
+            pa.Table.from_batches([batch]),
+            profile,
+            normalize=normalize,
+            kind=kind,
+            mapping=mapping,
+            reasons=reasons,
+            threads=threads,
+        )
         yield from out.combine_chunks().to_batches()
 
 

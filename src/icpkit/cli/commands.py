@@ -14,6 +14,7 @@ MODULES = (
     "enrich",
     "voice",
     "synth",
+    "service",
 )
 
 for _name in MODULES:

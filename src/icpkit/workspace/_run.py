@@ -243,7 +243,27 @@ def run_workspace(
         recover(ws, state, [*committed, run_id])
         cache.prune(keys)
     outputs = {_OUTPUT_KEYS.get(name, name): ws / REPORT_DIR / name for name in files}
+    _notify_service(ws, ctx, run_id)
     return RunResult(run_id, ws, list(ctx.results.values()), outputs, report)
+
+
+def _notify_service(ws: Path, ctx: Context, run_id: int) -> None:
+    """Tell `icp serve`, when set up on this workspace, about the run: its profile as a new
+    version, and webhook events (tier changes, new tier-A accounts, drift)."""
+    try:
+        from ..service.runs import after_run
+    except ImportError:  # the service is optional: without it there is nobody to tell
+        return
+    from ..errors import IcpError
+
+    try:
+        after_run(
+            ws, run_id, ctx.previous_scores, _score_rows(ctx), ctx.get("drift"), ctx.get("profile")
+        )
+    except IcpError as exc:  # the run itself succeeded and is recorded; say what was missed
+        import sys
+
+        sys.stderr.write(f"warning: the run was not passed to the service: {exc}\n")
 
 
 def _store_or_fail(ws: Path) -> RunStore:
