@@ -1,23 +1,29 @@
 """SQL generation: a profile as one SELECT, for DuckDB, PostgreSQL, Spark, Snowflake, BigQuery, T-SQL.
 
-The query is built as a sqlglot expression tree and rendered per dialect; names and
-category values are quoted by sqlglot, so any value is just data. It implements the
-semantics in :mod:`icpkit.profile` exactly (see ``NUMBER_PATTERN`` for how text is read
-as a number), and is tested against the reference engine on the same rows.
+The query is built as a sqlglot expression tree and rendered per dialect; names are quoted
+by sqlglot and text literals are written so that any code point is data (see :func:`_str`).
+It implements the semantics in :mod:`icpkit.profile` exactly (see ``NUMBER_PATTERN`` for how
+text is read as a number), and is tested against the reference engine on the same rows.
 
-The shape of the query::
+The shape of the query: each input column is read and typed once, then binned by plain
+comparisons::
 
-    SELECT *, <tier of icp_score> AS icp_tier, <first matching segment> AS icp_segment
-    FROM (SELECT *, <score> AS icp_score FROM <table>) AS _icp
+    WITH _icp_typed AS (SELECT *, <employees as a number> AS _icp_employees, ... FROM <table>),
+         _icp_points AS (SELECT *, <points sum, clipped, capped> AS icp_score,
+                                   <first matching segment> AS icp_segment FROM _icp_typed)
+    SELECT * EXCLUDE (_icp_employees, ...), <tier of icp_score> AS icp_tier FROM _icp_points
 
-When the column types are known (``column_types``, as :mod:`icpkit.indb` reads them from
-the database), numbers are compared directly; when they are not, every value is read
-through its text form, which works whatever the column type.
+(PostgreSQL and T-SQL have no ``* EXCLUDE``: there the same steps run in a LATERAL subquery
+beside ``<table>.*``.) When the column types are known (``column_types``: ``--type``, the
+catalog when scoring in place, or the types a profile recorded at discover time), numbers are
+compared as they are; else they are read through their text form, which works whatever the
+column type. With ``sources`` (see :class:`icpkit.profile.ColumnSource`) the query reads the
+CRM's own columns and normalises their values in SQL (:mod:`icpkit.sqlnorm`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,14 +31,26 @@ import pyarrow as pa
 from sqlglot import exp
 
 from .errors import ConfigError
-from .profile import Attribute, Condition, NumericAttribute, Profile
+from .profile import Attribute, ColumnSource, Condition, NumericAttribute, Profile
 from .scoring import NUMBER_PATTERN, numeric_pieces
+from .sqlnorm import (
+    NORMALISED_KINDS,
+    Norm,
+    bool_lookup,
+    country_lookup,
+    industry_lookup,
+    not_exact,
+    round_count,
+)
 
 __all__ = [
     "DIALECTS",
     "NUMBER_PATTERN",
     "ColumnType",
+    "ScoreQuery",
+    "build_query",
     "column_types_from_arrow",
+    "points_sum",
     "score_query",
     "score_sql",
 ]
@@ -48,18 +66,23 @@ class _Dialect:
     safe_cast: bool  # TRY_CAST/SAFE_CAST returns NULL on bad text; else the regex guards a CAST
     nan: Literal["isnan", "equals", "none"]  # how to spot NaN in a float column
     bool_test: Literal["native", "bit"]  # `WHEN col` vs `WHEN col = 1` (T-SQL bit columns)
+    star_except: bool = False  # SELECT * EXCLUDE/EXCEPT (...) drops the typed helper columns
+    regex_g: bool = False  # REGEXP_REPLACE needs the 'g' flag to replace every match
+    extract: Literal["function", "match", "none"] = "function"  # how a regex group is read
+    nul: bool = True  # text can hold NUL (PostgreSQL's cannot)
 
 
 _DIALECTS: dict[str, _Dialect] = {
-    "duckdb": _Dialect(regex=True, safe_cast=True, nan="isnan", bool_test="native"),
+    "duckdb": _Dialect(True, True, "isnan", "native", star_except=True, regex_g=True),
     # PostgreSQL has no TRY_CAST (sqlglot renders it as CAST, which fails on bad text).
-    "postgres": _Dialect(regex=True, safe_cast=False, nan="equals", bool_test="native"),
+    "postgres": _Dialect(True, False, "equals", "native", extract="match", nul=False),
     # Spark: sqlglot renders TRY_CAST as CAST, which raises under ANSI mode; the regex guards it.
-    "spark": _Dialect(regex=True, safe_cast=False, nan="isnan", bool_test="native"),
-    "snowflake": _Dialect(regex=True, safe_cast=True, nan="equals", bool_test="native"),
-    "bigquery": _Dialect(regex=True, safe_cast=True, nan="isnan", bool_test="native"),
+    "spark": _Dialect(True, False, "isnan", "native", star_except=True),
+    "snowflake": _Dialect(True, True, "equals", "native", star_except=True),
+    # BigQuery's REGEXP_EXTRACT reads only one group: no value normalisation there.
+    "bigquery": _Dialect(True, True, "isnan", "native", star_except=True, extract="none"),
     # T-SQL has no portable regex and no NaN; TRY_CAST alone reads numbers.
-    "tsql": _Dialect(regex=False, safe_cast=True, nan="none", bool_test="bit"),
+    "tsql": _Dialect(False, True, "none", "bit", extract="none"),
 }
 DIALECTS: tuple[str, ...] = tuple(_DIALECTS)
 
@@ -105,29 +128,92 @@ def _int(value: int) -> exp.Expr:
     return exp.Literal.number(int(value))
 
 
+def _unsafe(c: str) -> bool:
+    """Characters written as CHR(n): controls (psql cuts a line at NUL) and DEL/C1."""
+    o = ord(c)
+    return o < 32 or 127 <= o < 160
+
+
 def _str(value: str) -> exp.Expr:
-    return exp.Literal.string(value)
+    """A text literal that stays one literal in every client, for any code point.
+
+    Control characters are concatenated as CHR(n) (never written raw: psql ends a line at
+    NUL, and a raw CR or tab is invisible in review); lone surrogates (not text in any
+    database) are written as U+FFFD.
+    """
+    value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    if not any(_unsafe(c) for c in value):
+        return exp.Literal.string(value)
+    parts: list[exp.Expr] = []
+    run = ""
+    for c in value:
+        if _unsafe(c):
+            if run:
+                parts.append(exp.Literal.string(run))
+                run = ""
+            parts.append(exp.Chr(expressions=[exp.Literal.number(ord(c))]))
+        else:
+            run += c
+    if run:
+        parts.append(exp.Literal.string(run))
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p, safe=True)
+    return exp.paren(out)
 
 
-def _case(whens: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None):
+def _case(whens: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None) -> exp.Case:
     case = exp.Case()
     for cond, then in whens:
         case = case.when(cond, then)
     return case.else_(default) if default is not None else case
 
 
-class _Builder:
-    """Builds the expressions of one query for one dialect and known column types."""
+def _is_null(x: exp.Expr) -> exp.Expr:
+    return exp.Is(this=x, expression=exp.null())
 
-    def __init__(self, dialect: str, column_types: Mapping[str, ColumnType] | None) -> None:
+
+def _not_null(x: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=x, expression=exp.null()))
+
+
+class _Builder:
+    """Builds one query for one dialect: the typed reads, then points over them."""
+
+    def __init__(
+        self,
+        dialect: str,
+        column_types: Mapping[str, ColumnType] | None,
+        sources: Mapping[str, ColumnSource] | None = None,
+        qualifier: str | None = None,
+    ) -> None:
+        self.name = dialect
         self.d = _dialect(dialect)
         self.types = dict(column_types or {})
+        self.sources = dict(sources or {})
+        self.qualifier = qualifier
+        self.reads: dict[tuple[str, str], tuple[str, exp.Expr]] = {}  # (column, mode) → helper
+        self.norm = Norm(self._like, self._extract, self._replace, _str)
+        self.inexact: dict[str, str] = {}  # table column → what SQL cannot normalise there
 
-    def _col(self, name: str) -> exp.Column:
-        return exp.column(name, quoted=True)
+    # --- dialect pieces ------------------------------------------------------------------
 
-    def _type(self, name: str) -> ColumnType:
-        return self.types.get(name, "unknown")
+    def _like(self, x: exp.Expr, pattern: str) -> exp.Expr:
+        return exp.RegexpLike(this=x.copy(), expression=_str(pattern))
+
+    def _extract(self, x: exp.Expr, pattern: str, group: int) -> exp.Expr:
+        """The regex group's text; NULL when the group did not take part (or is empty)."""
+        if self.d.extract == "match":  # PostgreSQL: (REGEXP_MATCH(x, p))[g]
+            call = exp.Anonymous(this="REGEXP_MATCH", expressions=[x.copy(), _str(pattern)])
+            return exp.Bracket(this=exp.paren(call), expressions=[_int(group - 1)])
+        got = exp.RegexpExtract(this=x.copy(), expression=_str(pattern), group=_int(group))
+        return exp.Nullif(this=got, expression=_str(""))
+
+    def _replace(self, x: exp.Expr, pattern: str, by: str) -> exp.Expr:
+        flags = _str("g") if self.d.regex_g else None
+        return exp.RegexpReplace(
+            this=x.copy(), expression=_str(pattern), replacement=_str(by), modifiers=flags
+        )
 
     def _is_true(self, col: exp.Expr, value: bool) -> exp.Expr:
         if self.d.bool_test == "bit":
@@ -141,9 +227,71 @@ class _Builder:
             return exp.EQ(this=x, expression=exp.cast(_str("NaN"), _DOUBLE))
         return exp.false()
 
+    def _values(self, values: Sequence[str]) -> list[exp.Expr]:
+        """Literals for an IN list; values the database cannot hold never match: left out."""
+        keep = [
+            v
+            for v in values
+            if (self.d.nul or "\x00" not in v) and not any(0xD800 <= ord(c) <= 0xDFFF for c in v)
+        ]
+        return [_str(v) for v in keep]
+
+    def _member(self, x: exp.Expr, values: Sequence[str]) -> exp.Expr:
+        listed = self._values(values)
+        return exp.In(this=x, expressions=listed) if listed else exp.false()
+
+    # --- reading each input column once ----------------------------------------------------
+
+    def source(self, name: str) -> ColumnSource:
+        return self.sources.get(name) or ColumnSource(column=name)
+
+    def _col(self, column: str) -> exp.Column:
+        return exp.column(column, table=self.qualifier, quoted=True)
+
+    def _helper(self, name: str, mode: str, build: Callable[[], exp.Expr]) -> exp.Expr:
+        """The typed column for (name, mode), created on first use: ``_icp_<name>``."""
+        key = (name, mode)
+        if key not in self.reads:
+            taken = {alias for alias, _ in self.reads.values()}
+            alias = f"_icp_{name}"
+            if alias in taken:
+                alias = f"_icp_{name}_{mode}"
+            self.reads[key] = (alias, build())
+        return exp.column(self.reads[key][0], quoted=True)
+
+    def typed_columns(self) -> list[exp.Expr]:
+        return [exp.alias_(e, a, quoted=True) for a, e in self.reads.values()]
+
+    def helper_names(self) -> list[str]:
+        return [a for a, _ in self.reads.values()]
+
+    def _normalised(self, name: str) -> ColumnSource | None:
+        src = self.source(name)
+        if src.kind is None or src.kind not in NORMALISED_KINDS:
+            return None
+        if self.d.extract == "none":
+            self.inexact.setdefault(src.column, f"{self.name} SQL here does not normalise values")
+            return None
+        note = not_exact(src.kind)
+        if note:
+            self.inexact.setdefault(src.column, note)
+        return src
+
     def text(self, name: str) -> exp.Expr:
-        """The value as text; null, NaN and '' become NULL."""
-        col, kind = self._col(name), self._type(name)
+        """The value as text (null, NaN and '' are NULL): a helper column."""
+        return self._helper(name, "text", lambda: self._text(name))
+
+    def number(self, name: str) -> exp.Expr:
+        """The value as a double, NULL when missing (NaN included): a helper column."""
+        return self._helper(name, "number", lambda: self._number(name))
+
+    def _text(self, name: str) -> exp.Expr:
+        src = self.source(name)
+        col, kind = self._col(src.column), self.types.get(src.column, "unknown")
+        norm = self._normalised(name)
+        if norm is not None and kind in ("text", "unknown"):
+            t = col if kind == "text" else exp.cast(col, _TEXT)
+            return self._normalised_text(norm, t)
         if kind == "boolean":
             return _case(
                 [
@@ -159,16 +307,39 @@ class _Builder:
         base = col if kind == "text" else exp.cast(col, _TEXT)
         return exp.Nullif(this=base, expression=_str(""))
 
-    def number(self, name: str) -> tuple[exp.Expr, bool]:
-        """The value as a double (NULL when missing) and whether it can be NaN."""
-        col, kind = self._col(name), self._type(name)
+    def _normalised_text(self, src: ColumnSource, t: exp.Expr) -> exp.Expr:
+        if src.kind == "list" and src.item:
+            return self.norm.flag_in_list(src.item, t)
+        if src.kind == "country":
+            return self.norm.lookup(country_lookup(src.part or "code"), t)
+        if src.kind == "industry":
+            return self.norm.lookup(industry_lookup(), t)
+        if src.kind == "bool":
+            return self.norm.lookup(bool_lookup(), t)
+        return self.norm.clean(t)
+
+    def _number(self, name: str) -> exp.Expr:
+        src = self.source(name)
+        col, kind = self._col(src.column), self.types.get(src.column, "unknown")
+        norm = self._normalised(name)
         if kind in ("integer", "float"):
-            return exp.cast(col, _DOUBLE), kind == "float"
+            x = exp.cast(col, _DOUBLE)
+            if norm is not None and norm.kind == "employees":
+                return round_count(x)
+            if kind == "float":
+                return _case([(self._is_nan(col.copy()), exp.null())], x)
+            return x
         if kind == "boolean":
             whens = [(self._is_true(col, True), _num(1)), (self._is_true(col, False), _num(0))]
-            return _case(whens, None), False
+            return _case(whens, None)
         text = col if kind == "text" else exp.cast(col, _TEXT)
-        return self._parse(text), False
+        if norm is not None:
+            if norm.kind in ("number", "money", "employees", "year"):
+                return self.norm.number(norm.kind, text)
+            flag = self._normalised_text(norm, text)  # a flag read as a number: 1/0
+            return _case([(exp.EQ(this=flag, expression=_str("true")), _num(1)),
+                          (exp.EQ(this=flag.copy(), expression=_str("false")), _num(0))], None)  # fmt: skip
+        return self._parse(text)
 
     def _parse(self, text: exp.Expr) -> exp.Expr:
         """Text to double by NUMBER_PATTERN; 'true'/'false' read as 1/0."""
@@ -179,25 +350,22 @@ class _Builder:
             cast = exp.cast(trimmed, _DOUBLE)
         whens: list[tuple[exp.Expr, exp.Expr]] = []
         if self.d.regex:
-            match = exp.RegexpLike(this=text.copy(), expression=_str(NUMBER_PATTERN))
-            whens.append((match, cast))
+            whens.append((self._like(text, NUMBER_PATTERN), cast))
         else:
-            whens.append((exp.Not(this=exp.Is(this=cast.copy(), expression=exp.null())), cast))
+            whens.append((_not_null(cast.copy()), cast))
         whens += [
             (exp.EQ(this=text.copy(), expression=_str("true")), _num(1)),
             (exp.EQ(this=text.copy(), expression=_str("false")), _num(0)),
         ]
         return _case(whens, None)
 
-    def _missing(self, x: exp.Expr, nan: bool) -> exp.Expr:
-        test: exp.Expr = exp.Is(this=x.copy(), expression=exp.null())
-        return exp.or_(test, self._is_nan(x.copy())) if nan else test
+    # --- points over the typed columns ---------------------------------------------------
 
     def attribute(self, attr: Attribute) -> exp.Expr:
-        """Points of one attribute for the row."""
+        """Points of one attribute for the row: plain comparisons on its typed column."""
         if isinstance(attr, NumericAttribute):
-            x, nan = self.number(attr.name)
-            whens = [(self._missing(x, nan), _int(attr.missing_points))]
+            x = self.number(attr.name)
+            whens = [(_is_null(x.copy()), _int(attr.missing_points))]
             pieces = numeric_pieces(attr).merged()
             edges, points = pieces.edges, pieces.points
             # Intervals are contiguous: the first `x < edge` that holds names the interval.
@@ -205,19 +373,16 @@ class _Builder:
                 whens.append((exp.LT(this=x.copy(), expression=_num(edge)), _int(pts)))
             return _case(whens, _int(points[-1]))
         t = self.text(attr.name)
-        whens = [(exp.Is(this=t.copy(), expression=exp.null()), _int(attr.missing_points))]
+        whens = [(_is_null(t.copy()), _int(attr.missing_points))]
         for b in attr.bins:
-            values = [_str(v) for v in b.values]
-            whens.append((exp.In(this=t.copy(), expressions=values), _int(b.points)))
+            whens.append((self._member(t.copy(), b.values), _int(b.points)))
         return _case(whens, _int(attr.other_points))
 
     def condition(self, cond: Condition) -> exp.Expr:
         """True when the condition holds; NULL or false otherwise (missing never holds)."""
         if cond.is_numeric:
-            x, nan = self.number(cond.attribute)
-            parts: list[exp.Expr] = [exp.Not(this=exp.Is(this=x.copy(), expression=exp.null()))]
-            if nan:
-                parts.append(exp.Not(this=self._is_nan(x.copy())))
+            x = self.number(cond.attribute)
+            parts: list[exp.Expr] = [_not_null(x.copy())]
             if cond.ge is not None:
                 parts.append(exp.GTE(this=x.copy(), expression=_num(cond.ge)))
             if cond.lt is not None:
@@ -225,14 +390,25 @@ class _Builder:
             return exp.and_(*parts)
         t = self.text(cond.attribute)
         listed = cond.in_ if cond.in_ is not None else cond.not_in
-        member = exp.In(this=t.copy(), expressions=[_str(v) for v in listed or []])
+        member = self._member(t.copy(), listed or [])
         if cond.in_ is not None:
             return member
-        present = exp.Not(this=exp.Is(this=t.copy(), expression=exp.null()))
-        return exp.and_(present, exp.Not(this=member))
+        return exp.and_(_not_null(t.copy()), exp.Not(this=member))
 
     def rule(self, conditions: Sequence[Condition]) -> exp.Expr:
         return exp.and_(*(exp.paren(self.condition(c), copy=False) for c in conditions))
+
+
+def points_sum(builder: _Builder, attributes: Sequence[Attribute], start: int = 0) -> exp.Expr:
+    """``start`` + the points of every attribute, over the builder's typed columns.
+
+    One function for every points table (accounts today; people next): each attribute's
+    column is read once by the builder however many tables and rules use it.
+    """
+    total: exp.Expr = _int(start)
+    for attr in attributes:
+        total = exp.Add(this=total, expression=builder.attribute(attr))
+    return total
 
 
 def _table(table: str | exp.Table) -> exp.Table:
@@ -249,25 +425,47 @@ def _table(table: str | exp.Table) -> exp.Table:
     )
 
 
-def score_query(
+@dataclass
+class ScoreQuery:
+    """The query as a tree, and what it could not normalise exactly (column → words)."""
+
+    tree: exp.Query
+    inexact: dict[str, str]
+    columns: list[str]  # the table columns the query reads
+
+    def header(self) -> str:
+        """The comment put on top of the query: what to run ``icp normalize`` on first."""
+        lines = ["Generated by icpkit (`icp sql`): an ICP score for every row."]
+        if self.inexact:
+            lines.append(
+                "SQL normalises these columns only where it can do so exactly; other shapes "
+                "read as missing, so run `icp normalize` first if they occur:"
+            )
+            lines += [f"  {col}: {what}" for col, what in self.inexact.items()]
+        return "\n".join("-- " + _comment_safe(line) for line in lines)
+
+
+def _comment_safe(text: str) -> str:
+    """A comment line cannot end early: no line breaks or control characters inside."""
+    return "".join(" " if _unsafe(c) or c in "\u2028\u2029" else c for c in text)
+
+
+def build_query(
     profile: Profile,
     table: str | exp.Table = "input",
     *,
     dialect: str = "duckdb",
     column_types: Mapping[str, ColumnType] | None = None,
     columns: Sequence[str] | None = None,
-) -> exp.Select:
-    """The scoring SELECT as a sqlglot tree: input columns + icp_score, icp_tier, icp_segment.
-
-    ``table`` is a name (``schema.table`` allowed; each part is quoted) or a sqlglot Table.
-    ``column_types`` maps column names to ``text|integer|float|boolean``; unknown columns are
-    read through their text form, which is correct for any type but slower. ``columns``
-    lists the input columns to keep (default: all, as ``*``).
-    """
-    b = _Builder(dialect, column_types)
-    raw: exp.Expr = _int(profile.intercept)
-    for attr in profile.attributes:
-        raw = exp.Add(this=raw, expression=b.attribute(attr))
+    sources: Mapping[str, ColumnSource] | None = None,
+) -> ScoreQuery:
+    """The scoring query with its notes; see :func:`score_query`."""
+    d = _dialect(dialect)
+    lateral = columns is None and not d.star_except
+    source = _table(table)
+    qualifier = "_icp_in" if lateral else None
+    b = _Builder(dialect, column_types, sources, qualifier)
+    raw = points_sum(b, profile.attributes, profile.intercept)
     for seg in profile.segments:
         if seg.points:
             bonus = _case([(b.rule(seg.conditions), _int(seg.points))], _int(0))
@@ -277,7 +475,9 @@ def score_query(
     ]
     clipped = exp.Greatest(this=_int(0), expressions=[raw], ignore_nulls=True)
     score = exp.Least(this=_int(100), expressions=[clipped, *caps], ignore_nulls=True)
-    segment = _case([(b.rule(seg.conditions), _str(seg.name)) for seg in profile.segments], None)
+    segment: exp.Expr = _case(
+        [(b.rule(seg.conditions), _str(seg.name)) for seg in profile.segments], None
+    )
     if not profile.segments:
         segment = exp.cast(exp.null(), _TEXT)
 
@@ -294,16 +494,94 @@ def score_query(
     tier_col = exp.alias_(tier, "icp_tier", quoted=True)
     score_col = exp.alias_(score, "icp_score", quoted=True)
     segment_col = exp.alias_(segment, "icp_segment", quoted=True)
-    source = _table(table)
-    if columns is None:
-        inner = exp.select(exp.Star(), score_col).from_(source)
-        outer: list[exp.Expr] = [exp.Star(), tier_col, segment_col]
+    helpers = b.helper_names()
+    read = sorted({b.source(c).column for c in profile.columns})
+    if lateral:
+        tree = _lateral(source, b, score_col, segment_col, tier_col)
     else:
-        keep = [exp.column(c, quoted=True) for c in columns]
-        inner = exp.select(*keep, score_col, segment_col).from_(source)
-        names = [*(k.copy() for k in keep), s.copy()]
-        outer = [*names, tier_col, exp.column("icp_segment", quoted=True)]
-    return exp.select(*outer).from_(exp.alias_(exp.paren(inner), "_icp", quoted=True))
+        typed = exp.select(exp.Star(), *b.typed_columns()).from_(source)
+        points = exp.select(exp.Star(), score_col, segment_col).from_(_ident("_icp_typed"))
+        if columns is None:
+            drop = [exp.column(h, quoted=True) for h in [*helpers, "icp_segment"]]
+            segment_ref = exp.column("icp_segment", quoted=True)
+            outer: list[exp.Expr] = [exp.Star(except_=drop), tier_col, segment_ref]
+        else:
+            keep = [exp.column(c, quoted=True) for c in columns]
+            outer = [*keep, s.copy(), tier_col, exp.column("icp_segment", quoted=True)]
+        tree = (
+            exp.select(*outer)
+            .from_(_ident("_icp_points"))
+            .with_(_ident("_icp_typed"), as_=typed)
+            .with_(_ident("_icp_points"), as_=points)
+        )
+    tree = _with_lookups(tree, b)
+    return ScoreQuery(tree, dict(b.inexact), read)
+
+
+def _ident(name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
+
+
+def _lateral(
+    source: exp.Table, b: _Builder, score: exp.Expr, segment: exp.Expr, tier: exp.Expr
+) -> exp.Select:
+    """<table>.* beside a LATERAL subquery that types, scores and tiers (no * EXCLUDE)."""
+    typed = exp.select(*b.typed_columns())
+    points = exp.select(score, segment).from_(exp.alias_(exp.paren(typed), "_icp_typed", quoted=True))
+    last = exp.select(
+        exp.column("icp_score", quoted=True), tier, exp.column("icp_segment", quoted=True)
+    ).from_(exp.alias_(exp.paren(points), "_icp_points", quoted=True))
+    if b.name == "tsql":
+        side = exp.Lateral(this=exp.paren(last), alias=exp.TableAlias(this=exp.to_identifier("_icp", quoted=True)), cross_apply=True)
+        join_type = None
+    else:
+        side = exp.Lateral(this=exp.paren(last), alias=exp.TableAlias(this=exp.to_identifier("_icp", quoted=True)))
+        join_type = "cross"
+    src = source.copy()
+    src.set("alias", exp.TableAlias(this=exp.to_identifier("_icp_in", quoted=True)))
+    names = ("icp_score", "icp_tier", "icp_segment")
+    picked = [exp.column(n, table="_icp", quoted=True) for n in names]
+    star = exp.Column(this=exp.Star(), table=exp.to_identifier("_icp_in", quoted=True))
+    return exp.select(star, *picked).from_(src).join(side, join_type=join_type)
+
+
+def _with_lookups(tree: exp.Select, b: _Builder) -> exp.Select:
+    """Each lookup table as a VALUES CTE (key, value), referenced by the typed reads."""
+    for lookup in b.norm.lookups.values():
+        rows = [exp.Tuple(expressions=[_str(k), _str(v)]) for k, v in lookup.rows]
+        values = exp.Values(
+            expressions=rows,
+            alias=exp.TableAlias(
+                this=exp.to_identifier("v"),
+                columns=[exp.to_identifier("key", quoted=True), exp.to_identifier("value", quoted=True)],
+            ),
+        )
+        body = exp.select(exp.column("key", quoted=True), exp.column("value", quoted=True)).from_(values)
+        tree = tree.with_(_ident(lookup.name), as_=body, append=True)
+    return tree
+
+
+def score_query(
+    profile: Profile,
+    table: str | exp.Table = "input",
+    *,
+    dialect: str = "duckdb",
+    column_types: Mapping[str, ColumnType] | None = None,
+    columns: Sequence[str] | None = None,
+    sources: Mapping[str, ColumnSource] | None = None,
+) -> exp.Query:
+    """The scoring SELECT as a sqlglot tree: input columns + icp_score, icp_tier, icp_segment.
+
+    ``table`` is a name (``schema.table`` allowed; each part is quoted) or a sqlglot Table.
+    ``column_types`` maps column names to ``text|integer|float|boolean``; unknown columns are
+    read through their text form, which is correct for any type but slower. ``columns``
+    lists the input columns to keep (default: all). ``sources`` maps profile columns to the
+    table's own columns and the intake kind to normalise them as.
+    """
+    return build_query(
+        profile, table, dialect=dialect, column_types=column_types, columns=columns,
+        sources=sources,
+    ).tree  # fmt: skip
 
 
 def score_sql(
@@ -314,12 +592,20 @@ def score_sql(
     view: str | None = None,
     column_types: Mapping[str, ColumnType] | None = None,
     columns: Sequence[str] | None = None,
+    sources: Mapping[str, ColumnSource] | None = None,
     pretty: bool = True,
+    header: bool = False,
 ) -> str:
-    """The scoring query as SQL text for ``dialect``; with ``view``, a CREATE VIEW statement."""
-    query: exp.Expr = score_query(
-        profile, table, dialect=dialect, column_types=column_types, columns=columns
-    )
+    """The scoring query as SQL text for ``dialect``; with ``view``, a CREATE VIEW statement.
+
+    ``header`` puts the comment naming what the SQL cannot normalise exactly on top.
+    """
+    q = build_query(
+        profile, table, dialect=dialect, column_types=column_types, columns=columns,
+        sources=sources,
+    )  # fmt: skip
+    query: exp.Expr = q.tree
     if view is not None:
         query = exp.Create(this=_table(view), kind="VIEW", expression=query, replace=True)
-    return query.sql(dialect=dialect, pretty=pretty)
+    text = query.sql(dialect=dialect, pretty=pretty)
+    return q.header() + "\n" + text if header else text

@@ -1,0 +1,354 @@
+"""Normalising raw CRM values inside generated SQL, exactly where it is simple.
+
+``icp score`` normalises a raw export through :mod:`icpkit.intake` (Python). The SQL engine
+reads the CRM's own columns, so it repeats the simple, common part of that work as SQL
+expressions, built as sqlglot trees:
+
+- numbers, money and employee counts: ``1,200``, ``$1.2M``, ``EUR 3 bn``, ``£750 K``,
+  ``51-200``, ``1K-5K``, ``10,001+`` — text becomes ``<digits>e<exponent>`` and one CAST,
+  so the double is rounded once, from the same decimal, as Python's ``float(Decimal)``;
+- country names and codes → ISO code or region, industry labels → sector, yes/no words →
+  flags: a VALUES lookup generated from intake's own tables (each key's value is what
+  intake returns for it);
+- technology lists (``Salesforce;AWS``) → one ``tech_*`` flag, by a regex generated from
+  the alias table.
+
+Exact means: whenever the SQL gives a value, it is the value ``icp score`` gives. A shape
+the SQL does not know reads as missing, and :func:`not_exact` names those shapes, so the
+query's header comment and a warning can tell the user to run ``icp normalize`` first.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from sqlglot import exp
+
+from .intake.normalizers._base import PLACEHOLDERS
+from .intake.normalizers.booleans import FALSE_WORDS, TRUE_WORDS, parse_bool
+from .intake.normalizers.countries import parse_country
+from .intake.normalizers.industries import parse_industry
+from .intake.normalizers.lists import _aliases as _tech_aliases
+from .intake.normalizers.lists import slugify
+
+__all__ = ["NORMALISED_KINDS", "Lookup", "Norm", "not_exact"]
+
+# Kinds with a SQL normaliser; any other kind is read as it is (the canonical semantics).
+NORMALISED_KINDS = frozenset(
+    {"number", "money", "employees", "year", "country", "industry", "bool", "list", "category"}
+)
+
+# Python's str.isspace() characters: intake collapses every run of them to one space.
+_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_INT = r"[0-9]{1,3}(,[0-9]{3})+|[0-9]+"
+_DEC = r"([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?"
+# Scale words and their powers of ten (intake.normalizers.numbers.MULTIPLIERS, the common ones).
+_SCALES = {
+    "k": 3, "thousand": 3, "m": 6, "mm": 6, "mn": 6, "million": 6,
+    "b": 9, "bn": 9, "billion": 9,
+}  # fmt: skip
+_DOUBLE = exp.DataType.build("double")
+# Currency markers read before the amount (intake reads many more).
+_SYMBOLS = ("$", "€", "£")
+_CODES = (
+    "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "JPY", "CHF", "SEK", "NOK", "DKK", "PLN", "INR",
+    "CNY", "SGD", "HKD", "BRL", "MXN", "ZAR", "KRW", "ILS", "AED", "SAR", "TRY", "CZK",
+)  # fmt: skip
+_MARKERS = "|".join(["\\$", "€", "£", "(" + "|".join([*_CODES, *(c.lower() for c in _CODES)]) + ") ?"])
+_SCALE = "(" + "|".join(
+    "".join(f"[{c}{c.upper()}]" for c in w) + "\\.?" for w in sorted(_SCALES, key=len, reverse=True)
+) + ")"
+
+
+def _concat(*parts: exp.Expr) -> exp.Expr:
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p, safe=True)
+    return out
+
+
+def round_count(value: exp.Expr) -> exp.Expr:
+    """intake's employee count: rounded half up; 0 or less means 'not filled in' (NULL)."""
+    rounded = exp.Floor(this=exp.Add(this=value, expression=exp.cast(exp.Literal.string("0.5"), _DOUBLE)))
+    positive = exp.GT(this=rounded.copy(), expression=exp.cast(exp.Literal.string("0"), _DOUBLE))
+    return exp.Case(ifs=[exp.If(this=positive, true=rounded)], default=exp.null())
+
+
+_NOT_EXACT = {
+    "number": "numbers with a sign, parentheses, a decimal comma, spaces or apostrophes "
+    "between digit groups, a percent sign or a scale word other than K/M/B/thousand/"
+    "million/billion",
+    "money": "amounts with another currency marker than $, €, £ or a common ISO code, two "
+    "markers, a sign or parentheses, a decimal comma, ranges ('$1M-$5M') and words like "
+    "'about', 'over' or 'under'",
+    "employees": "counts with decimals (other than '1.5K'), words ('about 500', '50 "
+    "employees', 'self-employed'), '<10' and European digit grouping ('10.000')",
+    "year": "years written with words or as dates ('FY2019', '2019-01-01')",
+    "country": "country spellings outside intake's table (typos intake corrects, other "
+    "punctuation, accents or letters that only case-fold alike) and regions ('EMEA')",
+    "industry": "industry labels outside intake's table (intake matches them by keyword "
+    "or reads them as Other)",
+    "bool": "yes/no words outside intake's list with odd separators ('closed_won')",
+    "list": "list items that fold to the same name only by Unicode case folding",
+    "category": "labels with characters that only Unicode case folding joins (none known)",
+}
+
+
+def not_exact(kind: str) -> str | None:
+    """What the SQL normaliser of ``kind`` reads as missing where ``icp score`` reads a value."""
+    return _NOT_EXACT.get(kind)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A VALUES table: key (folded text) → value; one CTE in the query."""
+
+    name: str
+    rows: tuple[tuple[str, str], ...]
+
+
+class Norm:
+    """SQL normalisers for one dialect. ``regex(x, pattern)`` and friends come from sql.py."""
+
+    def __init__(
+        self,
+        like: Callable[[exp.Expr, str], exp.Expr],
+        extract: Callable[[exp.Expr, str, int], exp.Expr],
+        replace: Callable[[exp.Expr, str, str], exp.Expr],
+        text: Callable[[str], exp.Expr],
+    ) -> None:
+        self.like, self.extract, self.replace, self.lit = like, extract, replace, text
+        self.lookups: dict[str, Lookup] = {}
+
+    # --- text -------------------------------------------------------------------------
+
+    def clean(self, t: exp.Expr) -> exp.Expr:
+        """Inner whitespace collapsed, ends trimmed, placeholders ('N/A', '-') and '' → NULL."""
+        collapsed = exp.Trim(this=self.replace(t, "[" + _SPACE + "]+", " "))
+        is_placeholder = exp.In(
+            this=exp.Lower(this=collapsed.copy()),
+            expressions=[self.lit(p) for p in sorted(PLACEHOLDERS)],
+        )
+        return exp.Case(
+            ifs=[
+                exp.If(this=is_placeholder, true=exp.null()),
+                exp.If(this=exp.EQ(this=collapsed.copy(), expression=self.lit("")), true=exp.null()),
+            ],
+            default=collapsed,
+        )
+
+    # --- numbers ----------------------------------------------------------------------
+
+    def number(self, kind: str, t: exp.Expr) -> exp.Expr:
+        """A number of ``kind`` (number, money, employees, year) from text; NULL when unsure."""
+        s = self.clean(t)
+        if kind == "employees":
+            return self._employees(s)
+        if kind == "year":
+            return self._cases(s, [(r"^([0-9]{4})$", 1, None)])
+        if kind == "money":
+            # groups: 1 marker, 2 code, 3 number (4-6 inside it), 7 scale word
+            return self._cases(s, [(f"^({_MARKERS})?({_DEC}) ?{_SCALE}?\\+?$", 3, 7)])
+        return self._cases(s, [(f"^({_DEC})$", 1, None)])
+
+    def _cases(self, s: exp.Expr, forms: list[tuple[str, int, int | None]]) -> exp.Expr:
+        """CASE over number shapes: (pattern, group of the digits, group of the scale word)."""
+        ifs = [
+            exp.If(this=self.like(s, pattern), true=self._value(s, pattern, num, scale))
+            for pattern, num, scale in forms
+        ]
+        return exp.Case(ifs=ifs, default=exp.null())
+
+    def _value(self, s: exp.Expr, pattern: str, num: int, scale: int | None) -> exp.Expr:
+        """CAST('<digits without commas>e<power of ten>' AS DOUBLE): one exact rounding."""
+        digits = self.replace(self.extract(s, pattern, num), ",", "")
+        if scale is None:
+            return exp.cast(digits, _DOUBLE)
+        word = exp.Lower(this=self.extract(s, pattern, scale))
+        power = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.In(this=word.copy(), expressions=[self.lit(w), self.lit(w + ".")]),
+                    true=self.lit(str(p)),
+                )
+                for w, p in _SCALES.items()
+            ],
+            default=self.lit("0"),
+        )
+        return exp.cast(_concat(digits, self.lit("e"), power), _DOUBLE)
+
+    def _employees(self, s: exp.Expr) -> exp.Expr:
+        """intake's employee reading for '1,234', '1.5K', '10,001+', '51-200', '1-5K'."""
+        single = f"^({_INT}) ?([kK])?\\+?$"  # groups: 1 number, 3 K
+        dec_k = r"^([0-9]+\.[0-9]+) ?([kK])\+?$"  # groups: 1 number, 2 K
+        rng = f"^({_INT}) ?([kK])? ?(-|–|—|to) ?({_INT}) ?([kK])?$"  # 1, 3 K, 5, 7 K
+        lo_bare = self._value(s, rng, 1, None)
+        hi_bare = self._value(s, rng, 5, None)
+        lo_k, hi_k = self.extract(s, rng, 3), self.extract(s, rng, 7)
+        thousand = exp.cast(self.lit("1e3"), _DOUBLE)
+
+        def k_times(x: exp.Expr, k: exp.Expr) -> exp.Expr:
+            has_k = exp.Not(this=exp.Is(this=k, expression=exp.null()))
+            return exp.Case(
+                ifs=[exp.If(this=has_k, true=exp.Mul(this=x.copy(), expression=thousand.copy()))],
+                default=x.copy(),
+            )
+
+        # "1-5K" means 1K-5K when the bare lower number is below the upper one (intake's rule).
+        shared = exp.and_(
+            exp.Is(this=lo_k.copy(), expression=exp.null()),
+            exp.Not(this=exp.Is(this=hi_k.copy(), expression=exp.null())),
+            exp.LT(this=lo_bare.copy(), expression=hi_bare.copy()),
+        )
+        lo = exp.Case(
+            ifs=[exp.If(this=shared, true=exp.Mul(this=lo_bare.copy(), expression=thousand.copy()))],
+            default=k_times(lo_bare, lo_k),
+        )
+        hi = k_times(hi_bare, hi_k)
+        low = exp.Least(this=lo.copy(), expressions=[hi.copy()])
+        high = exp.Greatest(this=lo, expressions=[hi])
+        mid = exp.Div(
+            this=exp.paren(exp.Add(this=low, expression=high)),
+            expression=exp.cast(self.lit("2"), _DOUBLE),
+            typed=False,
+            safe=False,
+        )
+        value = exp.Case(
+            ifs=[
+                exp.If(this=self.like(s, single), true=self._k(s, single, 1, 3)),
+                exp.If(this=self.like(s, dec_k), true=self._k(s, dec_k, 1, 2)),
+                exp.If(this=self.like(s, rng), true=mid),
+            ],
+            default=exp.null(),
+        )
+        return round_count(value)
+
+    def _k(self, s: exp.Expr, pattern: str, num: int, k: int) -> exp.Expr:
+        digits = self.replace(self.extract(s, pattern, num), ",", "")
+        has_k = exp.Not(this=exp.Is(this=self.extract(s, pattern, k), expression=exp.null()))
+        power = exp.Case(ifs=[exp.If(this=has_k, true=self.lit("3"))], default=self.lit("0"))
+        return exp.cast(_concat(digits, self.lit("e"), power), _DOUBLE)
+
+    # --- lookups ----------------------------------------------------------------------
+
+    def lookup(self, table: Lookup, t: exp.Expr) -> exp.Expr:
+        """(SELECT value FROM <lookup> WHERE key = LOWER(clean text)): NULL when not listed."""
+        self.lookups[table.name] = table
+        key = exp.Lower(this=self.clean(t))
+        where = exp.EQ(this=exp.column("key", table.name, quoted=True), expression=key)
+        sub = exp.select(exp.column("value", table.name, quoted=True)).from_(exp.to_table(table.name, quoted=True)).where(where)
+        return exp.Subquery(this=sub)
+
+    def flag_in_list(self, slug: str, t: exp.Expr) -> exp.Expr:
+        """'true' when an item of the list names the technology ``slug``, else 'false'."""
+        present = self.clean(t.copy())
+        hit = self.like(exp.Lower(this=t), _item_pattern(slug))
+        return exp.Case(
+            ifs=[
+                exp.If(this=exp.Is(this=present, expression=exp.null()), true=exp.null()),
+                exp.If(this=hit, true=self.lit("true")),
+            ],
+            default=self.lit("false"),
+        )
+
+
+# --- lookup tables --------------------------------------------------------------------
+
+
+def _agreeing(spellings: set[str], parse: Callable[[str], str | None]) -> tuple[tuple[str, str], ...]:
+    """key → value where every case variant of the key parses to the same value."""
+    rows: dict[str, str] = {}
+    for text in spellings:
+        text = " ".join(text.split())
+        if not text:
+            continue
+        key = text.lower()
+        if key in rows or key.casefold() != key:
+            continue
+        values = {parse(v) for v in (text, key, text.upper(), text.title())}
+        if len(values) == 1 and (value := values.pop()) is not None:
+            rows[key] = value
+    return tuple(sorted(rows.items()))
+
+
+def _csv_rows(name: str) -> list[dict[str, str]]:
+    data = resources.files("icpkit.intake.normalizers") / "data" / name
+    with data.open(encoding="utf-8") as f:
+        lines = [line for line in f if line.strip() and not line.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+@cache
+def country_lookup(part: str) -> Lookup:
+    """Spellings intake knows → ISO code (part 'code') or region (part 'region')."""
+    spellings: set[str] = set()
+    for row in _csv_rows("countries.csv"):
+        for col in ("alpha2", "alpha3", "name", "official_name", "common_name"):
+            spellings.add(row.get(col) or "")
+        spellings.update((row.get("names") or "").split("|"))
+    spellings.update(row["alias"] for row in _csv_rows("country_aliases.csv"))
+    index = 0 if part == "code" else 1
+
+    def parse(text: str) -> str | None:
+        (out, problem) = parse_country(text)
+        return None if problem else out[index]
+
+    return Lookup(f"_icp_country_{part}", _agreeing(spellings, parse))
+
+
+@cache
+def industry_lookup() -> Lookup:
+    spellings = {row["label"] for row in _csv_rows("industries.csv")}
+    spellings |= {row["sector"] for row in _csv_rows("industries.csv")}
+    return Lookup("_icp_industry", _agreeing(spellings, lambda t: parse_industry(t)[0][0]))
+
+
+@cache
+def bool_lookup() -> Lookup:
+    def parse(text: str) -> str | None:
+        (value,), _ = parse_bool(text)
+        return None if value is None else ("true" if value else "false")
+
+    return Lookup("_icp_yes_no", _agreeing(set(TRUE_WORDS | FALSE_WORDS), parse))
+
+
+_SEP = ";,|•\n\r"
+
+
+def _item_pattern(slug: str) -> str:
+    """A regex over the lowercased list that holds where one item reads as ``slug``.
+
+    An item is a known alias of the technology (spaces, dots, hyphens and underscores
+    between its words as intake ignores them), or an unknown item whose slug is ``slug``.
+    """
+    sep = "[" + _SEP + "]"
+    space = "[" + _SPACE.replace("\n", "").replace("\r", "") + "]"
+    gap = "[" + _SPACE.replace("\n", "").replace("\r", "") + ".\\-_]"
+    alternatives: set[str] = set()
+    for key, name in _tech_aliases().items():
+        if slugify(name) != slug:
+            continue
+        alternatives.add((gap + "+").join(_escape(w) for w in key.split(" ")))
+        if " " not in key:  # intake also tries the item with its spaces removed
+            alternatives.add((gap + "*").join(_escape(c) for c in key))
+    # Unknown items spelled like the slug ("power-bi" for power_bi) read as it too.
+    parts = slug.split("_")
+    other = "[^0-9a-z" + _SEP + "]"
+    slug_alt = f"{other}*" + f"{other}+".join(_escape(p) for p in parts) + f"{other}*"
+    body = "(" + "|".join(sorted(alternatives)) + ")" if alternatives else "(?!x)x"
+    lead = f"{space}*[\"']*{gap}*"
+    trail = f"{gap}*[\"']*{space}*"
+    return f"(^|{sep})({lead}{body}{trail}|{slug_alt})($|{sep})"
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters in a way RE2, POSIX ARE and Java all read alike."""
+    return "".join(("\\" + c) if not c.isalnum() and c != " " else c for c in text)
