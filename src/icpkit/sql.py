@@ -35,6 +35,7 @@ from .profile import Attribute, ColumnSource, Condition, NumericAttribute, Profi
 from .scoring import NUMBER_PATTERN, numeric_pieces
 from .sqlnorm import (
     NORMALISED_KINDS,
+    Lookup,
     Norm,
     bool_lookup,
     country_lookup,
@@ -51,6 +52,7 @@ __all__ = [
     "build_query",
     "column_types_from_arrow",
     "points_sum",
+    "render",
     "score_query",
     "score_sql",
 ]
@@ -186,19 +188,25 @@ class _Builder:
         column_types: Mapping[str, ColumnType] | None,
         sources: Mapping[str, ColumnSource] | None = None,
         qualifier: str | None = None,
+        clean_qualifier: str | None = None,
     ) -> None:
         self.name = dialect
         self.d = _dialect(dialect)
         self.types = dict(column_types or {})
         self.sources = dict(sources or {})
-        self.qualifier = qualifier
+        self.qualifier = qualifier  # the table's columns: "_icp_src"."<column>"
+        self.clean_qualifier = clean_qualifier  # the clean texts: "<this>"."_icp_text_<column>"
         self.reads: dict[tuple[str, str], tuple[str, exp.Expr]] = {}  # (column, mode) → helper
+        self.cleans: dict[str, tuple[str, exp.Expr]] = {}  # table column → clean text helper
+        self.joins: dict[tuple[str, str], tuple[str, Lookup, exp.Expr]] = {}  # lookups to join
         self.norm = Norm(self._like, self._extract, self._replace, _str)
         self.inexact: dict[str, str] = {}  # table column → what SQL cannot normalise there
 
     # --- dialect pieces ------------------------------------------------------------------
 
     def _like(self, x: exp.Expr, pattern: str) -> exp.Expr:
+        if self.d.extract == "match":  # PostgreSQL spells the word boundary \y
+            pattern = pattern.replace("\\b", "\\y")
         return exp.RegexpLike(this=x.copy(), expression=_str(pattern))
 
     def _extract(self, x: exp.Expr, pattern: str, group: int) -> exp.Expr:
@@ -262,8 +270,42 @@ class _Builder:
     def typed_columns(self) -> list[exp.Expr]:
         return [exp.alias_(e, a, quoted=True) for a, e in self.reads.values()]
 
+    def clean_columns(self) -> list[exp.Expr]:
+        return [exp.alias_(e, a, quoted=True) for a, e in self.cleans.values()]
+
     def helper_names(self) -> list[str]:
-        return [a for a, _ in self.reads.values()]
+        return [a for a, _ in self.cleans.values()] + [a for a, _ in self.reads.values()]
+
+    def _clean(self, column: str, t: exp.Expr, tag: str = "text") -> exp.Expr:
+        """The column's text, whitespace collapsed and placeholders NULL: read once.
+
+        ``tag`` 'key' is the industry lookup key (intake's fold of the clean text).
+        """
+        name = f"{column}\x00{tag}"
+        if name not in self.cleans:
+            clean = self.norm.clean(t)
+            expr = self.norm.industry_key(clean) if tag == "key" else clean
+            self.cleans[name] = (f"_icp_{tag}_{column}", expr)
+        alias = self.cleans[name][0]
+        return exp.column(alias, table=self.clean_qualifier, quoted=True)
+
+    def _lookup(self, table: Lookup, column: str, s: exp.Expr) -> exp.Expr:
+        """The looked-up value of a clean text: a LEFT JOIN on the VALUES table (unique keys)."""
+        key = (table.name, column)
+        if key not in self.joins:
+            alias = f"{table.name}_{len(self.joins) + 1}"
+            self.joins[key] = (alias, table, exp.Lower(this=s))
+        return exp.column("value", table=self.joins[key][0], quoted=True)
+
+    def lookup_joins(self, select: exp.Select) -> exp.Select:
+        for alias, table, key in self.joins.values():
+            on = exp.EQ(this=exp.column("key", table=alias, quoted=True), expression=key.copy())
+            target = exp.alias_(_ident(table.name), alias, quoted=True)
+            select = select.join(target, on=on, join_type="left")
+        return select
+
+    def lookups(self) -> list[Lookup]:
+        return list({t.name: t for _, t, _ in self.joins.values()}.values())
 
     def _normalised(self, name: str) -> ColumnSource | None:
         src = self.source(name)
@@ -308,15 +350,18 @@ class _Builder:
         return exp.Nullif(this=base, expression=_str(""))
 
     def _normalised_text(self, src: ColumnSource, t: exp.Expr) -> exp.Expr:
+        s = self._clean(src.column, t)
         if src.kind == "list" and src.item:
-            return self.norm.flag_in_list(src.item, t)
+            return self.norm.flag_in_list(src.item, t, s)
         if src.kind == "country":
-            return self.norm.lookup(country_lookup(src.part or "code"), t)
+            return self._lookup(country_lookup(src.part or "code"), src.column, s)
         if src.kind == "industry":
-            return self.norm.lookup(industry_lookup(), t)
+            key = self._clean(src.column, t, "key")
+            listed = self._lookup(industry_lookup(), src.column, key)
+            return self.norm.industry(s, key, listed)
         if src.kind == "bool":
-            return self.norm.lookup(bool_lookup(), t)
-        return self.norm.clean(t)
+            return self._lookup(bool_lookup(), src.column, s)
+        return s
 
     def _number(self, name: str) -> exp.Expr:
         src = self.source(name)
@@ -335,7 +380,7 @@ class _Builder:
         text = col if kind == "text" else exp.cast(col, _TEXT)
         if norm is not None:
             if norm.kind in ("number", "money", "employees", "year"):
-                return self.norm.number(norm.kind, text)
+                return self.norm.number(norm.kind, self._clean(norm.column, text))
             flag = self._normalised_text(norm, text)  # a flag read as a number: 1/0
             return _case([(exp.EQ(this=flag, expression=_str("true")), _num(1)),
                           (exp.EQ(this=flag.copy(), expression=_str("false")), _num(0))], None)  # fmt: skip
@@ -463,8 +508,9 @@ def build_query(
     d = _dialect(dialect)
     lateral = columns is None and not d.star_except
     source = _table(table)
-    qualifier = "_icp_in" if lateral else None
-    b = _Builder(dialect, column_types, sources, qualifier)
+    b = _Builder(
+        dialect, column_types, sources, "_icp_src", "_icp_clean" if lateral else "_icp_src"
+    )
     raw = points_sum(b, profile.attributes, profile.intercept)
     for seg in profile.segments:
         if seg.points:
@@ -499,7 +545,12 @@ def build_query(
     if lateral:
         tree = _lateral(source, b, score_col, segment_col, tier_col)
     else:
-        typed = exp.select(exp.Star(), *b.typed_columns()).from_(source)
+        src = exp.alias_(source, "_icp_src", quoted=True)
+        if b.cleans:  # step 1: each normalised column's text, cleaned once
+            clean = exp.select(exp.Star(), *b.clean_columns()).from_(src)
+            src = exp.alias_(_ident("_icp_clean"), "_icp_src", quoted=True)
+        star = exp.Column(this=exp.Star(), table=exp.to_identifier("_icp_src", quoted=True))
+        typed = b.lookup_joins(exp.select(star, *b.typed_columns()).from_(src))
         points = exp.select(exp.Star(), score_col, segment_col).from_(_ident("_icp_typed"))
         if columns is None:
             drop = [exp.column(h, quoted=True) for h in [*helpers, "icp_segment"]]
@@ -508,13 +559,15 @@ def build_query(
         else:
             keep = [exp.column(c, quoted=True) for c in columns]
             outer = [*keep, s.copy(), tier_col, exp.column("icp_segment", quoted=True)]
-        tree = (
-            exp.select(*outer)
-            .from_(_ident("_icp_points"))
-            .with_(_ident("_icp_typed"), as_=typed)
-            .with_(_ident("_icp_points"), as_=points)
-        )
-    tree = _with_lookups(tree, b)
+        tree = exp.select(*outer).from_(_ident("_icp_points"))
+        for lookup in b.lookups():
+            tree = tree.with_(_ident(lookup.name), as_=_values(lookup))
+        if b.cleans:
+            tree = tree.with_(_ident("_icp_clean"), as_=clean)
+        tree = tree.with_(_ident("_icp_typed"), as_=typed).with_(_ident("_icp_points"), as_=points)
+        return ScoreQuery(tree, dict(b.inexact), read)
+    for lookup in b.lookups():
+        tree = tree.with_(_ident(lookup.name), as_=_values(lookup))
     return ScoreQuery(tree, dict(b.inexact), read)
 
 
@@ -527,38 +580,40 @@ def _lateral(
 ) -> exp.Select:
     """<table>.* beside a LATERAL subquery that types, scores and tiers (no * EXCLUDE)."""
     typed = exp.select(*b.typed_columns())
-    points = exp.select(score, segment).from_(exp.alias_(exp.paren(typed), "_icp_typed", quoted=True))
+    if b.cleans:
+        clean = exp.select(*b.clean_columns())
+        typed = typed.from_(exp.alias_(exp.paren(clean), "_icp_clean", quoted=True))
+        typed = b.lookup_joins(typed)
+    points = exp.select(score, segment).from_(
+        exp.alias_(exp.paren(typed), "_icp_typed", quoted=True)
+    )
     last = exp.select(
         exp.column("icp_score", quoted=True), tier, exp.column("icp_segment", quoted=True)
     ).from_(exp.alias_(exp.paren(points), "_icp_points", quoted=True))
-    if b.name == "tsql":
-        side = exp.Lateral(this=exp.paren(last), alias=exp.TableAlias(this=exp.to_identifier("_icp", quoted=True)), cross_apply=True)
-        join_type = None
+    alias = exp.TableAlias(this=exp.to_identifier("_icp", quoted=True))
+    if b.name == "tsql":  # T-SQL spells LATERAL as CROSS APPLY
+        side = exp.Lateral(this=exp.paren(last), alias=alias, cross_apply=True)
+        join_type: str | None = None
     else:
-        side = exp.Lateral(this=exp.paren(last), alias=exp.TableAlias(this=exp.to_identifier("_icp", quoted=True)))
+        side = exp.Lateral(this=exp.paren(last), alias=alias)
         join_type = "cross"
-    src = source.copy()
-    src.set("alias", exp.TableAlias(this=exp.to_identifier("_icp_in", quoted=True)))
+    src = exp.alias_(source, "_icp_src", quoted=True)
     names = ("icp_score", "icp_tier", "icp_segment")
     picked = [exp.column(n, table="_icp", quoted=True) for n in names]
-    star = exp.Column(this=exp.Star(), table=exp.to_identifier("_icp_in", quoted=True))
+    star = exp.Column(this=exp.Star(), table=exp.to_identifier("_icp_src", quoted=True))
     return exp.select(star, *picked).from_(src).join(side, join_type=join_type)
 
 
-def _with_lookups(tree: exp.Select, b: _Builder) -> exp.Select:
-    """Each lookup table as a VALUES CTE (key, value), referenced by the typed reads."""
-    for lookup in b.norm.lookups.values():
-        rows = [exp.Tuple(expressions=[_str(k), _str(v)]) for k, v in lookup.rows]
-        values = exp.Values(
-            expressions=rows,
-            alias=exp.TableAlias(
-                this=exp.to_identifier("v"),
-                columns=[exp.to_identifier("key", quoted=True), exp.to_identifier("value", quoted=True)],
-            ),
-        )
-        body = exp.select(exp.column("key", quoted=True), exp.column("value", quoted=True)).from_(values)
-        tree = tree.with_(_ident(lookup.name), as_=body, append=True)
-    return tree
+def _values(lookup: Lookup) -> exp.Select:
+    """A lookup table as SELECT key, value FROM (VALUES ...): one CTE."""
+    rows = [exp.Tuple(expressions=[_str(k), _str(v)]) for k, v in lookup.rows]
+    names = [exp.to_identifier("key", quoted=True), exp.to_identifier("value", quoted=True)]
+    values = exp.Values(
+        expressions=rows, alias=exp.TableAlias(this=exp.to_identifier("v"), columns=names)
+    )
+    return exp.select(exp.column("key", quoted=True), exp.column("value", quoted=True)).from_(
+        values
+    )
 
 
 def score_query(
@@ -582,6 +637,14 @@ def score_query(
         profile, table, dialect=dialect, column_types=column_types, columns=columns,
         sources=sources,
     ).tree  # fmt: skip
+
+
+def render(query: ScoreQuery, dialect: str, *, view: str | None = None, pretty: bool = True) -> str:
+    """SQL text with the header comment; with ``view``, a CREATE VIEW statement."""
+    tree: exp.Expr = query.tree
+    if view is not None:
+        tree = exp.Create(this=_table(view), kind="VIEW", expression=tree, replace=True)
+    return query.header() + "\n" + tree.sql(dialect=dialect, pretty=pretty)
 
 
 def score_sql(

@@ -32,7 +32,8 @@ from sqlglot import exp
 from .intake.normalizers._base import PLACEHOLDERS
 from .intake.normalizers.booleans import FALSE_WORDS, TRUE_WORDS, parse_bool
 from .intake.normalizers.countries import parse_country
-from .intake.normalizers.industries import parse_industry
+from .intake.normalizers.industries import _RULES as _INDUSTRY_RULES
+from .intake.normalizers.industries import _table as _industry_table
 from .intake.normalizers.lists import _aliases as _tech_aliases
 from .intake.normalizers.lists import slugify
 
@@ -126,7 +127,6 @@ class Norm:
         text: Callable[[str], exp.Expr],
     ) -> None:
         self.like, self.extract, self.replace, self.lit = like, extract, replace, text
-        self.lookups: dict[str, Lookup] = {}
 
     # --- text -------------------------------------------------------------------------
 
@@ -147,9 +147,9 @@ class Norm:
 
     # --- numbers ----------------------------------------------------------------------
 
-    def number(self, kind: str, t: exp.Expr) -> exp.Expr:
-        """A number of ``kind`` (number, money, employees, year) from text; NULL when unsure."""
-        s = self.clean(t)
+    def number(self, kind: str, s: exp.Expr) -> exp.Expr:
+        """A number of ``kind`` (number, money, employees, year) from clean text (see
+        :meth:`clean`); NULL when the shape is not one SQL reads exactly."""
         if kind == "employees":
             return self._employees(s)
         if kind == "year":
@@ -174,12 +174,11 @@ class Norm:
             return exp.cast(digits, _DOUBLE)
         word = exp.Lower(this=self.extract(s, pattern, scale))
         power = exp.Case(
+            this=exp.Coalesce(this=word, expressions=[self.lit("")]),
             ifs=[
-                exp.If(
-                    this=exp.In(this=word.copy(), expressions=[self.lit(w), self.lit(w + ".")]),
-                    true=self.lit(str(p)),
-                )
+                exp.If(this=self.lit(w + dot), true=self.lit(str(p)))
                 for w, p in _SCALES.items()
+                for dot in ("", ".")
             ],
             default=self.lit("0"),
         )
@@ -239,18 +238,35 @@ class Norm:
 
     # --- lookups ----------------------------------------------------------------------
 
-    def lookup(self, table: Lookup, t: exp.Expr) -> exp.Expr:
-        """(SELECT value FROM <lookup> WHERE key = LOWER(clean text)): NULL when not listed."""
-        self.lookups[table.name] = table
-        key = exp.Lower(this=self.clean(t))
-        where = exp.EQ(this=exp.column("key", table.name, quoted=True), expression=key)
-        sub = exp.select(exp.column("value", table.name, quoted=True)).from_(exp.to_table(table.name, quoted=True)).where(where)
-        return exp.Subquery(this=sub)
+    def industry_key(self, s: exp.Expr) -> exp.Expr:
+        """intake's fold_industry in SQL: lower, '&' and punctuation to spaces, no 'and'."""
+        x: exp.Expr = exp.Lower(this=s)
+        x = self.replace(x, "[&_\\-/,.;:()'’]+", " ")
+        x = _concat(self.lit(" "), x, self.lit(" "))
+        x = self.replace(x, " (and )+", " ")
+        return exp.Trim(this=self.replace(x, " +", " "))
 
-    def flag_in_list(self, slug: str, t: exp.Expr) -> exp.Expr:
-        """'true' when an item of the list names the technology ``slug``, else 'false'."""
-        present = self.clean(t.copy())
-        hit = self.like(exp.Lower(this=t), _item_pattern(slug))
+    def industry(self, s: exp.Expr, key: exp.Expr, listed: exp.Expr) -> exp.Expr:
+        """The sector: intake's table by folded key, else its keyword rules, else 'Other'.
+
+        The rules use word boundaries, which every engine reads alike on ASCII text only:
+        a label with other characters that is not in the table reads as missing.
+        """
+        ascii_key = self.like(key, "^[ -~]*$")
+        ifs = [
+            exp.If(this=exp.Is(this=s.copy(), expression=exp.null()), true=exp.null()),
+            exp.If(this=exp.Not(this=exp.Is(this=listed, expression=exp.null())), true=listed.copy()),
+            exp.If(this=exp.Not(this=ascii_key), true=exp.null()),
+        ]
+        for pattern, sector in industry_rules():
+            ifs.append(exp.If(this=self.like(key, pattern), true=self.lit(sector)))
+        return exp.Case(ifs=ifs, default=self.lit("Other"))
+
+    def flag_in_list(self, slug: str, raw: exp.Expr, s: exp.Expr) -> exp.Expr:
+        """'true' when an item of the list names the technology ``slug``, else 'false';
+        NULL when the list is missing (``s``: its clean text). Items split on the raw text."""
+        present = s.copy()
+        hit = self.like(exp.Lower(this=raw), _item_pattern(slug))
         return exp.Case(
             ifs=[
                 exp.If(this=exp.Is(this=present, expression=exp.null()), true=exp.null()),
@@ -306,9 +322,23 @@ def country_lookup(part: str) -> Lookup:
 
 @cache
 def industry_lookup() -> Lookup:
-    spellings = {row["label"] for row in _csv_rows("industries.csv")}
-    spellings |= {row["sector"] for row in _csv_rows("industries.csv")}
-    return Lookup("_icp_industry", _agreeing(spellings, lambda t: parse_industry(t)[0][0]))
+    """intake's industry table: folded label → sector."""
+    return Lookup("_icp_industry", tuple(sorted(_industry_table().items())))
+
+
+@cache
+def industry_rules() -> tuple[tuple[str, str], ...]:
+    """intake's keyword rules as regexes every engine reads (no lookahead: RE2 has none)."""
+    out = []
+    for pattern, sector in _INDUSTRY_RULES:
+        # 'invest(?!igat)': invest, then the end or anything but 'igat'.
+        pattern = pattern.replace(
+            "invest(?!igat)", "invest($|[^i]|i$|i[^g]|ig$|ig[^a]|iga$|iga[^t])"
+        )
+        if "(?" in pattern.replace("(?:", ""):
+            raise AssertionError(f"industry rule {pattern!r} needs a regex feature RE2 lacks")
+        out.append((r"\b(?:" + pattern + ")", sector))
+    return tuple(out)
 
 
 @cache
