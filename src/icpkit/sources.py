@@ -11,6 +11,7 @@ works with a profile learned from a Salesforce export (``NumberOfEmployees``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,19 +74,29 @@ def profile_types(profile: Profile) -> dict[str, ColumnType]:
     return {n: s.type for n, s in (profile.sources or {}).items() if s.type is not None}
 
 
+def snake_case(name: str) -> str:
+    """How Fivetran and Airbyte name a Salesforce field: NumberOfEmployees → number_of_employees,
+    Technologies__c → technologies_c."""
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+
 def _recognised(profile: Profile, table_columns: Sequence[str]) -> dict[str, str]:
-    """Profile column → table column, by intake's recognisers over the table's own names."""
+    """Profile column → table column: the recorded name, its snake_case twin, or whatever
+    intake's recognisers map to the same canonical column (labels, HubSpot names)."""
     from .intake import recognize
 
     rec = recognize(list(table_columns), kind="accounts")
     by_canonical = {m.canonical: m.original for m in rec.matches if m.canonical}
+    by_snake = {snake_case(c): c for c in table_columns}
     out: dict[str, str] = {}
     for name, src in (profile.sources or {}).items():
+        canonical = _canonical_of(name, src)
         if src.column in table_columns:
             out[name] = src.column
-            continue
-        canonical = _canonical_of(name, src)
-        if canonical in by_canonical:
+        elif snake_case(src.column) in by_snake:
+            out[name] = by_snake[snake_case(src.column)]
+        elif canonical in by_canonical:
             out[name] = by_canonical[canonical]
     return out
 

@@ -184,14 +184,29 @@ def sql_command(
     ] = None,
     columns: ColumnsOpt = "canonical",
     types: TypeOpt = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Read --table's column names and types from this database's catalog "
+            "(postgresql://... or a .duckdb file): typed columns compare directly, and "
+            "--columns crm finds renamed CRM columns (Fivetran snake_case, labels).",
+        ),
+    ] = None,
 ) -> None:
     """Print the scoring query for a warehouse (input columns + icp_score, icp_tier, icp_segment)."""
     from ..sources import profile_types, resolve_sources
     from ..sql import build_query, render
 
     prof = load_profile(profile)
-    sources = resolve_sources(prof, columns)
-    column_types = {} if sources is not None else profile_types(prof)
+    catalog: dict[str, Any] = {}
+    if db is not None:
+        from ..indb import column_types as catalog_types
+
+        catalog = catalog_types(db, table)
+    sources = resolve_sources(prof, columns, table_columns=list(catalog) if db else None)
+    column_types = dict(catalog) if db else {}
+    if sources is None and not db:
+        column_types = profile_types(prof)
     column_types.update(_column_types(types))
     query = build_query(
         prof, table, dialect=dialect, column_types=column_types, sources=sources
