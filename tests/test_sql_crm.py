@@ -10,6 +10,7 @@ table renamed the way Fivetran (snake_case) or an export with UI labels names it
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -189,4 +190,62 @@ def test_postgres_all_text_export_with_labels_scores_like_icp_score(
             for row in data:
                 copy.write_row([v if v != "" else None for v in row])
         got = con.execute(f'SELECT "Account ID", icp_score, icp_tier FROM ({sql}) AS s').fetchall()
+    assert _rows(got) == crm["want"]
+
+
+DBT_PROJECT = """name: icp_demo
+version: "1.0"
+profile: icp_demo
+model-paths: ["models"]
+"""
+DBT_PROFILES = """icp_demo:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: {path}
+      threads: 1
+"""
+DBT_SOURCES = """version: 2
+sources:
+  - name: salesforce
+    schema: main
+    tables:
+      - name: account
+"""
+
+
+def test_icp_dbt_model_builds_and_its_tests_pass(crm: dict[str, Any]) -> None:
+    """`icp dbt` → `dbt build` with dbt-duckdb: the model runs, its schema tests pass, and
+    the view's scores are `icp score`'s."""
+    project = crm["tmp"] / "dbt"
+    (project / "models").mkdir(parents=True)
+    warehouse = project / "warehouse.duckdb"
+    (project / "dbt_project.yml").write_text(DBT_PROJECT, encoding="utf-8")
+    (project / "profiles.yml").write_text(DBT_PROFILES.format(path=warehouse), encoding="utf-8")
+    (project / "models" / "sources.yml").write_text(DBT_SOURCES, encoding="utf-8")
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "CREATE TABLE account AS SELECT * FROM read_csv(?, all_varchar = true)",
+        [str(crm["accounts"])],
+    )
+    con.close()
+    subprocess.run(
+        [ICP, "dbt", str(crm["path"]), "--model", "account_icp", "--source",
+         "salesforce.account", "-o", str(project / "models")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    yml = (project / "models" / "account_icp.schema.yml").read_text(encoding="utf-8")
+    assert "account_icp_tier_is_a_to_d" in yml and "not_null" in yml
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    run = subprocess.run(
+        [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--no-version-check"],
+        capture_output=True, text=True, env=env, cwd=project,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "PASS=6 WARN=0 ERROR=0" in run.stdout  # the model and its five data tests
+    con = duckdb.connect(str(warehouse), read_only=True)
+    got = con.execute('SELECT "Id", icp_score, icp_tier FROM account_icp').fetchall()
     assert _rows(got) == crm["want"]

@@ -60,7 +60,14 @@ def schema_yml(profile: Profile, model: str) -> dict[str, Any]:
         "none does.",
     }
     if segment_names:
-        segment["data_tests"] = [{"accepted_values": {"arguments": {"values": segment_names}}}]
+        segment["data_tests"] = [
+            {
+                "accepted_values": {
+                    "name": f"{model}_segment_is_a_profile_segment",
+                    "arguments": {"values": segment_names},
+                }
+            }
+        ]
     return {
         "version": 2,
         "models": [
@@ -78,7 +85,8 @@ def schema_yml(profile: Profile, model: str) -> dict[str, Any]:
                             "not_null",
                             {
                                 "accepted_values": {
-                                    "arguments": {"values": list(range(101)), "quote": False}
+                                    "name": f"{model}_score_is_0_to_100",
+                                    "arguments": {"values": list(range(101)), "quote": False},
                                 }
                             },
                         ],
@@ -88,7 +96,12 @@ def schema_yml(profile: Profile, model: str) -> dict[str, Any]:
                         "description": f"ICP tier from the score ({tiers}).",
                         "data_tests": [
                             "not_null",
-                            {"accepted_values": {"arguments": {"values": ["A", "B", "C", "D"]}}},
+                            {
+                                "accepted_values": {
+                                    "name": f"{model}_tier_is_a_to_d",
+                                    "arguments": {"values": ["A", "B", "C", "D"]},
+                                }
+                            },
                         ],
                     },
                     segment,
