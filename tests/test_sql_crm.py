@@ -151,7 +151,8 @@ def test_fivetran_snake_case_table_found_through_the_catalog(crm: dict[str, Any]
         [ICP, "sql", str(crm["path"]), "--columns", "crm", "--table", "account", "--db", str(db)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert '"number_of_employees"' in proc.stdout and '"NumberOfEmployees"' not in proc.stdout
+    assert '"number_of_employees"' in proc.stdout
+    assert '"NumberOfEmployees"' not in proc.stdout
     con = duckdb.connect(str(db))
     got = con.execute(f"SELECT id, icp_score, icp_tier FROM ({proc.stdout.rstrip()[:-1]})")
     assert _rows(got.fetchall()) == crm["want"]
@@ -176,7 +177,8 @@ def test_postgres_all_text_export_with_labels_scores_like_icp_score(
         data = list(reader)
     names = [LABELS.get(c, c) for c in header]
     sources = resolve_sources(profile, "crm", table_columns=names)
-    assert sources is not None and sources["employees"].column == "Employees"
+    assert sources is not None
+    assert sources["employees"].column == "Employees"
     query = build_query(profile, "crm.account", dialect="postgres", sources=sources)
     assert "Employees" in query.inexact
     sql = render(query, "postgres")
@@ -236,7 +238,8 @@ def test_icp_dbt_model_builds_and_its_tests_pass(crm: dict[str, Any]) -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     yml = (project / "models" / "account_icp.schema.yml").read_text(encoding="utf-8")
-    assert "account_icp_tier_is_a_to_d" in yml and "not_null" in yml
+    assert "account_icp_tier_is_a_to_d" in yml
+    assert "not_null" in yml
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run = subprocess.run(

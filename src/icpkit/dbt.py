@@ -142,7 +142,9 @@ def write_dbt_model(
     ref = "{{ source(" + _jinja_text(source_name) + ", " + _jinja_text(table_name) + ") }}"
     # Everything but the source reference is raw to Jinja: a '{{' in a value stays data.
     if "endraw" in text.lower():
-        raise ConfigError("a name or value in the profile contains 'endraw', which dbt cannot quote")
+        raise ConfigError(
+            "a name or value in the profile contains 'endraw', which dbt cannot quote"
+        )
     before, after = text.split(quoted)
     sql_text = "{% raw %}" + before + "{% endraw %}" + ref + "{% raw %}" + after + "{% endraw %}\n"
     folder = Path(output)

@@ -26,7 +26,12 @@ from .sql import ColumnType, column_types_from_arrow
 
 __all__ = ["profile_types", "record_sources", "resolve_sources"]
 
-_TYPES: dict[str, Any] = {"integer": "integer", "float": "float", "text": "text", "boolean": "boolean"}
+_TYPES: dict[str, Any] = {
+    "integer": "integer",
+    "float": "float",
+    "text": "text",
+    "boolean": "boolean",
+}
 
 
 def _kind_of(canonical: str, table_kind: str) -> tuple[str | None, str | None, str | None]:

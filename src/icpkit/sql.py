@@ -284,7 +284,12 @@ class _Builder:
         name = f"{column}\x00{tag}"
         if name not in self.cleans:
             clean = self.norm.clean(t)
-            expr = self.norm.industry_key(clean) if tag == "key" else clean
+            if tag == "key":
+                expr = self.norm.industry_key(clean)
+            elif tag == "items":
+                expr = self.norm.list_has_items(t)
+            else:
+                expr = clean
             self.cleans[name] = (f"_icp_{tag}_{column}", expr)
         alias = self.cleans[name][0]
         return exp.column(alias, table=self.clean_qualifier, quoted=True)
@@ -352,7 +357,8 @@ class _Builder:
     def _normalised_text(self, src: ColumnSource, t: exp.Expr) -> exp.Expr:
         s = self._clean(src.column, t)
         if src.kind == "list" and src.item:
-            return self.norm.flag_in_list(src.item, t, s)
+            items = self._clean(src.column, t, "items")
+            return self.norm.flag_in_list(src.item, t, s, items)
         if src.kind == "country":
             return self._lookup(country_lookup(src.part or "code"), src.column, s)
         if src.kind == "industry":

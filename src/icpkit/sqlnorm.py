@@ -21,7 +21,6 @@ query's header comment and a warning can tell the user to run ``icp normalize`` 
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -36,6 +35,7 @@ from .intake.normalizers.industries import _RULES as _INDUSTRY_RULES
 from .intake.normalizers.industries import _table as _industry_table
 from .intake.normalizers.lists import _aliases as _tech_aliases
 from .intake.normalizers.lists import slugify
+from .intake.normalizers.numbers import MULTIPLIERS
 
 __all__ = ["NORMALISED_KINDS", "Lookup", "Norm", "not_exact"]
 
@@ -51,22 +51,24 @@ _SPACE = (
 )
 _INT = r"[0-9]{1,3}(,[0-9]{3})+|[0-9]+"
 _DEC = r"([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?"
-# Scale words and their powers of ten (intake.normalizers.numbers.MULTIPLIERS, the common ones).
-_SCALES = {
-    "k": 3, "thousand": 3, "m": 6, "mm": 6, "mn": 6, "million": 6,
-    "b": 9, "bn": 9, "billion": 9,
-}  # fmt: skip
+# Scale words and their powers of ten: intake's own table.
+_SCALES = {word: int(factor.adjusted()) for word, factor in MULTIPLIERS.items()}
 _DOUBLE = exp.DataType.build("double")
-# Currency markers read before the amount (intake reads many more).
-_SYMBOLS = ("$", "€", "£")
+# Currency markers read before or after the amount (intake reads many more).
 _CODES = (
     "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "JPY", "CHF", "SEK", "NOK", "DKK", "PLN", "INR",
     "CNY", "SGD", "HKD", "BRL", "MXN", "ZAR", "KRW", "ILS", "AED", "SAR", "TRY", "CZK",
 )  # fmt: skip
-_MARKERS = "|".join(["\\$", "€", "£", "(" + "|".join([*_CODES, *(c.lower() for c in _CODES)]) + ") ?"])
-_SCALE = "(" + "|".join(
-    "".join(f"[{c}{c.upper()}]" for c in w) + "\\.?" for w in sorted(_SCALES, key=len, reverse=True)
-) + ")"
+_SYMBOLS = "\\$|€|£"
+_CODES_RE = "|".join([*_CODES, *(c.lower() for c in _CODES)])  # intake: all upper or all lower
+_SCALE = (
+    "("
+    + "|".join(
+        "".join(f"[{c}{c.upper()}]" for c in w) + "\\.?"
+        for w in sorted(_SCALES, key=len, reverse=True)
+    )
+    + ")"
+)
 
 
 def _concat(*parts: exp.Expr) -> exp.Expr:
@@ -78,7 +80,9 @@ def _concat(*parts: exp.Expr) -> exp.Expr:
 
 def round_count(value: exp.Expr) -> exp.Expr:
     """intake's employee count: rounded half up; 0 or less means 'not filled in' (NULL)."""
-    rounded = exp.Floor(this=exp.Add(this=value, expression=exp.cast(exp.Literal.string("0.5"), _DOUBLE)))
+    rounded = exp.Floor(
+        this=exp.Add(this=value, expression=exp.cast(exp.Literal.string("0.5"), _DOUBLE))
+    )
     positive = exp.GT(this=rounded.copy(), expression=exp.cast(exp.Literal.string("0"), _DOUBLE))
     return exp.Case(ifs=[exp.If(this=positive, true=rounded)], default=exp.null())
 
@@ -140,7 +144,9 @@ class Norm:
         return exp.Case(
             ifs=[
                 exp.If(this=is_placeholder, true=exp.null()),
-                exp.If(this=exp.EQ(this=collapsed.copy(), expression=self.lit("")), true=exp.null()),
+                exp.If(
+                    this=exp.EQ(this=collapsed.copy(), expression=self.lit("")), true=exp.null()
+                ),
             ],
             default=collapsed,
         )
@@ -155,8 +161,12 @@ class Norm:
         if kind == "year":
             return self._cases(s, [(r"^([0-9]{4})$", 1, None)])
         if kind == "money":
-            # groups: 1 marker, 2 code, 3 number (4-6 inside it), 7 scale word
-            return self._cases(s, [(f"^({_MARKERS})?({_DEC}) ?{_SCALE}?\\+?$", 3, 7)])
+            # a marker before the amount ('$1.2M', 'EUR 3 bn') or after it ('3 bn €', '5 USD')
+            before = (
+                f"^(({_SYMBOLS}) ?|({_CODES_RE}) ?)?({_DEC}) ?{_SCALE}?\\+?$"  # 4: digits, 8: scale
+            )
+            after = f"^({_DEC}) ?{_SCALE}?\\+? ?( ({_CODES_RE})|{_SYMBOLS})$"  # 1: digits, 5: scale
+            return self._cases(s, [(before, 4, 8), (after, 1, 5)])
         return self._cases(s, [(f"^({_DEC})$", 1, None)])
 
     def _cases(self, s: exp.Expr, forms: list[tuple[str, int, int | None]]) -> exp.Expr:
@@ -208,7 +218,9 @@ class Norm:
             exp.LT(this=lo_bare.copy(), expression=hi_bare.copy()),
         )
         lo = exp.Case(
-            ifs=[exp.If(this=shared, true=exp.Mul(this=lo_bare.copy(), expression=thousand.copy()))],
+            ifs=[
+                exp.If(this=shared, true=exp.Mul(this=lo_bare.copy(), expression=thousand.copy()))
+            ],
             default=k_times(lo_bare, lo_k),
         )
         hi = k_times(hi_bare, hi_k)
@@ -255,21 +267,37 @@ class Norm:
         ascii_key = self.like(key, "^[ -~]*$")
         ifs = [
             exp.If(this=exp.Is(this=s.copy(), expression=exp.null()), true=exp.null()),
-            exp.If(this=exp.Not(this=exp.Is(this=listed, expression=exp.null())), true=listed.copy()),
+            exp.If(
+                this=exp.Not(this=exp.Is(this=listed, expression=exp.null())), true=listed.copy()
+            ),
             exp.If(this=exp.Not(this=ascii_key), true=exp.null()),
         ]
         for pattern, sector in industry_rules():
             ifs.append(exp.If(this=self.like(key, pattern), true=self.lit(sector)))
         return exp.Case(ifs=ifs, default=self.lit("Other"))
 
-    def flag_in_list(self, slug: str, raw: exp.Expr, s: exp.Expr) -> exp.Expr:
+    def list_has_items(self, raw: exp.Expr) -> exp.Expr:
+        """True when the list holds an item intake keeps (not only 'none', 'n/a' or '-').
+
+        Junk items are cut out (each pass removes at least every other one of a run: three
+        passes clear runs of up to seven); what is left must hold a character of an item.
+        """
+        sep = "[" + _SEP + "]"
+        space = "[" + _SPACE.replace("\n", "").replace("\r", "") + "]"
+        junk = f"{sep}{space}*[\"']*(none|n/a|-)[\"']*{space}*{sep}"
+        x: exp.Expr = _concat(self.lit(";"), exp.Lower(this=raw), self.lit(";"))
+        for _ in range(3):
+            x = self.replace(x, junk, ";")
+        return self.like(x, f"[^{_SEP}\"'{_SPACE}]")
+
+    def flag_in_list(self, slug: str, raw: exp.Expr, s: exp.Expr, items: exp.Expr) -> exp.Expr:
         """'true' when an item of the list names the technology ``slug``, else 'false';
-        NULL when the list is missing (``s``: its clean text). Items split on the raw text."""
-        present = s.copy()
+        NULL when the list is missing (``s``: its clean text) or holds no item (``items``)."""
         hit = self.like(exp.Lower(this=raw), _item_pattern(slug))
         return exp.Case(
             ifs=[
-                exp.If(this=exp.Is(this=present, expression=exp.null()), true=exp.null()),
+                exp.If(this=exp.Is(this=s.copy(), expression=exp.null()), true=exp.null()),
+                exp.If(this=exp.Not(this=items.copy()), true=exp.null()),
                 exp.If(this=hit, true=self.lit("true")),
             ],
             default=self.lit("false"),
@@ -279,7 +307,9 @@ class Norm:
 # --- lookup tables --------------------------------------------------------------------
 
 
-def _agreeing(spellings: set[str], parse: Callable[[str], str | None]) -> tuple[tuple[str, str], ...]:
+def _agreeing(
+    spellings: set[str], parse: Callable[[str], str | None]
+) -> tuple[tuple[str, str], ...]:
     """key → value where every case variant of the key parses to the same value."""
     rows: dict[str, str] = {}
     for text in spellings:

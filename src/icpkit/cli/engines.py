@@ -208,9 +208,7 @@ def sql_command(
     if sources is None and not db:
         column_types = profile_types(prof)
     column_types.update(_column_types(types))
-    query = build_query(
-        prof, table, dialect=dialect, column_types=column_types, sources=sources
-    )
+    query = build_query(prof, table, dialect=dialect, column_types=column_types, sources=sources)
     _warn_inexact(query.inexact)
     typer.echo(render(query, dialect, view=view) + ";")
 
