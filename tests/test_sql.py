@@ -234,3 +234,30 @@ def test_nul_byte_cannot_smuggle_sql_into_psql(postgres_url: str, tmp_path: Path
     ]
     with psycopg.connect(postgres_url, autocommit=True) as con:
         assert con.execute("SELECT count(*) FROM victim").fetchone() == (0,)  # still there
+
+
+def test_duckdb_fast_number_read_matches_the_pattern_on_odd_text() -> None:
+    """DuckDB's TRY_CAST shortcut (sql._Builder._parse_fast) reads every text as the
+    reference does: a battery of three-piece texts (signs, dots, exponents, inf/nan,
+    underscores, control whitespace, unicode digits) lands in the same bins."""
+    parts = ["", "1", "12", ".", "5.", ".5", "e", "E", "e5", "e+5", "+", "-", "inf",
+             "Infinity", "nan", "NaN", "_", "1_000", "0x10", " ", "\t", "\n", "\r", "\x0b",
+             "\x0c", "\u00a0", "١٢", "d", "infin", "1e", "1.e5", "0", "1,0", "∞", "true",
+             "false", "+-"]  # fmt: skip
+    texts = sorted({a + b + c for a in parts for b in parts for c in parts})
+    edges = [-1e5, -1.0, -0.5, 0.0, 0.5, 1.0, 5.0, 12.0, 1e5, 1e300]
+    bins = [{"upper": edges[0], "points": 1}] + [
+        {"lower": lo, "upper": hi, "points": i + 2}
+        for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False))
+    ]
+    bins.append({"lower": edges[-1], "points": 30})
+    profile = profile_from_dict(
+        {"attributes": [{"name": "txt", "kind": "numeric", "bins": bins, "missing_points": 40}]}
+    )
+    table = pa.table({"txt": pa.array(texts)})
+    con = duckdb.connect()
+    con.register("t", table)
+    got = con.sql(score_sql(profile, "t")).to_arrow_table().column("icp_score").to_pylist()
+    want = score_table(profile, table).column("icp_score").to_pylist()
+    assert len(set(want)) > 8  # the texts really spread over the bins
+    assert [t for t, g, w in zip(texts, got, want, strict=True) if g != w] == []

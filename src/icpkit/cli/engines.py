@@ -143,8 +143,9 @@ TypeOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--type",
-        help="Column type 'column=integer|float|text|boolean' (repeatable): typed columns "
-        "compare directly; others are read through their text form.",
+        help="Column type 'column=integer|float|real|text|boolean' (repeatable; real is a "
+        "32-bit float): typed columns compare directly; others are read through their text "
+        "form.",
     ),
 ]
 
@@ -153,9 +154,9 @@ def _column_types(types: list[str] | None) -> dict[str, Any]:
     column_types: dict[str, Any] = {}
     for item in types or []:
         name, _, kind = item.rpartition("=")
-        if not name or kind not in ("integer", "float", "text", "boolean"):
+        if not name or kind not in ("integer", "float", "real", "text", "boolean"):
             raise ConfigError(
-                f"--type expects 'column=integer|float|text|boolean'. Got {item!r} instead"
+                f"--type expects 'column=integer|float|real|text|boolean'. Got {item!r} instead"
             )
         column_types[name] = kind
     return column_types
