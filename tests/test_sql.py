@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -248,7 +249,7 @@ def test_duckdb_fast_number_read_matches_the_pattern_on_odd_text() -> None:
     edges = [-1e5, -1.0, -0.5, 0.0, 0.5, 1.0, 5.0, 12.0, 1e5, 1e300]
     bins = [{"upper": edges[0], "points": 1}] + [
         {"lower": lo, "upper": hi, "points": i + 2}
-        for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False))
+        for i, (lo, hi) in enumerate(itertools.pairwise(edges))
     ]
     bins.append({"lower": edges[-1], "points": 30})
     profile = profile_from_dict(
