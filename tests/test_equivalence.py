@@ -218,7 +218,8 @@ def _duckdb_raw_text(profile: Profile, table: pa.Table) -> Result:
     raw, sources = _raw_names(profile, _as_text(table))
     con = duckdb.connect()
     con.register("t", raw)
-    query = f"SELECT * FROM ({score_sql(profile, 't', sources=sources)}) ORDER BY rid"
+    sql = score_sql(profile, "t", sources=sources)
+    query = f"SELECT * FROM ({sql}) ORDER BY CAST(rid AS BIGINT)"  # rid is text too
     return _result(con.sql(query).to_arrow_table())
 
 
@@ -281,8 +282,12 @@ def _postgres_raw_text(profile: Profile, table: pa.Table, url: str) -> Result:
 
 
 def _spark_sql_raw_text(profile: Profile, table: pa.Table, spark: Any) -> Result:
+    from pyspark.sql import types as T
+
     raw, sources = _raw_names(profile, _as_text(table))
-    frame = spark.createDataFrame(raw.to_pandas())
+    schema = T.StructType([T.StructField(c, T.StringType(), True) for c in raw.column_names])
+    rows = list(zip(*(raw.column(c).to_pylist() for c in raw.column_names), strict=True))
+    frame = spark.createDataFrame(rows, schema)
     frame.createOrReplaceTempView("crm_text")
     query = score_sql(profile, "crm_text", dialect="spark", sources=sources)
     out = spark.sql(
