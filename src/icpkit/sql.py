@@ -74,13 +74,10 @@ class _Dialect:
     regex_g: bool = False  # REGEXP_REPLACE needs the 'g' flag to replace every match
     extract: Literal["function", "match", "none"] = "function"  # how a regex group is read
     nul: bool = True  # text can hold NUL (PostgreSQL's cannot)
-    fast_number: bool = False  # TRY_CAST reads plain text exactly (see _Builder._parse_fast)
 
 
 _DIALECTS: dict[str, _Dialect] = {
-    "duckdb": _Dialect(
-        True, True, "isnan", "native", star_except=True, regex_g=True, fast_number=True
-    ),
+    "duckdb": _Dialect(True, True, "isnan", "native", star_except=True, regex_g=True),
     # PostgreSQL has no TRY_CAST (sqlglot renders it as CAST, which fails on bad text).
     "postgres": _Dialect(True, False, "equals", "native", extract="match", nul=False),
     # Spark: sqlglot renders TRY_CAST as CAST, which raises under ANSI mode; the regex guards it.
@@ -429,8 +426,6 @@ class _Builder:
 
     def _parse(self, text: exp.Expr) -> exp.Expr:
         """Text to double by NUMBER_PATTERN; 'true'/'false' read as 1/0."""
-        if self.d.fast_number:
-            return self._parse_fast(text)
         trimmed = exp.Trim(this=text.copy())
         if self.d.safe_cast:
             cast: exp.Expr = exp.TryCast(this=trimmed, to=_DOUBLE)
@@ -446,33 +441,6 @@ class _Builder:
             (exp.EQ(this=text.copy(), expression=_str("false")), _num(0)),
         ]
         return _case(whens, None)
-
-    def _parse_fast(self, text: exp.Expr) -> exp.Expr:
-        """DuckDB: TRY_CAST alone where it provably reads text as NUMBER_PATTERN does.
-
-        DuckDB's cast also accepts underscores, tab/newline/CR/VT/FF around the number, a
-        '+-' sign pair and 'nan'; text with none of those characters (and no 'n', so no
-        'nan') casts exactly as the pattern reads it (a battery of odd texts in the tests
-        checks this), so the regex runs only on the rest. Substring tests cost far less
-        than a regex.
-        """
-        odd = ["_", "+-", "n", "N", *(chr(c) for c in (9, 10, 11, 12, 13))]
-        suspicious = exp.or_(
-            *(exp.Anonymous(this="CONTAINS", expressions=[text.copy(), _str(o)]) for o in odd)
-        )
-        words = exp.Case(
-            this=text.copy(),
-            ifs=[exp.If(this=_str("true"), true=_num(1)), exp.If(this=_str("false"), true=_num(0))],
-        )
-        plain = exp.Coalesce(this=exp.TryCast(this=text.copy(), to=_DOUBLE), expressions=[words])
-        trimmed = exp.TryCast(this=exp.Trim(this=text.copy()), to=_DOUBLE)
-        return _case(
-            [
-                (exp.Not(this=exp.paren(suspicious)), plain),
-                (self._like(text, NUMBER_PATTERN), trimmed),
-            ],
-            None,
-        )
 
     # --- points over the typed columns ---------------------------------------------------
 
