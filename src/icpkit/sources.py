@@ -65,9 +65,7 @@ def record_sources(
         original = origin.get(name)
         if original is None:
             continue
-        kind, item, part = _kind_of(name, table_kind)
-        if original == name and kind is None:
-            kind = None  # a custom column: read as it is
+        kind, item, part = _kind_of(name, table_kind)  # None for a custom column: read as is
         sources[name] = ColumnSource(
             column=original, kind=kind, item=item, part=part, type=_TYPES.get(types.get(name, ""))
         )
