@@ -78,6 +78,10 @@ def _concat(*parts: exp.Expr) -> exp.Expr:
     return out
 
 
+def has(x: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=x, expression=exp.null()))
+
+
 def round_count(value: exp.Expr) -> exp.Expr:
     """intake's employee count: rounded half up; 0 or less means 'not filled in' (NULL)."""
     rounded = exp.Floor(
@@ -183,13 +187,10 @@ class Norm:
         if scale is None:
             return exp.cast(digits, _DOUBLE)
         word = exp.Lower(this=self.extract(s, pattern, scale))
+        word = exp.Trim(this=word, expression=self.lit("."), position="TRAILING")
         power = exp.Case(
             this=exp.Coalesce(this=word, expressions=[self.lit("")]),
-            ifs=[
-                exp.If(this=self.lit(w + dot), true=self.lit(str(p)))
-                for w, p in _SCALES.items()
-                for dot in ("", ".")
-            ],
+            ifs=[exp.If(this=self.lit(w), true=self.lit(str(p))) for w, p in _SCALES.items()],
             default=self.lit("0"),
         )
         return exp.cast(_concat(digits, self.lit("e"), power), _DOUBLE)
@@ -199,35 +200,29 @@ class Norm:
         single = f"^({_INT}) ?([kK])?\\+?$"  # groups: 1 number, 3 K
         dec_k = r"^([0-9]+\.[0-9]+) ?([kK])\+?$"  # groups: 1 number, 2 K
         rng = f"^({_INT}) ?([kK])? ?(-|–|—|to) ?({_INT}) ?([kK])?$"  # 1, 3 K, 5, 7 K
-        lo_bare = self._value(s, rng, 1, None)
-        hi_bare = self._value(s, rng, 5, None)
         lo_k, hi_k = self.extract(s, rng, 3), self.extract(s, rng, 7)
-        thousand = exp.cast(self.lit("1e3"), _DOUBLE)
-
-        def k_times(x: exp.Expr, k: exp.Expr) -> exp.Expr:
-            has_k = exp.Not(this=exp.Is(this=k, expression=exp.null()))
-            return exp.Case(
-                ifs=[exp.If(this=has_k, true=exp.Mul(this=x.copy(), expression=thousand.copy()))],
-                default=x.copy(),
-            )
-
+        lo_digits = self.replace(self.extract(s, rng, 1), ",", "")
+        hi_digits = self.replace(self.extract(s, rng, 5), ",", "")
         # "1-5K" means 1K-5K when the bare lower number is below the upper one (intake's rule).
-        shared = exp.and_(
-            exp.Is(this=lo_k.copy(), expression=exp.null()),
-            exp.Not(this=exp.Is(this=hi_k.copy(), expression=exp.null())),
-            exp.LT(this=lo_bare.copy(), expression=hi_bare.copy()),
+        below = exp.LT(
+            this=exp.cast(lo_digits.copy(), _DOUBLE), expression=exp.cast(hi_digits.copy(), _DOUBLE)
         )
-        lo = exp.Case(
+        lo_power = exp.Case(
             ifs=[
-                exp.If(this=shared, true=exp.Mul(this=lo_bare.copy(), expression=thousand.copy()))
+                exp.If(
+                    this=exp.or_(has(lo_k), exp.and_(has(hi_k.copy()), below)), true=self.lit("3")
+                )
             ],
-            default=k_times(lo_bare, lo_k),
+            default=self.lit("0"),
         )
-        hi = k_times(hi_bare, hi_k)
-        low = exp.Least(this=lo.copy(), expressions=[hi.copy()])
-        high = exp.Greatest(this=lo, expressions=[hi])
+        hi_power = exp.Case(
+            ifs=[exp.If(this=has(hi_k.copy()), true=self.lit("3"))], default=self.lit("0")
+        )
+        lo = exp.cast(_concat(lo_digits, self.lit("e"), lo_power), _DOUBLE)
+        hi = exp.cast(_concat(hi_digits, self.lit("e"), hi_power), _DOUBLE)
+        # The midpoint (lo + hi) / 2 does not depend on which bound is the larger.
         mid = exp.Div(
-            this=exp.paren(exp.Add(this=low, expression=high)),
+            this=exp.paren(exp.Add(this=lo, expression=hi)),
             expression=exp.cast(self.lit("2"), _DOUBLE),
             typed=False,
             safe=False,
