@@ -186,8 +186,8 @@ class Norm:
         digits = self.replace(self.extract(s, pattern, num), ",", "")
         if scale is None:
             return exp.cast(digits, _DOUBLE)
-        word = exp.Lower(this=self.extract(s, pattern, scale))
-        word = exp.Trim(this=word, expression=self.lit("."), position="TRAILING")
+        lowered = exp.Lower(this=self.extract(s, pattern, scale))
+        word = exp.Trim(this=lowered, expression=self.lit("."), position="TRAILING")
         power = exp.Case(
             this=exp.Coalesce(this=word, expressions=[self.lit("")]),
             ifs=[exp.If(this=self.lit(w), true=self.lit(str(p))) for w, p in _SCALES.items()],
