@@ -3,6 +3,12 @@
     .venv/bin/python benchmarks/score_throughput.py                 # 10M rows, 12 attributes
     .venv/bin/python benchmarks/score_throughput.py --rows 2000000 --skip-stream
     .venv/bin/python benchmarks/score_throughput.py --stream-gb 6.5  # file > 1/4 of RAM
+    .venv/bin/python benchmarks/score_throughput.py --sql-only       # SQL side by side only
+
+The SQL comparison runs in one DuckDB on the same table: the reference engine, the generated
+query and a hand-written CASE WHEN query for the same profile (``hand_written_sql``), on
+typed columns and on the same values stored as text (the hand-written query casting each
+column once), and prints the generated query's size.
 
 Prints rows/s for: the reference engine in memory (12 float32 attributes; and a mixed
 profile with dictionary-encoded categories), DuckDB running the generated SQL, a pandas
@@ -23,9 +29,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 import yaml
 
+from icpkit.indb import column_types
 from icpkit.profile import Profile, profile_from_dict, save_profile
 from icpkit.scoring import score_table
 from icpkit.sql import column_types_from_arrow, score_sql
@@ -108,6 +116,92 @@ def bench_duckdb(profile: Profile, table: pa.Table) -> float:
     query = score_sql(profile, "accounts", column_types=column_types_from_arrow(table.schema))
     sql = f"CREATE OR REPLACE TEMP TABLE scored AS SELECT icp_score, icp_tier FROM ({query})"
     return table.num_rows / best_of(lambda: con.execute(sql), repeat=2)
+
+
+def hand_written_sql(profile: Profile, table: str, text: bool) -> str:
+    """What a data engineer writes by hand for the numeric profile: one CASE per attribute.
+
+    On text columns it casts each column once in a CTE (TRY_CAST), then compares.
+    """
+    terms = []
+    for a in profile.attributes:
+        x = f"n_{a.name}" if text else a.name
+        missing = f"{x} IS NULL" if text else f"{x} IS NULL OR isnan({x})"
+        whens = [f"WHEN {missing} THEN {a.missing_points}"]
+        whens += [f"WHEN {x} < {b.upper} THEN {b.points}" for b in a.bins if b.upper is not None]
+        terms.append(f"CASE {' '.join(whens)} ELSE {a.bins[-1].points} END")
+    score = f"LEAST(100, GREATEST(0, {profile.intercept} + {' + '.join(terms)}))"
+    t = profile.tiers
+    tier = (
+        f"CASE WHEN icp_score >= {t.A} THEN 'A' WHEN icp_score >= {t.B} THEN 'B' "
+        f"WHEN icp_score >= {t.C} THEN 'C' ELSE 'D' END"
+    )
+    source = table
+    if text:
+        casts = ", ".join(f"TRY_CAST({a.name} AS DOUBLE) AS n_{a.name}" for a in profile.attributes)
+        source = f"(SELECT *, {casts} FROM {table})"
+    return f"SELECT *, {tier} AS icp_tier FROM (SELECT *, {score} AS icp_score FROM {source})"
+
+
+def bench_sql_side_by_side(
+    profile: Profile, table: pa.Table, threads: int
+) -> list[tuple[str, float | None, str]]:
+    """Reference, generated SQL and hand-written SQL on the same typed and all-text tables."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    names = [a.name for a in profile.attributes]
+    typed = table.select(names)
+    con.register("arrow_typed", typed)
+    con.execute("CREATE TABLE typed AS SELECT * FROM arrow_typed")
+    # The same values as text: NaN is an empty cell (NULL), as in a CSV export.
+    text_cols = {n: pa.compute.cast(pa.compute.if_else(pa.compute.is_nan(typed.column(n)), None, typed.column(n)), pa.string()) for n in names}  # fmt: skip
+    con.register("arrow_text", pa.table(text_cols))
+    con.execute("CREATE TABLE text_table AS SELECT * FROM arrow_text")
+    n = table.num_rows
+
+    def rates(a: str, b: str, rounds: int = 5) -> tuple[float, float]:
+        """Best of ``rounds`` for each query, run in turns: on a shared machine the load
+        drifts, and turns give both queries the same chances."""
+        sqls = [f"CREATE OR REPLACE TEMP TABLE scored AS SELECT icp_score, icp_tier FROM ({q})"
+                for q in (a, b)]  # fmt: skip
+        best = [float("inf"), float("inf")]
+        for _ in range(rounds):
+            for i, sql in enumerate(sqls):
+                start = time.perf_counter()
+                con.execute(sql)
+                best[i] = min(best[i], time.perf_counter() - start)
+        return n / best[0], n / best[1]
+
+    typed_types = column_types(con, "typed")
+    generated_typed = score_sql(profile, "typed", column_types=typed_types)
+    generated_text = score_sql(profile, "text_table")  # no types: how `icp sql` first runs
+    hand_typed = hand_written_sql(profile, "typed", text=False)
+    hand_text = hand_written_sql(profile, "text_table", text=True)
+    check = (
+        "SELECT count(*) FROM ({a}) AS g POSITIONAL JOIN ({b}) AS h "
+        "WHERE g.icp_score <> h.icp_score OR g.icp_tier <> h.icp_tier"
+    )
+    for a, b in ((generated_typed, hand_typed), (generated_text, hand_text)):
+        differ = con.execute(check.format(a=a, b=b)).fetchone()
+        if differ is None or differ[0]:
+            raise AssertionError("generated and hand-written SQL disagree")  # same scores first
+    ref = bench_reference(profile, typed, threads)
+    rows: list[tuple[str, float | None, str]] = [("reference engine (typed, in memory)", ref, "")]
+    g_typed, h_typed = rates(generated_typed, hand_typed)
+    g_text, h_text = rates(generated_text, hand_text)
+    rows += [
+        ("generated DuckDB SQL, typed", g_typed, f"{g_typed / h_typed:.2f}x hand-written"),
+        ("hand-written CASE WHEN, typed", h_typed, ""),
+        ("generated DuckDB SQL, all-text", g_text, f"{g_text / h_text:.2f}x hand-written"),
+        ("hand-written CASE WHEN, all-text", h_text, "casts each column once"),
+    ]
+    print(
+        f"generated query size: {len(generated_text):,} characters on text columns, "
+        f"{len(generated_typed):,} on typed columns ({len(profile.attributes)} attributes)"
+    )
+    return rows
 
 
 def bench_pandas_apply(profile: Profile, table: pa.Table, sample: int) -> float:
@@ -212,6 +306,17 @@ def run_peak_rss(cmd: list[str]) -> int:
     return peak
 
 
+def _print(results: list[tuple[str, float | None, str]]) -> None:
+    for name, rate, note in results:
+        if rate is None:
+            shown = "n/a"
+        elif rate >= 1e6:
+            shown = f"{rate / 1e6:10.2f} M rows/s"
+        else:
+            shown = f"{rate / 1e3:10.1f} k rows/s"
+        print(f"{name:40s} {shown:>18s}  {note}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -220,6 +325,7 @@ def main() -> None:
     parser.add_argument("--stream-gb", type=float, default=0.0, help="streamed file size (GiB)")
     parser.add_argument("--skip-stream", action="store_true")
     parser.add_argument("--skip-lightgbm", action="store_true")
+    parser.add_argument("--sql-only", action="store_true", help="only the SQL side by side")
     args = parser.parse_args()
 
     numeric = profile_from_dict(numeric_profile())
@@ -227,6 +333,9 @@ def main() -> None:
     table = make_table(args.rows)
     print(f"rows: {args.rows:,}; profile: {len(numeric.attributes)} attributes, 5 bins each")
     print(yaml.safe_dump({"threads": args.threads}).strip())
+    if args.sql_only:
+        _print(bench_sql_side_by_side(numeric, table, args.threads))
+        return
     results: list[tuple[str, float | None, str]] = []
     ref = bench_reference(numeric, table, args.threads)
     results.append(("icpkit reference (12 float32 attrs)", ref, "score + tier, in memory"))
@@ -249,14 +358,8 @@ def main() -> None:
     )
     if not args.skip_lightgbm:
         results.append(("LightGBM predict (100 trees)", bench_lightgbm(table, args.threads), ""))
-    for name, rate, note in results:
-        if rate is None:
-            shown = "n/a"
-        elif rate >= 1e6:
-            shown = f"{rate / 1e6:10.2f} M rows/s"
-        else:
-            shown = f"{rate / 1e3:10.1f} k rows/s"
-        print(f"{name:40s} {shown:>18s}  {note}")
+    _print(results)
+    _print(bench_sql_side_by_side(numeric, table, args.threads))
     if not args.skip_stream:
         del table
         s = bench_stream(numeric, args.rows, args.stream_gb, reasons=False)

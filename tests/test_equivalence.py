@@ -16,11 +16,12 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icpkit.indb import score_in_db
-from icpkit.profile import Profile, profile_from_dict
+from icpkit.profile import ColumnSource, Profile, profile_from_dict
 from icpkit.scoring import score_table
 from icpkit.sql import column_types_from_arrow, score_sql
 
@@ -197,6 +198,43 @@ def _reference(profile: Profile, table: pa.Table) -> Result:
     return _result(score_table(profile, table))
 
 
+# The CRM's own names for the canonical columns (`icp sql --columns crm|MAPFILE`).
+RAW_NAMES = {"f64": "Annual Revenue", "f32": "Cloud_Spend__c", "i64": "NumberOfEmployees",
+             "txt": "Employee Range", "cat": "Industry", "flag": "Uses \"AWS\""}  # fmt: skip
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    """Every column as text, as a CSV export loaded into a warehouse holds it."""
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_boolean(col.type):
+            col = pa.compute.if_else(col, "true", "false")
+        elif pa.types.is_floating(col.type):
+            col = pa.array(
+                [None if v is None or math.isnan(v) else repr(v) for v in col.to_pylist()],
+                pa.string(),
+            )
+        cols[name] = col.cast(pa.string())
+    return pa.table(cols)
+
+
+def _raw_names(profile: Profile, table: pa.Table) -> tuple[pa.Table, dict[str, ColumnSource]]:
+    """The table under raw CRM names, and the sources mapping the profile onto them."""
+    renamed = table.rename_columns([RAW_NAMES.get(c, c) for c in table.column_names])
+    return renamed, {c: ColumnSource(column=RAW_NAMES[c]) for c in profile.columns}
+
+
+def _duckdb_raw_text(profile: Profile, table: pa.Table) -> Result:
+    """All-text columns under raw names: every value read through its text form, once."""
+    raw, sources = _raw_names(profile, _as_text(table))
+    con = duckdb.connect()
+    con.register("t", raw)
+    sql = score_sql(profile, "t", sources=sources)
+    query = f"SELECT * FROM ({sql}) ORDER BY CAST(rid AS BIGINT)"  # rid is text too
+    return _result(con.sql(query).to_arrow_table())
+
+
 def _duckdb(profile: Profile, table: pa.Table, typed: bool) -> Result:
     con = duckdb.connect()
     con.register("t", table)
@@ -234,6 +272,40 @@ def _postgres(profile: Profile, table: pa.Table, url: str) -> Result:
             ).fetchall()
             assert again == got
     return [(int(s), str(t), g) for s, t, g in got]
+
+
+def _postgres_raw_text(profile: Profile, table: pa.Table, url: str) -> Result:
+    import psycopg
+
+    raw, sources = _raw_names(profile, _as_text(table))
+    names = raw.column_names
+    rows = list(zip(*(raw.column(c).to_pylist() for c in names), strict=True))
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS crm_text")
+        quoted = [f'"{c.replace(chr(34), chr(34) * 2)}"' for c in names]
+        con.execute("CREATE TABLE crm_text (" + ", ".join(q + " text" for q in quoted) + ")")
+        with con.cursor() as cur:
+            cur.executemany(f"INSERT INTO crm_text VALUES ({', '.join(['%s'] * len(names))})", rows)
+        query = score_sql(profile, "crm_text", dialect="postgres", sources=sources)
+        got = con.execute(
+            f"SELECT icp_score, icp_tier, icp_segment FROM ({query}) AS s ORDER BY rid::bigint"
+        ).fetchall()
+    return [(int(s), str(t), g) for s, t, g in got]
+
+
+def _spark_sql_raw_text(profile: Profile, table: pa.Table, spark: Any) -> Result:
+    from pyspark.sql import types as T
+
+    raw, sources = _raw_names(profile, _as_text(table))
+    schema = T.StructType([T.StructField(c, T.StringType(), True) for c in raw.column_names])
+    rows = list(zip(*(raw.column(c).to_pylist() for c in raw.column_names), strict=True))
+    frame = spark.createDataFrame(rows, schema)
+    frame.createOrReplaceTempView("crm_text")
+    query = score_sql(profile, "crm_text", dialect="spark", sources=sources)
+    out = spark.sql(
+        f"SELECT icp_score, icp_tier, icp_segment FROM ({query}) ORDER BY CAST(rid AS BIGINT)"
+    )
+    return [(r[0], r[1], r[2]) for r in out.collect()]
 
 
 def _spark_sql(profile: Profile, table: pa.Table, spark: Any) -> Result:
@@ -304,6 +376,9 @@ def test_reference_and_duckdb_agree(profile: Profile, rows: list[dict[str, Any]]
     assert _duckdb(profile, table, typed=True) == want
     if "f32" not in profile.columns:  # untyped SQL reads float32 via text (documented)
         assert _duckdb(profile, table, typed=False) == want
+    # The same values as text under the CRM's names: the reference reads the text table.
+    text = _as_text(table)
+    assert _duckdb_raw_text(profile, table) == _reference(profile, text)
 
 
 def test_all_four_engines_agree(postgres_url: str, spark: Any) -> None:
@@ -364,6 +439,12 @@ def test_edges_and_odd_text_on_every_engine(postgres_url: str, spark: Any) -> No
     assert _postgres(profile, table, postgres_url) == want
     assert _spark([(profile, table)], spark) == [want]
     assert _spark_sql(profile, table, spark) == want
+    # All-text columns under raw CRM names, in DuckDB, PostgreSQL and Spark SQL.
+    text = _as_text(table)
+    want_text = _reference(profile, text)
+    assert _duckdb_raw_text(profile, table) == want_text
+    assert _postgres_raw_text(profile, table, postgres_url) == want_text
+    assert _spark_sql_raw_text(profile, table, spark) == want_text
 
 
 # --- person fit: the persona points table, on every engine -----------------------------------

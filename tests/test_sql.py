@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import pyarrow as pa
@@ -11,7 +16,7 @@ import sqlglot
 from icpkit.errors import ConfigError
 from icpkit.profile import profile_from_dict
 from icpkit.scoring import score_table
-from icpkit.sql import DIALECTS, column_types_from_arrow, score_query, score_sql
+from icpkit.sql import DIALECTS, _str, column_types_from_arrow, score_query, score_sql
 
 EVIL = "O'Brien\"; DROP TABLE x;--"
 
@@ -138,3 +143,122 @@ def test_unknown_dialect_and_bad_table_are_config_errors() -> None:
         score_sql(profile, "t", dialect="oracle")
     with pytest.raises(ConfigError, match="invalid table name"):
         score_sql(profile, "a..b")
+
+
+# --- literals: any code point stays data ---------------------------------------------------
+
+C0 = [chr(c) for c in range(32)]
+
+
+def _category_profile(values: list[str]) -> dict[str, object]:
+    return {
+        "attributes": [
+            {
+                "name": "industry",
+                "kind": "categorical",
+                "bins": [{"values": values, "points": 40}],
+                "other_points": 5,
+            }
+        ],
+        "segments": [{"name": f"seg{C0[1]}", "conditions": [{"attribute": "industry",
+                                                          "not_in": values}]}],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_control_character_and_lone_surrogate_is_escaped(dialect: str) -> None:
+    values = [f"a{c}b" for c in C0]
+    sql = score_sql(
+        profile_from_dict(_category_profile(values)), "t", dialect=dialect, pretty=False
+    )
+    assert not any(c in sql for c in C0)  # no control character written raw
+    # Profiles cannot hold lone surrogates (pydantic refuses them); the literal writer
+    # still never emits one, so a file of SQL can always be saved as UTF-8.
+    for text in ["x\ud800y", "\udfff", "a\x00\ud83d"]:
+        literal = _str(text).sql(dialect=dialect)
+        literal.encode("utf-8")
+        assert "\ufffd" in literal
+        assert not any(c in literal for c in C0)
+    tree = sqlglot.parse_one(sql, read=dialect)
+    assert tree.find(sqlglot.exp.Drop) is None
+    assert "CHR(0)" in sql.upper() or "CHAR(0)" in sql.upper() or dialect == "postgres"
+
+
+def test_control_characters_still_match_in_duckdb() -> None:
+    values = [f"a{c}b" for c in C0[1:]]
+    profile = profile_from_dict(_category_profile(values))
+    table = pa.table({"industry": pa.array([*values, "ab", None, "a\x01"])})
+    con = duckdb.connect()
+    con.register("t", table)
+    got = con.sql(score_sql(profile, "t")).to_arrow_table()
+    want = score_table(profile, table)
+    assert got.column("icp_score").to_pylist() == want.column("icp_score").to_pylist()
+    assert got.column("icp_score").to_pylist()[:31] == [40] * 31  # each one matched
+
+
+def test_nul_byte_cannot_smuggle_sql_into_psql(postgres_url: str, tmp_path: Path) -> None:
+    """The attack: a NUL ends psql's line, so a payload after it ran as SQL (issue 15)."""
+    import psycopg
+
+    from pg_cluster import find_pg_bindir
+
+    payload = "'); DROP TABLE victim; --"
+    profile = _category_profile(["Software", "é\0", payload])
+    path = tmp_path / "p.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    icp = str(Path(sys.executable).with_name("icp"))
+    out = subprocess.run(
+        [icp, "sql", str(path), "--dialect", "postgres", "--table", "accounts"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert b"\0" not in out  # the NUL is not written raw
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS victim; DROP TABLE IF EXISTS accounts")
+        con.execute("CREATE TABLE victim (x int); CREATE TABLE accounts (industry text)")
+        con.execute("INSERT INTO accounts VALUES ('Software'), ('é'), (%s), (NULL)", [payload])
+    sql_file = tmp_path / "score.sql"
+    sql_file.write_bytes(out)
+    bindir = find_pg_bindir()
+    assert bindir is not None
+    run = subprocess.run(
+        [str(bindir / "psql"), postgres_url, "-v", "ON_ERROR_STOP=1", "-At", "-f", str(sql_file)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "Software|40|C|",
+        "é|5|D|seg\x01",
+        f"{payload}|40|C|",
+        "|0|D|",
+    ]
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        assert con.execute("SELECT count(*) FROM victim").fetchone() == (0,)  # still there
+
+
+def test_duckdb_reads_odd_text_as_the_pattern_does() -> None:
+    """A battery of three-piece texts (signs, dots, exponents, inf/nan, underscores,
+    control whitespace, unicode digits) lands in the same bins as in the reference engine
+    (DuckDB's TRY_CAST alone would accept '1_000', '\t5', '+-1' and 'nan')."""
+    parts = ["", "1", "12", ".", "5.", ".5", "e", "E", "e5", "e+5", "+", "-", "inf",
+             "Infinity", "nan", "NaN", "_", "1_000", "0x10", " ", "\t", "\n", "\r", "\x0b",
+             "\x0c", "\u00a0", "١٢", "d", "infin", "1e", "1.e5", "0", "1,0", "∞", "true",
+             "false", "+-"]  # fmt: skip
+    texts = sorted({a + b + c for a in parts for b in parts for c in parts})
+    edges = [-1e5, -1.0, -0.5, 0.0, 0.5, 1.0, 5.0, 12.0, 1e5, 1e300]
+    bins = [{"upper": edges[0], "points": 1}] + [
+        {"lower": lo, "upper": hi, "points": i + 2}
+        for i, (lo, hi) in enumerate(itertools.pairwise(edges))
+    ]
+    bins.append({"lower": edges[-1], "points": 30})
+    profile = profile_from_dict(
+        {"attributes": [{"name": "txt", "kind": "numeric", "bins": bins, "missing_points": 40}]}
+    )
+    table = pa.table({"txt": pa.array(texts)})
+    con = duckdb.connect()
+    con.register("t", table)
+    got = con.sql(score_sql(profile, "t")).to_arrow_table().column("icp_score").to_pylist()
+    want = score_table(profile, table).column("icp_score").to_pylist()
+    assert len(set(want)) > 8  # the texts really spread over the bins
+    assert [t for t, g, w in zip(texts, got, want, strict=True) if g != w] == []

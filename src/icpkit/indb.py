@@ -37,10 +37,9 @@ _TYPES: dict[str, ColumnType] = {
          "uinteger", "ubigint", "int2", "int4", "int8"],
         "integer",
     ),
-    **dict.fromkeys(
-        ["float", "real", "double", "double precision", "decimal", "numeric", "float4", "float8"],
-        "float",
-    ),
+    **dict.fromkeys(["double", "double precision", "decimal", "numeric", "float8"], "float"),
+    # 32-bit floats (DuckDB's FLOAT is 4 bytes; PostgreSQL's catalog says real)
+    **dict.fromkeys(["float", "real", "float4"], "real"),
     **dict.fromkeys(["varchar", "text", "character varying", "character", "char", "string"], "text"),
     **dict.fromkeys(["boolean", "bool"], "boolean"),
 }  # fmt: skip

@@ -62,6 +62,7 @@ __all__ = [
     "Attribute",
     "CategoricalAttribute",
     "CategoryBin",
+    "ColumnSource",
     "Condition",
     "Disqualifier",
     "NumericAttribute",
@@ -272,6 +273,23 @@ class Persona(_Model):
         return [a.name for a in self.attributes]
 
 
+class ColumnSource(_Model):
+    """Where a profile column came from in the CRM export it was learned from.
+
+    ``icp sql --columns crm`` reads ``column`` and normalises it as intake's ``kind`` does
+    (employees, money, country, list, ...); ``item`` is the technology of a ``tech_*`` flag
+    (its slug), ``part`` is ``region`` for a region read from a country column. ``type`` is
+    the column's type after intake (``integer|float|text|boolean``): a normalised table
+    holding it compares directly.
+    """
+
+    column: str = Field(min_length=1)
+    kind: str | None = None
+    item: str | None = None
+    part: Literal["code", "region"] | None = None
+    type: Literal["integer", "float", "text", "boolean"] | None = None
+
+
 class Profile(_Model):
     """An ICP profile. ``icpkit_profile`` is the schema version of the file."""
 
@@ -288,6 +306,9 @@ class Profile(_Model):
     segments: list[Segment] = Field(default_factory=list, max_length=MAX_RULES)
     disqualifiers: list[Disqualifier] = Field(default_factory=list, max_length=MAX_RULES)
     tiers: Tiers = Field(default_factory=lambda: Tiers())
+    sources: dict[str, ColumnSource] | None = Field(
+        None, description="per profile column: the CRM column it was learned from"
+    )
     fingerprint: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
     persona: Persona | None = None

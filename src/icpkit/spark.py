@@ -42,7 +42,9 @@ def _types(df: DataFrame) -> dict[str, ColumnType]:
             out[field.name] = "boolean"
         elif isinstance(t, T.ByteType | T.ShortType | T.IntegerType | T.LongType):
             out[field.name] = "integer"
-        elif isinstance(t, T.FloatType | T.DoubleType | T.DecimalType):
+        elif isinstance(t, T.FloatType):
+            out[field.name] = "real"
+        elif isinstance(t, T.DoubleType | T.DecimalType):
             out[field.name] = "float"
         elif isinstance(t, T.StringType):
             out[field.name] = "text"
@@ -74,15 +76,15 @@ class _Builder:
             return F.when(col, F.lit("true")).when(~col, F.lit("false"))
         if kind == "integer":
             return col.cast("string")
-        if kind == "float":
+        if kind in ("float", "real"):
             return F.when(~F.isnan(col), col.cast("string"))
         t = col if kind == "text" else col.cast("string")
         return F.when(t != F.lit(""), t)
 
     def number(self, name: str) -> tuple[Column, bool]:
         F, col, kind = self.F, self._col(name), self.types[name]
-        if kind in ("integer", "float"):
-            return col.cast("double"), kind == "float"
+        if kind in ("integer", "float", "real"):
+            return col.cast("double"), kind != "integer"
         if kind == "boolean":
             return F.when(col, F.lit(1.0)).when(~col, F.lit(0.0)), False
         t = col if kind == "text" else col.cast("string")

@@ -29,13 +29,21 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print plain JSON instead 
 
 def read_input(source: str) -> tuple[Any, dict[str, str]]:
     """The input table (via intake) and a map from original column names to canonical ones."""
+    loaded = _load(source)
+    return loaded.table, _names(loaded)
+
+
+def _load(source: str) -> Any:
     from ..intake import load
 
-    loaded = load(source)
+    return load(source)
+
+
+def _names(loaded: Any) -> dict[str, str]:
     names: dict[str, str] = {}
     for canonical, original in loaded.column_origin.items():
         names.setdefault(original, canonical)
-    return loaded.table, names
+    return names
 
 
 def _resolve(name: str | None, names: dict[str, str], columns: list[str]) -> str | None:
@@ -98,8 +106,10 @@ def discover_cmd(
     """Learn the ICP profile from INPUT and print its summary."""
     from ..discover import learn
     from ..profile import save_profile
+    from ..sources import record_sources
 
-    table, names = read_input(input)
+    loaded = _load(input)
+    table, names = loaded.table, _names(loaded)
     cols = table.column_names
 
     def r(n: str | None) -> str | None:
@@ -119,7 +129,9 @@ def discover_cmd(
         if persona in (None, "auto")
         else [r(c.strip()) or c for c in persona.split(",")],
     )
-    save_profile(result.profile, output)
+    # Where each column came from, so `icp sql --columns crm` can read the CRM's own table.
+    profile = record_sources(result.profile, loaded.column_origin, loaded.kind, table.schema)
+    save_profile(profile, output)
     summary = result.summary()
     if as_json:
         print_json({**summary, "profile": str(output)})

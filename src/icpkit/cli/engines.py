@@ -145,6 +145,49 @@ def score_command(
     _print_report(_score_file(input_path, profile, output, opts, as_json), as_json)
 
 
+ColumnsOpt = Annotated[
+    str,
+    typer.Option(
+        "--columns",
+        help="Which column names the table has: canonical (the profile's, values already "
+        "normalised), crm (the CRM export's the profile was learned from; values normalised "
+        "in SQL) or a YAML file of 'profile column: table column' lines.",
+    ),
+]
+TypeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--type",
+        help="Column type 'column=integer|float|real|text|boolean' (repeatable; real is a "
+        "32-bit float): typed columns compare directly; others are read through their text "
+        "form.",
+    ),
+]
+
+
+def _column_types(types: list[str] | None) -> dict[str, Any]:
+    column_types: dict[str, Any] = {}
+    for item in types or []:
+        name, _, kind = item.rpartition("=")
+        if not name or kind not in ("integer", "float", "real", "text", "boolean"):
+            raise ConfigError(
+                f"--type expects 'column=integer|float|real|text|boolean'. Got {item!r} instead"
+            )
+        column_types[name] = kind
+    return column_types
+
+
+def _warn_inexact(inexact: dict[str, str]) -> None:
+    if inexact:
+        cols = ", ".join(inexact)
+        err.print(
+            f"warning: SQL reads some values of {cols} as missing where `icp score` reads "
+            "them (see the comment on top of the query); run `icp normalize` first if your "
+            "data has those shapes",
+            markup=False,
+        )
+
+
 @app.command("sql")
 def sql_command(
     profile: Annotated[Path, typer.Argument(help="Profile YAML.")],
@@ -155,27 +198,63 @@ def sql_command(
     view: Annotated[
         str | None, typer.Option(help="Print CREATE VIEW <name> AS ... instead of a SELECT.")
     ] = None,
-    types: Annotated[
-        list[str] | None,
+    columns: ColumnsOpt = "canonical",
+    types: TypeOpt = None,
+    db: Annotated[
+        str | None,
         typer.Option(
-            "--type",
-            help="Column type 'column=integer|float|text|boolean' (repeatable): typed columns "
-            "compare directly; others are read through their text form.",
+            help="Read --table's column names and types from this database's catalog "
+            "(postgresql://... or a .duckdb file): typed columns compare directly, and "
+            "--columns crm finds renamed CRM columns (Fivetran snake_case, labels).",
         ),
     ] = None,
 ) -> None:
     """Print the scoring query for a warehouse (input columns + icp_score, icp_tier, icp_segment)."""
-    from ..sql import score_sql
+    from ..sources import profile_types, resolve_sources
+    from ..sql import build_query, render
 
-    column_types: dict[str, Any] = {}
-    for item in types or []:
-        name, _, kind = item.rpartition("=")
-        if not name or kind not in ("integer", "float", "text", "boolean"):
-            raise ConfigError(
-                f"--type expects 'column=integer|float|text|boolean'. Got {item!r} instead"
-            )
-        column_types[name] = kind
-    text = score_sql(
-        load_profile(profile), table, dialect=dialect, view=view, column_types=column_types
+    prof = load_profile(profile)
+    catalog: dict[str, Any] = {}
+    if db is not None:
+        from ..indb import column_types as catalog_types
+
+        catalog = catalog_types(db, table)
+    sources = resolve_sources(prof, columns, table_columns=list(catalog) if db else None)
+    column_types = dict(catalog) if db else {}
+    if sources is None and not db:
+        column_types = profile_types(prof)
+    column_types.update(_column_types(types))
+    query = build_query(prof, table, dialect=dialect, column_types=column_types, sources=sources)
+    _warn_inexact(query.inexact)
+    typer.echo(render(query, dialect, view=view) + ";")
+
+
+@app.command("dbt")
+def dbt_command(
+    profile: Annotated[Path, typer.Argument(help="Profile YAML.")],
+    model: Annotated[str, typer.Option(help="Model name (the file is models/<NAME>.sql).")],
+    source: Annotated[
+        str, typer.Option(help="dbt source as SOURCE.TABLE (e.g. salesforce.account).")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for <model>.sql and schema.yml.")
+    ] = Path("models"),
+    dialect: Annotated[str, typer.Option(help="Warehouse dialect of the dbt project.")] = "duckdb",
+    columns: ColumnsOpt = "crm",
+    types: TypeOpt = None,
+) -> None:
+    """Write a dbt model (the scoring SELECT over a source) and its schema.yml with tests."""
+    from ..dbt import write_dbt_model
+
+    written = write_dbt_model(
+        load_profile(profile),
+        model,
+        source,
+        output,
+        dialect=dialect,
+        columns=columns,
+        column_types=_column_types(types),
     )
-    typer.echo(text + ";")
+    _warn_inexact(written.inexact)
+    for path in written.files:
+        out.print(f"wrote {path}")
