@@ -154,11 +154,11 @@ class Workbench:
         """Scored accounts with the columns people filter on (one row per account)."""
 
         def load() -> pd.DataFrame:
-            from .workspace import last_scores
+            from .workspace import last_accounts, last_scores
 
             scores = last_scores(self.workspace).to_pandas()
-            snap = self.workspace / ".icp" / "last_accounts.parquet"
-            if snap.is_file():
+            snap = last_accounts(self.workspace)
+            if snap is not None:
                 acc = pq.read_table(snap).to_pandas()
                 if "account_id" in acc:
                     keep = [c for c in ("account_id", "domain", *ACCOUNT_COLUMNS) if c in acc]

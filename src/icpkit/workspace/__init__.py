@@ -5,7 +5,7 @@ from ._config import CONFIG_NAME, WorkspaceConfig, load_config
 from ._demo import demo
 from ._init import init_workspace, render_config
 from ._pipeline import RunError, Skip, Stage, StageResult
-from ._run import STAGES, RunResult, last_scores, load_report, run_workspace
+from ._run import STAGES, RunResult, last_accounts, last_scores, load_report, run_workspace
 from ._store import RunRecord, RunStore
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "WorkspaceConfig",
     "demo",
     "init_workspace",
+    "last_accounts",
     "last_scores",
     "load_config",
     "load_report",

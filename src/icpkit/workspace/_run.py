@@ -291,6 +291,17 @@ def load_report(directory: str | os.PathLike[str], *, run_id: int | None = None)
     return runs[-1].report
 
 
+def last_accounts(directory: str | os.PathLike[str]) -> Path | None:
+    """The account table the last successful run learned and scored from (Parquet), if kept."""
+    ws = Path(directory)
+    with _store_or_fail(ws) as store:
+        last = store.last("ok")
+    if last is None:
+        return None
+    path = run_folder(state_dir(ws), last.run_id) / _SNAPSHOT
+    return path if path.is_file() else None
+
+
 def last_scores(directory: str | os.PathLike[str]) -> pa.Table:
     """The scored accounts of the last run (id, name, domain, score, tier, segment)."""
     from ..errors import ConfigError
