@@ -21,6 +21,12 @@ $(VENV)/.test: pyproject.toml $(VENV)/.core
 	$(PIP) install -e '.[test,embeddings]'
 	touch $@
 
+# dbt for the `icp dbt` test, in a virtualenv of its own: its pins (pathspec) clash with mypy's.
+$(VENV)/.dbt: pyproject.toml $(VENV)/.core
+	$(PYTHON) -m venv $(VENV)/dbt
+	$(VENV)/dbt/bin/python -m pip --disable-pip-version-check -q install 'dbt-core>=1.10,<1.12' 'dbt-duckdb>=1.9,<1.12'
+	touch $@
+
 demo: $(VENV)/.core
 	$(VENV)/bin/icp demo --out $(DEMO_OUT)
 
@@ -29,9 +35,9 @@ check: $(VENV)/.test
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy
 
-test: $(VENV)/.test check
+test: $(VENV)/.test $(VENV)/.dbt check
 	bash scripts/ensure-system-deps
-	$(PY) -m pytest -q --durations=15
+	ICPKIT_DBT=$(abspath $(VENV))/dbt/bin/dbt $(PY) -m pytest -q --durations=15
 
 format: $(VENV)/.test
 	$(PY) -m ruff format src tests benchmarks
