@@ -180,3 +180,20 @@ def test_report_colours_mean_good_and_bad() -> None:
     assert colours["feature_request"] == "C"
     assert colours["buying_process"] not in TIER_COLORS  # neutral
     assert set(VOICE_TONE) <= {c["category"] for c in cats} | {"purchase_reason"}
+
+
+def test_real_text_golden_file_is_well_formed() -> None:
+    """Labels and pointers only (the text stays in the licensed datasets); a review's
+    sentences never straddle dev and eval."""
+    from icpkit.voice import CATEGORIES
+
+    gold = pd.read_csv(Path(__file__).parent / "golden" / "voice" / "real.tsv", sep="\t")
+    assert len(gold) >= 400
+    assert set(gold["category"]) == set(CATEGORIES)
+    assert set(gold["split"]) == {"dev", "eval"}
+    assert "text" not in gold
+    assert gold["prompt"].notna().all()
+    assert not gold.duplicated(["dataset", "row", "column", "start"]).any()
+    g2 = gold[gold["dataset"] == "g2_fpa_software_reviews"]
+    assert (g2.groupby("row")["split"].nunique() == 1).all()
+    assert gold["sha1"].str.fullmatch(r"[0-9a-f]{12}").all()

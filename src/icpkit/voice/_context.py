@@ -1,14 +1,15 @@
-"""What a highlight's context says: its polarity, and the question it answers.
+"""What a highlight's context says: the question it answers, and how strongly it leans.
 
-- Polarity comes from VADER (the ``vaderSentiment`` package: a maintained lexicon of
-  7,500 rated words plus rules for negation, intensifiers, "but" and punctuation), with
-  a few dozen software-buyer words it lacks added from ``context.yaml`` ("clunky",
-  "expensive", "intuitive"). It replaced our hand-written word lists because it did
-  better on real reviews (tests/golden/voice/README.md has the measurement).
 - A ``prompt``/``question`` next to the text ("What do you dislike about X?") gives a
   *stance*; each stance is a prior over the categories (``context.yaml``), so the answer
   inherits the polarity of its question unless the answer itself clearly says the
-  opposite ("Nothing, I love it", "Overall a great tool").
+  opposite, or says there is nothing to complain about ("Nothing, I love it").
+- How strongly an answer leans comes from our word lists (``sentiment.yaml``) by
+  default, or from VADER (the ``vaderSentiment`` package, a maintained lexicon of 7,500
+  rated words plus rules, with the software-buyer words it lacks added from
+  ``context.yaml``) with ``lexicon="vader"``. VADER was measured in place of our lists
+  on four development splits and was not better (tests/golden/voice/README.md), so it
+  is the optional extra ``icpkit[sentiment]``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ def context_spec() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _analyzer() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            "the VADER lexicon needs the optional extra",
+            hint="Install it with: pip install 'icpkit[sentiment]'",
+        ) from None
 
     analyzer = SentimentIntensityAnalyzer()
     for word, valence in context_spec()["domain_valence"].items():
