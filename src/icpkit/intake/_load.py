@@ -9,6 +9,7 @@ file row, in ``report["coercions"]``.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -138,23 +139,69 @@ def _normalise(
     order = {name: i for i, name in enumerate(kinds)}
     mapped = sorted(rec.mapped.items(), key=lambda kv: order[kv[1]])
     for original, canonical in mapped:
-        series = raw.column(original).to_pandas()
-        try:
-            result = normalize(kinds[canonical], series, canonical)
-        except IcpError as exc:
-            exc.add_note(f"while normalising column {original!r} as {canonical}")
-            raise
-        for name, values in result.columns.items():
+        columns, coercion = _normalise_column(
+            raw, original, canonical, kinds[canonical], row_offset
+        )
+        for name, values in columns:
             if name in out and name != canonical:
                 warnings.append(
                     f"{original!r} also gives {name!r}, which another column already set; kept"
                     " the first"
                 )
                 continue
-            out[name] = _to_arrow(values)
+            out[name] = values
             origin[name] = original
-        coercions.append(_coercion(original, canonical, series, result, row_offset))
+        coercions.append(coercion)
     return out, origin, coercions, warnings
+
+
+_Column = tuple[list[tuple[str, pa.Array]], dict[str, Any]]
+
+#: One-row columns normalised before, by (column, kind, type, value, ...): a service scores
+#: one lead at a time, and normalising one value costs the fixed pandas work of a column.
+_ONE_ROW: dict[tuple[Any, ...], _Column] = {}
+_ONE_ROW_MAX = 100_000
+
+
+def _normalise_column(
+    raw: pa.Table, original: str, canonical: str, kind: str, row_offset: int
+) -> _Column:
+    """One column through its normaliser: the arrays it gives, and its coercion entry.
+
+    A one-row column is answered from a bounded memo of earlier one-row answers: the
+    normalisers are pure functions of the column's values and type, so the answer is
+    the one normalising would give (the entry is copied: callers edit it).
+    """
+    column = raw.column(original)
+    key: tuple[Any, ...] | None = None
+    if len(column) == 1:
+        value = column[0].as_py()
+        # Text as it is; anything else by its type and repr (0.0 == -0.0 == False as keys).
+        held = value if type(value) is str else (type(value).__name__, repr(value))
+        key = (original, canonical, kind, str(column.type), held, row_offset)
+        key += (normalize, _normalizers_fast())
+        hit = _ONE_ROW.get(key)
+        if hit is not None:
+            return list(hit[0]), copy.deepcopy(hit[1])
+    series = column.to_pandas()
+    try:
+        result = normalize(kind, series, canonical)
+    except IcpError as exc:
+        exc.add_note(f"while normalising column {original!r} as {canonical}")
+        raise
+    columns = [(name, _to_arrow(values)) for name, values in result.columns.items()]
+    coercion = _coercion(original, canonical, series, result, row_offset)
+    if key is not None:
+        if len(_ONE_ROW) >= _ONE_ROW_MAX:
+            _ONE_ROW.clear()
+        _ONE_ROW[key] = (columns, copy.deepcopy(coercion))
+    return columns, coercion
+
+
+def _normalizers_fast() -> bool:
+    from .normalizers import _base
+
+    return bool(_base.FAST)
 
 
 def _coercion(
