@@ -10,6 +10,7 @@ file row, in ``report["coercions"]``.
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -183,6 +184,10 @@ def _normalise_column(
         hit = _ONE_ROW.get(key)
         if hit is not None:
             return list(hit[0]), copy.deepcopy(hit[1])
+    if key is not None and kind in _SCALAR and pa.types.is_string(column.type):
+        scalar = _one_value(original, canonical, kind, column[0].as_py(), row_offset)
+        _ONE_ROW[key] = (scalar[0], copy.deepcopy(scalar[1]))
+        return list(scalar[0]), scalar[1]
     series = column.to_pandas()
     try:
         result = normalize(kind, series, canonical)
@@ -196,6 +201,54 @@ def _normalise_column(
             _ONE_ROW.clear()
         _ONE_ROW[key] = (columns, copy.deepcopy(coercion))
     return columns, coercion
+
+
+#: Kinds whose normaliser is one parse per distinct value, read as numbers plus a label.
+_SCALAR = ("number", "employees", "money")
+
+
+def _one_value(
+    original: str, canonical: str, kind: str, value: str | None, row_offset: int
+) -> _Column:
+    """A one-row text column of a ``_SCALAR`` kind normalised without pandas: what
+    ``map_unique`` does for its one distinct value (the fast paths answer exactly as the
+    parser does), typed as ``floats``/``typed(..., "str")`` and ``_to_arrow`` type it."""
+    from .normalizers import _base, output_columns
+    from .normalizers.employees import parse_employees
+    from .normalizers.money import parse_money
+    from .normalizers.numbers import parse_number
+
+    parse = {"number": parse_number, "employees": parse_employees, "money": parse_money}[kind]
+    names = output_columns(kind, canonical)
+    outputs: tuple[Any, ...] = (None,) * len(names)
+    problem: str | None = None
+    placeholders: dict[str, int] = {}
+    if value is not None:
+        text = _base.clean_text(value)
+        if _base.is_placeholder(text):
+            if text:
+                placeholders[text] = 1
+        else:
+            outputs, problem = parse(text)
+    number = None if outputs[0] is None else float(outputs[0])
+    if number is not None and math.isnan(number):
+        number = None
+    arrays = [(names[0], pa.array([number], pa.float64()))]
+    if kind != "number":
+        label = None if outputs[1] is None else str(outputs[1])
+        arrays.append((names[1], pa.array([label], pa.string())))
+    coercion: dict[str, Any] = {
+        "column": original,
+        "canonical": canonical,
+        "missing_before": int(value is None),
+        "became_missing": int(problem is not None),
+        "reasons": {} if problem is None else {str(problem): 1},
+        "examples": [] if problem is None else [str(value)],
+        "first_row": None if problem is None else row_offset,
+        "placeholders": dict(placeholders),
+        "notes": _base.placeholder_notes(placeholders),
+    }
+    return arrays, coercion
 
 
 def _normalizers_fast() -> bool:
