@@ -37,6 +37,11 @@ VALUES = [
     "1 234 567",
     "¥1000000",
     "12.5%",
+    "  Series   A ",
+    "001234",
+    "Acme\u00a0 Corp\t",
+    "N/A",
+    "null",
 ]
 
 
@@ -49,7 +54,14 @@ def _pandas_path(original: str, canonical: str, kind: str, raw: pa.Table):
 
 @pytest.mark.parametrize(
     ("kind", "canonical"),
-    [("number", "score"), ("employees", "employees"), ("money", "annual_revenue")],
+    [
+        ("number", "score"),
+        ("employees", "employees"),
+        ("money", "annual_revenue"),
+        ("id", "account_id"),
+        ("text", "name"),
+        ("category", "last_funding_type"),
+    ],
 )
 @pytest.mark.parametrize("value", VALUES)
 def test_one_value_equals_the_normaliser(kind: str, canonical: str, value: str | None) -> None:

@@ -203,8 +203,8 @@ def _normalise_column(
     return columns, coercion
 
 
-#: Kinds whose normaliser is one parse per distinct value, read as numbers plus a label.
-_SCALAR = ("number", "employees", "money")
+#: Kinds whose normaliser is one parse per distinct value: numbers (plus a label), text.
+_SCALAR = ("number", "employees", "money", "id", "text", "category")
 
 
 def _one_value(
@@ -218,8 +218,31 @@ def _one_value(
     from .normalizers.money import parse_money
     from .normalizers.numbers import parse_number
 
-    parse = {"number": parse_number, "employees": parse_employees, "money": parse_money}[kind]
     names = output_columns(kind, canonical)
+    if kind in ("id", "text", "category"):
+        # _text: text as it is, stripped; categories with inner spaces collapsed too.
+        label = None
+        held: dict[str, int] = {}
+        if value is not None:
+            text = _base.clean_text(value)
+            if _base.is_placeholder(text):
+                if text:
+                    held[text] = 1
+            else:
+                label = text if kind == "category" else value.strip()
+        coercion: dict[str, Any] = {
+            "column": original,
+            "canonical": canonical,
+            "missing_before": int(value is None),
+            "became_missing": 0,
+            "reasons": {},
+            "examples": [],
+            "first_row": None,
+            "placeholders": dict(held),
+            "notes": _base.placeholder_notes(held),
+        }
+        return [(names[0], pa.array([label], pa.string()))], coercion
+    parse = {"number": parse_number, "employees": parse_employees, "money": parse_money}[kind]
     outputs: tuple[Any, ...] = (None,) * len(names)
     problem: str | None = None
     placeholders: dict[str, int] = {}
@@ -237,7 +260,7 @@ def _one_value(
     if kind != "number":
         label = None if outputs[1] is None else str(outputs[1])
         arrays.append((names[1], pa.array([label], pa.string())))
-    coercion: dict[str, Any] = {
+    coercion = {
         "column": original,
         "canonical": canonical,
         "missing_before": int(value is None),
