@@ -105,7 +105,11 @@ async def open_loop(
     seconds: float,
     max_in_flight: int,
 ) -> tuple[list[float], int, int]:
-    """(latencies in ms, errors, requests) at a fixed arrival rate."""
+    """(latencies in ms, errors, requests) at a fixed arrival rate.
+
+    Bounded in time: a request still waiting for a free connection 30 s after the load
+    ends is not sent, and counts as an error (the server did not keep up).
+    """
     n = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
@@ -120,6 +124,9 @@ async def open_loop(
             planned = start + i / rate
             await asyncio.sleep(max(0.0, planned - time.perf_counter()))
             async with gate:
+                if time.perf_counter() > start + seconds + 30:
+                    errors += 1
+                    return
                 try:
                     body = {"records": [records[i % len(records)]]}
                     response = await client.post(f"{url}/v1/score", json=body)

@@ -9,6 +9,8 @@ file row, in ``report["coercions"]``.
 
 from __future__ import annotations
 
+import copy
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -140,23 +142,144 @@ def _normalise(
     order = {name: i for i, name in enumerate(kinds)}
     mapped = sorted(rec.mapped.items(), key=lambda kv: order[kv[1]])
     for original, canonical in mapped:
-        series = raw.column(original).to_pandas()
-        try:
-            result = normalize(kinds[canonical], series, canonical)
-        except IcpError as exc:
-            exc.add_note(f"while normalising column {original!r} as {canonical}")
-            raise
-        for name, values in result.columns.items():
+        columns, coercion = _normalise_column(
+            raw, original, canonical, kinds[canonical], row_offset
+        )
+        for name, values in columns:
             if name in out and name != canonical:
                 warnings.append(
                     f"{original!r} also gives {name!r}, which another column already set; kept"
                     " the first"
                 )
                 continue
-            out[name] = _to_arrow(values)
+            out[name] = values
             origin[name] = original
-        coercions.append(_coercion(original, canonical, series, result, row_offset))
+        coercions.append(coercion)
     return out, origin, coercions, warnings
+
+
+_Column = tuple[list[tuple[str, pa.Array]], dict[str, Any]]
+
+#: One-row columns normalised before, by (column, kind, type, value, ...): a service scores
+#: one lead at a time, and normalising one value costs the fixed pandas work of a column.
+_ONE_ROW: dict[tuple[Any, ...], _Column] = {}
+_ONE_ROW_MAX = 100_000
+
+
+def _normalise_column(
+    raw: pa.Table, original: str, canonical: str, kind: str, row_offset: int
+) -> _Column:
+    """One column through its normaliser: the arrays it gives, and its coercion entry.
+
+    A one-row column is answered from a bounded memo of earlier one-row answers: the
+    normalisers are pure functions of the column's values and type, so the answer is
+    the one normalising would give (the entry is copied: callers edit it).
+    """
+    column = raw.column(original)
+    key: tuple[Any, ...] | None = None
+    if len(column) == 1:
+        value = column[0].as_py()
+        # Text as it is; anything else by its type and repr (0.0 == -0.0 == False as keys).
+        held = value if type(value) is str else (type(value).__name__, repr(value))
+        key = (original, canonical, kind, str(column.type), held, row_offset)
+        key += (normalize, _normalizers_fast())
+        hit = _ONE_ROW.get(key)
+        if hit is not None:
+            return list(hit[0]), copy.deepcopy(hit[1])
+    if key is not None and kind in _SCALAR and pa.types.is_string(column.type):
+        scalar = _one_value(original, canonical, kind, column[0].as_py(), row_offset)
+        _ONE_ROW[key] = (scalar[0], copy.deepcopy(scalar[1]))
+        return list(scalar[0]), scalar[1]
+    series = column.to_pandas()
+    try:
+        result = normalize(kind, series, canonical)
+    except IcpError as exc:
+        exc.add_note(f"while normalising column {original!r} as {canonical}")
+        raise
+    columns = [(name, _to_arrow(values)) for name, values in result.columns.items()]
+    coercion = _coercion(original, canonical, series, result, row_offset)
+    if key is not None:
+        if len(_ONE_ROW) >= _ONE_ROW_MAX:
+            _ONE_ROW.clear()
+        _ONE_ROW[key] = (columns, copy.deepcopy(coercion))
+    return columns, coercion
+
+
+#: Kinds whose normaliser is one parse per distinct value: numbers (plus a label), text.
+_SCALAR = ("number", "employees", "money", "id", "text", "category")
+
+
+def _one_value(
+    original: str, canonical: str, kind: str, value: str | None, row_offset: int
+) -> _Column:
+    """A one-row text column of a ``_SCALAR`` kind normalised without pandas: what
+    ``map_unique`` does for its one distinct value (the fast paths answer exactly as the
+    parser does), typed as ``floats``/``typed(..., "str")`` and ``_to_arrow`` type it."""
+    from .normalizers import _base, output_columns
+    from .normalizers.employees import parse_employees
+    from .normalizers.money import parse_money
+    from .normalizers.numbers import parse_number
+
+    names = output_columns(kind, canonical)
+    if kind in ("id", "text", "category"):
+        # _text: text as it is, stripped; categories with inner spaces collapsed too.
+        label = None
+        held: dict[str, int] = {}
+        if value is not None:
+            text = _base.clean_text(value)
+            if _base.is_placeholder(text):
+                if text:
+                    held[text] = 1
+            else:
+                label = text if kind == "category" else value.strip()
+        coercion: dict[str, Any] = {
+            "column": original,
+            "canonical": canonical,
+            "missing_before": int(value is None),
+            "became_missing": 0,
+            "reasons": {},
+            "examples": [],
+            "first_row": None,
+            "placeholders": dict(held),
+            "notes": _base.placeholder_notes(held),
+        }
+        return [(names[0], pa.array([label], pa.string()))], coercion
+    parse = {"number": parse_number, "employees": parse_employees, "money": parse_money}[kind]
+    outputs: tuple[Any, ...] = (None,) * len(names)
+    problem: str | None = None
+    placeholders: dict[str, int] = {}
+    if value is not None:
+        text = _base.clean_text(value)
+        if _base.is_placeholder(text):
+            if text:
+                placeholders[text] = 1
+        else:
+            outputs, problem = parse(text)
+    number = None if outputs[0] is None else float(outputs[0])
+    if number is not None and math.isnan(number):
+        number = None
+    arrays = [(names[0], pa.array([number], pa.float64()))]
+    if kind != "number":
+        label = None if outputs[1] is None else str(outputs[1])
+        arrays.append((names[1], pa.array([label], pa.string())))
+    coercion = {
+        "column": original,
+        "canonical": canonical,
+        "missing_before": int(value is None),
+        "became_missing": int(problem is not None),
+        "reasons": {} if problem is None else {str(problem): 1},
+        "examples": [] if problem is None else [str(value)],
+        "first_row": None if problem is None else row_offset,
+        "placeholders": dict(placeholders),
+        "notes": _base.placeholder_notes(placeholders),
+    }
+    return arrays, coercion
+
+
+def _normalizers_fast() -> bool:
+    from .normalizers import _base
+
+    return bool(_base.FAST)
 
 
 def _coercion(

@@ -6,7 +6,7 @@ call it too (or call :func:`icpkit.service.auth.authenticate` with its own crede
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
 
@@ -41,10 +41,11 @@ def check_key(request: Request, scope: str) -> KeyRecord:
     return record
 
 
-def require_scope(scope: str) -> Callable[[Request], KeyRecord]:
+def require_scope(scope: str) -> Callable[[Request], Awaitable[KeyRecord]]:
     """A dependency: ``key: KeyRecord = Depends(require_scope("read"))``."""
 
-    def dependency(request: Request) -> KeyRecord:
+    # async: the check is a cached lookup and a hash, cheaper than a hop to a worker thread.
+    async def dependency(request: Request) -> KeyRecord:
         return check_key(request, scope)
 
     dependency.__name__ = f"require_{scope}"

@@ -238,19 +238,28 @@ class Outbox:
         self._thread: threading.Thread | None = None
         self._hooks_checked = 0.0
         self._wants_tiers = False
+        self._any_hooks = False
 
-    def _tier_hooks(self) -> bool:
-        """Whether any webhook listens for tier events (checked at most once a second)."""
+    def _refresh_hooks(self) -> None:
+        """Which webhooks exist, read at most once a second: with none, the service neither
+        tracks tiers nor polls the outbox, so scoring pays nothing for webhooks."""
         now = time.monotonic()
         if now - self._hooks_checked > 1.0:
+            hooks = self.store.webhooks()
+            self._any_hooks = bool(hooks)
             self._wants_tiers = any(
-                e in h.events for h in self.store.webhooks() for e in ("tier_changed", "new_tier_a")
+                e in h.events for h in hooks for e in ("tier_changed", "new_tier_a")
             )
             self._hooks_checked = now
+
+    def _tier_hooks(self) -> bool:
+        self._refresh_hooks()
         return self._wants_tiers
 
     def scored(self, scored: Any, version: int) -> None:
         """Called by scoring: queue (account, tier, score) for accounts with an id."""
+        if not self._tier_hooks():
+            return
         rows = [
             (str(i), t, int(s))
             for i, t, s in zip(scored.ids, scored.tiers, scored.scores, strict=True)
@@ -276,6 +285,9 @@ class Outbox:
 
     def run_once(self) -> int:
         self._drain()
+        self._refresh_hooks()
+        if not self._any_hooks:
+            return 0
         return deliver_due(
             self.store,
             timeout=self.settings.webhook_timeout,
