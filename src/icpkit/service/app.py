@@ -157,11 +157,10 @@ def _install_pages(app: FastAPI, service: Service) -> None:
 
 
 def _mount_web(app: FastAPI) -> None:
-    """The web workbench (icpkit.service.web), when that package is present."""
-    try:
-        from .web import router as web_router  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
+    """The web workbench (icpkit.service.web): part of the serve extra, so a missing
+    dependency is an install error to report, never a workbench that silently 404s."""
+    from .web import router as web_router
+
     app.include_router(web_router)
 
 
