@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -176,3 +178,30 @@ def test_tier_cutoffs_make_a_minority_of_rows_a_plus_b() -> None:
     t = tier_cutoffs(scores)
     assert (t.A, t.B, t.C) == (90, 70, 40)
     assert tier_cutoffs(np.full(50, 60)).A <= 100
+
+
+def test_a_single_success_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: one positive in 2,000 rows once died in scikit-learn (ValueError)."""
+    from _helpers import icp
+
+    rng = np.random.default_rng(1)
+    n = 2000
+    table = pa.table(
+        {
+            "industry": rng.choice(["Software", "Retail", "Health"], n),
+            "employees": rng.integers(1, 5000, n),
+            "won": [True] + [False] * (n - 1),
+        }
+    )
+    path = tmp_path / "one_success.csv"
+    import pyarrow.csv as pcsv
+
+    pcsv.write_csv(table, path)
+    code, _, err = icp(capsys, "discover", path, "--target", "won", "-o", tmp_path / "p.yaml")
+    assert code == 2
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("error:")
+    assert not (tmp_path / "p.yaml").exists()
