@@ -223,3 +223,71 @@ def test_expected_counts_read_as_whole_records() -> None:
     assert _records(14.3) == "14 records"  # not "14.3 records are stale"
     assert _records(1.2) == "1 record"
     assert _records(None) == "0 records"
+
+
+def _lookalike_stage() -> dict:
+    """What the workspace's lookalike stage keeps, run on a small universe and CRM."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from icpkit.workspace._analytics import _lookalike
+
+    acc = pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(6)],
+            "name": [f"Customer {i}" for i in range(6)],
+            "domain": [f"c{i}.com" for i in range(6)],
+            "industry": ["Software"] * 4 + ["Other"] * 2,
+            "won": [True] * 4 + [False] * 2,
+        }
+    )
+    uni = pd.DataFrame(
+        {
+            "company_id": [f"u{i}" for i in range(30)],
+            "name": [f"Prospect {i} {EVIL}" for i in range(30)],
+            "domain": [f"p{i}.com" for i in range(30)],
+            "industry": ["Software", "Other"] * 15,
+        }
+    )
+    values = {
+        "profile": PROFILE,
+        "universe": pa.Table.from_pandas(uni),
+        "accounts": pa.Table.from_pandas(acc),
+    }
+    return _lookalike(SimpleNamespace(get=values.get, results={}))
+
+
+def test_market_section_lists_the_lookalikes_the_stage_found() -> None:
+    out = _lookalike_stage()
+    names = out["lookalikes_table"].column("name").to_pylist()
+    report = build_report({**VALUES, "lookalikes": out["lookalikes"]})
+    market = next(s for s in report["sections"] if s["id"] == "market")
+    assert market["available"]
+    line = next(p for p in market["paragraphs"] if p.startswith("Companies like"))
+    assert f"{len(names)} companies in the market" in line
+    assert "your 4 best customers" in line
+    assert "lookalikes.csv" in line
+    shown = next(t for t in market["tables"] if t.get("id") == "lookalikes")
+    assert shown["columns"] == [
+        "company",
+        "similarity",
+        "fit score",
+        "tier",
+        "nearest best customers",
+        "traits shared",
+    ]
+    assert [r[0] for r in shown["rows"]] == names[:10]
+    assert all("Customer" in r[4] and "Software" in r[5] for r in shown["rows"])
+    html, md = render_html(report), render_markdown(report)
+    assert "Companies like your best customers" in html
+    assert "lookalikes.csv" in md
+    assert EVIL not in html
+    assert "Prospect 0" in html
+
+
+def test_no_lookalike_part_without_lookalikes(report: dict) -> None:
+    market = next(s for s in report["sections"] if s["id"] == "market")
+    assert not any(t.get("id") == "lookalikes" for t in market["tables"])
+    assert "lookalikes.csv" not in json.dumps(report)

@@ -122,3 +122,61 @@ def test_pages_that_need_a_workspace_say_so(app: Any) -> None:
     assert page.status_code == 400
     assert "need a workspace" in page.text
     assert page.headers["content-type"].startswith("text/html")
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from icpkit.workspace._demo import demo
+
+    ws = tmp_path_factory.mktemp("lookweb") / "ws"
+    demo(ws, n_accounts=400, seed=3)
+    return ws
+
+
+def test_the_market_page_lists_the_lookalikes_of_the_last_run(
+    demo_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import html
+
+    import pyarrow.parquet as pq
+
+    import icpkit.workbench as workbench
+    from icpkit.workspace import run_workspace
+
+    monkeypatch.setattr(workbench, "_RECHECK", 0.0)
+    csv = demo_ws / "report" / "lookalikes.csv"
+    assert csv.exists()
+    table = pq.read_table(
+        sorted((demo_ws / ".icp" / "cache").glob("*/lookalikes_table.parquet"))[-1]
+    )
+    names = table.column("name").to_pylist()
+    app = create_app(Settings(target=demo_ws, webhooks=False, rate_per_second=0))
+    with TestClient(app) as c:
+        key, _ = create_key(app.state.service.store, "read", "reader")
+        c.post("/ui/login", data={"key": key})
+        page = c.get("/ui/market")
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        assert "Companies like your best customers" in text
+        assert f"{len(names)} companies in the market" in text
+        assert "the first 50 are listed" in text
+        for name in names[:50]:
+            assert f"<td>{name}</td>" in text
+        listed = page.text.split('id="lookalikes"')[1].split("</section>")[0]
+        assert listed.count("<tr>") == 1 + 50  # the header and the top 50
+        for words in ("nearest best customers", "traits shared", "fit score"):
+            assert words in text
+        assert "shared_traits" not in text
+        assert "nearest_seeds" not in text
+        assert text.count("lookalikes.csv") == 1  # the report's own top 10 is not repeated
+
+        # A run without a universe computes none: the page says so and how to get them.
+        cfg = yaml.safe_load((demo_ws / "icp.yaml").read_text("utf-8"))
+        cfg.pop("universe", None)
+        (demo_ws / "icp.yaml").write_text(yaml.safe_dump(cfg), "utf-8")
+        run_workspace(demo_ws)
+        page = c.get("/ui/market")
+        assert page.status_code == 200
+        assert "No lookalikes were computed" in page.text
+        assert "universe:" in page.text
+        assert names[0] not in html.unescape(page.text)

@@ -150,6 +150,48 @@ class Workbench:
 
         return self._get(f"cache:{name}", load)
 
+    def lookalikes(self, limit: int = 50) -> dict[str, Any] | None:
+        """The last run's lookalikes in words (the first ``limit``), or None when it found none.
+
+        ``{"found", "shown", "columns", "rows"}``: the columns are the report's (company,
+        similarity, fit score, tier, nearest best customers, traits shared).
+        """
+        from .report._analytics_sections import LOOKALIKE_COLUMNS, lookalike_row
+
+        stages = (self.report().get("run") or {}).get("stages") or []
+        ran = any(
+            s.get("name") == "lookalike" and s.get("status") in ("ok", "cached")
+            for s in stages
+            if isinstance(s, dict)
+        )
+        table = self.cached("lookalikes_table") if ran else None
+        if not isinstance(table, pa.Table) or table.num_rows == 0:
+            return None
+        frame = table.to_pandas()
+        head = frame.head(limit).astype(object).where(frame.head(limit).notna(), None)
+        rows = [lookalike_row(r) for r in head.to_dict("records")]
+        return {
+            "found": int(table.num_rows),
+            "shown": len(rows),
+            "columns": list(LOOKALIKE_COLUMNS),
+            "rows": rows,
+        }
+
+    def market_sections(self) -> list[dict[str, Any]]:
+        """The report's market and funnel sections, without the report's short lookalike table
+        (the Market page lists more of them itself)."""
+        by_id = {s.get("id"): s for s in self.report().get("sections", []) if isinstance(s, dict)}
+        out = []
+        for sid in ("market", "funnel"):
+            s = by_id.get(sid)
+            if s is None:
+                continue
+            tables = [t for t in s.get("tables") or [] if t.get("id") != "lookalikes"]
+            lead = "Companies like your best customers:"
+            paragraphs = [p for p in s.get("paragraphs") or [] if not str(p).startswith(lead)]
+            out.append({**s, "tables": tables, "paragraphs": paragraphs})
+        return out
+
     def accounts(self) -> pd.DataFrame:
         """Scored accounts with the columns people filter on (one row per account)."""
 

@@ -80,7 +80,66 @@ def _market_tables(summary: dict[str, Any]) -> list[dict[str, Any] | None]:
     ]
 
 
-def market_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
+LOOKALIKE_COLUMNS = [
+    "company",
+    "similarity",
+    "fit score",
+    "tier",
+    "nearest best customers",
+    "traits shared",
+]
+
+
+def lookalike_row(r: dict[str, Any]) -> list[str]:
+    """One lookalike (a row of the stage's table) in the report's words."""
+    name = r.get("name") or r.get("domain") or r.get("company_id")
+    sim = r.get("similarity")
+    return [
+        str(name) if name is not None else "–",
+        pct(sim) if sim is not None else "–",
+        num(r.get("icp_score")),
+        str(r.get("icp_tier") or "–"),
+        str(r.get("nearest_seeds") or "–"),
+        str(r.get("shared_traits") or "–"),
+    ]
+
+
+def _lookalike_part(
+    data: dict[str, Any] | None, limit: int = 10
+) -> tuple[str, dict[str, Any]] | None:
+    """The "Companies like your best customers": a count line and the top rows, or None."""
+    top = [r for r in (data or {}).get("top") or [] if isinstance(r, dict)]
+    if not top:
+        return None
+    summary = (data or {}).get("summary") or {}
+    found = summary.get("returned") or len(top)
+    seeds = summary.get("seeds")
+    whom = f"your {num(seeds)} best customers" if seeds else "your best customers"
+    line = (
+        f"Companies like your best customers: {num(found)} companies in the market that are not"
+        f" in the CRM yet look most like {whom}. The top {min(limit, len(top))} are below;"
+        " the full list is in lookalikes.csv next to this report."
+    )
+    rows = [lookalike_row(r) for r in top[:limit]]
+    return line, table(
+        LOOKALIKE_COLUMNS, rows, "Companies like your best customers", id="lookalikes"
+    )
+
+
+def market_section(
+    data: dict[str, Any] | None, why: str, lookalikes: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    out = _market_section(data, why)
+    part = _lookalike_part(lookalikes)
+    if part is not None:
+        line, tbl = part
+        out["available"] = True
+        out["paragraphs"] = [*out["paragraphs"], line]
+        out["tables"] = [*out["tables"], tbl]
+    return out
+
+
+def _market_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
     sid, title = "market", "Market size and white space"
     summary = (data or {}).get("summary") or {}
     by_tier = summary.get("by_tier")

@@ -350,7 +350,12 @@ def _sections(
             ),
         ),
         ("anti-icp", lambda: anti_icp_section(profile, no_profile)),
-        ("market", lambda: market_section(values.get("market"), why("market", "No market."))),
+        (
+            "market",
+            lambda: market_section(
+                values.get("market"), why("market", "No market."), values.get("lookalikes")
+            ),
+        ),
         ("funnel", lambda: funnel_section(values.get("funnel"), why("funnel", "No funnel."))),
         (
             "committee",

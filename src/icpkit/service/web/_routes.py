@@ -459,7 +459,9 @@ def market(
         session,
         title="Market",
         active_nav="market",
-        sections=_sections(web, "market", "funnel"),
+        sections=web.workbench.market_sections(),
+        lookalikes=web.workbench.lookalikes(50),
+        show_lookalikes=True,
     )
 
 
