@@ -187,7 +187,8 @@ def test_keys_401_403_and_revoke(
 def test_rate_limit_is_429_with_retry_after(profile_path: Path, tmp_path: Path) -> None:
     target = tmp_path / "icp.yaml"
     shutil.copy(profile_path, target)
-    settings = settings_for(target, rate_per_second=0.5, rate_burst=3)
+    # One token per 100 s: no refill can happen while the test runs, however slow the machine.
+    settings = settings_for(target, rate_per_second=0.01, rate_burst=3)
     key, other = new_key(settings, "score"), new_key(settings, "score")
     record = {"records": [{"Industry": "Software"}]}
     with running(settings) as (url, _), httpx.Client() as client:
