@@ -19,7 +19,6 @@ features, and ``icp score`` streaming Parquet → Parquet in a subprocess with i
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 import yaml
 
+from _child import run_peak_rss  # benchmarks/_child.py (scripts run from this folder)
 from icpkit.indb import column_types
 from icpkit.profile import Profile, profile_from_dict, save_profile
 from icpkit.scoring import score_table
@@ -281,29 +281,6 @@ def bench_stream(profile: Profile, rows: int, target_gb: float, reasons: bool) -
             "peak_rss_mib": peak_kb / 1024,
             "seconds": seconds,
         }
-
-
-def run_peak_rss(cmd: list[str]) -> int:
-    """Run ``cmd``; return its own peak RSS in KiB (VmHWM, polled).
-
-    Not getrusage(RUSAGE_CHILDREN): Linux keeps ru_maxrss across exec, so a child forked
-    from this process (which holds a 10M-row table) would report this process's size.
-    """
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    status = Path(f"/proc/{proc.pid}/status")
-    peak = 0
-    while proc.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError):
-            break
-        time.sleep(0.02)
-    _, err = proc.communicate()
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode(errors='replace')[-500:]}")
-    return peak
 
 
 def _print(results: list[tuple[str, float | None, str]]) -> None:
