@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _helpers import require
 from icpkit.report import write_report
 from icpkit.report._render import CHROMIUM_ARGS
 
@@ -27,14 +28,6 @@ CHROMIUM = os.environ.get("ICPKIT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 pytestmark = pytest.mark.slow
-
-
-def _require(ok: bool, what: str) -> None:
-    if ok:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required under CI (make test installs it)")
-    pytest.skip(f"{what} is not installed (scripts/ensure-system-deps installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +56,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture
 def browser() -> Any:
     """One browser per test: Playwright's sync API allows one running instance at a time."""
-    _require(Path(CHROMIUM).exists(), "chromium")
+    require(Path(CHROMIUM).exists(), "chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _require(False, "playwright (the test extra)")
+        require(False, "playwright (the test extra)")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -185,8 +178,8 @@ def _pgm(path: Path) -> np.ndarray:
 
 
 def test_pdf_renders_with_content(demo_run: Any, tmp_path: Path) -> None:
-    _require(Path(CHROMIUM).exists(), "chromium")
-    _require(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils)")
+    require(Path(CHROMIUM).exists(), "chromium")
+    require(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils)")
     pdf = write_report(demo_run.report, tmp_path / "report.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
     subprocess.run(
@@ -203,7 +196,7 @@ def test_pdf_renders_with_content(demo_run: Any, tmp_path: Path) -> None:
 
 
 def test_cli_writes_pdf(demo_run: Any, tmp_path: Path) -> None:
-    _require(Path(CHROMIUM).exists(), "chromium")
+    require(Path(CHROMIUM).exists(), "chromium")
     from typer.testing import CliRunner
 
     import icpkit.cli.commands  # noqa: F401

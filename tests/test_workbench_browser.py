@@ -26,6 +26,7 @@ import httpx
 import numpy as np
 import pytest
 
+from _helpers import require
 from icpkit.report._render import CHROMIUM_ARGS
 
 CHROMIUM = os.environ.get("ICPKIT_CHROMIUM", "/usr/bin/chromium")
@@ -40,14 +41,6 @@ PAGES = {
 }
 
 pytestmark = pytest.mark.slow
-
-
-def _require(ok: bool, what: str) -> None:
-    if ok:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required under CI (make test installs it)")
-    pytest.skip(f"{what} is not installed")
 
 
 def _free_port() -> int:
@@ -66,7 +59,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """A demo workspace, an admin and a read key, and `icp serve` on a free loopback port."""
-    _require(Path(CHROMIUM).exists(), "chromium")
+    require(Path(CHROMIUM).exists(), "chromium")
     ws = tmp_path_factory.mktemp("web") / "my-icp"
     done = _cli("demo", "--out", str(ws), "--accounts", "400", "--seed", "3", "--quiet")
     assert done.returncode == 0, done.stderr
@@ -112,7 +105,7 @@ def browser(server: SimpleNamespace) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _require(False, "playwright (the test extra)")
+        require(False, "playwright (the test extra)")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
