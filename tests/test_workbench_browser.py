@@ -298,7 +298,10 @@ def test_save_and_promote_then_the_api_scores_with_it(
     for i in range(len(attr.bins)):  # every bin of one attribute +25: every score moves
         box = w.page.locator(f'input.pts[data-attr="{attr.name}"][data-bin="{i}"]')
         box.fill(str(attr.bins[i].points + 25))
-    w.page.fill("#note", "sales hunch: size matters more")
+    # Leaving the last points box (to type the note) runs one more what-if: wait for its answer,
+    # or the save's navigation aborts it (a failed request, not an app error).
+    with w.page.expect_response(lambda r: "/ui/api/whatif" in r.url):
+        w.page.fill("#note", "sales hunch: size matters more")
     w.page.click("#save button[type=submit]")
     w.page.wait_for_selector("p.ok")
     saved = int(w.page.url.split("saved=")[1])
