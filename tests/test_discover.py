@@ -180,28 +180,75 @@ def test_tier_cutoffs_make_a_minority_of_rows_a_plus_b() -> None:
     assert tier_cutoffs(np.full(50, 60)).A <= 100
 
 
-def test_a_single_success_is_one_clear_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Issue 15: one positive in 2,000 rows once died in scikit-learn (ValueError)."""
-    from _helpers import icp
+def few_successes(n: int, won: np.ndarray, seed: int = 1) -> pa.Table:
+    """Accounts with a revenue column that is often blank, as real exports are.
 
-    rng = np.random.default_rng(1)
-    n = 2000
-    table = pa.table(
+    The blank group makes revenue look informative even to a fold with no successes at all,
+    which is how one success reached scikit-learn (issue 15's attack case).
+    """
+    rng = np.random.default_rng(seed)
+    revenue = rng.integers(1, 10**7, n).astype(float)
+    return pa.table(
         {
             "industry": rng.choice(["Software", "Retail", "Health"], n),
             "employees": rng.integers(1, 5000, n),
-            "won": [True] + [False] * (n - 1),
+            "revenue": pa.array(revenue, mask=rng.random(n) < 0.3),
+            "created": pa.array(np.datetime64("2015-01-01") + np.arange(n).astype("m8[D]")),
+            "won": won,
         }
     )
-    path = tmp_path / "one_success.csv"
+
+
+def write_csv(table: pa.Table, path: Path) -> Path:
     import pyarrow.csv as pcsv
 
     pcsv.write_csv(table, path)
+    return path
+
+
+def test_a_single_success_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: one success in 2,000 rows died in scikit-learn (ValueError: one class)."""
+    from _helpers import icp
+
+    n = 2000
+    won = np.zeros(n, dtype=bool)
+    won[700] = True
+    path = write_csv(few_successes(n, won), tmp_path / "one_success.csv")
     code, _, err = icp(capsys, "discover", path, "--target", "won", "-o", tmp_path / "p.yaml")
-    assert code == 2
+    assert code == 2, err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
-    assert err.startswith("error:")
+    assert err.startswith("error: only 1 success among 2,000 rows: a profile needs at least 2")
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_two_successes_are_enough_to_learn_a_hypothesis(tmp_path: Path) -> None:
+    """Two successes: every fold trains on one; the penalty search cannot split them (no crash)."""
+    n = 2000
+    won = np.zeros(n, dtype=bool)
+    won[[100, 1500]] = True
+    found = learn(few_successes(n, won), "won")
+    assert found.label.n_success == 2
+    assert any("only 2 successes" in w for w in found.warnings)
+    assert found.profile.metrics["validation"].startswith("5-fold")
+
+
+def test_a_time_split_with_no_early_success_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every success after the cut: the hold-out's training rows have none (sklearn ValueError)."""
+    from _helpers import icp
+
+    n = 4000
+    won = np.zeros(n, dtype=bool)
+    won[-30:] = True  # the 30 most recent accounts
+    path = write_csv(few_successes(n, won), tmp_path / "late.csv")
+    args = ["discover", path, "--target", "won", "--date", "created", "-o", tmp_path / "p.yaml"]
+    code, _, err = icp(capsys, *args)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1
+    assert "the earliest 3,000 rows by this date, and they have no successes" in err
+    assert "--date" in err
     assert not (tmp_path / "p.yaml").exists()

@@ -85,6 +85,9 @@ _TEXT_NAME = re.compile(
 )
 _TIME_NAME = re.compile(r"creat|signup|sign_up|start|engage|since|open|date", re.IGNORECASE)
 LEAK_AUC = 0.92
+# Cross-validation trains each fold without the rows it tests: with one success, one fold
+# would learn from failures alone.
+MIN_TO_LEARN = 2
 # Labels that may define a segment even when too weak alone for the points table.
 _COMPANY_FACTS = {"industry", "country", "region", "state", "last_funding_type", "ownership"}
 AFTER_SALE_REASON = (
@@ -537,6 +540,19 @@ def _auto_time_column(table: pa.Table, dates: list[str]) -> str | None:
     return None
 
 
+def _enough_of_each(y: np.ndarray) -> None:
+    """Refuse a label with a single success (or failure): no fold could learn and test on it."""
+    n_succ = int(y.sum())
+    fewer, word = min((n_succ, "success"), (len(y) - n_succ, "failure"))
+    if fewer < MIN_TO_LEARN:
+        word = word if fewer == 1 else {"success": "successes", "failure": "failures"}[word]
+        raise ConfigError(
+            f"only {fewer} {word} among {len(y):,} rows: a profile needs at least "
+            f"{MIN_TO_LEARN} successes and {MIN_TO_LEARN} failures to learn from and test on",
+            hint="Check the outcome column and --positive, or export more rows",
+        )
+
+
 def _uses_cv(n: int, time_column: str | None) -> bool:
     """Small data without a time order is validated by cross-validation, not a hold-out."""
     return time_column is None and n < 3000
@@ -572,6 +588,14 @@ def _held_out(
             tiers[te] = scored.column("icp_tier").to_pylist()
         return evaluate_scores(y, scores, tiers), leaks, "5-fold cross-validation (small data)"
     train, test, how = _split(table, y, time_column, test_size, seed)
+    if y[train].all() or not y[train].any():
+        missing = "successes" if not y[train].any() else "failures"
+        raise ConfigError(
+            f"the hold-out trains on the earliest {len(train):,} rows by this date, and they "
+            f"have no {missing}: nothing to learn from",
+            column=time_column,
+            hint="Pick another date column with --date, or check the outcome column",
+        )
     fit = _fit(table.take(train), y[train], screen.columns, screen.kinds, p, keep=keep)
     scored = score_table(fit.profile, table.take(test))
     tiers = np.asarray(scored.column("icp_tier").to_pylist(), dtype=object)
@@ -714,6 +738,7 @@ def learn(
     if not label.defined.all():
         table = table.filter(pa.array(label.defined))
     y = label.y[label.defined]
+    _enough_of_each(y)
     people = persona_columns(table, persona)
     # The raw job title is what role and seniority were read from: a person column too.
     title = ["title"] if people and "title" in table.column_names and "title" not in people else []

@@ -102,6 +102,11 @@ class Scorecard:
         self.attrs_ = attrs
         X = design_matrix(attrs, codes, rules)
         y = np.asarray(y, dtype=np.int8)
+        if y.all() or not y.any():
+            raise ConfigError(
+                "the rows to learn from have only one outcome (no successes or no failures)",
+                hint="Give rows with both outcomes",
+            )
         self.C_ = self._choose_C(X, y) if self.C == "auto" else float(self.C)
         lr = LogisticRegression(C=self.C_, max_iter=1000, tol=1e-5)  # lbfgs: cheap on sparse
         lr.fit(X, y)
@@ -140,9 +145,13 @@ class Scorecard:
         if X.shape[0] > 15000:  # a subsample ranks the penalties just as well
             keep = np.random.default_rng(0).choice(X.shape[0], 15000, replace=False)
             X, y = X[keep], y[keep]
+        # Each search fold must train on both outcomes: with fewer than 3 of one, a fold would
+        # lack it (scikit-learn refuses to fit one class), and 3 rows rank no penalty anyway.
+        grid = [0.05, 0.3, 2.0]
+        if min(int(y.sum()), int(len(y) - y.sum())) < 3:
+            return grid[1]
         from sklearn.model_selection import StratifiedKFold
 
-        grid = [0.05, 0.3, 2.0]
         losses = np.zeros(len(grid))
         folds = StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y)), y)
         for tr, te in folds:
