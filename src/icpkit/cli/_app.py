@@ -8,9 +8,12 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import IcpError
+from ._help import use_plain_help
 
+use_plain_help()
 app = typer.Typer(
     name="icp",
     help="icpkit: learn your Ideal Customer Profile from your CRM data and put it to work.",
@@ -29,19 +32,13 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-def fail(message: str) -> None:
-    """Print one line to stderr and exit with code 2."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(2)
-
-
 def main() -> None:
     """Console entry point: every expected error is one line and exit code 2."""
     from . import commands  # noqa: F401  (registers the commands on ``app``)
 
     try:
         # Not standalone, so usage errors reach us and become one line like every other error.
-        code = app(standalone_mode=False)
+        code = app(prog_name="icp", standalone_mode=False)
     except typer.TyperException as exc:
         _one_line(f"{exc.format_message()} (see 'icp --help')", code=exc.exit_code)
     except typer.Abort:
@@ -60,7 +57,8 @@ def main() -> None:
 
 
 def _one_line(message: str, code: int = 2) -> None:
-    text = " ".join(str(message).split())
+    # Escaped: brackets from file names, columns or hints ('icpkit[pdf]') are text, not markup.
+    text = escape(" ".join(str(message).split()))
     err.print(f"[bold red]error:[/] {text}", markup=True, highlight=False)
     sys.exit(code)
 
