@@ -2,7 +2,7 @@
 
 Each attack of issue 15 on profiles: a YAML alias bomb in the free-form keys, a key
 written twice, NUL and other control characters in names and values, a million bins,
-points of 1e29. ``explain``, ``score``, ``sql`` and ``drift`` accept or refuse the same
+points of 10^29. ``explain``, ``score``, ``sql`` and ``drift`` accept or refuse the same
 file, with the same one line and exit code 2.
 """
 
@@ -79,7 +79,11 @@ ATTACKS: dict[str, tuple[str | dict, str]] = {
     "NUL in a value": (with_value("é\0'; DROP TABLE accounts; --"), "control character '\\x00'"),
     "escape in a value": (with_value("Retail\x1b[31m"), "control character '\\x1b'"),
     "a million bins": (with_bins(MAX_BINS + 1), "at most 1000 items"),
-    "points 1e29": (with_points(1e29), "bins[0].points"),
+    # The attack wrote the number out: 1 and 29 zeros is an integer to YAML and to pydantic,
+    # so it passed the old `points: int` and overflowed the scorer's int64 (explain and sql
+    # printed it). `1e29` as typed is text to YAML 1.1 and was always refused.
+    "points 10**29": (with_points(10**29), f"less than or equal to {MAX_POINTS}"),
+    "points past int32": (with_points(3_000_000_000), f"less than or equal to {MAX_POINTS}"),
     "points 2e6": (with_points(2_000_000), f"less than or equal to {MAX_POINTS}"),
 }
 
