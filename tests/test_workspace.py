@@ -320,6 +320,31 @@ def test_cli_init_run_report_export(tmp_path: Path, icp) -> None:
     assert "hs_ideal_customer_profile" in header
 
 
+def test_cli_export_takes_the_crm_as_it_spells_itself_and_pdf_names_its_extra(
+    tmp_path: Path, icp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: `--for Salesforce` was refused for its capital; the PDF error lost `[pdf]`."""
+    ws = make_workspace(tmp_path / "ws")
+    assert icp("run", str(ws)).returncode == 0
+    headers = {}
+    for crm in ("Salesforce", " HubSpot ", "CSV"):
+        out = tmp_path / f"{crm.strip()}.csv"
+        done = icp("export", str(ws), "--for", crm, "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        headers[crm.strip()] = out.read_text(encoding="utf-8").splitlines()[0]
+    assert "ICP_Score__c" in headers["Salesforce"]
+    assert "hs_ideal_customer_profile" in headers["HubSpot"]
+    assert "icp_score" in headers["CSV"]
+    done = icp("export", str(ws), "--for", "Zoho")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error:")
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # the pdf extra not installed
+    done = icp("report", str(ws), "-o", str(tmp_path / "report.pdf"))
+    assert done.returncode == 2
+    assert "PDF output needs Playwright. pip install 'icpkit[pdf]'" in done.stderr
+    assert not (tmp_path / "report.pdf").exists()
+
+
 @pytest.mark.parametrize(
     "args",
     [
