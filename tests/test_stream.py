@@ -237,3 +237,102 @@ def test_icp_sql_prints_a_query_duckdb_runs(files: Path) -> None:
 def test_estimate_rows(files: Path) -> None:
     assert estimate_rows(files / "accounts.csv") in range(2, 5)
     assert estimate_rows(files / "missing.csv") is None
+
+
+ABSENT_PROFILE = {
+    "intercept": 40,
+    "attributes": [
+        {
+            "name": "industry",
+            "kind": "categorical",
+            "bins": [{"values": ["Software"], "points": 20}, {"values": ["Retail"], "points": -5}],
+        },
+        {
+            "name": "tech_aws",
+            "kind": "categorical",
+            "missing_points": -3,
+            "bins": [{"values": ["true"], "points": 12}, {"values": ["false"], "points": 0}],
+        },
+        {
+            "name": "employees",
+            "kind": "numeric",
+            "missing_points": 1,
+            "bins": [{"upper": 100, "points": -4}, {"lower": 100, "points": 8}],
+        },
+    ],
+}
+
+
+def test_a_file_lacking_profile_columns_scores_them_as_missing_like_the_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: `icp score` stopped on a file with no technology list; the API scores the
+    absent attributes as missing. One rule for both, and a warning names what was absent."""
+    import yaml
+
+    from _helpers import icp
+    from icpkit.profile import profile_from_dict
+    from icpkit.service.scoring import score_records
+
+    profile_path = tmp_path / "profile.yaml"
+    profile_path.write_text(yaml.safe_dump(ABSENT_PROFILE), encoding="utf-8")
+    records = [{"Name": "A", "Industry": "Software"}, {"Name": "B", "Industry": "Retail"}]
+    source = tmp_path / "accounts.csv"
+    source.write_text("Name,Industry\nA,Software\nB,Retail\n", encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    code, stdout, err = icp(capsys, "score", source, "-p", profile_path, "-o", out)
+    assert code == 0, err
+    assert "warning: the input has no column for employees, tech_aws" in stdout
+    assert "scored as missing" in stdout
+    scored = pacsv.read_csv(out)
+    api = score_records(profile_from_dict(ABSENT_PROFILE), records)
+    assert scored["icp_score"].to_pylist() == api.scores
+    assert sorted(api.missing_columns) == ["employees", "tech_aws"]
+    # 40 + industry + (-3 for no AWS known) + (1 for no head count): points, not a refusal
+    assert scored["icp_score"].to_pylist() == [40 + 20 - 3 + 1, 40 - 5 - 3 + 1]
+    code, stdout, _ = icp(capsys, "score", source, "-p", profile_path, "-o", out, "--json")
+    assert code == 0
+    import json
+
+    assert json.loads(stdout)["missing_columns"] == ["employees", "tech_aws"]
+
+
+def test_a_technology_list_without_the_item_scores_false_not_missing(tmp_path: Path) -> None:
+    """The list is there but no row names AWS: a known 'no', as the API reads it."""
+    from icpkit.profile import profile_from_dict
+    from icpkit.service.scoring import score_records
+
+    profile = profile_from_dict(ABSENT_PROFILE)
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "Name,Industry,Employees,Technologies\nA,Software,500,Salesforce;Slack\nB,Retail,20,\n",
+        encoding="utf-8",
+    )
+    report = score_file(source, profile, tmp_path / "scored.parquet")
+    assert report["missing_columns"] == []
+    got = pq.read_table(tmp_path / "scored.parquet")["icp_score"].to_pylist()
+    records = [
+        {"Name": "A", "Industry": "Software", "Employees": 500, "Technologies": "Salesforce;Slack"},
+        {"Name": "B", "Industry": "Retail", "Employees": 20, "Technologies": None},
+    ]
+    assert got == score_records(profile, records).scores
+    assert got == [40 + 20 + 0 + 8, 40 - 5 - 3 - 4]
+
+
+def test_a_file_with_none_of_the_profile_columns_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing the profile reads: surely the wrong file, not a row of missing values each."""
+    import yaml
+
+    from _helpers import icp
+
+    profile_path = tmp_path / "profile.yaml"
+    profile_path.write_text(yaml.safe_dump(ABSENT_PROFILE), encoding="utf-8")
+    source = tmp_path / "tickets.csv"
+    source.write_text("Ticket,Subject\n1,Login fails\n", encoding="utf-8")
+    code, _, err = icp(capsys, "score", source, "-p", profile_path, "-o", tmp_path / "o.csv")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "has none of the columns the profile reads" in err
+    assert not (tmp_path / "o.csv").exists()

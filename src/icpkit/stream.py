@@ -99,13 +99,14 @@ def _normalised(
 FLAG_PREFIX = {"technologies": "tech"}
 
 
-def _fill_missing(table: pa.Table, columns: list[str]) -> pa.Table:
+def _fill_missing(table: pa.Table, columns: list[str], absent: set[str] | None = None) -> pa.Table:
     """Add the profile columns the table lacks: missing values, except list flags.
 
     A flag like ``tech_aws`` exists only when some row lists AWS; a row that lists other
     technologies does not use it (False), a row with no list says nothing (missing), as
     the list normaliser decides when the flag exists. So one record scores the same alone
-    as in a batch where another row named AWS.
+    as in a batch where another row named AWS. Columns with no source at all (not even a
+    list) are added to ``absent``, for the caller to name in a warning.
     """
     for name in columns:
         if name in table.column_names:
@@ -116,6 +117,8 @@ def _fill_missing(table: pa.Table, columns: list[str]) -> pa.Table:
             values = pc.if_else(given, False, pa.scalar(None, pa.bool_()))
         else:
             values = pa.nulls(table.num_rows, pa.string())
+            if absent is not None:
+                absent.add(name)
         table = table.append_column(name, values)
     return table
 
@@ -129,18 +132,21 @@ def score_raw(
     mapping: Mapping[str, str | None] | None = None,
     reasons: bool = True,
     threads: int | None = None,
-    fill_missing: bool = False,
+    fill_missing: bool = True,
+    absent: set[str] | None = None,
 ) -> tuple[pa.Table, Loaded | None]:
     """One table scored the way `icp score` scores each batch: the input columns as they
     are plus the score columns; with what intake made of it (None with ``normalize=False``).
 
-    ``fill_missing`` scores a column the profile reads but the table lacks as missing
-    (a lead form sends a few fields), instead of failing as a file with a wrong header does.
+    ``fill_missing`` scores a column the profile reads but the table lacks as missing (a
+    lead form sends a few fields, an export has no technology list), the same rule for files
+    and the API; the names of those columns are added to ``absent``. ``fill_missing=False``
+    fails on such a column instead.
     """
     loaded = _normalised(raw, kind, mapping) if normalize else None
     scored_on = raw if loaded is None else loaded.table
     if fill_missing:
-        scored_on = _fill_missing(scored_on, profile.columns)
+        scored_on = _fill_missing(scored_on, profile.columns, absent)
     scores = score_table(profile, scored_on, reasons=reasons, threads=threads)
     keep = [c for c in raw.column_names if c not in scores.column_names]
     out = raw.select(keep)
@@ -158,8 +164,12 @@ def score_batches(
     mapping: Mapping[str, str | None] | None = None,
     reasons: bool = True,
     threads: int | None = None,
+    absent: set[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Each input batch with its score columns appended (input columns kept as they are)."""
+    """Each input batch with its score columns appended (input columns kept as they are).
+
+    Profile columns the input lacks score as missing, and their names go to ``absent``.
+    """
     for batch in batches:
         out, _ = score_raw(
             pa.Table.from_batches([batch]),
@@ -169,6 +179,7 @@ def score_batches(
             mapping=mapping,
             reasons=reasons,
             threads=threads,
+            absent=absent,
         )
         yield from out.combine_chunks().to_batches()
 
@@ -254,6 +265,7 @@ def score_file(
     rows = 0
     tiers: dict[str, int] = {}
     rejects: list[Reject] = []
+    absent: set[str] = set()
     batches = iter_batches(source, batch_size=batch_rows, rejects=rejects)
     scored = score_batches(
         batches,
@@ -263,11 +275,13 @@ def score_file(
         mapping=mapping,
         reasons=reasons,
         threads=threads,
+        absent=absent,
     )
     with atomic_path(out_path) as tmp, ExitStack() as stack:
         writer = _Writer(tmp, fmt, raw=raw_cells)
         stack.callback(writer.close)
         for batch in scored:
+            _some_profile_column(profile, absent, source)
             writer.write(batch)
             rows += batch.num_rows
             for tier, n in _tier_counts(batch).items():
@@ -290,7 +304,21 @@ def score_file(
         "rows_per_second": round(rows / seconds) if seconds > 0 else None,
         "rejects": len(rejects),
         "rejects_file": None if rejects_file is None else str(rejects_file),
+        "missing_columns": sorted(absent),
     }
+
+
+def _some_profile_column(
+    profile: Profile, absent: set[str], source: str | os.PathLike[str]
+) -> None:
+    """Refuse an input that has none of the profile's columns: a wrong file, not gaps."""
+    if profile.columns and absent >= set(profile.columns):
+        raise SchemaError(
+            "the input has none of the columns the profile reads "
+            f"({', '.join(sorted(profile.columns)[:5])})",
+            file=str(source),
+            hint="Check the file, or map its columns with --map 'Their Column=canonical'",
+        )
 
 
 def _tier_counts(batch: pa.RecordBatch) -> dict[str, int]:

@@ -68,6 +68,12 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
             f"[yellow]warning:[/] set aside {report['rejects']:,} unreadable row(s)"
             f" → {report['rejects_file']}"
         )
+    if report.get("missing_columns"):
+        out.print(
+            f"warning: the input has no column for {', '.join(report['missing_columns'])}: "
+            "scored as missing (the profile's points for a missing value apply)",
+            markup=False,
+        )
     table = Table("tier", "rows", "share")
     total = max(report["rows"], 1)
     for tier, n in report["tiers"].items():

@@ -194,7 +194,7 @@ class RecordScorer:
         with self._lock:
             plan = self._plans.get(header)
         table = records_to_table(records, None if plan is None else plan[0])
-        out, loaded = score_raw(table, self.profile, reasons=True, fill_missing=True)
+        out, loaded = score_raw(table, self.profile, reasons=True)
         assert loaded is not None  # normalize=True always gives the intake result
         if plan is None:
             plan = self._plan(table, loaded)
