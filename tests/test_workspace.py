@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -318,6 +319,19 @@ def test_cli_init_run_report_export(tmp_path: Path, icp) -> None:
     assert done.returncode == 0, done.stderr
     header = (tmp_path / "hs.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "hs_ideal_customer_profile" in header
+
+
+def test_cli_run_counts_cached_stages_in_words(tmp_path: Path, icp) -> None:
+    """Issue 15 saw "1 stages cached": a changed accounts file leaves only the deals cached."""
+    ws = make_workspace(tmp_path / "ws")
+    assert icp("run", str(ws)).returncode == 0
+    accounts = ws / "data" / "accounts.csv"
+    accounts.write_text(accounts.read_text().replace("Software", "Software ", 1))
+    done = icp("run", str(ws))
+    assert done.returncode == 0, done.stderr
+    assert "Run 2 done, 1 stage cached." in done.stdout
+    done = icp("run", str(ws))
+    assert re.search(r"Run 3 done, ([2-9]|\d\d+) stages cached\.", done.stdout), done.stdout
 
 
 def test_cli_export_takes_the_crm_as_it_spells_itself_and_pdf_names_its_extra(
