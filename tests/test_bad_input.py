@@ -187,3 +187,54 @@ def test_the_installed_icp_executable_gives_one_line(
     )
     assert_one_line_error(proc.returncode, proc.stderr, needle)
     assert proc.stdout == ""
+
+
+BARE_CR_PROFILE = """\
+intercept: 30
+attributes:
+  - name: industry
+    kind: categorical
+    bins:
+      - {values: [Software], points: 30}
+      - {values: [Retail], points: -10}
+"""
+
+
+def bare_cr_export(path: Path) -> Path:
+    """A CRM export with CRLF rows and one bare CR inside an unquoted name (Excel on a Mac)."""
+    rows = ["Name,Industry,Employees,won,Title,Created,Status"]
+    for i in range(300):  # one unreadable row is under the 1% --max-rejects
+        industry = ["Software", "Retail", "Health"][i % 3]
+        won = "true" if i % 3 == 0 or i % 7 == 0 else "false"
+        status = ["Open", "Qualified", "Converted"][i % 3]
+        rows.append(f"Co {i},{industry},{10 + i * 40},{won},VP Sales,2021-0{1 + i % 9}-15,{status}")
+    rows[5] = rows[5].replace("Co 4", "Co\r4")
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["quality", "{data}"],
+        ["funnel", "{data}", "--profile", "{profile}"],
+        ["committee", "{data}"],
+        ["evaluate", "{data}", "-p", "{profile}", "--target", "won"],
+        ["drift", "--profile", "{profile}", "--before", "{data}", "--after", "{data}"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_a_bare_cr_in_a_field_is_read_by_every_command(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: `_csv.Error: new-line character seen in unquoted field` (a traceback) in
+    quality, funnel, committee, drift and evaluate: each now reads the file as intake does."""
+    data = bare_cr_export(tmp_path / "export.csv")
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(BARE_CR_PROFILE, encoding="utf-8")
+    args = [a.format(data=data, profile=profile) for a in command]
+    code, out, err = run_icp(args, capsys)
+    assert "Traceback" not in err
+    assert "new-line character" not in err
+    assert code == 0, err
+    assert out.strip()
