@@ -108,3 +108,27 @@ def test_brackets_in_an_error_are_text_not_markup(
         code, _, err = icp(capsys, "inspect", tmp_path / name)
         assert code == 2
         assert f"{name}: file not found" in err, err
+
+
+def test_brackets_in_column_names_and_values_are_printed_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A column named "[/]" crashed `icp inspect` and `icp quality` (Rich's MarkupError) and
+    one named "Id [bold]" lost its brackets: data is never read as markup."""
+    rows = ["Name,Industry,Employees,[/],Id [bold]"]
+    rows += [
+        f"Co {i},{['Software', '[/]x', 'Retail'][i % 3]},{10 + i},v{i % 4},{i}" for i in range(60)
+    ]
+    path = tmp_path / "accounts.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for args in (
+        ["inspect", path],
+        ["quality", path],
+        ["normalize", path, "-o", tmp_path / "n.csv"],
+    ):
+        code, out, err = icp(capsys, *args)
+        assert code == 0, (args, err)
+        assert "Traceback" not in err
+        if args[0] == "inspect":
+            assert "│ [/]" in out
+            assert "Id [bold]" in out

@@ -23,8 +23,10 @@ app = typer.Typer(
 )
 
 # Results go to stdout; progress, warnings and errors go to stderr.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup by default: file names, columns and values in messages are text, never styles
+# (a column named "[/]" crashed the printout). Styled lines pass markup=True and escape data.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def print_json(data: Any) -> None:

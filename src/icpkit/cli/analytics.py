@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
@@ -91,7 +92,9 @@ def _summary_line(key: str, value: Any, depth: int = 0) -> None:
     if isinstance(value, dict | list) and len(str(value)) > 160:
         return  # long structures belong to --json
     text = _fmt(value, key) if not isinstance(value, dict | list) else str(value)
-    out.print(f"[bold]{key.replace('_', ' ')}[/]: {text}", markup=True, highlight=False)
+    out.print(
+        f"[bold]{escape(key.replace('_', ' '))}[/]: {escape(text)}", markup=True, highlight=False
+    )
 
 
 def _profile(path: Path | None, option: str = "--profile") -> Any:
@@ -201,7 +204,7 @@ def tam_command(
         universe, _profile(profile), accounts, deals=deals, value=value, filters=filters, top=top
     )
     for warning in summary.get("warnings") or []:
-        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", markup=True, highlight=False)
     _show("Market by tier and segment", table, summary, as_json)
     if not as_json and summary.get("white_space_top"):
         _show(
@@ -227,7 +230,7 @@ def funnel_command(
     _show("Funnel by tier", table, summary, as_json)
     if not as_json:
         for flag in summary["flags"]:
-            out.print(f"[yellow]flag:[/] {flag}")
+            out.print(f"[yellow]flag:[/] {escape(flag)}", markup=True)
 
 
 @app.command("committee")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ._app import app, err, out, print_json
@@ -137,16 +138,22 @@ def discover_cmd(
         print_json({**summary, "profile": str(output)})
         return
     _print_summary(summary)
-    out.print(f"\nProfile written to [bold]{output}[/]; test it with `icp evaluate`.")
+    out.print(
+        f"\nProfile written to [bold]{escape(str(output))}[/]; test it with `icp evaluate`.",
+        markup=True,
+    )
 
 
 def _print_summary(s: dict[str, Any]) -> None:
     ev = s.get("evidence") or {}
     if ev.get("reasons"):  # lead with it: what follows is a hypothesis, not a finding
-        out.print("[bold red]No reliable ICP in this data:[/] " + "; ".join(ev["reasons"]) + ".")
+        out.print(
+            "[bold red]No reliable ICP in this data:[/] " + escape("; ".join(ev["reasons"])) + ".",
+            markup=True,
+        )
         out.print(f"Best guess so far (a hypothesis): {s['silhouette']}\n")
     else:
-        out.print(f"[bold]{s['silhouette']}[/]\n")
+        out.print(f"[bold]{escape(s['silhouette'])}[/]\n", markup=True)
     out.print(f"{s['rows']} rows, {s['successes']} successes (base rate {s['base_rate']:.1%})")
     t = Table(title="What best customers share (top attributes)")
     for c in ("attribute", "information value", "best group", "lift", "significant"):
@@ -204,9 +211,9 @@ def _print_summary(s: dict[str, Any]) -> None:
             f"reliability: {h['reliability']['verdict']} ({h['reliability']['reason']})"
         )
     for f in s["flagged"]:
-        err.print(f"[yellow]excluded[/] {f['column']}: {f['reason']}")
+        err.print("[yellow]excluded[/] " + escape(f"{f['column']}: {f['reason']}"), markup=True)
     for w in s["warnings"]:
-        err.print(f"[bold yellow]warning:[/] {w}")
+        err.print(f"[bold yellow]warning:[/] {escape(w)}", markup=True)
 
 
 @app.command("evaluate")
@@ -237,7 +244,9 @@ def evaluate_cmd(
         return
     rel = metrics["reliability"]
     if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
-        out.print(f"[bold red]{rel['verdict'].upper()}:[/] {rel['reason']}.")
+        out.print(
+            f"[bold red]{escape(rel['verdict'].upper())}:[/] {escape(rel['reason'])}.", markup=True
+        )
     out.print(
         f"AUC {metrics['auc']}; {metrics['rows']} rows, {metrics['successes']} successes; "
         f"reliability: {rel['verdict']} ({rel['reason']})"
@@ -309,7 +318,7 @@ def explain_cmd(
     if as_json:
         print_json(d)
         return
-    out.print(f"[bold]{d['silhouette']}[/]\n")
+    out.print(f"[bold]{escape(d['silhouette'])}[/]\n", markup=True)
     out.print(
         f"Every record starts at {d['intercept']} points; tiers: A >= {d['tiers']['A']}, "
         f"B >= {d['tiers']['B']}, C >= {d['tiers']['C']}, else D."
@@ -329,9 +338,16 @@ def explain_cmd(
     out.print(t)
     _print_traits(d["traits"])
     for s in d["segments"]:
-        out.print(f"Segment [bold]{s['name']}[/]: {s['rule']} ({s['points']:+d} points)")
+        out.print(
+            f"Segment [bold]{escape(s['name'])}[/]: {escape(s['rule'])} ({s['points']:+d} points)",
+            markup=True,
+        )
     for q in d["disqualifiers"]:
-        out.print(f"Anti-ICP [bold]{q['name']}[/]: {q['rule']} (score capped at {q['cap']})")
+        out.print(
+            f"Anti-ICP [bold]{escape(q['name'])}[/]: {escape(q['rule'])} "
+            f"(score capped at {q['cap']})",
+            markup=True,
+        )
     _print_contradictions(d["contradictions"])
 
 
@@ -355,6 +371,6 @@ def _print_contradictions(found: list[dict[str, Any]]) -> None:
     if not found:
         out.print("Contradictions: none (every group's points follow its success rate).")
         return
-    out.print(f"[bold yellow]Contradictions ({len(found)}):[/]")
+    out.print(f"[bold yellow]Contradictions ({len(found)}):[/]", markup=True)
     for c in found:
         out.print(f"  {describe_contradiction(c)}")

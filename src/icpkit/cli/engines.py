@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -66,7 +67,8 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     if report.get("rejects"):
         out.print(
             f"[yellow]warning:[/] set aside {report['rejects']:,} unreadable row(s)"
-            f" → {report['rejects_file']}"
+            f" → {escape(str(report['rejects_file']))}",
+            markup=True,
         )
     if report.get("missing_columns"):
         out.print(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import ConfigError
 from ._app import app, out, print_json
@@ -144,10 +146,11 @@ def _render(report: dict[str, Any]) -> None:
         )
         if x
     )
-    out.print(f"[bold]{src['source']}[/] ({dialect})")
+    out.print(f"[bold]{escape(str(src['source']))}[/] ({escape(dialect)})", markup=True)
     out.print(
-        f"source system: [bold]{report['system_name']}[/]   table kind: [bold]{report['kind']}[/]"
-        f"   rows: {report['rows']:,}   columns: {report['columns_in']} → {report['columns_out']}"
+        f"source system: [bold]{escape(report['system_name'])}[/]   table kind: [bold]{report['kind']}[/]"
+        f"   rows: {report['rows']:,}   columns: {report['columns_in']} → {report['columns_out']}",
+        markup=True,
     )
     fill = {c["name"]: c for c in report["columns"]}
     grid = Table(title="Mapping", title_justify="left")
@@ -156,16 +159,17 @@ def _render(report: dict[str, Any]) -> None:
     for m in report["mapping"]:
         outs = m["outputs"] or [m["original"]]
         main = fill.get(outs[0], {})
-        target = m["canonical"] or "[dim](custom)[/]"
+        target = escape(m["canonical"] or "") or "[dim](custom)[/]"
         extra = outs[1:]
         if extra:
-            target = f"{target} [dim]+ {', '.join(extra[:3])}{' …' if len(extra) > 3 else ''}[/]"
+            more = escape(", ".join(extra[:3])) + (" …" if len(extra) > 3 else "")
+            target = f"{target} [dim]+ {more}[/]"
         conf = f"{m['confidence']:.2f}" if m["canonical"] else ""
         rate = main.get("fill_rate")
         reason = "" if m["reason"] == "custom attribute" else m["reason"]
         grid.add_row(
             m["original"],
-            target,
+            Text.from_markup(target),
             reason,
             conf,
             str(main.get("type", m["raw_type"])),
@@ -177,11 +181,13 @@ def _render(report: dict[str, Any]) -> None:
     for col, canonical in report["suggestions"].items():
         why = f" ({reasons[col]})" if col in reasons else ""
         out.print(
-            f"[cyan]suggestion:[/] {col!r} might be {canonical!r}{why}: --map '{col}={canonical}'"
+            "[cyan]suggestion:[/] "
+            + escape(f"{col!r} might be {canonical!r}{why}: --map '{col}={canonical}'"),
+            markup=True,
         )
     _render_rejects(report)
     for warning in report["warnings"]:
-        out.print(f"[yellow]warning:[/] {warning}")
+        out.print(f"[yellow]warning:[/] {escape(warning)}", markup=True)
 
 
 def _render_rejects(report: dict[str, Any], where: str | None = None) -> None:
@@ -216,7 +222,7 @@ def _render_coercions(report: dict[str, Any]) -> None:
     else:
         out.print("no values became missing")
     for column, note in notes:
-        out.print(f"[dim]note ({column}):[/] {note}")
+        out.print(f"[dim]note ({escape(column)}):[/] {escape(note)}", markup=True)
 
 
 @app.command("inspect")
@@ -310,13 +316,14 @@ def normalize_cmd(
         return
     report = loaded.report
     out.print(
-        f"wrote [bold]{path}[/]: {report['rows']:,} rows, {report['columns_out']} columns"
-        f" ({report['system_name']} {report['kind']})"
+        f"wrote [bold]{escape(str(path))}[/]: {report['rows']:,} rows, {report['columns_out']} columns"
+        f" ({escape(report['system_name'])} {report['kind']})",
+        markup=True,
     )
     _render_coercions(report)
     _render_rejects(report, where)
     for warning in report["warnings"]:
-        out.print(f"[yellow]warning:[/] {warning}")
+        out.print(f"[yellow]warning:[/] {escape(warning)}", markup=True)
 
 
 # Other modules' hints say "run `icp intake` first": the same command, kept out of --help.

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..atomic import atomic_path, atomic_write_text
@@ -126,13 +127,15 @@ def _print_voice(report: dict[str, Any]) -> None:
     fb, link, icp = report["feedback"], report["link"], report["icp"]
     out.print(
         f"[bold]{fb['items']:,}[/] feedback items → [bold]{fb['highlights']:,}[/] highlights"
-        f" (method {report['method']}; {fb['empty_items']} empty items)"
+        f" (method {escape(str(report['method']))}; {fb['empty_items']} empty items)",
+        markup=True,
     )
     if link.get("linked") is not None:
         out.print(
             f"linked {link['linked']:,} of {link['items']:,} items to accounts"
             f" (id {link['linked_by_id']}, domain {link['linked_by_domain']},"
-            f" name {link['linked_by_name']}); [bold]{link['unlinked']}[/] not linked"
+            f" name {link['linked_by_name']}); [bold]{link['unlinked']}[/] not linked",
+            markup=True,
         )
         out.print(
             f"ICP (tier {','.join(icp['tiers'])}): {icp['accounts']:,} accounts,"
@@ -207,7 +210,11 @@ def ask_cmd(
     if as_json:
         print_json(answer)
         return
-    out.print(f"[bold]{answer['question']}[/]  (categories: {', '.join(answer['categories'])})")
+    out.print(
+        f"[bold]{escape(answer['question'])}[/]  "
+        f"(categories: {escape(', '.join(answer['categories']))})",
+        markup=True,
+    )
     out.print(answer["summary"]["text"])
     grid = Table(show_lines=False)
     for col in ("#", "evidence", "account", "source", "category", "relevance"):
@@ -277,8 +284,8 @@ def interviews_cmd(
         )
     out.print(people)
     if plan["note"]:
-        out.print(f"[yellow]note:[/] {plan['note']}")
+        out.print(f"[yellow]note:[/] {escape(plan['note'])}", markup=True)
     for t in plan["topics"]:
-        out.print(f"[bold]{t['label']}[/]")
+        out.print(f"[bold]{escape(t['label'])}[/]", markup=True)
         for q in t["questions"]:
             out.print(f"  - {q}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,7 +24,7 @@ _MARK = {
 
 
 def _line(stage: Any, result: Any) -> str:
-    note = f" [dim]{result.message}[/]" if result.message else ""
+    note = f" [dim]{escape(result.message)}[/]" if result.message else ""
     mark = _MARK.get(result.status, "?")
     return f"  {mark} {stage.name:<20} [dim]{result.seconds:6.2f}s[/]{note}"
 
@@ -71,7 +72,11 @@ def _warn_failed(result: Any) -> None:
     """Optional stages may fail without stopping the run; say so where people look."""
     for s in result.stages:
         if s.status == "failed":
-            err.print(f"[yellow]warning:[/] stage {s.name!r} failed: {s.message}", highlight=False)
+            err.print(
+                f"[yellow]warning:[/] stage {s.name!r} failed: {escape(s.message)}",
+                markup=True,
+                highlight=False,
+            )
 
 
 def _rel(path: str | None, ws: Path) -> str | None:
@@ -142,7 +147,7 @@ def init_cmd(
     if accounts and not deals and not outcomes:
         _outcome_hint(accounts, target)
     step = "Edit it to point at your files, then run" if not accounts else "Check it, then run"
-    out.print(f"{step}: [bold]icp run {directory}[/]")
+    out.print(f"{step}: [bold]icp run {escape(str(directory))}[/]", markup=True)
 
 
 def _check_inputs(files: dict[str, str | None]) -> None:
@@ -163,9 +168,10 @@ def _outcome_hint(accounts: str, target: str) -> None:
     if target in loaded.table.column_names or target in loaded.original.column_names:
         return
     out.print(
-        f"[yellow]warning:[/] {accounts} has no {target!r} column and no --deals or --outcomes"
-        " file was given, so nothing says which accounts are successes."
-        " Pass --deals FILE (won opportunities), or --target COLUMN."
+        f"[yellow]warning:[/] {escape(accounts)} has no {escape(repr(target))} column and no --deals"
+        " or --outcomes file was given, so nothing says which accounts are successes."
+        " Pass --deals FILE (won opportunities), or --target COLUMN.",
+        markup=True,
     )
     for column, values in status_columns(loaded.original):
         shown = ", ".join(repr(v) for v in values)
@@ -200,7 +206,11 @@ def run_cmd(
     _warn_failed(result)
     summary = result.report.get("summary") or {}
     if summary.get("evidence_sufficient") is False:  # lead with it, as the report does
-        err.print(f"[bold yellow]warning:[/] {summary.get('headline')}", highlight=False)
+        err.print(
+            f"[bold yellow]warning:[/] {escape(str(summary.get('headline')))}",
+            markup=True,
+            highlight=False,
+        )
     cached = (
         f", {result.cached} stage{'s' if result.cached != 1 else ''} cached"
         if result.cached
