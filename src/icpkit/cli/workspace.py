@@ -116,7 +116,7 @@ def init_cmd(
     name: Annotated[str, typer.Option(help="Name of the profile.")] = "ICP",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing icp.yaml.")] = False,
 ) -> None:
-    """Write a commented icp.yaml in DIR and explain the next step."""
+    """Write a commented icp.yaml in DIRECTORY and explain the next step."""
     from ..errors import ConfigError
     from ..workspace import init_workspace
 
