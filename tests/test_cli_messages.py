@@ -132,3 +132,20 @@ def test_brackets_in_column_names_and_values_are_printed_as_text(
         if args[0] == "inspect":
             assert "│ [/]" in out
             assert "Id [bold]" in out
+
+
+def test_a_count_of_one_reads_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`icp evaluate` on rows with one success printed "1 successes"."""
+    corpus = Path(__file__).parent / "corpus"
+    rows = ["Name,Industry,Employees,AnnualRevenue,won"]
+    rows += [
+        f"Co {i},{['Software', 'Retail'][i % 2]},{10 + i * 30},{i * 10_000},{i == 3}"
+        for i in range(1200)
+    ]
+    path = tmp_path / "accounts.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = icp(capsys, "evaluate", path, "-p", corpus / "profile.yaml", "--target", "won")
+    assert code == 0, err
+    assert "; 1,200 rows, 1 success; " in out

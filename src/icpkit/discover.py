@@ -34,7 +34,7 @@ from .evidence import with_evidence
 from .explain import silhouette
 from .insample import row_sketch
 from .persona import learn_persona, persona_columns, persona_summary
-from .phrases import segment_name
+from .phrases import counted, segment_name
 from .profile import Disqualifier, Persona, Profile, Segment
 from .schema import is_after_sale, is_contact_detail
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
@@ -545,9 +545,8 @@ def _enough_of_each(y: np.ndarray) -> None:
     n_succ = int(y.sum())
     fewer, word = min((n_succ, "success"), (len(y) - n_succ, "failure"))
     if fewer < MIN_TO_LEARN:
-        word = word if fewer == 1 else {"success": "successes", "failure": "failures"}[word]
         raise ConfigError(
-            f"only {fewer} {word} among {len(y):,} rows: a profile needs at least "
+            f"only {counted(fewer, word)} among {len(y):,} rows: a profile needs at least "
             f"{MIN_TO_LEARN} successes and {MIN_TO_LEARN} failures to learn from and test on",
             hint="Check the outcome column and --positive, or export more rows",
         )
@@ -803,8 +802,8 @@ def learn(
     n_succ, n_fail = int(y.sum()), int((~y).sum())
     if min(n_succ, n_fail) < MIN_SUCCESSES:
         warnings.append(
-            f"only {min(n_succ, n_fail)} {'successes' if n_succ <= n_fail else 'failures'}: too small to "
-            "trust; treat this profile as a hypothesis and re-run with more data"
+            f"only {counted(min(n_succ, n_fail), 'success' if n_succ <= n_fail else 'failure')}:"
+            " too small to trust; treat this profile as a hypothesis and re-run with more data"
         )
     significant = not any(w.startswith("no attribute is significant") for w in fit.warnings)
     metrics.update(

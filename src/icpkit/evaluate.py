@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .insample import overlap
+from .phrases import counted
 from .profile import Profile, Tiers
 from .scoring import score_table, to_arrow
 from .success import success_label
@@ -48,7 +49,7 @@ def reliability(n_rows: int, n_success: int, auc_value: float) -> dict[str, Any]
     if smaller < MIN_SUCCESSES:
         verdict, why = (
             "too small to trust",
-            f"only {smaller} {'successes' if n_success <= n_fail else 'failures'} "
+            f"only {counted(smaller, 'success' if n_success <= n_fail else 'failure')} "
             f"(fewer than {MIN_SUCCESSES}); treat the profile as a hypothesis",
         )
     elif smaller < 3 * MIN_SUCCESSES:
@@ -79,9 +80,10 @@ def evidence(
     n_fail = n_rows - n_success
     smaller = min(n_success, n_fail)
     if smaller < MIN_SUCCESSES:
-        which = "successes" if n_success <= n_fail else "failures"
+        which = "success" if n_success <= n_fail else "failure"
         reasons.append(
-            f"only {smaller} {which} in {n_rows} rows: too few to learn a profile to rely on "
+            f"only {counted(smaller, which)} in {n_rows:,} rows: too few to learn a profile to "
+            "rely on "
             f"(at least {MIN_SUCCESSES} are needed)"
         )
     if held_out_auc is not None and np.isfinite(held_out_auc) and held_out_auc < 0.6:

@@ -14,7 +14,7 @@ from .binning import fmt_number
 from .profile import Condition
 from .schema import TABLES
 
-__all__ = ["money", "phrase", "segment_name"]
+__all__ = ["counted", "money", "phrase", "segment_name"]
 
 _NAME_LIMIT = 60
 _MONEY = {c.name for t in TABLES.values() for c in t.columns if c.kind == "money"}
@@ -26,6 +26,12 @@ _WORDS |= {
     if c.kind == "money" and c.name not in _WORDS and len(c.description) <= 24
 }
 _PLACES = {"country", "region", "state", "city"}
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 success', '2,000 rows', '3 failures': a count and its noun, agreeing."""
+    plural = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{n:,} {noun if n == 1 else plural}"
 
 
 def money(x: float) -> str:

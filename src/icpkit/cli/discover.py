@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..phrases import counted
 from ._app import app, err, out, print_json
 
 TargetOpt = Annotated[
@@ -154,7 +155,10 @@ def _print_summary(s: dict[str, Any]) -> None:
         out.print(f"Best guess so far (a hypothesis): {s['silhouette']}\n")
     else:
         out.print(f"[bold]{escape(s['silhouette'])}[/]\n", markup=True)
-    out.print(f"{s['rows']} rows, {s['successes']} successes (base rate {s['base_rate']:.1%})")
+    out.print(
+        f"{counted(s['rows'], 'row')}, {counted(s['successes'], 'success')}"
+        f" (base rate {s['base_rate']:.1%})"
+    )
     t = Table(title="What best customers share (top attributes)")
     for c in ("attribute", "information value", "best group", "lift", "significant"):
         t.add_column(c)
@@ -248,7 +252,8 @@ def evaluate_cmd(
             f"[bold red]{escape(rel['verdict'].upper())}:[/] {escape(rel['reason'])}.", markup=True
         )
     out.print(
-        f"AUC {metrics['auc']}; {metrics['rows']} rows, {metrics['successes']} successes; "
+        f"AUC {metrics['auc']}; {counted(metrics['rows'], 'row')}, "
+        f"{counted(metrics['successes'], 'success')}; "
         f"reliability: {rel['verdict']} ({rel['reason']})"
     )
     t = Table(title="Tiers")
