@@ -321,6 +321,34 @@ def test_cli_init_run_report_export(tmp_path: Path, icp) -> None:
     assert "hs_ideal_customer_profile" in header
 
 
+def test_cli_run_with_a_single_won_deal_stops_in_discover_in_one_line(tmp_path: Path, icp) -> None:
+    """Issue 15: one success died in scikit-learn (ValueError); through `icp run` it is the
+    discover stage's one line."""
+    ws = make_workspace(tmp_path / "ws")
+    cfg = yaml.safe_load((ws / "icp.yaml").read_text(encoding="utf-8"))
+    del cfg["options"]["profile"]  # learn the profile: the stage that met the error
+    (ws / "icp.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    # Revenue often blank, as in real exports: the blank group made revenue look informative to
+    # a fold with no success at all, and that fold reached scikit-learn.
+    accounts = ws / "data" / "accounts.csv"
+    rows = accounts.read_text(encoding="utf-8").splitlines()
+    rows = [rows[0] + ",annual_revenue"] + [
+        f"{row},{'' if i % 3 == 0 else (i * 7919) % 90_000_000}" for i, row in enumerate(rows[1:])
+    ]
+    accounts.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    deals = ws / "data" / "deals.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0]] + [row.replace("Closed Won", "Closed Lost") for row in lines[1:]]
+    lines[5] = lines[5].replace("Closed Lost", "Closed Won")
+    deals.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = icp("run", str(ws))
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert "stage 'discover' failed: only 1 success among 80 rows" in errors[0]
+    assert "Traceback" not in done.stderr
+
+
 def test_cli_run_counts_cached_stages_in_words(tmp_path: Path, icp) -> None:
     """Issue 15 saw "1 stages cached": a changed accounts file leaves only the deals cached."""
     ws = make_workspace(tmp_path / "ws")
