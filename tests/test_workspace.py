@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from icpkit.errors import ConfigError, IcpError
+from icpkit.profile import load_profile
 from icpkit.workspace import (
     RunError,
     RunStore,
@@ -347,6 +348,31 @@ def test_cli_run_with_a_single_won_deal_stops_in_discover_in_one_line(tmp_path: 
     assert len(errors) == 1, done.stderr
     assert "stage 'discover' failed: only 1 success among 80 rows" in errors[0]
     assert "Traceback" not in done.stderr
+
+
+def test_cli_run_says_1_attribute_not_1_attributes(tmp_path: Path, icp) -> None:
+    """Issue 15 saw "1 attributes": a world where only the industry matters learns one."""
+    ws = make_workspace(tmp_path / "ws")
+    cfg = yaml.safe_load((ws / "icp.yaml").read_text(encoding="utf-8"))
+    del cfg["options"]["profile"]  # learn it
+    (ws / "icp.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    accounts = ["account_id,name,domain,industry,employees,country"]
+    deals = ["deal_id,account_id,stage,amount"]
+    for i in range(400):
+        industry = INDUSTRIES[i % len(INDUSTRIES)]
+        accounts.append(f"A{i:03d},Company {i},c{i}.com,{industry},100,US")
+        won = industry == "Software" or i % 11 == 0
+        deals.append(f"D{i:03d},A{i:03d},{'Closed Won' if won else 'Closed Lost'},1000")
+    (ws / "data" / "accounts.csv").write_text("\n".join(accounts) + "\n", encoding="utf-8")
+    (ws / "data" / "deals.csv").write_text("\n".join(deals) + "\n", encoding="utf-8")
+    done = icp("run", str(ws), "--json")
+    assert done.returncode == 0, done.stderr
+    stages = {s["name"]: s for s in json.loads(done.stdout)["stages"]}
+    profile = load_profile(ws / "report" / "profile.yaml")
+    assert len(profile.attributes) == 1
+    assert stages["discover"]["message"].startswith("1 attribute, ")
+    n = len(profile.segments)
+    assert stages["discover"]["message"] == f"1 attribute, {n} segment{'s' * (n != 1)}"
 
 
 def test_cli_run_counts_cached_stages_in_words(tmp_path: Path, icp) -> None:
