@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..compiled import CompiledProfile, cell_text
 from ..errors import SchemaError
 from ..profile import Profile
 from ..stream import FLAG_PREFIX, score_raw
@@ -74,27 +75,11 @@ class ScoredRecords:
         ]
 
 
-def _text(value: Any) -> str | None:
-    """A JSON value as the text a CSV export would hold for it."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value or None  # an empty cell is missing, as when reading a CSV
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, list):  # technologies as a list: the export's "A;B" form
-        parts = [_text(v) for v in value]
-        return ";".join(p for p in parts if p) or None
-    raise SchemaError(f"a field value must be text, a number, true/false or a list; got {value!r}")
-
-
 def _text_column(values: list[Any]) -> pa.Array:
     try:  # the common case, text and missing values only: built by Arrow in one go
         arr = pa.array(values, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return pa.array([_text(v) for v in values], pa.string())
+        return pa.array([cell_text(v) for v in values], pa.string())
     # An empty cell is missing, as when reading a CSV.
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
@@ -159,6 +144,7 @@ class RecordScorer:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        self.compiled = CompiledProfile(profile)
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._lock = threading.Lock()
 
@@ -191,6 +177,19 @@ class RecordScorer:
 
     def score(self, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
         header = field_names(records)
+        compiled = self.compiled.plan(header)
+        if compiled is not None:  # the usual case: no intake pass at all (icpkit.compiled)
+            s = self.compiled.score(compiled, records)
+            return ScoredRecords(
+                s.scores,
+                s.tiers,
+                s.segments,
+                s.reasons,
+                s.warnings,
+                s.ids,
+                compiled.ignored,
+                compiled.missing,
+            )
         with self._lock:
             plan = self._plans.get(header)
         table = records_to_table(records, None if plan is None else plan[0])
