@@ -37,7 +37,7 @@ import pyarrow as pa
 from .errors import SchemaError
 from .intake import recognize
 from .intake._recognize import allowed_columns
-from .intake.normalizers import PLACEHOLDERS, _base, normalize, output_columns
+from .intake.normalizers import _base, normalize, output_columns
 from .intake.normalizers.booleans import parse_bool
 from .intake.normalizers.countries import parse_country
 from .intake.normalizers.domains import parse_domain
@@ -228,6 +228,11 @@ class CompiledProfile:
             self._plans[key] = plan
         return plan
 
+    def ready(self, header: Sequence[str]) -> bool:
+        """True when records with these field names have a plan built already."""
+        with self._lock:
+            return self._plans.get(tuple(header)) is not None
+
     def _make_plan(self, header: tuple[str, ...]) -> Plan | None:
         rec = recognize(list(header))
         kinds = allowed_columns(rec.kind)
@@ -355,57 +360,52 @@ class CompiledProfile:
             return self._score(plan, records)
 
     def _score(self, plan: Plan, records: Sequence[Mapping[str, Any]]) -> Scored:
-        sources = plan.sources
-        if len(records) >= _BULK_MIN:  # a big batch: its new values normalised together
-            for source in sources:
-                if source.kind in _BULK_KINDS:
-                    cache, name = source.cache, source.name
-                    new = {v: None for rec in records if (v := rec.get(name)) not in cache}
-                    self._read_many(source, [v for v in new if type(v) is str and v])
+        # Field by field over all records (list comprehensions and C-level map/zip: a
+        # 10,000-record batch is mostly dict lookups), then one key per record.
+        columns: list[list[Any]] = []
+        for source in plan.sources:
+            values = [record.get(source.name) for record in records]
+            hits: list[Any]
+            try:
+                hits = list(map(source.cache.get, values))
+            except TypeError:  # a list value (technologies as JSON): not a cache key itself
+                hits = [source.cache.get(v) if type(v) is str else None for v in values]
+            misses = [i for i, hit in enumerate(hits) if hit is None]
+            if misses:
+                texts = [cell_text(values[i]) for i in misses]
+                if len(misses) >= _BULK_MIN:  # many new values: normalised together
+                    self._read_many(source, [t for t in dict.fromkeys(texts) if t is not None])
+                for i, text in zip(misses, texts, strict=True):
+                    hits[i] = self._read(source, text)
+                    if type(values[i]) is str:  # "" reads as missing: remember it as such
+                        source.cache[values[i]] = hits[i]
+            columns.append(hits)
         outcomes = plan.outcomes
-        keys: list[tuple[Any, ...]] = []
-        warnings: list[list[str]] = []
+        keys = list(zip(*([hit[0] for hit in hits] for hits in columns), strict=True))
+        if not columns:  # a plan with no feeding field: every record is all missing
+            keys = [()] * len(records)
         firsts: dict[tuple[Any, ...], int] = {}
-        for r, record in enumerate(records):
-            cells = []
-            lost: list[tuple[int, str]] = []
-            for source in sources:
-                value = record.get(source.name)
-                if type(value) is not str:
-                    value = cell_text(value)
-                elif not value:
-                    value = None
-                hit = source.cache.get(value)
-                if hit is None:
-                    hit = self._read(source, value)
-                cells.append(hit[0])
-                if hit[2]:
-                    lost += hit[2]
-            key = tuple(cells)
-            keys.append(key)
+        for r, key in enumerate(keys):
             if key not in outcomes and key not in firsts:
                 firsts[key] = r
-            # In the order of the profile's columns, as intake's warnings are.
-            warnings.append([m for _, m in sorted(lost)] if lost else [])
         if firsts:
-            self._learn(plan, {key: records[r] for key, r in firsts.items()})
-        found = [outcomes[k] for k in keys]
+            self._learn(plan, {key: [h[r] for h in columns] for key, r in firsts.items()})
+        found = list(map(outcomes.__getitem__, keys))
         return Scored(
             scores=[o.score for o in found],
             tiers=[o.tier for o in found],
             segments=[o.segment for o in found],
             reasons=[o.reasons for o in found],
-            warnings=warnings,
+            warnings=_warnings(columns, len(records)),
             ids=self._ids(plan, records),
         )
 
-    def _learn(self, plan: Plan, firsts: dict[tuple[Any, ...], Mapping[str, Any]]) -> None:
-        """Outcomes of new cell combinations, from one record of each."""
+    def _learn(self, plan: Plan, firsts: dict[tuple[Any, ...], list[tuple[Any, ...]]]) -> None:
+        """Outcomes of new cell combinations, from the values of one record of each."""
         rows = []
-        for record in firsts.values():
+        for hits in firsts.values():
             row: dict[str, Any] = dict.fromkeys(plan.missing)
-            for source in plan.sources:
-                hit = self._read(source, cell_text(record.get(source.name)))
+            for source, hit in zip(plan.sources, hits, strict=True):
                 row.update(zip((c for c, _ in source.columns), hit[1], strict=True))
             rows.append(row)
         if len(rows) < _VECTOR_MIN:
@@ -444,16 +444,29 @@ class CompiledProfile:
         """The id of each record as intake normalises an id: stripped, placeholders missing."""
         if plan.id_field is None:
             return [None] * len(records)
-        out: list[str | None] = []
-        for record in records:
-            text = record.get(plan.id_field)
-            if type(text) is not str:
-                text = cell_text(text)
-            if text is not None and text.isalnum() and text.casefold() not in PLACEHOLDERS:
-                out.append(text)  # the usual id: nothing to strip, not a placeholder
-            else:
-                out.append(normalise_value("id", text or None)[0][0])
-        return out
+        values = [record.get(plan.id_field) for record in records]
+        # The usual id needs nothing: letters and digits only (nothing to strip), longer
+        # than any placeholder ("unknown"); the others go through the id normaliser.
+        return [
+            v
+            if type(v) is str and len(v) > 7 and v.isalnum()
+            else normalise_value("id", cell_text(v))[0][0]
+            for v in values
+        ]
+
+
+def _warnings(columns: list[list[tuple[Any, ...]]], n: int) -> list[list[str]]:
+    """Per record, the values that could not be read, in the order of the profile's columns
+    (as intake's warnings are)."""
+    out: list[list[str]] = [[] for _ in range(n)]
+    lost: dict[int, list[tuple[int, str]]] = {}
+    for hits in columns:
+        for r, hit in enumerate(hits):
+            if hit[2]:
+                lost.setdefault(r, []).extend(hit[2])
+    for r, entries in lost.items():
+        out[r] = [message for _, message in sorted(entries)]
+    return out
 
 
 def _plain(value: Any, typ: str) -> Any:

@@ -17,7 +17,7 @@ from .accounts import AccountIndex
 from .auth import KeyCache, RateLimiter
 from .fresh import Fresh
 from .metrics import Metrics
-from .scoring import RecordScorer, ScoredRecords
+from .scoring import RecordScorer, ScoredRecords, field_names
 from .settings import Settings
 from .store import ServiceStore
 from .webhooks import Outbox
@@ -106,6 +106,12 @@ class Service:
             self.events.scored(scored, version)
         return version, scored
 
+    def compiled_for(self, records: Sequence[Mapping[str, Any]]) -> bool:
+        """True when these records' field names have a compiled plan already (so scoring
+        them costs microseconds, not an intake pass or a plan to build)."""
+        _, scorer = self._scorer()
+        return scorer.compiled.ready(field_names(records))
+
     def score_requests(
         self, requests: Sequence[Sequence[Mapping[str, Any]]]
     ) -> list[tuple[int, ScoredRecords]]:
@@ -118,7 +124,7 @@ class Service:
         version, scorer = self._scorer()
         groups: dict[tuple[str, ...], list[int]] = {}
         for i, records in enumerate(requests):
-            header = tuple(dict.fromkeys(k for rec in records for k in rec))
+            header = field_names(records)
             groups.setdefault(header, []).append(i)
         answers: list[tuple[int, ScoredRecords] | None] = [None] * len(requests)
         for members in groups.values():

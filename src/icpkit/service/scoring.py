@@ -86,6 +86,9 @@ def _text_column(values: list[Any]) -> pa.Array:
 
 def field_names(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """Every field name of the records, in the order they first appear."""
+    first = records[0].keys() if records else {}.keys()
+    if all(rec.keys() == first for rec in records):  # the usual batch: one export's rows
+        return tuple(first)
     names: dict[str, None] = {}
     for rec in records:
         names.update(dict.fromkeys(rec))
