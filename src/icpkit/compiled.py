@@ -402,30 +402,32 @@ class CompiledProfile:
 
     def _learn(self, plan: Plan, firsts: dict[tuple[Any, ...], list[tuple[Any, ...]]]) -> None:
         """Outcomes of new cell combinations, from the values of one record of each."""
-        rows = []
-        for hits in firsts.values():
-            row: dict[str, Any] = dict.fromkeys(plan.missing)
-            for source, hit in zip(plan.sources, hits, strict=True):
-                row.update(zip((c for c, _ in source.columns), hit[1], strict=True))
-            rows.append(row)
+        rows = list(firsts.values())
+        # Column by column: each profile column's values over the new combinations.
+        values: dict[str, list[Any]] = {c: [None] * len(rows) for c in plan.missing}
+        for s, source in enumerate(plan.sources):
+            for j, (column, _) in enumerate(source.columns):
+                values[column] = [hits[s][1][j] for hits in rows]
         if len(rows) < _VECTOR_MIN:
-            new = [self.rules.score(row) for row in rows]
+            names = list(values)
+            new = [
+                self.rules.score(dict(zip(names, row, strict=True)))
+                for row in zip(*values.values(), strict=True)
+            ]
         else:
-            new = self._vectorised(plan, rows)
+            new = self._vectorised(plan, values)
         if len(plan.outcomes) + len(new) > _OUTCOMES_MAX:
             plan.outcomes.clear()
         plan.outcomes.update(zip(firsts, new, strict=True))
 
-    def _vectorised(self, plan: Plan, rows: list[dict[str, Any]]) -> list[Outcome]:
-        """The reference engine on the rows' normalised values, typed as intake types them."""
+    def _vectorised(self, plan: Plan, values: dict[str, list[Any]]) -> list[Outcome]:
+        """The reference engine on the normalised values, typed as intake types them."""
         types: dict[str, pa.DataType] = {}
         for source in plan.sources:
             for column, slot in source.columns:
                 typ = "bool" if source.kind == "list" else _KINDS[source.kind][1][int(slot)]
                 types[column] = _ARROW[typ]
-        table = pa.table(
-            {c: pa.array([r[c] for r in rows], types.get(c, pa.string())) for c in self.columns}
-        )
+        table = pa.table({c: pa.array(values[c], types.get(c, pa.string())) for c in self.columns})
         out = score_table(self.profile, table, reasons=True)
         reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
         return [
