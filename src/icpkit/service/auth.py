@@ -84,6 +84,10 @@ class KeyCache:
     def get(self, key_id: str) -> KeyRecord | None:
         return self._records.get(key_id)
 
+    def clear(self) -> None:
+        """Forget every key read (after a change made in this process): read them anew."""
+        self._records.clear()
+
 
 def authenticate(cache: KeyCache, header: str | None, scope: str) -> KeyRecord:
     """The key record for a Bearer header that grants ``scope``; AuthError otherwise."""

@@ -51,6 +51,11 @@ class Fresh(Generic[T]):
         with self._lock:
             self._values.pop(key, None)
 
+    def clear(self) -> None:
+        """Every next ``get`` reads the store on the spot."""
+        with self._lock:
+            self._values.clear()
+
     def _read(self, key: Hashable) -> T:
         value = self.load(key)
         with self._lock:
