@@ -127,9 +127,9 @@ class Service:
             header = field_names(records)
             groups.setdefault(header, []).append(i)
         answers: list[tuple[int, ScoredRecords] | None] = [None] * len(requests)
-        for members in groups.values():
+        for header, members in groups.items():
             merged = [rec for i in members for rec in requests[i]]
-            scored = scorer.score(merged)
+            scored = scorer.score(merged, header)
             self.metrics.calls.inc()
             self.metrics.count_tiers(scored.tiers)
             if self.events is not None:

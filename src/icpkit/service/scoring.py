@@ -178,8 +178,11 @@ class RecordScorer:
         same = all(subset.column_origin.get(u) == origin.get(u) for u in [*used, "account_id"])
         return (feeding if same else None), ignored, missing
 
-    def score(self, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
-        header = field_names(records)
+    def score(
+        self, records: Sequence[Mapping[str, Any]], header: tuple[str, ...] | None = None
+    ) -> ScoredRecords:
+        """Score records; ``header`` is their :func:`field_names` when the caller has it."""
+        header = field_names(records) if header is None else header
         compiled = self.compiled.plan(header)
         if compiled is not None:  # the usual case: no intake pass at all (icpkit.compiled)
             s = self.compiled.score(compiled, records)
