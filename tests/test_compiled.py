@@ -220,3 +220,36 @@ def test_the_service_scores_crm_records_without_an_intake_pass(
     custom.attributes[0] = custom.attributes[0].model_copy(update={"name": "Priority__c"})
     scoring.RecordScorer(custom).score([{"Priority__c": "High", "Industry": "Software"}])
     assert calls == [1]
+
+
+RENAMES = {
+    "canonical names": {
+        "Id": "account_id",
+        "Industry": "industry",
+        "NumberOfEmployees": "employees",
+        "AnnualRevenue": "annual_revenue",
+        "Total_Funding__c": "funding_total",
+        "Technologies__c": "technologies",
+        "Cloud_Spend__c": "cloud_spend",
+    },
+    "a HubSpot-style form": {
+        "Id": "Record ID",
+        "Industry": "Industry",
+        "NumberOfEmployees": "Number of Employees",
+        "AnnualRevenue": "Annual Revenue",
+        "Technologies__c": "Technologies",
+    },
+}
+
+
+@pytest.mark.parametrize("naming", list(RENAMES))
+def test_other_field_names_equal_icp_score(
+    profile: Profile, records: list[dict[str, Any]], naming: str
+) -> None:
+    rename = RENAMES[naming]
+    renamed = [{new: r[old] for old, new in rename.items()} for r in records[:600]]
+    want = expected(profile, renamed)
+    cp = CompiledProfile(profile)
+    assert compiled(cp, renamed) == want
+    for record, one in zip(renamed[:100], want[:100], strict=True):
+        assert compiled(cp, [record]) == [one]

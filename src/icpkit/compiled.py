@@ -15,11 +15,11 @@ A :class:`CompiledProfile` pays it once instead:
   whose cells were seen before is answered by one dict lookup.
 
 New combinations are scored by the reference engine itself (:func:`icpkit.scoring.
-score_table`) on the record's own normalised values when many arrive together, and by
-a direct transcription of its rules (:class:`icpkit.rowrules.RowRules`) for a few; tests hold the two
-equal, and every record equal to `icp score` on the same row. A header the plan cannot
-read exactly (a profile column from a custom field, dates, a persona) returns None from
-:meth:`CompiledProfile.plan`: the caller then takes the whole intake path.
+score_table`) on the records' own normalised values when many arrive together, and by a
+transcription of its rules (:class:`icpkit.rowrules.RowRules`) for a few; tests hold the
+two equal, and every record equal to `icp score` on the same row. A header the plan
+cannot read exactly (a profile column from a custom field, dates, a persona) returns None
+from :meth:`CompiledProfile.plan`: the caller then takes the whole intake path.
 """
 
 from __future__ import annotations
