@@ -81,6 +81,7 @@ class Service:
     def promote(self, version: int) -> None:
         profiles.promote(self.store, version)
         self._active.forget()
+        self._active.get()  # load and compile the new version here, not on a request
 
     def save_profile(
         self, text_or_data: str | dict[str, Any], *, author: str | None, note: str | None
