@@ -4,8 +4,9 @@ thread, coalesced while one runs (group commit, as databases do for writes).
 With the compiled profile (icpkit.compiled) a record costs well under a millisecond of CPU
 (88 µs with values new to the service in benchmarks/service_load.py), so requests of up to
 ``INLINE_MAX`` records are scored right where they arrive rather than handed to a thread
-and back: a thread waiting for the GIL can wait a whole switch interval (5 ms by default). Bigger ones, and records whose field names need the whole intake path (a few
-milliseconds), go to the worker thread so the loop keeps serving; requests that arrive
+and back: a thread waiting for the GIL can wait a whole switch interval (5 ms by default).
+Bigger ones, and records whose field names have no plan yet or need the whole intake path
+(milliseconds), go to the worker thread so the loop keeps serving; requests that arrive
 while it runs go together in its next call. Results are exactly those of scoring each
 request alone (see ``Service.score_requests``).
 """

@@ -1,8 +1,10 @@
 """Score JSON records exactly as `icp score` scores the rows of a CSV export.
 
-Records become an Arrow table of text columns (a CSV export is read as text, and empty
-cells as missing), then go through :func:`icpkit.stream.score_raw`: the same intake
-mapping, normalisers and reference engine as `icp score`. Nothing here computes a score.
+Records whose field names the compiled profile can read (:mod:`icpkit.compiled`: a CRM
+export's or canonical names) are scored by it. The others become an Arrow table of text
+columns (a CSV export is read as text, and empty cells as missing), then go through
+:func:`icpkit.stream.score_raw`: the same intake mapping, normalisers and reference engine
+as `icp score`. Nothing here computes a score.
 """
 
 from __future__ import annotations
@@ -135,8 +137,9 @@ _Plan = tuple[list[str] | None, list[str], list[str]]
 
 
 class RecordScorer:
-    """Scores records with one profile, remembering per set of field names which fields
-    feed the score, so that later requests normalise only those.
+    """Scores records with one profile: through its compiled form when their field names
+    allow (the usual case), else through intake, remembering per set of field names which
+    fields feed the score, so that later requests normalise only those.
 
     Intake normalises every column it recognises (dates, owners, cities...), most of which
     a profile never reads: for a single lead that is most of the time. The first request
