@@ -320,10 +320,17 @@ def test_healthz_metrics_and_local_docs(served: tuple[str, Any, dict[str, str]])
 
 
 def test_concurrent_requests_coalesced_answer_as_if_alone(
-    served: tuple[str, Any, dict[str, str]], rows_csv: Path
+    served: tuple[str, Any, dict[str, str]], rows_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Requests queued for the worker thread share scoring calls and answer as if alone.
+    Small compiled requests are scored on the event loop instead (batching.INLINE_MAX):
+    set to 0 here so that every request takes the queue (the server runs in this process).
+    """
     import asyncio
 
+    from icpkit.service import batching
+
+    monkeypatch.setattr(batching, "INLINE_MAX", 0)
     url, _, keys = served
     rows = read_rows(rows_csv)[:24]
     # Two shapes of request: full exports, and a short form with three fields.

@@ -8,6 +8,8 @@ a local file: FastAPI's default one loads its scripts from a CDN.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -172,9 +174,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if service.events is not None:
             service.events.start()
+        with contextlib.suppress(IcpError):  # no profile yet: the first request says so
+            service.active_profile()  # load and compile it now, not on the first request
+        # What start-up built lives as long as the process: out of the garbage collector's
+        # full passes, which otherwise walk it all again during big requests. Collected
+        # first (garbage frozen would never be freed); unfrozen when the app stops (tests
+        # start many apps in one process).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             service.close()
 
     app = FastAPI(

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from .fresh import Fresh
 from .store import KeyRecord, ServiceStore
 
 __all__ = [
@@ -72,25 +73,20 @@ def parse_bearer(header: str | None) -> tuple[str, str] | None:
 
 
 class KeyCache:
-    """Key records read from the store at most once per ``ttl`` seconds per key id."""
+    """Key records by key id, re-read from the store in the background once older than
+    ``ttl`` seconds (so a revoked key stops working about ``ttl`` seconds later), never on
+    the request path once a key was seen (icpkit.service.fresh)."""
 
     def __init__(self, store: ServiceStore, ttl: float = 1.0) -> None:
         self.store, self.ttl = store, ttl
-        self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
-        self._lock = threading.Lock()
+        self._records: Fresh[KeyRecord | None] = Fresh(lambda k: store.key(str(k)), ttl)
 
     def get(self, key_id: str) -> KeyRecord | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key_id)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        record = self.store.key(key_id)
-        with self._lock:
-            if len(self._cache) > 10_000:  # unknown ids are cached too: bound the memory
-                self._cache.clear()
-            self._cache[key_id] = (now, record)
-        return record
+        return self._records.get(key_id)
+
+    def clear(self) -> None:
+        """Forget every key read (after a change made in this process): read them anew."""
+        self._records.clear()
 
 
 def authenticate(cache: KeyCache, header: str | None, scope: str) -> KeyRecord:

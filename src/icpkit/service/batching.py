@@ -1,10 +1,14 @@
-"""Coalescing concurrent score requests: while one scoring call runs, requests that arrive
-queue up, and go together in the next call (group commit, as databases do for writes).
+"""Where score requests are scored: small ones on the event loop, big ones on a worker
+thread, coalesced while one runs (group commit, as databases do for writes).
 
-A scoring call costs mostly a fixed amount (intake and engine set-up per column), not per
-record, so one call for eight single-record requests takes about as long as one for one.
-An idle service adds no wait: a request that finds nothing running is scored at once.
-Results are exactly those of scoring each request alone (see ``Service.score_requests``).
+With the compiled profile (icpkit.compiled) a record costs well under a millisecond of CPU
+(88 µs with values new to the service in benchmarks/service_load.py), so requests of up to
+``INLINE_MAX`` records are scored right where they arrive rather than handed to a thread
+and back: a thread waiting for the GIL can wait a whole switch interval (5 ms by default).
+Bigger ones, and records whose field names have no plan yet or need the whole intake path
+(milliseconds), go to the worker thread so the loop keeps serving; requests that arrive
+while it runs go together in its next call. Results are exactly those of scoring each
+request alone (see ``Service.score_requests``).
 """
 
 from __future__ import annotations
@@ -21,8 +25,13 @@ __all__ = ["Coalescer"]
 Records = Sequence[Mapping[str, Any]]
 
 
+#: Requests of at most this many records are scored on the event loop (when compiled).
+INLINE_MAX = 64
+
+
 class Coalescer:
-    """Queues score requests on the event loop; one worker thread scores them in batches."""
+    """Scores small requests on the event loop; queues the others for one worker thread,
+    which scores them in batches."""
 
     def __init__(self, service: Service, max_records: int = 10_000) -> None:
         self.service = service
@@ -32,6 +41,9 @@ class Coalescer:
         self._task: asyncio.Task[None] | None = None
 
     async def score(self, records: Records) -> tuple[int, ScoredRecords]:
+        if len(records) <= INLINE_MAX and self.service.compiled_for(records):
+            [answer] = self.service.score_requests([records])
+            return answer
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[int, ScoredRecords]] = loop.create_future()
         self._queue.append((records, future))

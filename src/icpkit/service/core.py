@@ -7,7 +7,6 @@ metrics and the webhook outbox. Handlers parse, call one method, and shape the a
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,8 +15,9 @@ from ..profile import Profile
 from . import profiles
 from .accounts import AccountIndex
 from .auth import KeyCache, RateLimiter
+from .fresh import Fresh
 from .metrics import Metrics
-from .scoring import RecordScorer, ScoredRecords
+from .scoring import RecordScorer, ScoredRecords, field_names
 from .settings import Settings
 from .store import ServiceStore
 from .webhooks import Outbox
@@ -35,8 +35,11 @@ class Service:
         self.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
         self.metrics = Metrics()
         self.accounts = AccountIndex(settings.target if settings.is_workspace else None)
-        self._profile: tuple[float, int, RecordScorer] | None = None
+        self._built: tuple[int, RecordScorer] | None = None
         self._lock = threading.Lock()
+        self._active: Fresh[tuple[int, RecordScorer] | None] = Fresh(
+            self._load_scorer, settings.auth_cache_seconds
+        )
         self.events: Outbox | None = None
         if settings.webhooks:
             self.events = Outbox(self.store, settings, self.metrics)
@@ -50,31 +53,35 @@ class Service:
         return version, scorer.profile
 
     def _scorer(self) -> tuple[int, RecordScorer]:
-        """The promoted version's scorer; the version is re-read at most once a second, so
-        a promotion by another worker or by the CLI takes effect within a second."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._profile
-        if cached is not None and now - cached[0] < self.settings.auth_cache_seconds:
-            return cached[1], cached[2]
-        version = self.store.active_version()
-        if version is None:
+        """The promoted version's scorer. The version is re-read in the background at most
+        once a second, so a promotion by another worker or by the CLI takes effect within
+        about a second, and the new version's scorer (its compiled profile) is built there
+        too, off the request path."""
+        scorer = self._active.get()
+        if scorer is None:
             raise ConfigError(
                 "no profile to score with yet",
                 hint="Run `icp run` on the workspace, or upload one: POST /v1/profiles",
             )
-        if cached is not None and cached[1] == version:
-            scorer = cached[2]
-        else:
-            scorer = RecordScorer(profiles.get_profile(self.store, version))
+        return scorer
+
+    def _load_scorer(self, _key: object = None) -> tuple[int, RecordScorer] | None:
+        version = self.store.active_version()
+        if version is None:
+            return None
         with self._lock:
-            self._profile = (now, version, scorer)
-        return version, scorer
+            built = self._built
+        if built is not None and built[0] == version:
+            return built
+        built = (version, RecordScorer(profiles.get_profile(self.store, version)))
+        with self._lock:
+            self._built = built
+        return built
 
     def promote(self, version: int) -> None:
         profiles.promote(self.store, version)
-        with self._lock:
-            self._profile = None
+        self._active.forget()
+        self._active.get()  # load and compile the new version here, not on a request
 
     def save_profile(
         self, text_or_data: str | dict[str, Any], *, author: str | None, note: str | None
@@ -100,6 +107,12 @@ class Service:
             self.events.scored(scored, version)
         return version, scored
 
+    def compiled_for(self, records: Sequence[Mapping[str, Any]]) -> bool:
+        """True when these records' field names have a compiled plan already (so scoring
+        them costs microseconds, not an intake pass or a plan to build)."""
+        _, scorer = self._scorer()
+        return scorer.compiled.ready(field_names(records))
+
     def score_requests(
         self, requests: Sequence[Sequence[Mapping[str, Any]]]
     ) -> list[tuple[int, ScoredRecords]]:
@@ -112,12 +125,12 @@ class Service:
         version, scorer = self._scorer()
         groups: dict[tuple[str, ...], list[int]] = {}
         for i, records in enumerate(requests):
-            header = tuple(dict.fromkeys(k for rec in records for k in rec))
+            header = field_names(records)
             groups.setdefault(header, []).append(i)
         answers: list[tuple[int, ScoredRecords] | None] = [None] * len(requests)
-        for members in groups.values():
+        for header, members in groups.items():
             merged = [rec for i in members for rec in requests[i]]
-            scored = scorer.score(merged)
+            scored = scorer.score(merged, header)
             self.metrics.calls.inc()
             self.metrics.count_tiers(scored.tiers)
             if self.events is not None:

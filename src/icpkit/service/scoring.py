@@ -1,8 +1,10 @@
 """Score JSON records exactly as `icp score` scores the rows of a CSV export.
 
-Records become an Arrow table of text columns (a CSV export is read as text, and empty
-cells as missing), then go through :func:`icpkit.stream.score_raw`: the same intake
-mapping, normalisers and reference engine as `icp score`. Nothing here computes a score.
+Records whose field names the compiled profile can read (:mod:`icpkit.compiled`: a CRM
+export's or canonical names) are scored by it. The others become an Arrow table of text
+columns (a CSV export is read as text, and empty cells as missing), then go through
+:func:`icpkit.stream.score_raw`: the same intake mapping, normalisers and reference engine
+as `icp score`. Nothing here computes a score.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..compiled import CompiledProfile, cell_text
 from ..errors import SchemaError
 from ..profile import Profile
 from ..stream import FLAG_PREFIX, score_raw
@@ -74,33 +77,20 @@ class ScoredRecords:
         ]
 
 
-def _text(value: Any) -> str | None:
-    """A JSON value as the text a CSV export would hold for it."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value or None  # an empty cell is missing, as when reading a CSV
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, list):  # technologies as a list: the export's "A;B" form
-        parts = [_text(v) for v in value]
-        return ";".join(p for p in parts if p) or None
-    raise SchemaError(f"a field value must be text, a number, true/false or a list; got {value!r}")
-
-
 def _text_column(values: list[Any]) -> pa.Array:
     try:  # the common case, text and missing values only: built by Arrow in one go
         arr = pa.array(values, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return pa.array([_text(v) for v in values], pa.string())
+        return pa.array([cell_text(v) for v in values], pa.string())
     # An empty cell is missing, as when reading a CSV.
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
 def field_names(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """Every field name of the records, in the order they first appear."""
+    first = records[0].keys() if records else {}.keys()
+    if all(rec.keys() == first for rec in records):  # the usual batch: one export's rows
+        return tuple(first)
     names: dict[str, None] = {}
     for rec in records:
         names.update(dict.fromkeys(rec))
@@ -147,8 +137,9 @@ _Plan = tuple[list[str] | None, list[str], list[str]]
 
 
 class RecordScorer:
-    """Scores records with one profile, remembering per set of field names which fields
-    feed the score, so that later requests normalise only those.
+    """Scores records with one profile: through its compiled form when their field names
+    allow (the usual case), else through intake, remembering per set of field names which
+    fields feed the score, so that later requests normalise only those.
 
     Intake normalises every column it recognises (dates, owners, cities...), most of which
     a profile never reads: for a single lead that is most of the time. The first request
@@ -159,6 +150,7 @@ class RecordScorer:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        self.compiled = CompiledProfile(profile)
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._lock = threading.Lock()
 
@@ -189,8 +181,24 @@ class RecordScorer:
         same = all(subset.column_origin.get(u) == origin.get(u) for u in [*used, "account_id"])
         return (feeding if same else None), ignored, missing
 
-    def score(self, records: Sequence[Mapping[str, Any]]) -> ScoredRecords:
-        header = field_names(records)
+    def score(
+        self, records: Sequence[Mapping[str, Any]], header: tuple[str, ...] | None = None
+    ) -> ScoredRecords:
+        """Score records; ``header`` is their :func:`field_names` when the caller has it."""
+        header = field_names(records) if header is None else header
+        compiled = self.compiled.plan(header)
+        if compiled is not None:  # the usual case: no intake pass at all (icpkit.compiled)
+            s = self.compiled.score(compiled, records)
+            return ScoredRecords(
+                s.scores,
+                s.tiers,
+                s.segments,
+                s.reasons,
+                s.warnings,
+                s.ids,
+                compiled.ignored,
+                compiled.missing,
+            )
         with self._lock:
             plan = self._plans.get(header)
         table = records_to_table(records, None if plan is None else plan[0])

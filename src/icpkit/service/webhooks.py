@@ -257,8 +257,12 @@ class Outbox:
         return self._wants_tiers
 
     def scored(self, scored: Any, version: int) -> None:
-        """Called by scoring: queue (account, tier, score) for accounts with an id."""
-        if not self._tier_hooks():
+        """Called by scoring: queue (account, tier, score) for accounts with an id.
+
+        Reads only what the worker thread last read of the webhooks (it re-reads them
+        about once a second): a store read here would stall the request, and with it
+        the event loop that scores small requests."""
+        if not self._wants_tiers:
             return
         rows = [
             (str(i), t, int(s))
@@ -307,6 +311,7 @@ class Outbox:
 
     def start(self) -> None:
         if self._thread is None:
+            self._refresh_hooks()  # the first requests already know which hooks exist
             self._thread = threading.Thread(target=self._loop, name="icp-webhooks", daemon=True)
             self._thread.start()
 
