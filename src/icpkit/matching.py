@@ -84,9 +84,16 @@ def _free_array() -> pa.Array:
     return pa.array(sorted(FREE_MAIL), pa.string())
 
 
+def _strings(values: Any) -> pa.Array:
+    """Text as one flat Arrow string array (Arrow-backed pandas text, e.g. read from Parquet,
+    converts to a chunked array, which concat_arrays and the block joins do not take)."""
+    arr = pa.array(pd.Series(values).astype("string"), pa.string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def _hosts(values: pd.Series) -> pa.Array:
     """Websites, URLs and e-mail addresses → a bare lowercase host (vectorised, Arrow)."""
-    arr = pa.array(values.astype("string"), pa.string())
+    arr = _strings(values)
     arr = pc.utf8_trim_whitespace(pc.utf8_lower(arr))
     arr = pc.replace_substring_regex(arr, r"^.*<([^<>]+)>.*$", r"\1")  # 'Jane <jane@acme.io>'
     arr = pc.replace_substring_regex(arr, r"^mailto:", "")
@@ -111,7 +118,7 @@ def domain_keys(values: Any) -> pd.Series:
     suffixes = _suffix_array()
 
     def known(s: pd.Series) -> np.ndarray:
-        arr = pa.array(s.astype("string"), pa.string())
+        arr = _strings(s)
         return np.asarray(
             pc.fill_null(pc.is_in(arr, value_set=suffixes), False).to_numpy(zero_copy_only=False)
         )
@@ -128,7 +135,7 @@ def domain_keys(values: Any) -> pd.Series:
     if len(rest):
         lookup = {h: _registered(h) for h in pd.unique(rest.to_numpy(dtype=object))}
         out[rest.index] = rest.map(lookup).astype("string")
-    free = pc.fill_null(pc.is_in(pa.array(out, pa.string()), value_set=_free_array()), False)
+    free = pc.fill_null(pc.is_in(_strings(out), value_set=_free_array()), False)
     return out.mask(free.to_numpy(zero_copy_only=False)).reset_index(drop=True)
 
 
@@ -138,7 +145,7 @@ def _fold(text: str) -> str:
 
 def name_keys(values: Any) -> pd.Series:
     """Company names reduced to what identifies them: 'The Acme Corp., UK' → 'acme'."""
-    arr = pa.array(pd.Series(values, dtype="object").astype("string"), pa.string())
+    arr = _strings(pd.Series(values, dtype="object"))
     if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():
         arr = pa.array([None if v is None else _fold(v) for v in arr.to_pylist()], pa.string())
     arr = pc.utf8_lower(arr)
@@ -178,7 +185,7 @@ def _place(country: pd.Series, city: pd.Series | None) -> pa.Array:
     """'country/city' ('*' for what is unknown): blocks never pair two known, different places."""
     ctry = country.fillna("*")
     town = city.fillna("*").where(country.notna(), "*") if city is not None else "*"
-    return pa.array((ctry + "/" + town).astype("string"), pa.string())
+    return _strings(ctry + "/" + town)
 
 
 def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
@@ -217,10 +224,7 @@ def _fuzzy_pairs(
     from rapidfuzz import fuzz, process
     from rapidfuzz.distance import OSA
 
-    def arrow(s: pd.Series) -> pa.Array:
-        return pa.array(s.astype("string"), pa.string())
-
-    a_keys, u_keys = arrow(acc["_nkey"].iloc[rows]), arrow(uni["_nkey"])
+    a_keys, u_keys = _strings(acc["_nkey"].iloc[rows]), _strings(uni["_nkey"])
     sub = acc.iloc[rows]
     a_blocks = _blocks(a_keys, _place(sub["_country"], sub["_city"]))
     # The universe is blocked by country and city, and again by country alone (for accounts
