@@ -15,8 +15,9 @@
 3. lookalike: seeded with 20 planted-ICP customers of a 20,000-account world, the share of
    planted-ICP companies among the top 500 lookalikes in its universe.
 4. persona: the persona table learned from the world's leads: do the planted roles lead it?
-5. xeducation: x_education_leads, stratified 75/25 hold-out: AUC of the account-only score vs
-   the combined priority (account tier x persona tier, ranked A1, A2, B1, ...).
+5. xeducation: x_education_leads, stratified 75/25 hold-outs (4 seeds): AUC of the
+   account-only score vs the combined priority (account tier x persona tier) as users sort it:
+   ``priority_rank`` (the cell's place in the learned order), then the two scores' sum.
 """
 
 from __future__ import annotations
@@ -240,41 +241,66 @@ PERSON = [
 POST_CONTACT = ["Tags", "Lead Quality", "Last Activity", "Last Notable Activity"]
 
 
-def xeducation() -> None:
+def xeducation(splits: int = 4) -> None:
     from icpkit.success import success_label
 
     table = load(DATA / "x_education_leads/Leads.csv").table
     label = success_label(table.select(["converted"]).to_pandas(), "converted")
     table = table.filter(pa.array(label.defined))
     y = label.y[label.defined]
-    rng = np.random.default_rng(0)
-    test = np.zeros(len(y), dtype=bool)
-    for cls in (True, False):
-        idx = np.flatnonzero(y == cls)
-        test[rng.choice(idx, round(len(idx) * 0.25), replace=False)] = True
-    train, hold = np.flatnonzero(~test), np.flatnonzero(test)
-    both = learn(
-        table.take(train), "converted", exclude=POST_CONTACT, persona=PERSON, validate=False
-    ).profile
-    scored = score_table(both, table.take(hold))
-    account = auc(y[hold], scored.column("icp_score").to_numpy())
-    persona = auc(y[hold], scored.column("persona_score").to_numpy())
-    cells = scored.column("icp_priority").to_pylist()
-    combined = auc(y[hold], -priority_rank(cells).astype(float))
-    ordered = auc(
-        y[hold],
-        -priority_sort_key(
-            cells, scored.column("icp_score").to_numpy(), scored.column("persona_score").to_numpy()
-        ),
-    )
-    tier = pd.Series(scored.column("icp_tier").to_pylist()).map({"A": 0, "B": 1, "C": 2, "D": 3})
-    print("\n== x_education_leads: held-out AUC (stratified 25%, without post-contact columns)")
+    rows = []
+    for seed in range(splits):
+        rng = np.random.default_rng(seed)
+        test = np.zeros(len(y), dtype=bool)
+        for cls in (True, False):
+            idx = np.flatnonzero(y == cls)
+            test[rng.choice(idx, round(len(idx) * 0.25), replace=False)] = True
+        train, hold = np.flatnonzero(~test), np.flatnonzero(test)
+        both = learn(
+            table.take(train), "converted", exclude=POST_CONTACT, persona=PERSON, validate=False
+        ).profile
+        one = learn(table.take(train), "converted", exclude=POST_CONTACT, validate=False).profile
+        scored = score_table(both, table.take(hold))
+        yh = y[hold]
+        acc = scored.column("icp_score").to_numpy().astype(float)
+        per = scored.column("persona_score").to_numpy().astype(float)
+        cells = scored.column("icp_priority").to_pylist()
+        rank = scored.column("priority_rank").to_numpy().astype(float)  # as users see it
+        tier = pd.Series(scored.column("icp_tier").to_pylist()).map(
+            {"A": 0, "B": 1, "C": 2, "D": 3}
+        )
+        rows.append(
+            {
+                "account-only score (the other columns)": auc(yh, acc),
+                "persona score alone": auc(yh, per),
+                "account tier alone (4 cells, A ... D)": auc(yh, -tier.to_numpy(float)),
+                "priority grid, diagonal order (A1, A2, B1, ...)": auc(
+                    yh, -priority_rank(cells).astype(float)
+                ),
+                "priority grid, learned order (priority_rank)": auc(yh, -rank),
+                "call list, diagonal order, then points": auc(
+                    yh, -priority_sort_key(cells, acc, per)
+                ),
+                "call list: priority_rank, then points": auc(yh, -(rank * 1000 - acc - per)),
+                "one points table over all columns (no persona)": auc(
+                    yh, score_table(one, table.take(hold)).column("icp_score").to_numpy()
+                ),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    gain = frame["call list: priority_rank, then points"] - frame.iloc[:, 0]
+    print(f"\n== x_education_leads: held-out AUC, {splits} stratified 25% splits (seeds 0..)")
+    print("   (post-contact columns left out)")
     print(f"person columns: {', '.join(PERSON)}")
-    print(f"account-only score (the other columns)     {account:.3f}")
-    print(f"persona score alone                        {persona:.3f}")
-    print(f"account tier alone (4 cells, A ... D)      {auc(y[hold], -tier.to_numpy(float)):.3f}")
-    print(f"combined priority (16 cells, A1 ... D4)    {combined:.3f}")
-    print(f"priority call list (cell, then points)     {ordered:.3f}")
+    print(f"{'':<50} {'mean':>6} {'min':>6} {'max':>6}   per split")
+    for name in frame.columns:
+        col = frame[name]
+        each = " ".join(f"{v:.3f}" for v in col)
+        print(f"{name:<50} {col.mean():.3f} {col.min():.3f} {col.max():.3f}   {each}")
+    print(
+        f"call list minus account-only: mean {gain.mean():+.4f}, worst {gain.min():+.4f}, "
+        f"at least as good on {(gain >= 0).sum()} of {splits} splits"
+    )
 
 
 def main() -> None:

@@ -50,6 +50,17 @@ def test_planted_matches_are_found_precisely(planted) -> None:
     assert (result.table.loc[personal, "enrich_method"] != "domain").all()
 
 
+def test_frames_read_from_parquet_match_like_any_other(planted, tmp_path: Path) -> None:
+    """pandas reads Parquet text as Arrow-backed strings, whose arrays come in chunks."""
+    acc, uni, _ = planted
+    acc.to_parquet(tmp_path / "a.parquet", row_group_size=500)  # several chunks, as big files
+    uni.to_parquet(tmp_path / "u.parquet", row_group_size=500)
+    a, u = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "u.parquet")
+    want = enrich(acc, uni).matches
+    pd.testing.assert_frame_equal(enrich(a, u).matches, want)
+    assert (want["method"] == "name").sum() > 0  # the fuzzy name search ran
+
+
 def test_crm_values_win_and_provenance_says_where_each_value_came_from(planted) -> None:
     acc, uni, _ = planted
     result = enrich(acc, uni, fields=["industry", "employees"])

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icpkit.indb import score_in_db
-from icpkit.profile import ColumnSource, Profile, profile_from_dict
+from icpkit.profile import PRIORITY_GRID, ColumnSource, Profile, profile_from_dict
 from icpkit.scoring import score_table
 from icpkit.sql import column_types_from_arrow, score_sql
 
@@ -164,6 +164,8 @@ def profiles(draw: st.DrawFn, persona: bool = False) -> Profile:
             "attributes": draw(_attributes()),
             "tiers": dict(zip("123", p_cuts, strict=True)),
         }
+        if draw(st.booleans()):  # a learned (or hand-edited) order of the priority grid
+            data["persona"]["priority"] = draw(st.permutations(PRIORITY_GRID))
     return profile_from_dict(data)
 
 
@@ -449,7 +451,7 @@ def test_edges_and_odd_text_on_every_engine(postgres_url: str, spark: Any) -> No
 
 # --- person fit: the persona points table, on every engine -----------------------------------
 
-PERSONA = ("persona_score", "persona_tier", "icp_priority")
+PERSONA = ("persona_score", "persona_tier", "icp_priority", "priority_rank")
 
 
 def _persona_result(table: pa.Table) -> list[tuple[Any, ...]]:
@@ -457,7 +459,8 @@ def _persona_result(table: pa.Table) -> list[tuple[Any, ...]]:
 
 
 def test_persona_points_agree_on_every_engine(postgres_url: str, spark: Any) -> None:
-    """persona_score, persona_tier and icp_priority: reference = DuckDB = PostgreSQL = Spark."""
+    """persona_score, persona_tier, icp_priority, priority_rank: reference = DuckDB = PostgreSQL
+    = Spark."""
     import psycopg
     from pyspark.sql import functions as F
 
@@ -478,10 +481,8 @@ def test_persona_points_agree_on_every_engine(postgres_url: str, spark: Any) -> 
         assert _persona_result(con.sql(query).to_arrow_table()) == want
         _postgres(profile, table, postgres_url)  # loads the rows, scores them into "scored"
         with psycopg.connect(postgres_url, autocommit=True) as pg:
-            got = pg.execute(
-                "SELECT persona_score, persona_tier, icp_priority FROM scored ORDER BY rid"
-            ).fetchall()
-        assert [(int(s), t, p) for s, t, p in got] == want
+            got = pg.execute(f"SELECT {', '.join(PERSONA)} FROM scored ORDER BY rid").fetchall()
+        assert [(int(s), t, p, int(r)) for s, t, p, r in got] == want
         examples.append((profile, table, want))
 
     check()

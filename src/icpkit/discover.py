@@ -33,7 +33,7 @@ from .evaluate import MIN_SUCCESSES, auc, evaluate_scores, evidence
 from .evidence import with_evidence
 from .explain import silhouette
 from .insample import row_sketch
-from .persona import learn_persona, persona_columns, persona_summary
+from .persona import learn_persona, learn_priority, persona_columns, persona_summary
 from .phrases import counted, segment_name
 from .profile import Disqualifier, Persona, Profile, Segment
 from .schema import is_after_sale, is_contact_detail
@@ -835,7 +835,12 @@ def learn(
             update={"persona": _persona(table, y, people, label, validate, random_state)}
         )
         timings["persona"] = time.perf_counter() - t3
-    scores = score_table(profile, table).column("icp_score").to_numpy()
+    scored = score_table(profile, table)
+    if profile.persona is not None:  # the grid's order, from the cells' own success rates
+        order = learn_priority(scored.column("icp_priority").to_pylist(), y)
+        ordered = profile.persona.model_copy(update={"priority": order})
+        profile = profile.model_copy(update={"persona": ordered})
+    scores = scored.column("icp_score").to_numpy()
     best = ranked_successes(table, y, scores, id_column)
     timings["total"] = time.perf_counter() - t0
     return Discovery(profile, analysis, label, flagged, warnings, timings, best)

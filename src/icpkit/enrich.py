@@ -10,7 +10,7 @@ warehouse table) fills the gaps. Matching, in order:
    held by two universe rows is ambiguous and not used.
 2. **Name**, for accounts the domain did not match: legal suffixes, a leading "The",
    punctuation, accents and subsidiary words ("UK", "International") removed; candidates are
-   blocked by country (when both sides know it) and by the key's first three letters or its
+   blocked by place (country and city) and by the key's first three letters or its
    first word's last four, then scored with rapidfuzz's ``ratio`` (Levenshtein-based, in C).
    A fuzzy match must also be a typo away (an edit or two, optimal string alignment) on a
    name of 10+ letters whose city agrees: short names one letter apart are usually two

@@ -22,6 +22,7 @@ import duckdb
 from sqlglot import exp
 
 from .errors import ConfigError, InputError, ReadError, SchemaError, did_you_mean
+from .persona import PERSONA_SCORE_COLUMNS
 from .profile import Profile
 from .scoring import SCORE_COLUMNS
 from .sql import ColumnType, score_query
@@ -199,7 +200,7 @@ def score_in_db(
                 column=missing[0],
                 hint=did_you_mean(missing[0], types) or "Add or rename the column",
             )
-        old = (*SCORE_COLUMNS, "persona_score", "persona_tier", "icp_priority")
+        old = (*SCORE_COLUMNS, *PERSONA_SCORE_COLUMNS)
         keep = [c for c in types if c not in old]  # re-scoring replaces old scores
         query = score_query(
             profile, _quoted(table), dialect=con.backend, column_types=types, columns=keep

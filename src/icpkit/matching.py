@@ -84,9 +84,27 @@ def _free_array() -> pa.Array:
     return pa.array(sorted(FREE_MAIL), pa.string())
 
 
+def _strings(values: Any) -> pa.Array:
+    """Text as one flat Arrow string array (Arrow-backed pandas text, e.g. read from Parquet,
+    converts to a chunked array, which concat_arrays and the block joins do not take)."""
+    arr = pa.array(pd.Series(values).astype("string"), pa.string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _isin(values: Any, among: Any) -> np.ndarray:
+    """Which values are among the others: an Arrow hash lookup (pandas' is a Python loop)."""
+    hit = pc.is_in(_strings(values), value_set=pc.drop_null(_strings(among)))
+    return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _regex(values: pd.Series, pattern: str, replacement: str) -> pd.Series:
+    out = pc.replace_substring_regex(_strings(values), pattern, replacement)
+    return pd.Series(out.to_pandas(), index=values.index, dtype="string")
+
+
 def _hosts(values: pd.Series) -> pa.Array:
     """Websites, URLs and e-mail addresses → a bare lowercase host (vectorised, Arrow)."""
-    arr = pa.array(values.astype("string"), pa.string())
+    arr = _strings(values)
     arr = pc.utf8_trim_whitespace(pc.utf8_lower(arr))
     arr = pc.replace_substring_regex(arr, r"^.*<([^<>]+)>.*$", r"\1")  # 'Jane <jane@acme.io>'
     arr = pc.replace_substring_regex(arr, r"^mailto:", "")
@@ -107,11 +125,11 @@ def domain_keys(values: Any) -> pd.Series:
     """
     hosts = pd.Series(_hosts(pd.Series(values, dtype="object")).to_pandas(), dtype="string")
     labels = hosts.str.count(r"\.") + 1
-    tld = hosts.str.rsplit(".", n=1).str[-1]
+    tld = _regex(hosts, r"^.*\.", "")  # the last label
     suffixes = _suffix_array()
 
     def known(s: pd.Series) -> np.ndarray:
-        arr = pa.array(s.astype("string"), pa.string())
+        arr = _strings(s)
         return np.asarray(
             pc.fill_null(pc.is_in(arr, value_set=suffixes), False).to_numpy(zero_copy_only=False)
         )
@@ -128,7 +146,7 @@ def domain_keys(values: Any) -> pd.Series:
     if len(rest):
         lookup = {h: _registered(h) for h in pd.unique(rest.to_numpy(dtype=object))}
         out[rest.index] = rest.map(lookup).astype("string")
-    free = pc.fill_null(pc.is_in(pa.array(out, pa.string()), value_set=_free_array()), False)
+    free = pc.fill_null(pc.is_in(_strings(out), value_set=_free_array()), False)
     return out.mask(free.to_numpy(zero_copy_only=False)).reset_index(drop=True)
 
 
@@ -138,7 +156,7 @@ def _fold(text: str) -> str:
 
 def name_keys(values: Any) -> pd.Series:
     """Company names reduced to what identifies them: 'The Acme Corp., UK' → 'acme'."""
-    arr = pa.array(pd.Series(values, dtype="object").astype("string"), pa.string())
+    arr = _strings(pd.Series(values, dtype="object"))
     if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():
         arr = pa.array([None if v is None else _fold(v) for v in arr.to_pylist()], pa.string())
     arr = pc.utf8_lower(arr)
@@ -178,7 +196,7 @@ def _place(country: pd.Series, city: pd.Series | None) -> pa.Array:
     """'country/city' ('*' for what is unknown): blocks never pair two known, different places."""
     ctry = country.fillna("*")
     town = city.fillna("*").where(country.notna(), "*") if city is not None else "*"
-    return pa.array((ctry + "/" + town).astype("string"), pa.string())
+    return _strings(ctry + "/" + town)
 
 
 def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
@@ -187,7 +205,7 @@ def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, n
     unique_keys = counts[counts == 1].index
     first = pd.Series(np.arange(len(uni_d)), index=uni_d.to_numpy()).loc[lambda s: s.index.notna()]
     first = first[~first.index.duplicated()]
-    hit = acc_d.isin(unique_keys).to_numpy()
+    hit = _isin(acc_d, unique_keys)
     rows = np.flatnonzero(hit)
     matched = pd.DataFrame(
         {
@@ -197,7 +215,7 @@ def _domain_matches(acc_d: pd.Series, uni_d: pd.Series) -> tuple[pd.DataFrame, n
             "score": 100.0,
         }
     )
-    shared = acc_d.isin(counts[counts > 1].index).to_numpy()
+    shared = _isin(acc_d, counts[counts > 1].index)
     return matched, np.flatnonzero(shared)
 
 
@@ -205,7 +223,7 @@ def _exact_pairs(acc: pd.DataFrame, uni: pd.DataFrame, rows: np.ndarray) -> pd.D
     """(account row, universe row) pairs with the same name key: one hash join."""
     left = pd.DataFrame({"row": rows, "k": acc["_nkey"].to_numpy(dtype=object)[rows]})
     right = pd.DataFrame({"urow": np.arange(len(uni)), "k": uni["_nkey"].to_numpy(dtype=object)})
-    right = right[right["k"].isin(set(left["k"]))]
+    right = right[_isin(right["k"], left["k"])]
     pairs = left.merge(right, on="k")[["row", "urow"]]
     return pairs.assign(score=100.0, typo=True)
 
@@ -217,34 +235,53 @@ def _fuzzy_pairs(
     from rapidfuzz import fuzz, process
     from rapidfuzz.distance import OSA
 
-    def arrow(s: pd.Series) -> pa.Array:
-        return pa.array(s.astype("string"), pa.string())
-
-    a_keys, u_keys = arrow(acc["_nkey"].iloc[rows]), arrow(uni["_nkey"])
+    # A fuzzy match must be a typo away on a name of 10+ letters whose city agrees (see the
+    # end of this function): accounts without a city or with a shorter name can never have
+    # one, so they are left out before any pair is formed.
+    compact = acc["_nkey"].iloc[rows].str.replace(" ", "", regex=False).str.len()
+    clen = compact.fillna(0).to_numpy(dtype=np.int64)
+    fit = (clen >= 10) & acc["_city"].iloc[rows].notna().to_numpy(dtype=bool)
+    rows, clen = rows[fit], clen[fit]
+    a_keys, u_keys = _strings(acc["_nkey"].iloc[rows]), _strings(uni["_nkey"])
     sub = acc.iloc[rows]
     a_blocks = _blocks(a_keys, _place(sub["_country"], sub["_city"]))
-    # The universe is blocked by country and city, and again by country alone (for accounts
-    # without a city) and, when some accounts lack a country, by neither.
+    # The universe is blocked by country and city and, when some accounts lack a country (their
+    # place reads '*/*'), by neither.
     u_blocks = _blocks(u_keys, _place(uni["_country"], uni["_city"]))
-    u_blocks += _blocks(u_keys, _place(uni["_country"], None))
     if sub["_country"].isna().any():
         u_blocks += _blocks(u_keys, _place(pd.Series(pd.NA, index=uni.index, dtype="string"), None))
     a_all, u_all = pa.concat_arrays(a_blocks), pa.concat_arrays(u_blocks)
     a_row = np.tile(rows, len(a_blocks))
     u_row = np.tile(np.arange(len(uni)), len(u_blocks))
-    # Only universe block keys some account holds (an Arrow hash lookup), then a join.
-    hit = pc.fill_null(pc.is_in(u_all, value_set=pc.drop_null(a_all)), False)
-    hit = hit.to_numpy(zero_copy_only=False)
-    right = pd.DataFrame(
-        {"b": u_all.filter(hit).to_numpy(zero_copy_only=False), "urow": u_row[hit]}
-    )
-    sizes = right["b"].value_counts()
-    right = right[right["b"].map(sizes).to_numpy() <= max_block]
-    left = pd.DataFrame({"b": a_all.to_numpy(zero_copy_only=False), "row": a_row})
-    pairs = left.merge(right, on="b")
-    pair_id = pd.unique(
-        pairs["row"].to_numpy(np.int64) * len(uni) + pairs["urow"].to_numpy(np.int64)
-    )
+    # Block keys as integer codes shared by both sides (Arrow hashing), then a sort-merge join
+    # in numpy: a pandas merge on text, with its copies, cost most of the time on 100k x 1M.
+    codes = pc.dictionary_encode(pa.concat_arrays([a_all, u_all])).indices
+    codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    a_code, u_code = codes[: len(a_all)], codes[len(a_all) :]
+    wanted = np.zeros(int(codes.max(initial=-1)) + 2, dtype=bool)
+    wanted[a_code[a_code >= 0]] = True
+    keep = (u_code >= 0) & wanted[u_code]
+    u_code, u_row = u_code[keep], u_row[keep]
+    sizes = np.bincount(u_code, minlength=len(wanted))
+    keep = sizes[u_code] <= max_block  # a block too big to compare is left out
+    u_code, u_row = u_code[keep], u_row[keep]
+    order = np.argsort(u_code, kind="stable")
+    u_code, u_row = u_code[order], u_row[order]
+    a_ok = a_code >= 0
+    a_code, a_row = a_code[a_ok], a_row[a_ok]
+    lo = np.searchsorted(u_code, a_code, "left")
+    n = np.searchsorted(u_code, a_code, "right") - lo
+    first = np.repeat(lo - (np.cumsum(n) - n), n)
+    row, urow = np.repeat(a_row, n), u_row[first + np.arange(int(n.sum()))]
+    # Edits are at least the length difference: pairs further apart cannot be a typo.
+    a_len = np.zeros(len(acc), dtype=np.int64)
+    a_len[rows] = pc.utf8_length(a_keys).to_numpy(zero_copy_only=False)
+    u_len = np.asarray(pc.fill_null(pc.utf8_length(u_keys), 0).to_numpy(zero_copy_only=False))
+    a_compact = np.zeros(len(acc), dtype=np.int64)
+    a_compact[rows] = clen
+    near = np.abs(a_len[row] - u_len[urow]) <= 1 + a_compact[row] // 15
+    pair_id = np.sort(row[near] * len(uni) + urow[near])  # once per pair, either block
+    pair_id = pair_id[np.diff(pair_id, prepend=-1) != 0]  # (np.unique hashes: slower)
     pairs = pd.DataFrame({"row": pair_id // len(uni), "urow": pair_id % len(uni)})
     pairs = _evidence(acc, uni, pairs)  # cheap integer tests before any string comparison
     if pairs.empty:
@@ -403,7 +440,7 @@ def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
                 else pd.Series(pd.NA, index=range(len(frame)), dtype="string")
             ),
             "_country": _text(frame, "country").reset_index(drop=True),
-            "_dlabel": dkey.str.split(".").str[0],
+            "_dlabel": _regex(dkey, r"\..*$", ""),  # the name under the suffix
             "_city": _text(frame, "city").reset_index(drop=True),
             "_industry": _text(frame, "industry").reset_index(drop=True),
             **{f"_{c}": _number(frame, c) for c in _CORROBORATE},

@@ -6,11 +6,12 @@ role (department), seniority and any person columns the user names (country, sou
 the account model's own machinery (bins, L2 logistic regression on bin indicators, integer
 points), so a persona score reads exactly like an account score.
 
-``score_persona`` adds ``persona_score`` (0-100), ``persona_tier`` (1-4) and ``icp_priority``
-(account tier x persona tier: 'A1' ... 'D4', as in the fit x persona grids sales teams use).
-:func:`priority_rank` orders the grid for ranking: the sum of the two tier positions, the
-account tier breaking ties (A1, A2, B1, A3, B2, C1, ...); :func:`priority_sort_key` is the call
-list order: the cell first, then, inside a cell, the account and persona points together.
+``score_persona`` adds ``persona_score`` (0-100), ``persona_tier`` (1-4), ``icp_priority``
+(account tier x persona tier: 'A1' ... 'D4', as in the fit x persona grids sales teams use)
+and ``priority_rank`` (1-16, the cell's place in the profile's priority order).
+:func:`learn_priority` learns that order from the training rows: cells by their success rate,
+never a cell above one that is at least as good on both tiers. :func:`priority_sort_key` is
+the call list order: the cell's rank first, then, inside a cell, the two scores together.
 """
 
 from __future__ import annotations
@@ -24,13 +25,22 @@ import pyarrow as pa
 
 from .binning import Binner, column_kind
 from .errors import ConfigError, SchemaError, did_you_mean
-from .profile import CategoryBin, NumericBin, Persona, PersonaTiers, Profile, Tiers
+from .profile import (
+    PRIORITY_GRID,
+    CategoryBin,
+    NumericBin,
+    Persona,
+    PersonaTiers,
+    Profile,
+    Tiers,
+)
 from .scorecard import Scorecard, profile_attributes, tier_cutoffs
 
 __all__ = [
     "PERSONA_COLUMNS",
     "PERSONA_SCORE_COLUMNS",
     "learn_persona",
+    "learn_priority",
     "persona_columns",
     "persona_profile",
     "persona_summary",
@@ -41,7 +51,10 @@ __all__ = [
 
 # Person columns intake derives from titles: used when the caller says "auto".
 PERSONA_COLUMNS = ("role", "seniority", "department")
-PERSONA_SCORE_COLUMNS = ("persona_score", "persona_tier", "icp_priority")
+PERSONA_SCORE_COLUMNS = ("persona_score", "persona_tier", "icp_priority", "priority_rank")
+# Success rates of priority cells are shrunk toward the overall rate by n / (n + this), as the
+# account points shrink small groups, so a cell of a few lucky leads does not jump the queue.
+PRIORITY_SHRINK = 20
 _DIGITS = {"A": "1", "B": "2", "C": "3", "D": "4"}
 
 
@@ -157,21 +170,42 @@ def score_persona(
         "persona_tier": pa.array(digits.to_numpy(dtype=object), pa.string()),
     }
     if account_tier is not None:
-        acc = pd.Series(account_tier.to_pylist(), dtype=object)
-        out["icp_priority"] = pa.array((acc + digits).to_numpy(dtype=object), pa.string())
+        cells = pd.Series(account_tier.to_pylist(), dtype=object) + digits
+        out["icp_priority"] = pa.array(cells.to_numpy(dtype=object), pa.string())
+        out["priority_rank"] = pa.array(priority_rank(cells, persona.priority_order), pa.int64())
     if reasons:
         out["persona_reasons"] = reason_texts(sub, table)
     return out
 
 
-def priority_rank(priority: Any) -> np.ndarray:
-    """Rank of each 'A1'...'D4' (1 = best): tier positions summed, the account tier breaking ties."""
-    s = pd.Series(priority, dtype=object).astype(str)
-    letter = s.str[0].map({"A": 0, "B": 1, "C": 2, "D": 3}).to_numpy(dtype=float)
-    digit = pd.to_numeric(s.str[1], errors="coerce").to_numpy(dtype=float) - 1
-    order = (letter + digit) * 4 + letter  # diagonals of the grid, best account first
-    grid = np.array(sorted({(a + d) * 4 + a for a in range(4) for d in range(4)}))
-    return np.searchsorted(grid, order) + 1
+def priority_rank(priority: Any, order: Sequence[str] = PRIORITY_GRID) -> np.ndarray:
+    """Rank of each cell 'A1' ... 'D4' in ``order`` (1 = best; the grid's diagonals by default)."""
+    ranks = {cell: i for i, cell in enumerate(order, start=1)}
+    return pd.Series(priority, dtype=object).map(ranks).to_numpy(dtype=np.int64)
+
+
+def learn_priority(priority: Any, y: np.ndarray, shrink: int = PRIORITY_SHRINK) -> list[str]:
+    """The 16 cells best first, by the success rate of the rows in each (shrunk toward the base).
+
+    The order stays true to both tiers: a cell never ranks above one that is at least as good
+    on the account tier and on the persona tier (A2 stays above B2 and A3 whatever a small
+    sample says). Within that rule the cell with the higher rate goes first; equal rates keep
+    the grid's own order.
+    """
+    frame = pd.DataFrame({"cell": pd.Series(priority, dtype=object), "y": np.asarray(y, bool)})
+    counts = frame.groupby("cell")["y"].agg(["sum", "count"]).reindex(PRIORITY_GRID).fillna(0)
+    base = float(frame["y"].mean()) if len(frame) else 0.0
+    rate = (counts["sum"] + shrink * base) / (counts["count"] + shrink)
+    order: list[str] = []
+    while len(order) < len(PRIORITY_GRID):  # 16 cells: a plain greedy topological order
+        ready = [
+            c
+            for c in PRIORITY_GRID
+            if c not in order
+            and all(o in order for o in PRIORITY_GRID if o != c and o[0] <= c[0] and o[1] <= c[1])
+        ]
+        order.append(max(ready, key=lambda c: (rate[c], -PRIORITY_GRID.index(c))))
+    return order
 
 
 def persona_summary(persona: Persona | None) -> dict[str, Any] | None:
@@ -199,10 +233,16 @@ def persona_summary(persona: Persona | None) -> dict[str, Any] | None:
         "attributes": attrs,
         "held_out_auc": held.get("auc"),
         "tiers": persona.tiers.model_dump(by_alias=True),
+        "priority": persona.priority_order,
     }
 
 
-def priority_sort_key(priority: Any, icp_score: Any, persona_score: Any) -> np.ndarray:
-    """Sort key of a call list (smaller first): the grid cell, then more points first."""
+def priority_sort_key(
+    priority: Any,
+    icp_score: Any,
+    persona_score: Any,
+    order: Sequence[str] = PRIORITY_GRID,
+) -> np.ndarray:
+    """Sort key of a call list (smaller first): the cell's rank, then more points first."""
     points = np.asarray(icp_score, dtype=np.float64) + np.asarray(persona_score, dtype=np.float64)
-    return np.asarray(priority_rank(priority) * 1000.0 - points)
+    return np.asarray(priority_rank(priority, order) * 1000.0 - points)

@@ -33,7 +33,10 @@ role, seniority, department)::
     persona_tier  = '1' if persona_score >= persona.tiers['1'], else '2' if >= tiers['2'],
                     else '3' if >= tiers['3'], else '4'
     icp_priority  = icp_tier followed by persona_tier ('A1' ... 'D4')
+    priority_rank = 1 + the position of icp_priority in persona.priority (the 16 cells, best
+                    first); without that list, PRIORITY_GRID's order (A1, A2, B1, A3, B2, C1, ...)
 
+A call list sorts by priority_rank, then by icp_score + persona_score (higher first).
 Persona attributes follow the same bin rules as account attributes. A table that holds none
 of the persona columns is scored without them; one that holds some but not all is an error.
 
@@ -58,6 +61,7 @@ from .atomic import atomic_write_text
 from .errors import ProfileError
 
 __all__ = [
+    "PRIORITY_GRID",
     "SCHEMA_VERSION",
     "Attribute",
     "CategoricalAttribute",
@@ -248,6 +252,13 @@ class SuccessDefinition(_Model):
     description: str | None = None
 
 
+# The account tier x persona tier grid, best first when no order was learned: the sum of the
+# two tier positions, the account tier breaking ties (the diagonals of the grid).
+PRIORITY_GRID = (
+    "A1", "A2", "B1", "A3", "B2", "C1", "A4", "B3", "C2", "D1", "B4", "C3", "D2", "C4", "D3", "D4",
+)  # fmt: skip
+
+
 class Persona(_Model):
     """Person-level fit: a second points table over people columns (role, seniority, ...)."""
 
@@ -256,6 +267,9 @@ class Persona(_Model):
     intercept: int = 0
     attributes: list[Attribute] = Field(min_length=1)
     tiers: PersonaTiers = Field(default_factory=lambda: PersonaTiers())
+    priority: list[str] | None = Field(
+        None, description="the 16 priority cells (A1 ... D4), best first; learned by discover"
+    )
     metrics: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -266,7 +280,16 @@ class Persona(_Model):
             raise ValueError(
                 f"persona attribute names must be unique; repeated: {', '.join(dupes)}"
             )
+        if self.priority is not None and sorted(self.priority) != sorted(PRIORITY_GRID):
+            raise ValueError(
+                "persona priority must list each of the 16 cells A1 ... D4 once (best first)"
+            )
         return self
+
+    @property
+    def priority_order(self) -> list[str]:
+        """The grid cells, best first: the learned order, else the grid's diagonals."""
+        return list(self.priority or PRIORITY_GRID)
 
     @property
     def columns(self) -> list[str]:

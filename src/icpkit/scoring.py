@@ -496,8 +496,8 @@ def score_table(
 ) -> pa.Table:
     """``icp_score`` (int 0–100), ``icp_tier`` (A–D), ``icp_segment`` for every row.
 
-    A profile with a ``persona`` adds ``persona_score``, ``persona_tier`` and ``icp_priority``
-    on tables that hold the persona columns (see :mod:`icpkit.persona`). With ``reasons=True`` also ``icp_reasons``: the top points in words (see :func:`reasons`).
+    A profile with a ``persona`` adds ``persona_score``, ``persona_tier``, ``icp_priority`` and
+    ``priority_rank`` on tables that hold the persona columns (see :mod:`icpkit.persona`). With ``reasons=True`` also ``icp_reasons``: the top points in words (see :func:`reasons`).
     ``threads`` (default: up to 4 cores) splits large tables into chunks scored in parallel.
     """
     cols = _Columns(to_arrow(data))

@@ -184,12 +184,17 @@ def score_columns(df: DataFrame, profile: Profile) -> dict[str, Column]:
         cols["persona_score"] = F.least(F.lit(100), F.greatest(F.lit(0), raw)).cast("int")
         cols["persona_tier"] = ptier
         cols["icp_priority"] = F.concat(F.col("icp_tier"), F.col("persona_tier"))
+        order = p.priority_order
+        rank = F.when(F.col("icp_priority") == F.lit(order[0]), F.lit(1))
+        for i, cell in enumerate(order[1:], start=2):
+            rank = rank.when(F.col("icp_priority") == F.lit(cell), F.lit(i))
+        cols["priority_rank"] = rank
     return cols
 
 
 def score(df: DataFrame, profile: Profile) -> DataFrame:
     """``df`` with ``icp_score`` (int), ``icp_tier`` (A–D) and ``icp_segment`` added; with a
-    persona, also ``persona_score``, ``persona_tier`` and ``icp_priority``."""
+    persona, also ``persona_score``, ``persona_tier``, ``icp_priority`` and ``priority_rank``."""
     cols = score_columns(df, profile)
     out = df
     for name, col in cols.items():  # in order: later columns refer to earlier ones

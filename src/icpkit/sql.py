@@ -657,7 +657,7 @@ def _lateral(
         join_type = "cross"
     src = exp.alias_(source, "_icp_src", quoted=True)
     names = ["icp_score", "icp_tier", "icp_segment"]
-    names += ["persona_score", "persona_tier", "icp_priority"] if p_inner else []
+    names += ["persona_score", "persona_tier", "icp_priority", "priority_rank"] if p_inner else []
     picked = [exp.column(n, table="_icp", quoted=True) for n in names]
     star = exp.Column(this=exp.Star(), table=exp.to_identifier("_icp_src", quoted=True))
     return exp.select(star, *picked).from_(src).join(side, join_type=join_type)
@@ -711,7 +711,7 @@ def render(query: ScoreQuery, dialect: str, *, view: str | None = None, pretty: 
 def _persona(
     b: _Builder, profile: Profile, account_tier: exp.Expr
 ) -> tuple[list[exp.Expr], list[exp.Expr], list[str]]:
-    """Persona score (inner select) and its tier and the priority (outer); none without one.
+    """Persona score (inner select), its tier, the priority and its rank (outer); none without one.
 
     A second points sum over the persona attributes, with the same per-attribute builder.
     """
@@ -728,10 +728,13 @@ def _persona(
         [(exp.GTE(this=p.copy(), expression=_int(c)), _str(d)) for c, d in cuts], _str("4")
     )
     priority = exp.Concat(expressions=[account_tier.copy(), tier.copy()])
+    ranks = [exp.If(this=_str(c), true=_int(i)) for i, c in enumerate(persona.priority_order, 1)]
+    rank = exp.Case(this=priority.copy(), ifs=ranks)  # CASE cell WHEN 'A1' THEN 1 ... END
     inner = [exp.alias_(score, "persona_score", quoted=True)]
     outer = [
         exp.alias_(tier, "persona_tier", quoted=True),
         exp.alias_(priority, "icp_priority", quoted=True),
+        exp.alias_(rank, "priority_rank", quoted=True),
     ]
     return inner, outer, persona.columns
 

@@ -207,6 +207,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         out.print(pt)
         if s["persona"]["held_out_auc"] is not None:
             out.print(f"Persona held-out AUC {s['persona']['held_out_auc']:.3f}")
+        out.print(f"Call order of icp_priority (best first): {', '.join(s['persona']['priority'])}")
     h = s["held_out"]
     if h.get("auc") is not None:
         out.print(
