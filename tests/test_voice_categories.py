@@ -76,9 +76,9 @@ def test_polarity_counts_flip_under_negation() -> None:
     assert polarity("Thursday at two works for me") == (0, 0)
 
 
-def test_polarity_features_only_on_the_default_method() -> None:
+def test_cue_weight_and_polarity_features_are_one_setting_for_both_methods() -> None:
     clf = CategoryClassifier(method="tfidf").fit()
-    assert (clf.rule_weight_, clf.sentiment_) == (0.5, 1.0)
+    assert (clf.rule_weight_, clf.sentiment_) == (0.3, 1.0)
     width = len(clf.patterns_) + 1 + 2  # cue counts, question mark, polarity
     assert clf._features(["x"]).shape[1] == clf.backend_.transform(["x"]).shape[1] + width
     explicit = CategoryClassifier(method="tfidf", rule_weight=1.0, sentiment=0.0).fit()
@@ -176,8 +176,9 @@ def test_fast_paths_equal_their_plain_definitions(eval_set: pd.DataFrame) -> Non
         want = [
             str(clf.classes_[k])
             for k in order
-            if k == order[0] or min(p[k] - clf.threshold, p[k] - clf.min_share * top) >= 0
+            if k == order[0] or (p[k] >= clf.threshold and p[k] >= clf.min_share * top)
         ]
-        assert row.categories == want and row.category == want[0]
+        assert row.categories == want
+        assert row.category == want[0]
         assert row.confidence == round(float(top), 4)
     assert labels["categories"].map(len).max() > 1  # some texts keep two categories

@@ -178,14 +178,13 @@ class CategoryClassifier:
         if isinstance(backend, TfidfBackend):
             backend = TfidfBackend(chars=self.chars)
         self.backend_: Backend = backend.fit(list(texts))
-        # TF-IDF on a few hundred sentences is sparse and sure of itself; halving the cue
-        # features and adding polarity counts gave the best macro-F1 on the dev splits
-        # (tests/golden/voice/README.md). Embeddings keep full-weight cues, no polarity.
-        tfidf = isinstance(backend, TfidfBackend)
-        self.rule_weight_ = (
-            self.rule_weight if self.rule_weight is not None else (0.5 if tfidf else 1.0)
-        )
-        self.sentiment_ = self.sentiment if self.sentiment is not None else (1.0 if tfidf else 0.0)
+        # Cue features at 0.3 and two polarity counts, for both methods: on the real
+        # review sentences (dev split of tests/golden/voice/real.tsv) full-weight cues
+        # outvoted the text features with review wording they were not written for
+        # (macro-F1 tfidf 0.603 at 0.5 -> 0.661 at 0.3; embeddings without polarity at
+        # 1.0: 0.566 -> 0.599), while calib and dev3 held (tests/golden/voice/README.md).
+        self.rule_weight_ = self.rule_weight if self.rule_weight is not None else 0.3
+        self.sentiment_ = self.sentiment if self.sentiment is not None else 1.0
         x = self._features(list(texts))
         index = {c: i for i, c in enumerate(self.classes_)}
         y = np.array([index[label] for label in labels])
