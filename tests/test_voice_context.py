@@ -230,3 +230,15 @@ def test_real_review_sentences_dev_split() -> None:
     assert len(dev) >= 200
     pred = CategoryClassifier().fit().predict(dev["text"].tolist(), dev["prompt"].tolist())
     assert f1_score(dev["category"], pred, average="macro") >= 0.65
+
+
+def test_advice_to_other_buyers_is_neither_praise_nor_a_complaint(clf: CategoryClassifier) -> None:
+    """Issue 16: answers to "Recommendations to others considering X" are mostly advice
+    on preparing and implementing (sentences written for this test)."""
+    prompt = "Recommendations to others considering Acme Planning"
+    assert list(prompt_stance([prompt])) == ["advice"]
+    advice = [
+        "Make sure you have documented your current processes before the project starts.",
+        "My recommendation is to define your reporting hierarchy first.",
+    ]
+    assert list(clf.predict(advice, [prompt] * len(advice))) == ["other", "other"]
