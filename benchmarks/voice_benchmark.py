@@ -3,6 +3,7 @@
     python benchmarks/voice_benchmark.py                      # everything, both methods
     python benchmarks/voice_benchmark.py --method tfidf       # the default method only
     python benchmarks/voice_benchmark.py --real-split dev     # the real set's dev split
+    python benchmarks/voice_benchmark.py --real-split dev --confusion --accounts 0
     python benchmarks/voice_benchmark.py --accounts 0         # skip the speed runs
     python benchmarks/voice_benchmark.py --json
 
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from icpkit.voice import (
@@ -54,6 +55,7 @@ def scores(truth: pd.Series, pred: np.ndarray) -> dict[str, Any]:
     labels = [c for c in CATEGORIES if c in set(truth)]
     p, r, _f, n = precision_recall_fscore_support(truth, pred, labels=labels, zero_division=0)
     return {
+        "confusion": confusion_matrix(truth, pred, labels=list(CATEGORIES)).tolist(),
         "highlights": len(truth),
         "macro_f1": round(float(f1_score(truth, pred, labels=labels, average="macro")), 3),
         "accuracy": round(float((pred == truth.to_numpy()).mean()), 3),
@@ -152,6 +154,13 @@ def speed(method: str, feedback: pd.DataFrame, scored: pd.DataFrame) -> dict[str
     return out
 
 
+def _print_confusion(res: dict[str, Any]) -> None:
+    """Rows: the hand label; columns: what the method said (first 6 letters)."""
+    print(f"{'label / said':20s} " + " ".join(f"{c[:6]:>6s}" for c in CATEGORIES))
+    for cat, row in zip(CATEGORIES, res["confusion"], strict=True):
+        print(f"{cat:20s} " + " ".join(f"{v:6d}" for v in row))
+
+
 def _print_scores(title: str, res: dict[str, Any]) -> None:
     print(
         f"\n-- {title}: macro-F1 {res['macro_f1']:.3f}, accuracy {res['accuracy']:.3f}, "
@@ -168,6 +177,9 @@ def main() -> None:
     parser.add_argument("--real-split", choices=["eval", "dev"], default="eval")
     parser.add_argument(
         "--accounts", type=int, default=50_000, help="synthetic world for the speed runs (0: skip)"
+    )
+    parser.add_argument(
+        "--confusion", action="store_true", help="also print the real split's confusion matrix"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -194,6 +206,8 @@ def main() -> None:
         _print_scores("old set (tests/golden/voice/eval.tsv, written by us)", res["old"])
         real = res["real"]
         _print_scores(f"real-text set, {real['split']} split, with the question's context", real)
+        if args.confusion:
+            _print_confusion(real)
         print(
             f"   (without the question's context: macro-F1 {real['macro_f1_without_prompts']:.3f})"
         )

@@ -41,7 +41,7 @@ def test_all_is_complete_and_sorted() -> None:
 def test_default_method_on_the_eval_set(eval_set: pd.DataFrame) -> None:
     labels = classify(eval_set["text"].tolist(), method="tfidf")
     pred = labels["category"]
-    # Measured 0.756 (see tests/golden/voice/README.md); the issue asks for at least 0.7.
+    # Measured 0.743 (docs/voice.md#accuracy); the issue asks for at least 0.7.
     assert f1_score(eval_set["category"], pred, average="macro") >= 0.70
     recall = recall_score(eval_set["category"], pred, average=None, labels=list(CATEGORIES))
     assert min(recall) >= 0.35, dict(zip(CATEGORIES, recall, strict=True))
@@ -76,9 +76,9 @@ def test_polarity_counts_flip_under_negation() -> None:
     assert polarity("Thursday at two works for me") == (0, 0)
 
 
-def test_polarity_features_only_on_the_default_method() -> None:
+def test_cue_weight_and_polarity_features_are_one_setting_for_both_methods() -> None:
     clf = CategoryClassifier(method="tfidf").fit()
-    assert (clf.rule_weight_, clf.sentiment_) == (0.5, 1.0)
+    assert (clf.rule_weight_, clf.sentiment_) == (0.3, 1.0)
     width = len(clf.patterns_) + 1 + 2  # cue counts, question mark, polarity
     assert clf._features(["x"]).shape[1] == clf.backend_.transform(["x"]).shape[1] + width
     explicit = CategoryClassifier(method="tfidf", rule_weight=1.0, sentiment=0.0).fit()
@@ -149,3 +149,36 @@ def test_embeddings_end_to_end_on_transcripts() -> None:
     answer = voice.ask(folder, "How did they find us?", method="embeddings", top=3)
     assert answer["evidence"]
     assert "RevOps community" in answer["evidence"][0]["text"]
+
+
+def test_fast_paths_equal_their_plain_definitions(eval_set: pd.DataFrame) -> None:
+    """rule_hits (prefilters looked up in one joined string) and label (labels shared by
+    rows alike) give what one regex search per text and pattern, and one row at a time,
+    give. Repeats, a newline inside a text and an empty text are included."""
+    import numpy as np
+
+    clf = CategoryClassifier().fit()
+    texts = eval_set["text"].tolist()[:120] * 2 + ["Hi there,\nthanks for the call.", ""]
+    plain = np.array(
+        [
+            [min(3, sum(bool(p.search(t)) for p in patterns)) for patterns in clf.patterns_]
+            for t in texts
+        ],
+        dtype=float,
+    )
+    assert plain.sum() > 50  # the cues do fire on these texts
+    assert np.array_equal(clf.rule_hits(texts), plain)
+    labels = clf.label(texts)
+    proba = clf.predict_proba(texts)
+    for row, p in zip(labels.itertuples(), proba, strict=True):
+        order = np.argsort(-p, kind="stable")
+        top = p[order[0]]
+        want = [
+            str(clf.classes_[k])
+            for k in order
+            if k == order[0] or (p[k] >= clf.threshold and p[k] >= clf.min_share * top)
+        ]
+        assert row.categories == want
+        assert row.category == want[0]
+        assert row.confidence == round(float(top), 4)
+    assert labels["categories"].map(len).max() > 1  # some texts keep two categories

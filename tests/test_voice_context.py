@@ -197,3 +197,48 @@ def test_real_text_golden_file_is_well_formed() -> None:
     g2 = gold[gold["dataset"] == "g2_fpa_software_reviews"]
     assert (g2.groupby("row")["split"].nunique() == 1).all()
     assert gold["sha1"].str.fullmatch(r"[0-9a-f]{12}").all()
+
+
+def test_review_wishes_are_feature_requests(clf: CategoryClassifier) -> None:
+    """Issue 16: in reviews, wishes are phrased "would be nice", "could be improved",
+    "should allow", "lack of" (sentences written for this test)."""
+    wishes = [
+        "It would be nice to have a dark mode in the planning grid.",
+        "The import screen could be improved a lot.",
+        "It should allow exporting the board pack straight to PowerPoint.",
+        "Lack of version history for the driver assumptions.",
+        "The dashboards need to be improved.",
+        "There is no way to schedule the exports.",
+    ]
+    prompts = ["What do you dislike about Acme Planning?"] * len(wishes)
+    assert list(clf.predict(wishes, prompts)) == ["feature_request"] * len(wishes)
+    assert list(clf.predict(wishes)) == ["feature_request"] * len(wishes)  # no question
+
+
+def test_real_review_sentences_dev_split() -> None:
+    """The default method on the dev split of the real G2 sentences (the eval split is
+    only read by benchmarks/voice_benchmark.py). Was 0.603 before issue 16's second
+    round; the issue's target (0.75) is for the eval split and is not reached."""
+    import sys
+
+    from sklearn.metrics import f1_score
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from voice_real import load_real
+
+    dev = load_real("dev")
+    assert len(dev) >= 200
+    pred = CategoryClassifier().fit().predict(dev["text"].tolist(), dev["prompt"].tolist())
+    assert f1_score(dev["category"], pred, average="macro") >= 0.65
+
+
+def test_advice_to_other_buyers_is_neither_praise_nor_a_complaint(clf: CategoryClassifier) -> None:
+    """Issue 16: answers to "Recommendations to others considering X" are mostly advice
+    on preparing and implementing (sentences written for this test)."""
+    prompt = "Recommendations to others considering Acme Planning"
+    assert list(prompt_stance([prompt])) == ["advice"]
+    advice = [
+        "Make sure you have documented your current processes before the project starts.",
+        "My recommendation is to define your reporting hierarchy first.",
+    ]
+    assert list(clf.predict(advice, [prompt] * len(advice))) == ["other", "other"]
