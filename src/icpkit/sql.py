@@ -23,6 +23,7 @@ CRM's own columns and normalises their values in SQL (:mod:`icpkit.sqlnorm`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -74,14 +75,31 @@ class _Dialect:
     regex_g: bool = False  # REGEXP_REPLACE needs the 'g' flag to replace every match
     extract: Literal["function", "match", "none"] = "function"  # how a regex group is read
     nul: bool = True  # text can hold NUL (PostgreSQL's cannot)
+    # The cast skips the spaces NUMBER_PATTERN allows around a number, so no TRIM copies the
+    # text first (tested on every value shape for DuckDB, PostgreSQL and Spark).
+    cast_skips_spaces: bool = False
+    # Java's `$` also matches before a final line break ('5\n'): `\z` is the end of the text.
+    dollar_is_end: bool = True
 
 
 _DIALECTS: dict[str, _Dialect] = {
-    "duckdb": _Dialect(True, True, "isnan", "native", star_except=True, regex_g=True),
+    "duckdb": _Dialect(
+        True, True, "isnan", "native", star_except=True, regex_g=True, cast_skips_spaces=True
+    ),
     # PostgreSQL has no TRY_CAST (sqlglot renders it as CAST, which fails on bad text).
-    "postgres": _Dialect(True, False, "equals", "native", extract="match", nul=False),
+    "postgres": _Dialect(
+        True, False, "equals", "native", extract="match", nul=False, cast_skips_spaces=True
+    ),
     # Spark: sqlglot renders TRY_CAST as CAST, which raises under ANSI mode; the regex guards it.
-    "spark": _Dialect(True, False, "isnan", "native", star_except=True),
+    "spark": _Dialect(
+        True,
+        False,
+        "isnan",
+        "native",
+        star_except=True,
+        cast_skips_spaces=True,
+        dollar_is_end=False,
+    ),
     "snowflake": _Dialect(True, True, "equals", "native", star_except=True),
     # BigQuery's REGEXP_EXTRACT reads only one group: no value normalisation there.
     "bigquery": _Dialect(True, True, "isnan", "native", star_except=True, extract="none"),
@@ -102,6 +120,12 @@ def _dialect(name: str) -> _Dialect:
         raise ConfigError(
             f"unknown SQL dialect {name!r}; expected one of: {', '.join(DIALECTS)}"
         ) from None
+
+
+def java_pattern(pattern: str) -> str:
+    """The pattern for Java's regex (Spark): each unescaped `$` as `\\z`, the end of the text
+    (Java's `$` also matches before a final line break, which RE2's and PostgreSQL's do not)."""
+    return re.sub(r"(?<!\\)\$", lambda _: "\\z", pattern)
 
 
 def column_types_from_arrow(schema: pa.Schema) -> dict[str, ColumnType]:
@@ -215,6 +239,8 @@ class _Builder:
     def _like(self, x: exp.Expr, pattern: str) -> exp.Expr:
         if self.d.extract == "match":  # PostgreSQL spells the word boundary \y
             pattern = pattern.replace("\\b", "\\y")
+        if not self.d.dollar_is_end:
+            pattern = java_pattern(pattern)
         return exp.RegexpLike(this=x.copy(), expression=_str(pattern))
 
     def _extract(self, x: exp.Expr, pattern: str, group: int) -> exp.Expr:
@@ -426,7 +452,7 @@ class _Builder:
 
     def _parse(self, text: exp.Expr) -> exp.Expr:
         """Text to double by NUMBER_PATTERN; 'true'/'false' read as 1/0."""
-        trimmed = exp.Trim(this=text.copy())
+        trimmed = text.copy() if self.d.cast_skips_spaces else exp.Trim(this=text.copy())
         if self.d.safe_cast:
             cast: exp.Expr = exp.TryCast(this=trimmed, to=_DOUBLE)
         else:
