@@ -54,7 +54,7 @@ def _types(df: DataFrame) -> dict[str, ColumnType]:
 
 
 class _Builder:
-    """Spark twin of :class:`icpkit.sql._Builder`: the same cases, as Column objects."""
+    """Spark twin of :class:`icpkit.sqlbuild._Builder`: the same cases, as Column objects."""
 
     def __init__(self, types: dict[str, ColumnType]) -> None:
         self.F = _functions()
