@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from icpkit.errors import ConfigError
 from icpkit.profile import Profile, profile_from_dict
-from icpkit.scoring import score_table
+from icpkit.scoring import NUMBER_PATTERN, score_table
 from icpkit.sql import DIALECTS, _str, column_types_from_arrow, score_query, score_sql
 
 EVIL = "O'Brien\"; DROP TABLE x;--"
@@ -244,28 +248,100 @@ def test_nul_byte_cannot_smuggle_sql_into_psql(postgres_url: str, tmp_path: Path
         assert con.execute("SELECT count(*) FROM victim").fetchone() == (0,)  # still there
 
 
-def test_duckdb_reads_odd_text_as_the_pattern_does() -> None:
-    """A battery of three-piece texts (signs, dots, exponents, inf/nan, underscores,
-    control whitespace, unicode digits) lands in the same bins as in the reference engine
-    (DuckDB's TRY_CAST alone would accept '1_000', '\t5', '+-1' and 'nan')."""
+def _odd_texts() -> list[str]:
+    """A battery of three-piece texts: signs, dots, exponents, inf/nan, underscores, control
+    whitespace, unicode digits (DuckDB's TRY_CAST alone would accept '1_000', '\t5', '+-1'
+    and 'nan'; PostgreSQL's and Spark's CAST fail on most of them)."""
     parts = ["", "1", "12", ".", "5.", ".5", "e", "E", "e5", "e+5", "+", "-", "inf",
              "Infinity", "nan", "NaN", "_", "1_000", "0x10", " ", "\t", "\n", "\r", "\x0b",
              "\x0c", "\u00a0", "١٢", "d", "infin", "1e", "1.e5", "0", "1,0", "∞", "true",
              "false", "+-"]  # fmt: skip
-    texts = sorted({a + b + c for a in parts for b in parts for c in parts})
+    return sorted({a + b + c for a in parts for b in parts for c in parts})
+
+
+def _beyond_double(text: str) -> bool:
+    """A number by the pattern whose value overflows a double ('1e512')."""
+    if not re.fullmatch(NUMBER_PATTERN, text) or "inf" in text.lower():
+        return False
+    return math.isinf(float(text.strip(" ")))
+
+
+def _edge_profile() -> Profile:
+    """One numeric attribute read from text, with edges that split the odd texts' values."""
     edges = [-1e5, -1.0, -0.5, 0.0, 0.5, 1.0, 5.0, 12.0, 1e5, 1e15]  # 1e15: the profile cap
     bins = [{"upper": edges[0], "points": 1}] + [
         {"lower": lo, "upper": hi, "points": i + 2}
         for i, (lo, hi) in enumerate(itertools.pairwise(edges))
     ]
     bins.append({"lower": edges[-1], "points": 30})
-    profile = profile_from_dict(
+    return profile_from_dict(
         {"attributes": [{"name": "txt", "kind": "numeric", "bins": bins, "missing_points": 40}]}
     )
+
+
+def _misread(texts: list[str], got: list[int]) -> list[str]:
+    """The texts an engine scores differently from the reference engine."""
     table = pa.table({"txt": pa.array(texts)})
-    con = duckdb.connect()
-    con.register("t", table)
-    got = con.sql(score_sql(profile, "t")).to_arrow_table().column("icp_score").to_pylist()
-    want = score_table(profile, table).column("icp_score").to_pylist()
+    want = score_table(_edge_profile(), table).column("icp_score").to_pylist()
     assert len(set(want)) > 8  # the texts really spread over the bins
-    assert [t for t, g, w in zip(texts, got, want, strict=True) if g != w] == []
+    return [t for t, g, w in zip(texts, got, want, strict=True) if g != w]
+
+
+def test_duckdb_reads_odd_text_as_the_pattern_does() -> None:
+    texts = _odd_texts()
+    con = duckdb.connect()
+    con.register("t", pa.table({"txt": pa.array(texts)}))
+    got = con.sql(score_sql(_edge_profile(), "t")).to_arrow_table()
+    assert _misread(texts, got.column("icp_score").to_pylist()) == []
+
+
+def test_postgres_reads_odd_text_as_the_pattern_does(postgres_url: str) -> None:
+    import psycopg
+
+    # PostgreSQL's CAST stops the query with an error on text beyond the double range
+    # ('1.e512', which the reference engine, DuckDB and Spark read as inf): a known gap,
+    # named in docs/engines.md; it fails loudly and never misreads, so it is left out here.
+    texts = [t for t in _odd_texts() if not _beyond_double(t)]
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS odd_text")
+        con.execute("CREATE TABLE odd_text (i integer, txt text)")
+        with con.cursor() as cur, cur.copy("COPY odd_text (i, txt) FROM STDIN") as copy:
+            for i, t in enumerate(texts):
+                copy.write_row((i, t))
+        sql = score_sql(_edge_profile(), "odd_text", dialect="postgres")
+        got = con.execute(f"SELECT icp_score FROM ({sql}) AS s ORDER BY i").fetchall()
+    assert _misread(texts, [int(s) for (s,) in got]) == []
+
+
+def test_spark_sql_reads_odd_text_as_the_pattern_does(spark: Any) -> None:
+    from pyspark.sql import types as T
+
+    from icpkit.spark import score as spark_score
+
+    texts = _odd_texts()
+    schema = T.StructType(
+        [T.StructField("i", T.IntegerType(), False), T.StructField("txt", T.StringType(), True)]
+    )
+    spark.createDataFrame(list(enumerate(texts)), schema).createOrReplaceTempView("odd_text")
+    sql = score_sql(_edge_profile(), "odd_text", dialect="spark")
+    got = spark.sql(f"SELECT icp_score FROM ({sql}) ORDER BY i").collect()
+    assert _misread(texts, [r[0] for r in got]) == []
+    # The DataFrame adapter reads text by the same pattern ('5\n' is no number there either).
+    frame = spark_score(spark.table("odd_text"), _edge_profile())
+    got = frame.orderBy("i").select("icp_score").collect()
+    assert _misread(texts, [r[0] for r in got]) == []
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark"])
+def test_a_text_number_costs_one_pattern_match_and_one_cast(dialect: str) -> None:
+    """On all-text columns (`icp sql` without types) each value is matched against the number
+    pattern once and cast once; these engines' casts skip the spaces the pattern allows, so
+    no TRIM copies the text first (issue 14: the all-text read was 0.44x a bare cast)."""
+    tree = score_query(_edge_profile(), "t", dialect=dialect)
+    assert len(list(tree.find_all(exp.RegexpLike))) == 1
+    double = exp.DataType.build("double")
+    reads = [c for c in tree.find_all(exp.Cast) if c.to == double]
+    assert [c.this.sql() for c in reads if c.find(exp.Column)] == [
+        exp.cast(exp.column("txt", table="_icp_src", quoted=True), "text").sql()
+    ]
+    assert list(tree.find_all(exp.Trim)) == []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError, SchemaError, did_you_mean
 from .profile import Attribute, Condition, NumericAttribute, Profile
 from .scoring import NUMBER_PATTERN, numeric_pieces
-from .sql import ColumnType
+from .sql import ColumnType, java_pattern
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -54,7 +54,7 @@ def _types(df: DataFrame) -> dict[str, ColumnType]:
 
 
 class _Builder:
-    """Spark twin of :class:`icpkit.sql._Builder`: the same cases, as Column objects."""
+    """Spark twin of :class:`icpkit.sqlbuild._Builder`: the same cases, as Column objects."""
 
     def __init__(self, types: dict[str, ColumnType]) -> None:
         self.F = _functions()
@@ -89,7 +89,7 @@ class _Builder:
             return F.when(col, F.lit(1.0)).when(~col, F.lit(0.0)), False
         t = col if kind == "text" else col.cast("string")
         parsed = (
-            F.when(t.rlike(NUMBER_PATTERN), F.trim(t).cast("double"))
+            F.when(t.rlike(java_pattern(NUMBER_PATTERN)), F.trim(t).cast("double"))
             .when(t == F.lit("true"), F.lit(1.0))
             .when(t == F.lit("false"), F.lit(0.0))
         )

@@ -125,7 +125,7 @@ class Lookup:
 
 
 class Norm:
-    """SQL normalisers for one dialect. ``regex(x, pattern)`` and friends come from sql.py."""
+    """SQL normalisers for one dialect. ``regex(x, pattern)`` and friends come from sqlbuild.py."""
 
     def __init__(
         self,
