@@ -418,11 +418,7 @@ def _fit(
     leaks = _drop_leaks(attrs, codes, y, keep) if p.check_leaks else []
     used, weak = _select(attrs, p.alpha)
     t1 = time.perf_counter()
-    # The scoring features keep their coarse conditions: refining them moved held-out AUC by
-    # up to ±0.008 per world for no reader's benefit (only described segments are refined).
-    finder = SegmentFinder(
-        max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers, refine=False
-    )
+    finder = SegmentFinder(max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers)
     finder.fit(used, codes, y, table, rows=search_rows)
     rules = list(finder.segments_)
     described, headline = sharp_segments(

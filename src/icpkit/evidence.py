@@ -155,13 +155,16 @@ def with_evidence(
                 f"all rows, shrunk toward the average as fewer than {MIN_HELD_OUT} held-out "
                 "rows fall in the group"
             )
+    prior = 0.0
     if figures is None:
-        figures = group_figures(conds, table, y, prior=PRIOR_ROWS if held is not None else 0.0)
+        prior = PRIOR_ROWS if held is not None else 0.0
+        figures = group_figures(conds, table, y, prior=prior)
     head = {
         "conditions": [c.model_dump(by_alias=True, exclude_none=True) for c in conds],
         "segment": segment,
         **figures,
         "measured_on": where,
+        "prior_rows": prior,
     }
     metrics = {**(profile.metrics or {}), "silhouette": head}
     return profile.model_copy(update={"metrics": metrics})

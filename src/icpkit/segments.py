@@ -130,51 +130,6 @@ def _raw_atoms(name: str, kind: str, col: pa.ChunkedArray, min_count: int) -> li
     return out
 
 
-def _round_grid(x: np.ndarray) -> list[float]:
-    """Round thresholds (1, 2, 5 x 10^k) inside the range of ``x``: the cuts people state."""
-    lo, hi = float(np.min(x)), float(np.max(x))
-    if hi <= 0:
-        return []
-    start = math.floor(math.log10(max(lo, 1.0)))
-    grid = [m * 10.0**k for k in range(start, math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)]
-    return [g for g in grid if lo < g <= hi]
-
-
-def fine_atoms(
-    table: pa.Table, attrs: dict[str, BinnedAttribute], min_count: int, labels_only: frozenset[str]
-) -> list[Atom]:
-    """Numeric conditions on a finer grid than the search's, for refining a found rule.
-
-    Beam search over these would test too many rules (and let noise through); a rule that is
-    already found only moves its thresholds, so its edges can land on the group's real cut
-    (200 employees) instead of the nearest coarse quantile (219).
-    """
-    out: list[Atom] = []
-    for name, attr in attrs.items():
-        if attr.kind != "numeric" or name in labels_only:
-            continue
-        x = column_values(table.column(name))
-        present = ~np.isnan(x)
-        if present.sum() < 2 * min_count:
-            continue
-        edges = sorted({*_round_grid(x[present]), *nice_cuts(x[present], 12)})
-        bounds: list[float | None] = [None, *edges, None]
-        for i in range(len(bounds) - 1):
-            for j in range(i + 1, len(bounds)):
-                lo, hi = bounds[i], bounds[j]
-                if lo is None and hi is None:
-                    continue
-                mask = present.copy()
-                if lo is not None:
-                    mask &= x >= lo
-                if hi is not None:
-                    mask &= x < hi
-                if mask.sum() >= min_count:
-                    cond = Condition(attribute=name, ge=lo, lt=hi)
-                    out.append(Atom(name, (-3, i, j), cond, np.packbits(mask)))
-    return out
-
-
 def candidate_atoms(
     table: pa.Table,
     attrs: dict[str, BinnedAttribute],
@@ -290,7 +245,6 @@ class SegmentFinder:
     generality: exponent of coverage in the quality ``coverage**g * (rate - base)``; 0.5 is the
         binomial test, lower prefers sharper rules (a planted conjunction over a broad union).
     max_search_rows: the search runs on a sample of this many rows of a bigger table.
-    refine: hill-climb each found rule's conditions (finer thresholds, other attributes).
     """
 
     def __init__(
@@ -307,7 +261,6 @@ class SegmentFinder:
         min_z: float = 4.0,
         generality: float = 0.4,
         max_search_rows: int = 25000,
-        refine: bool = True,
     ) -> None:
         self.max_segments = max_segments
         self.max_disqualifiers = max_disqualifiers
@@ -320,7 +273,6 @@ class SegmentFinder:
         self.min_z = min_z
         self.generality = generality
         self.max_search_rows = max_search_rows
-        self.refine = refine
 
     def fit(
         self,
@@ -330,7 +282,6 @@ class SegmentFinder:
         table: pa.Table | None = None,
         rows: np.ndarray | None = None,
         labels_only: frozenset[str] = frozenset(),
-        expected: np.ndarray | None = None,
     ) -> SegmentFinder:
         """Find segments over the binned attributes (and finer conditions when ``table`` is given).
 
@@ -338,8 +289,7 @@ class SegmentFinder:
         ranks rules reliably); ``rows`` restricts the search to those rows (discover passes the
         training part of its hold-out split, so segments can be measured on rows they were not
         found on). Either way the chosen rules are then re-measured on every row with the
-        scorer's own condition semantics. ``expected`` (a success probability per row from an
-        additive model) lets refinement tell a group's defining number from a correlated one.
+        scorer's own condition semantics.
         """
         y = np.asarray(y, dtype=bool)
         n_all = len(y)
@@ -354,18 +304,13 @@ class SegmentFinder:
             full = (table, y)
             table, y = table.take(sample), y[sample]
             codes = {k: v[sample] for k, v in codes.items()}
-            expected = None if expected is None else expected[sample]
-        # Success probabilities of an additive model, for judging which trait defines a group.
-        self.expected_ = None if expected is None else np.asarray(expected, dtype=np.float32)
         self.n_ = n = len(y)
         self.base_rate_ = float(y.mean())
         self.min_count_ = max(self.min_support_count, math.ceil(self.min_support * n))
         if table is not None:
             atoms = candidate_atoms(table, attrs, codes, self.min_count_, labels_only)
-            self.fine_ = atoms + fine_atoms(table, attrs, self.min_count_, labels_only)
         else:
             atoms = [a for name, attr in attrs.items() for a in atoms_for(attr, codes[name])]
-            self.fine_ = atoms
         self.segments_ = self._cover(atoms, y, positive=True, limit=self.max_segments)
         self.disqualifiers_ = self._cover(atoms, y, positive=False, limit=self.max_disqualifiers)
         self.atoms_, self.sample_ = atoms, sample
@@ -479,7 +424,7 @@ class SegmentFinder:
                 tried += 1
                 if tried > 50:
                     break
-                rule = self._prune(self._refine(rule, ypk, live, sign), ypk, sign)
+                rule = self._prune(rule, ypk, sign)
                 if self.acceptable(rule, positive) and not _overlaps(rule, chosen, self.n_):
                     found = rule
                     break
@@ -490,76 +435,6 @@ class SegmentFinder:
             if live_mask.sum() < self.min_count_:
                 break
         return chosen
-
-    def _refine(self, rule: Rule, ypk: np.ndarray, live: np.ndarray, sign: float) -> Rule:
-        """Hill-climb: swap one condition at a time for the best one (on the live rows).
-
-        A condition can move its thresholds on the fine grid, or give way to another attribute:
-        where revenue stood in for company size, the size condition itself scores better.
-        """
-        if not self.refine:
-            return rule
-        atoms = list(rule.atoms)
-        matrix, attr_of = self._matrix(self.fine_)
-        self._numeric = np.array([a.condition.is_numeric for a in self.fine_])
-        live_n = max(_count(live), 1)
-        base = _count(ypk & live) / live_n
-
-        def quality(n: np.ndarray, e: np.ndarray) -> np.ndarray:
-            rate = e / np.maximum(n, 1)
-            return sign * (n / live_n) ** self.generality * (rate - base)
-
-        packed = live
-        for a in atoms:
-            packed = packed & a.packed
-        best = float(quality(np.array([_count(packed)]), np.array([_count(packed & ypk)]))[0])
-        names = {a.attribute: attr_of[i] for i, a in enumerate(self.fine_)}
-        for _pass in range(3):
-            moved = False
-            for i in range(len(atoms)):
-                rest = live
-                for j, a in enumerate(atoms):
-                    if j != i:
-                        rest = rest & a.packed
-                cand = matrix & rest
-                n = np.bitwise_count(cand).sum(axis=1, dtype=np.int64)
-                e = np.bitwise_count(cand & ypk).sum(axis=1, dtype=np.int64)
-                same = attr_of == names.get(atoms[i].attribute, -1)
-                q = np.where((n >= self.min_count_) & same, quality(n, e), -np.inf)
-                k = int(np.argmax(q))
-                if q[k] > best + 1e-9:
-                    atoms[i], best, moved = self.fine_[k], float(q[k]), True
-                if atoms[i].condition.is_numeric:
-                    # A correlated number (revenue for company size) can describe nearly the
-                    # same rows: switch to the one whose own rows (those the other leaves out)
-                    # succeed more, when it describes the group about as well.
-                    q_all = quality(n, e)
-                    other = ~np.isin(attr_of, [names.get(a.attribute, -1) for a in atoms])
-                    ok = self._numeric & other & (n >= self.min_count_) & (q_all >= 0.9 * best)
-                    idx = np.flatnonzero(ok)
-                    if len(idx):
-                        gain = self._own_excess(cand[idx] & ~atoms[i].packed, ypk)
-                        loss = self._own_excess((rest & atoms[i].packed) & ~matrix[idx], ypk)
-                        better = idx[sign * (gain - loss) > 0]
-                        if len(better):
-                            k = int(better[np.argmax(q_all[better])])
-                            atoms[i], best, moved = self.fine_[k], float(q_all[k]), True
-            if not moved:
-                break
-        return self._rule(tuple(atoms), ypk)
-
-    def _own_excess(self, packed: np.ndarray, ypk: np.ndarray) -> np.ndarray:
-        """Mean surprise of each mask's rows: success minus ``expected_`` (or the base rate).
-
-        Judged against the additive model, a number that is itself scored (cloud spend) does
-        not pass for the group's defining trait just because its own rows succeed.
-        """
-        rows = np.unpackbits(packed, axis=1, count=self.n_).astype(np.float32)
-        y = np.unpackbits(ypk, count=self.n_).astype(np.float32)
-        p = self.base_rate_ if self.expected_ is None else self.expected_
-        n = rows.sum(axis=1)
-        # Fewer than 5 rows of its own: no evidence either way (0).
-        return np.where(n >= 5, (rows @ (y - p)) / np.maximum(n, 1), 0.0)
 
     def _prune(self, rule: Rule, ypk: np.ndarray, sign: float) -> Rule:
         """Drop conditions whose removal keeps at least 95% of the rule's quality."""
