@@ -35,11 +35,12 @@ from .explain import silhouette
 from .insample import row_sketch
 from .persona import learn_persona, learn_priority, persona_columns, persona_summary
 from .phrases import counted, segment_name
-from .profile import Disqualifier, Persona, Profile, Segment
+from .profile import Condition, Disqualifier, Persona, Profile, Segment
 from .schema import is_after_sale, is_contact_detail
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
 from .scoring import score_table, to_arrow
 from .segments import Rule, SegmentFinder, interaction_pairs, rule_mask
+from .sharp import sharp_segments
 from .success import SuccessLabel, expression_columns, ranked_successes, success_label
 
 __all__ = [
@@ -88,8 +89,6 @@ LEAK_AUC = 0.92
 # Cross-validation trains each fold without the rows it tests: with one success, one fold
 # would learn from failures alone.
 MIN_TO_LEARN = 2
-# Labels that may define a segment even when too weak alone for the points table.
-_COMPANY_FACTS = {"industry", "country", "region", "state", "last_funding_type", "ownership"}
 AFTER_SALE_REASON = (
     "known only after the sale (leaks the answer, and describes today's customers, not "
     "prospects to find); --keep to use it"
@@ -229,6 +228,7 @@ class _Fit:
     leaks: list[dict[str, Any]]
     timings: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    headline: list[Condition] | None = None  # the group the silhouette describes
 
 
 @dataclass
@@ -308,56 +308,6 @@ def _select(
         "no attribute is significant after correcting for multiple tests; the profile uses "
         f"the {len(used)} strongest anyway: expect a score little better than chance"
     ]
-
-
-def _sharp_segments(
-    attrs: dict[str, BinnedAttribute],
-    used: dict[str, BinnedAttribute],
-    codes: dict[str, np.ndarray],
-    y: np.ndarray,
-    table: pa.Table,
-    rows: np.ndarray | None,
-    broad: list[Rule],
-    p: _Params,
-) -> tuple[list[Rule], list[Rule]]:
-    """The distinct groups of ideal customers, as sharp conjunctions (the planted-ICP search).
-
-    The broad search (coverage^0.4, attributes of the points table) gives the scorecard good
-    features but describes ICPs as "cloud spend high and one of five industries". This one
-    prefers sharp groups (coverage^0.25), keeps small ones down to 1% of rows (20 at least:
-    the z >= 4 bar still applies), and may use single values of every screened label, since a
-    region or a technology can matter only inside a segment.
-
-    Returns the rules the scorecard fits (the broad ones) and the sharp rules that are not
-    nearly a broad one (Jaccard > 0.8), which are described with 0 points:
-    as extra scoring features they cost held-out AUC on the truth benchmark (up to 0.01),
-    while their traits' points already score their members.
-    """
-    finder = SegmentFinder(
-        max_segments=p.max_segments + 2,
-        max_disqualifiers=0,
-        generality=0.25,
-        min_support=0.01,
-        min_support_count=20,
-    )
-    # Weak columns join only when they are known company facts (a region, a technology):
-    # a custom field that is noise alone (a territory code) would find a lucky conjunction.
-    weak = frozenset(
-        k for k in attrs if k not in used and (k in _COMPANY_FACTS or k.startswith("tech_"))
-    )
-    searched = {k: a for k, a in attrs.items() if k in used or k in weak}
-    finder.fit(searched, codes, y, table, rows=rows, labels_only=weak)
-    n = len(y)
-    bmasks = [rule_mask(b, n) for b in broad]
-    described = [
-        r for r in finder.segments_ if not any(_jaccard(rule_mask(r, n), b) > 0.8 for b in bmasks)
-    ]
-    return list(broad), described
-
-
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.count_nonzero(a | b)
-    return np.count_nonzero(a & b) / union if union else 0.0
 
 
 def _interactions(
@@ -473,8 +423,9 @@ def _fit(
     t1 = time.perf_counter()
     finder = SegmentFinder(max_segments=p.max_segments, max_disqualifiers=p.max_disqualifiers)
     finder.fit(used, codes, y, table, rows=search_rows)
-    rules, described = _sharp_segments(
-        attrs, used, codes, y, table, search_rows, finder.segments_, p
+    rules = list(finder.segments_)
+    described, headline = sharp_segments(
+        attrs, used, codes, y, table, search_rows, rules, max_segments=p.max_segments, C=p.C
     )
     n_icp = len(rules)
     seg_masks = [rule_mask(r, len(y)) for r in rules]
@@ -496,7 +447,7 @@ def _fit(
     pts = replace(pts, rules=[*pts.rules, *[0] * len(described)])
     profile = _assemble(finder, rules, notes, pts, used, codes, seg_masks, p, y)
     t["total"] = time.perf_counter() - t0
-    return _Fit(profile, attrs, codes, leaks, t, weak)
+    return _Fit(profile, attrs, codes, leaks, t, weak, headline)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -827,7 +778,9 @@ def learn(
             "fingerprint": fingerprint(table, [*label_cols, *cols], screen.dates),
         }
     )
-    profile = with_evidence(profile, table, y, None if split is None else split[1])
+    profile = with_evidence(
+        profile, table, y, None if split is None else split[1], headline=fit.headline
+    )
     profile = profile.model_copy(update={"silhouette": silhouette(profile)})
     if people:
         t3 = time.perf_counter()

@@ -226,12 +226,15 @@ def _evidence(profile: Profile, table: Any, y: np.ndarray, keep: np.ndarray) -> 
     ys = y[keep]
     conds, _segment = headline_conditions(profile)
     head = (profile.metrics or {}).get("silhouette")
+    prior = 0.0
     if isinstance(head, dict) and head.get("conditions"):
         from .profile import Condition
 
         conds = [Condition.model_validate(c) for c in head["conditions"]]
+        # A headline quoted with a shrunk rate is re-measured the same way, so it reproduces.
+        prior = float(head.get("prior_rows") or 0.0)
     return {
-        "headline": group_figures(conds, rows, ys) if conds else None,
+        "headline": group_figures(conds, rows, ys, prior=prior) if conds else None,
         "segments": segment_figures(profile, rows, ys),
         "contradictions": contradictions(profile),
     }
