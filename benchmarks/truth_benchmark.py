@@ -30,46 +30,20 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from icpkit.synth import SEGMENTS, Rule, make_world, matches
+from icpkit.synth import (
+    MANUFACTURING_SAP,
+    MIDMARKET_FS,
+    RETAIL_SHOPIFY,
+    SEGMENTS,
+    Rule,
+    make_world,
+    matches,
+)
 
 HERE = Path(__file__).parent
 BASELINE = HERE / "truth_baseline.json"
 
 _SW_SF, _EU_FS, _HC_AWS = SEGMENTS
-
-_RETAIL_SHOPIFY = Rule(
-    "Retail on Shopify",
-    "Retailers with 50+ employees that sell on Shopify",
-    (
-        {"attribute": "industry", "in": ["Retail"]},
-        {"attribute": "employees", "ge": 50},
-        {"attribute": "tech_shopify", "in": ["true"]},
-    ),
-    win_rate=0.6,
-    churn_rate=0.06,
-)
-_SMALL = Rule(
-    "Manufacturers on SAP",
-    "Manufacturers with 200+ employees that run SAP (a small planted segment, ~1% of accounts)",
-    (
-        {"attribute": "industry", "in": ["Manufacturing"]},
-        {"attribute": "tech_sap", "in": ["true"]},
-        {"attribute": "employees", "ge": 200},
-    ),
-    win_rate=0.75,
-    churn_rate=0.05,
-)
-_MIDMARKET_FS = Rule(
-    "Mid-market financial services",
-    "Financial services with 100-2,000 employees on Snowflake",
-    (
-        {"attribute": "industry", "in": ["Financial Services"]},
-        {"attribute": "employees", "ge": 100, "lt": 2000},
-        {"attribute": "tech_snowflake", "in": ["true"]},
-    ),
-    win_rate=0.65,
-    churn_rate=0.05,
-)
 
 # (name, seed, planted segments, informative-missingness strength)
 WORLDS: list[tuple[str, int, tuple[Rule, ...], float]] = [
@@ -77,14 +51,14 @@ WORLDS: list[tuple[str, int, tuple[Rule, ...], float]] = [
     ("standard", 7, SEGMENTS, 0.0),
     ("standard", 23, SEGMENTS, 0.0),
     ("software only", 31, (_SW_SF,), 0.0),
-    ("healthcare + retail", 37, (_HC_AWS, _RETAIL_SHOPIFY), 0.0),
-    ("small segment", 41, (_SW_SF, _SMALL), 0.0),
+    ("healthcare + retail", 37, (_HC_AWS, RETAIL_SHOPIFY), 0.0),
+    ("small segment", 41, (_SW_SF, MANUFACTURING_SAP), 0.0),
     ("informative missing", 43, SEGMENTS, 0.5),
-    ("financial pair", 47, (_EU_FS, _MIDMARKET_FS), 0.0),
-    ("four segments", 53, (*SEGMENTS, _RETAIL_SHOPIFY), 0.0),
-    ("small + missing", 59, (_HC_AWS, _SMALL), 0.4),
+    ("financial pair", 47, (_EU_FS, MIDMARKET_FS), 0.0),
+    ("four segments", 53, (*SEGMENTS, RETAIL_SHOPIFY), 0.0),
+    ("small + missing", 59, (_HC_AWS, MANUFACTURING_SAP), 0.4),
     ("standard", 61, SEGMENTS, 0.0),
-    ("retail only", 67, (_RETAIL_SHOPIFY,), 0.0),
+    ("retail only", 67, (RETAIL_SHOPIFY,), 0.0),
 ]
 
 

@@ -68,10 +68,8 @@ def records(world_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def expected(profile: Profile, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """What `icp score` gives for these rows (the records as a CSV export's text)."""
-    out, loaded = score_raw(records_to_table(records), profile, reasons=True, fill_missing=True)
-    assert loaded is not None
+def _rows(out: pa.Table) -> list[tuple[Any, ...]]:
+    """(score, tier, segment, reasons) per scored row."""
     reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
     return list(
         zip(
@@ -82,6 +80,13 @@ def expected(profile: Profile, records: list[dict[str, Any]]) -> list[tuple[Any,
             strict=True,
         )
     )
+
+
+def expected(profile: Profile, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What `icp score` gives for these rows (the records as a CSV export's text)."""
+    out, loaded = score_raw(records_to_table(records), profile, reasons=True, fill_missing=True)
+    assert loaded is not None
+    return _rows(out)
 
 
 def compiled(cp: CompiledProfile, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -180,16 +185,7 @@ def test_transcription_equals_the_engine_on_random_rows(profile: Profile) -> Non
         typ = pa.bool_() if kinds == {bool} else pa.string() if str in kinds else pa.float64()
         columns[name] = pa.array(values, typ)
     out = score_table(profile, pa.table(columns), reasons=True)
-    reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
-    want = list(
-        zip(
-            out["icp_score"].to_pylist(),
-            out["icp_tier"].to_pylist(),
-            out["icp_segment"].to_pylist(),
-            reasons,
-            strict=True,
-        )
-    )
+    want = _rows(out)
     rules = RowRules(profile)
     got = [rules.score(r) for r in rows]
     assert [(o.score, o.tier, o.segment, o.reasons) for o in got] == want

@@ -18,20 +18,8 @@ from icpkit.intake import load_table
 from icpkit.profile import Condition
 from icpkit.segments import Atom, Rule
 from icpkit.sharp import distinct
+from icpkit.synth import RETAIL_SHOPIFY, make_world, matches
 from icpkit.synth import Rule as Planted
-from icpkit.synth import make_world, matches
-
-RETAIL_SHOPIFY = Planted(
-    "Retail on Shopify",
-    "Retailers with 50+ employees that sell on Shopify",
-    (
-        {"attribute": "industry", "in": ["Retail"]},
-        {"attribute": "employees", "ge": 50},
-        {"attribute": "tech_shopify", "in": ["true"]},
-    ),
-    win_rate=0.6,
-    churn_rate=0.06,
-)
 
 
 def _owned(cond: dict, planted: dict) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..compiled import CompiledProfile, cell_text
+from ..compiled import CompiledProfile, Scored, cell_text
 from ..errors import SchemaError
 from ..profile import Profile
 from ..stream import FLAG_PREFIX, score_raw
@@ -30,15 +30,9 @@ __all__ = ["RecordScorer", "ScoredRecords", "field_names", "records_to_table", "
 
 
 @dataclass
-class ScoredRecords:
-    """Per record: score, tier, segment, reasons and warnings; and what was ignored."""
+class ScoredRecords(Scored):
+    """The compiled scorer's results, plus the fields ignored and the profile columns missing."""
 
-    scores: list[int]
-    tiers: list[str]
-    segments: list[str | None]
-    reasons: list[list[str]]
-    warnings: list[list[str]]
-    ids: list[str | None]
     ignored_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
 
@@ -190,14 +184,7 @@ class RecordScorer:
         if compiled is not None:  # the usual case: no intake pass at all (icpkit.compiled)
             s = self.compiled.score(compiled, records)
             return ScoredRecords(
-                s.scores,
-                s.tiers,
-                s.segments,
-                s.reasons,
-                s.warnings,
-                s.ids,
-                compiled.ignored,
-                compiled.missing,
+                **vars(s), ignored_columns=compiled.ignored, missing_columns=compiled.missing
             )
         with self._lock:
             plan = self._plans.get(header)

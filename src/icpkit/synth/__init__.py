@@ -8,12 +8,23 @@ against. See docs/synth.md.
 """
 
 from ._enrich_case import EnrichmentCase, enrichment_case
-from ._planted import ANTI_ICP, SEGMENTS, Rule, matches
+from ._planted import (
+    ANTI_ICP,
+    MANUFACTURING_SAP,
+    MIDMARKET_FS,
+    RETAIL_SHOPIFY,
+    SEGMENTS,
+    Rule,
+    matches,
+)
 from ._world import FILES, World, generate, make_world
 
 __all__ = [
     "ANTI_ICP",
     "FILES",
+    "MANUFACTURING_SAP",
+    "MIDMARKET_FS",
+    "RETAIL_SHOPIFY",
     "SEGMENTS",
     "EnrichmentCase",
     "Rule",

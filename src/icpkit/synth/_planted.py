@@ -18,8 +18,11 @@ __all__ = [
     "ADDITIVE",
     "ANTI_ICP",
     "BASE_RATE",
+    "MANUFACTURING_SAP",
+    "MIDMARKET_FS",
     "NOISE_COLUMNS",
     "RAW_SOURCES",
+    "RETAIL_SHOPIFY",
     "SEGMENTS",
     "Rule",
     "assign",
@@ -201,6 +204,42 @@ def _calibrate(logit: np.ndarray, target: float) -> float:
         mean = float(np.mean(1 / (1 + np.exp(-(mid + logit))))) if len(logit) else target
         lo, hi = (mid, hi) if mean < target else (lo, mid)
     return (lo + hi) / 2
+
+
+# Other planted ICPs, for worlds planned differently (the truth benchmark, tests).
+RETAIL_SHOPIFY = Rule(
+    "Retail on Shopify",
+    "Retailers with 50+ employees that sell on Shopify",
+    (
+        {"attribute": "industry", "in": ["Retail"]},
+        {"attribute": "employees", "ge": 50},
+        {"attribute": "tech_shopify", "in": ["true"]},
+    ),
+    win_rate=0.6,
+    churn_rate=0.06,
+)
+MANUFACTURING_SAP = Rule(
+    "Manufacturers on SAP",
+    "Manufacturers with 200+ employees that run SAP (a small planted segment, ~1% of accounts)",
+    (
+        {"attribute": "industry", "in": ["Manufacturing"]},
+        {"attribute": "tech_sap", "in": ["true"]},
+        {"attribute": "employees", "ge": 200},
+    ),
+    win_rate=0.75,
+    churn_rate=0.05,
+)
+MIDMARKET_FS = Rule(
+    "Mid-market financial services",
+    "Financial services with 100-2,000 employees on Snowflake",
+    (
+        {"attribute": "industry", "in": ["Financial Services"]},
+        {"attribute": "employees", "ge": 100, "lt": 2000},
+        {"attribute": "tech_snowflake", "in": ["true"]},
+    ),
+    win_rate=0.65,
+    churn_rate=0.05,
+)
 
 
 def assign(frame: pd.DataFrame, segments: tuple[Rule, ...] = SEGMENTS) -> Assignment:
