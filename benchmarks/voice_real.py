@@ -29,10 +29,13 @@ G2_PROMPTS = {
 
 
 def datasets_dir() -> Path:
-    """Where the shared datasets are: $ICPKIT_DATASETS, else ../shared/datasets near the repo."""
+    """The shared datasets: $ICPKIT_DATASETS, else ../shared/datasets near the repo, else /work/shared."""
     env = os.environ.get("ICPKIT_DATASETS")
     candidates = [Path(env)] if env else []
     candidates += [p / "shared" / "datasets" for p in (ROOT.parent, ROOT.parent.parent)]
+    candidates.append(
+        Path("/work/shared/datasets")
+    )  # where the shared checkout sits on our machines
     for c in candidates:
         if (c / "g2_fpa_software_reviews").is_dir():
             return c
