@@ -81,3 +81,17 @@ def test_of_two_overlapping_groups_the_one_whose_own_rows_succeed_stays() -> Non
     rows = np.arange(n)
     assert distinct([p], y, rows, fixed=[t]) == []
     assert distinct([t], y, rows, fixed=[p]) == [t]
+
+
+def test_small_data_headline_says_in_sample() -> None:
+    """Small data is cross-validated with no hold-out: the headline's figures are the rows it
+    was found on, and the sentence must say so (it read 'measured on all rows (cross-validated
+    data: no single hold-out)', which never said in-sample)."""
+    world = make_world(300, seed=3, n_universe=0)
+    table = load_table(pa.Table.from_pandas(world.training, preserve_index=False)).table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        profile = learn(table, "IsWon").profile
+    head = (profile.metrics or {})["silhouette"]
+    assert head["measured_on"] != "held-out rows"
+    assert "in-sample" in profile.silhouette

@@ -51,7 +51,7 @@ def test_headline_quotes_its_own_groups_lift(demo) -> None:  # type: ignore[no-u
         y = found.label.y[found.label.defined]
         rows = table.take(_split(table, y, "created", 0.25, 0)[1])
     else:
-        assert head["measured_on"].startswith("all rows")
+        assert head["measured_on"].startswith("all rows, in-sample")
     again = evaluate(found.profile, rows)["headline"]
     assert again["size"] == head["size"]
     assert again["lift"] == head["lift"]

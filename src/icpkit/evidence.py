@@ -145,14 +145,14 @@ def with_evidence(
         segment = next((s.name for s in profile.segments if list(s.conditions) == conds), None)
     if not conds:
         return profile
-    figures, where = None, "all rows (cross-validated data: no single hold-out)"
+    figures, where = None, "all rows, in-sample: small data is cross-validated, with no hold-out"
     if held is not None:
         figures = group_figures(conds, *held)
         where = "held-out rows"
         if figures["size"] < MIN_HELD_OUT:
             figures = None
             where = (
-                f"all rows, shrunk toward the average as fewer than {MIN_HELD_OUT} held-out "
+                f"all rows, in-sample, shrunk toward the average as fewer than {MIN_HELD_OUT} held-out "
                 "rows fall in the group"
             )
     prior = 0.0
