@@ -86,7 +86,20 @@ def test_silhouette_lists_the_several_icps(report: dict) -> None:
     silhouette = report["sections"][0]
     assert silhouette["paragraphs"][0].startswith("Our ideal customer")
     assert silhouette["bullets"] == [
-        f"**ICP 1**: {EVIL} (30 accounts, 50% succeed, 2.5× the average)"
+        f"**ICP 1**: {EVIL} (30 accounts, 50% succeed, 2.5× the average in-sample)"
+    ]
+
+
+def test_icp_lines_say_in_sample_and_give_held_out_figures() -> None:
+    """The several-ICPs list quoted the rows each segment was found on as if they held."""
+    seg = PROFILE.segments[0].model_copy(
+        update={"held_out_size": 12, "held_out_success_rate": 0.33, "held_out_lift": 1.7}
+    )
+    values = {**VALUES, "profile": PROFILE.model_copy(update={"segments": [seg]})}
+    bullets = build_report(values)["sections"][0]["bullets"]
+    assert bullets == [
+        f"**ICP 1**: {EVIL} (30 accounts, 50% succeed, 2.5× the average in-sample;"
+        " held-out 12 accounts, 1.7×)"
     ]
 
 

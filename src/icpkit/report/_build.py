@@ -297,6 +297,12 @@ def _segment_lines(profile: Profile | None) -> list[str]:
         facts.append(f"{pct(seg.success_rate)} succeed" if seg.success_rate is not None else None)
         facts.append(f"{seg.lift:.1f}× the average" if seg.lift else None)
         shown = ", ".join(f for f in facts if f)
+        # The figures above are the rows the segment was found on, which flatter it: say so,
+        # and give the held-out figures beside them when there were held-out rows.
+        if shown:
+            shown += " in-sample"
+            if seg.held_out_size and seg.held_out_lift is not None:
+                shown += f"; held-out {num(seg.held_out_size)} accounts, {seg.held_out_lift:.1f}×"
         out.append(f"**ICP {k}**: {seg.description or seg.name}" + (f" ({shown})" if shown else ""))
     return out
 
