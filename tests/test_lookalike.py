@@ -105,3 +105,24 @@ def test_workspace_lookalike_stage(setup, tmp_path: Path) -> None:
     assert out["lookalikes"]["summary"]["seeds"] == 20
     assert out["lookalikes_table"].num_rows == 100
     assert len(out["lookalikes"]["top"]) == 25
+
+
+def test_workspace_lookalike_stage_skips_without_the_enrich_extra(
+    setup, tmp_path: Path, monkeypatch
+) -> None:
+    """`make demo` on a core install showed "stage 'lookalike' failed: enrichment needs
+    tldextract and rapidfuzz": a missing extra is a skip that says how to install it."""
+    import sys
+
+    from icpkit.workspace._analytics import _lookalike
+    from icpkit.workspace._config import WorkspaceConfig
+    from icpkit.workspace._pipeline import Context, Skip
+
+    monkeypatch.setitem(sys.modules, "tldextract", None)  # import fails as if not installed
+    profile, acc, uni = setup
+    config = WorkspaceConfig.model_validate(
+        {"tables": {"accounts": {"path": "a.csv"}}, "universe": {"path": "u.parquet"}}
+    )
+    values = {"profile": profile, "accounts": pa.Table.from_pandas(acc), "universe": uni}
+    with pytest.raises(Skip, match=r"icpkit\[enrich\]"):
+        _lookalike(Context(tmp_path, config, values=values))

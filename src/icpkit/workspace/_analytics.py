@@ -66,6 +66,13 @@ def _lookalike(ctx: Context) -> dict[str, Any]:
     """More companies like the 20 best-scoring customers, from the universe (not in the CRM)."""
     from ..lookalike import lookalikes
 
+    # CRM accounts are told apart from white space by the enrichment matcher (an extra): a
+    # core install skips this stage and says how to get it, rather than failing the run.
+    try:
+        import rapidfuzz  # noqa: F401
+        import tldextract  # noqa: F401
+    except ImportError:
+        raise Skip("needs the enrich extra: pip install 'icpkit[enrich]'") from None
     universe = _need(ctx, "universe", "no universe configured in icp.yaml")
     accounts = _need(ctx, "accounts", "no accounts")
     table, summary = lookalikes(universe, _profile(ctx), best=20, crm=accounts, k=100)
