@@ -55,6 +55,7 @@ class Rule:
     lift: float
     quality: float
     z: float
+    excess_z: float = 0.0  # standard errors above the additive expectation (0: not measured)
 
     @property
     def conditions(self) -> list[Condition]:
@@ -282,6 +283,7 @@ class SegmentFinder:
         table: pa.Table | None = None,
         rows: np.ndarray | None = None,
         labels_only: frozenset[str] = frozenset(),
+        expected: np.ndarray | None = None,
     ) -> SegmentFinder:
         """Find segments over the binned attributes (and finer conditions when ``table`` is given).
 
@@ -290,6 +292,11 @@ class SegmentFinder:
         training part of its hold-out split, so segments can be measured on rows they were not
         found on). Either way the chosen rules are then re-measured on every row with the
         scorer's own condition semantics.
+
+        ``expected`` (a success probability per row, from an additive model) makes the search
+        rank groups by how much more they succeed than expected, ``coverage**g * mean(y - p)``,
+        instead of by their rate: a mix of traits the points table already scores (high cloud
+        spend and late funding) then ranks low, and an interaction it misses ranks high.
         """
         y = np.asarray(y, dtype=bool)
         n_all = len(y)
@@ -304,6 +311,8 @@ class SegmentFinder:
             full = (table, y)
             table, y = table.take(sample), y[sample]
             codes = {k: v[sample] for k, v in codes.items()}
+            expected = None if expected is None else np.asarray(expected)[sample]
+        self.expected_ = None if expected is None else np.asarray(expected, dtype=np.float64)
         self.n_ = n = len(y)
         self.base_rate_ = float(y.mean())
         self.min_count_ = max(self.min_support_count, math.ceil(self.min_support * n))
@@ -317,6 +326,7 @@ class SegmentFinder:
         if sample is not None:
             self.n_ = len(full[1])
             self.base_rate_ = float(full[1].mean())
+            self.expected_ = None  # the re-measured rules' quality is not compared again
             for rules in (self.segments_, self.disqualifiers_):
                 rules[:] = [self.measure(r.atoms, *full) for r in rules]
         return self
@@ -341,14 +351,20 @@ class SegmentFinder:
         base = self.base_rate_
         rate = e / n if n else 0.0
         se = math.sqrt(base * (1 - base) / max(n, 1))
+        expect, excess_z = base, 0.0
+        if self.expected_ is not None and n:
+            p = self.expected_[np.unpackbits(packed, count=self.n_).astype(bool)]
+            expect = float(p.mean())
+            excess_z = (e - float(p.sum())) / math.sqrt(float((p * (1 - p)).sum()) + 1e-9)
         return Rule(
             atoms=atoms,
             size=n,
             successes=e,
             rate=rate,
             lift=rate / base if base else 0.0,
-            quality=(n / self.n_) ** self.generality * (rate - base),
+            quality=(n / self.n_) ** self.generality * (rate - expect),
             z=(rate - base) / se if se else 0.0,
+            excess_z=excess_z,
         )
 
     def _search(
@@ -364,6 +380,7 @@ class SegmentFinder:
         live_n = max(_count(live), 1)
         base = _count(ypk & live) / live_n
         matrix, attr_of = self._matrix(atoms)
+        dense = None if self.expected_ is None else self._dense(atoms)
         seen: dict[frozenset[int], tuple[float, tuple[Atom, ...]]] = {}
         beam: list[tuple[tuple[int, ...], np.ndarray]] = [((), live)]
         for _depth in range(self.max_conditions):
@@ -376,7 +393,13 @@ class SegmentFinder:
                 if rule:
                     ok &= ~np.isin(attr_of, attr_of[list(rule)])
                 idx = np.flatnonzero(ok)
-                q = sign * (n[idx] / live_n) ** self.generality * (e[idx] / n[idx] - base)
+                if dense is None:
+                    expect = base
+                else:  # expected successes of each extension: one matrix-vector product
+                    assert self.expected_ is not None
+                    inside = np.unpackbits(packed, count=len(self.expected_))
+                    expect = (dense[idx] @ (inside * self.expected_)) / n[idx]
+                q = sign * (n[idx] / live_n) ** self.generality * (e[idx] / n[idx] - expect)
                 # Only the best extensions can enter the beam or be chosen later: keep a few.
                 top = np.argsort(-q, kind="stable")[: 3 * self.beam_width]
                 idx, q = idx[top], q[top]
@@ -407,6 +430,16 @@ class SegmentFinder:
             )
             self._cache_key = atoms
         return self._cache
+
+    def _dense(self, atoms: list[Atom]) -> np.ndarray:
+        """Atoms' masks unpacked (atoms x rows, float32), for expected counts; cached."""
+        if getattr(self, "_dense_key", None) is not atoms:
+            n = len(self.expected_) if self.expected_ is not None else self.n_
+            self._dense_cache = np.stack(
+                [np.unpackbits(a.packed, count=n) for a in atoms]
+            ).astype(np.float32)
+            self._dense_key = atoms
+        return self._dense_cache
 
     def _cover(self, atoms: list[Atom], y: np.ndarray, positive: bool, limit: int) -> list[Rule]:
         ypk = np.packbits(y)
@@ -460,7 +493,9 @@ class SegmentFinder:
             # With a high base rate (retention) a lift of 1.3 is impossible: then ask for the
             # failure rate to halve instead.
             halves = (1 - rule.rate) <= 0.5 * (1 - base)
-            return (rule.lift >= self.min_lift or halves) and rule.z >= self.min_z
+            # Searching for what the points miss, the group must beat them by the same bar.
+            beats = self.expected_ is None or rule.excess_z >= self.min_z
+            return (rule.lift >= self.min_lift or halves) and rule.z >= self.min_z and beats
         doubles = rule.rate <= 0.5 * base and (1 - rule.rate) >= 2 * (1 - base)
         return (rule.lift <= self.max_anti_lift or doubles) and rule.z <= -self.min_z
 

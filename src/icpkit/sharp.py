@@ -60,7 +60,9 @@ class Excess:
         self.rows = np.arange(self.n) if rows is None else np.asarray(rows)
         sub = {k: v[self.rows] for k, v in codes.items()}
         additive = Scorecard(C=C).fit(used, sub, [], y[self.rows])
-        prob = 1 / (1 + np.exp(-additive.decision_function(sub, [])))
+        # Every row's expected success under the additive points (fitted on the search rows).
+        self.prob = 1 / (1 + np.exp(-additive.decision_function(codes, [])))
+        prob = self.prob[self.rows]
         self.resid = y[self.rows] - prob
         self.weight = prob * (1 - prob)
 
@@ -124,13 +126,6 @@ def sharp_segments(
     already described. As extra scoring features sharp rules cost held-out AUC on the truth
     benchmark (up to 0.01), while their traits' points already score their members.
     """
-    finder = SegmentFinder(
-        max_segments=max_segments + 2,
-        max_disqualifiers=0,
-        generality=0.25,
-        min_support=0.01,
-        min_support_count=20,
-    )
     # Weak columns join only when they are known company facts (a region, a technology):
     # a custom field that is noise alone (a territory code) would find a lucky conjunction.
     weak = frozenset(
@@ -138,12 +133,34 @@ def sharp_segments(
     )
     searched = {k: a for k, a in attrs.items() if k in used or k in weak}
     excess = Excess(used, codes, y, rows, C)
+    # Two searches: by success rate (sharp groups, coverage^0.25), and by success beyond what
+    # the additive points expect (the score test, coverage^0.5 x mean residual). The first
+    # finds groups whose traits each score well; the second finds groups whose traits score
+    # little alone (Financial Services, Europe) but much together.
+    finder = SegmentFinder(
+        max_segments=max_segments + 2,
+        max_disqualifiers=0,
+        generality=0.25,
+        min_support=0.01,
+        min_support_count=20,
+    )
     finder.fit(searched, codes, y, table, rows=rows, labels_only=weak)
+    beyond = SegmentFinder(
+        max_segments=max_segments + 2,
+        max_disqualifiers=0,
+        generality=0.5,
+        min_support=0.01,
+        min_support_count=20,
+    )
+    beyond.fit(searched, codes, y, table, rows=rows, labels_only=weak, expected=excess.prob)
     n = len(y)
     bmasks = [rule_mask(b, n) for b in broad]
-    described = [
-        r for r in finder.segments_ if not any(_jaccard(rule_mask(r, n), b) > 0.8 for b in bmasks)
-    ]
+    described: list[Rule] = []
+    for r in [*finder.segments_, *beyond.segments_]:
+        m = rule_mask(r, n)
+        if not any(_jaccard(m, b) > 0.8 for b in bmasks):
+            described.append(r)
+            bmasks.append(m)
     # The headline: a group the points under-rate clearly (excess z >= HEADLINE_Z) that no
     # other group describes better, the strongest by sqrt(size) x (shrunk rate - base).
     pool = distinct([*described, *broad], y, excess.rows)
