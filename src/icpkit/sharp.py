@@ -28,6 +28,7 @@ import pyarrow as pa
 from .binning import BinnedAttribute
 from .evidence import shrunk_rate
 from .profile import Condition
+from .refine import refine_ranges
 from .scorecard import Scorecard
 from .segments import Rule, SegmentFinder, rule_mask
 
@@ -156,7 +157,9 @@ def sharp_segments(
     n = len(y)
     bmasks = [rule_mask(b, n) for b in broad]
     described: list[Rule] = []
-    for r in [*finder.segments_, *beyond.segments_]:
+    numeric = [k for k, a in searched.items() if a.kind == "numeric" and k not in weak]
+    for found in [*finder.segments_, *beyond.segments_]:
+        r = refine_ranges(found, finder, table, y, rows, numeric)
         m = rule_mask(r, n)
         if not any(_jaccard(m, b) > 0.8 for b in bmasks):
             described.append(r)

@@ -1,0 +1,136 @@
+"""Refining a found group's number ranges: where the group really starts and ends, and which
+measure draws its boundary.
+
+The beam search picks ranges from a coarse grid by a quality that rewards sharpness
+(coverage^0.25), so a group of "50 to 999 employees" can come out as "69 to 505 employees", and a
+correlated measure (revenue, cloud spend) can stand in for the one that matters. Here each
+number condition of a group is chosen again within the rows its other conditions select (its
+context): over every number attribute searched and every range between round cut points of that
+attribute's values in the context, the range whose inside/outside split best explains success
+wins, by the binomial log-likelihood ratio of two success rates against one. A proxy loses to the
+attribute that draws the boundary itself, because within the context it separates less cleanly;
+a range too narrow loses to a wider one whose added rows succeed like the group.
+
+Counted on the search rows only, so the held-out figures stay honest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .binning import column_values, nice_cuts
+from .profile import Condition
+from .segments import Atom, Rule, SegmentFinder
+
+__all__ = ["refine_ranges"]
+
+# Cut points tried per attribute (round numbers near these quantiles of the context's values).
+CUTS = 12
+# Fewest search rows a refined range may keep: the group already passed the significance bar,
+# and a small planted group (1% of accounts) has only about this many rows in the search.
+MIN_ROWS = 10
+
+
+def _loglik(e: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood at the maximum, sum over rows of log p(y | rate e/n)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, e / np.maximum(n, 1), 0.0)
+        a = np.where(e > 0, e * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        b = np.where(n - e > 0, (n - e) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
+    return np.asarray(a + b, dtype=np.float64)
+
+
+def _best_range(
+    x: np.ndarray, y: np.ndarray
+) -> tuple[float, float | None, float | None] | None:
+    """(log-likelihood ratio, lower, upper) of the best range of ``x`` for a better rate inside."""
+    present = ~np.isnan(x)
+    if present.sum() < 2 * MIN_ROWS:
+        return None
+    edges: list[float | None] = [None, *nice_cuts(x[present], CUTS), None]
+    total_n, total_e = len(y), int(y.sum())
+    best: tuple[float, float | None, float | None] | None = None
+    for i in range(len(edges) - 1):
+        for j in range(i + 1, len(edges)):
+            lo, hi = edges[i], edges[j]
+            if lo is None and hi is None:
+                continue
+            inside = present.copy()
+            if lo is not None:
+                inside &= x >= lo
+            if hi is not None:
+                inside &= x < hi
+            n1 = int(inside.sum())
+            if n1 < MIN_ROWS or n1 == total_n:
+                continue
+            e1 = int(y[inside].sum())
+            n0, e0 = total_n - n1, total_e - e1
+            if e1 * n0 <= e0 * n1:  # the group's side must succeed more often
+                continue
+            lr = float(
+                _loglik(np.array(e1), np.array(n1))
+                + _loglik(np.array(e0), np.array(n0))
+                - _loglik(np.array(total_e), np.array(total_n))
+            )
+            if best is None or lr > best[0]:
+                best = (lr, lo, hi)
+    return best
+
+
+def _lr(inside: np.ndarray, y: np.ndarray) -> float:
+    n1, e1 = int(inside.sum()), int(y[inside].sum())
+    n0, e0 = len(y) - n1, int(y.sum()) - e1
+    return float(
+        _loglik(np.array(e1), np.array(n1))
+        + _loglik(np.array(e0), np.array(n0))
+        - _loglik(np.array(e0 + e1), np.array(n0 + n1))
+    )
+
+
+def refine_ranges(
+    rule: Rule,
+    finder: SegmentFinder,
+    table: pa.Table,
+    y: np.ndarray,
+    rows: np.ndarray | None,
+    numeric: list[str],
+) -> Rule:
+    """``rule`` with each number condition re-chosen (attribute and range) by likelihood.
+
+    ``rule`` is measured on every row of ``table`` (as :meth:`SegmentFinder.measure` returns
+    it); ``rows`` are the search rows the choice is made on; ``numeric`` the number
+    attributes a condition may move to. The result is kept only when it still passes the
+    finder's bar for an ICP segment, else ``rule`` comes back unchanged.
+    """
+    from .scoring import condition_mask
+
+    n = len(y)
+    idx = np.arange(n) if rows is None else np.sort(np.asarray(rows))
+    ys = np.asarray(y, dtype=bool)[idx]
+    values = {k: column_values(table.column(k))[idx] for k in numeric}
+    atoms = list(rule.atoms)
+    for i, atom in enumerate(atoms):
+        if atom.attribute not in values:
+            continue
+        ctx = np.ones(len(idx), dtype=bool)
+        for j, other in enumerate(atoms):
+            if j != i:
+                ctx &= np.unpackbits(other.packed, count=n).astype(bool)[idx]
+        own = np.unpackbits(atom.packed, count=n).astype(bool)[idx]
+        best_lr, best = _lr(own[ctx], ys[ctx]), None
+        taken = {a.attribute for j, a in enumerate(atoms) if j != i}
+        for name, x in values.items():
+            if name in taken:
+                continue
+            found = _best_range(x[ctx], ys[ctx])
+            if found is not None and found[0] > best_lr:
+                best_lr, best = found[0], Condition(attribute=name, ge=found[1], lt=found[2])
+        if best is not None:
+            packed = np.packbits(condition_mask(best, table))
+            atoms[i] = Atom(best.attribute, (-3,), best, packed)
+    if atoms == list(rule.atoms):
+        return rule
+    refined = finder.measure(tuple(atoms), table, y)
+    ok = refined.size >= finder.min_support_count and refined.z >= finder.min_z
+    return refined if ok and refined.lift >= finder.min_lift else rule
