@@ -96,8 +96,10 @@ def test_a_proxy_condition_moves_to_the_attribute_that_draws_the_group() -> None
     refined = _refined(proxy, table, y)
     assert {c.attribute for c in refined} == {"industry", "employees"}
     size = next(c for c in refined if c.attribute == "employees")
-    assert size.ge is not None and 30 <= size.ge <= 80, size
-    assert size.lt is not None and 600 <= size.lt <= 1600, size
+    assert size.ge is not None
+    assert size.lt is not None
+    assert 30 <= size.ge <= 80, size
+    assert 600 <= size.lt <= 1600, size
     assert _jaccard(refined, table, member) >= 0.8 > _jaccard(proxy, table, member)
 
 

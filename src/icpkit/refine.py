@@ -46,9 +46,7 @@ def _loglik(e: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.asarray(a + b, dtype=np.float64)
 
 
-def _best_range(
-    x: np.ndarray, y: np.ndarray
-) -> tuple[float, float | None, float | None] | None:
+def _best_range(x: np.ndarray, y: np.ndarray) -> tuple[float, float | None, float | None] | None:
     """(log-likelihood ratio, lower, upper) of the best range of ``x`` for a better rate inside."""
     present = ~np.isnan(x)
     if present.sum() < 2 * MIN_ROWS:

@@ -435,9 +435,9 @@ class SegmentFinder:
         """Atoms' masks unpacked (atoms x rows, float32), for expected counts; cached."""
         if getattr(self, "_dense_key", None) is not atoms:
             n = len(self.expected_) if self.expected_ is not None else self.n_
-            self._dense_cache = np.stack(
-                [np.unpackbits(a.packed, count=n) for a in atoms]
-            ).astype(np.float32)
+            self._dense_cache = np.stack([np.unpackbits(a.packed, count=n) for a in atoms]).astype(
+                np.float32
+            )
             self._dense_key = atoms
         return self._dense_cache
 
