@@ -27,9 +27,9 @@ __all__ = ["refine_ranges"]
 
 # Cut points tried per attribute (round numbers near these quantiles of the context's values).
 CUTS = 12
-# Fewest search rows a refined range may keep: the group already passed the significance bar,
-# and a small planted group (1% of accounts) has only about this many rows in the search.
-MIN_ROWS = 10
+# Fewest search rows a refined range may keep: the sharp search's own floor (a small planted
+# group of 1% of accounts still fits), so a refined range is never a sliver of lucky rows.
+MIN_ROWS = 20
 # A condition moves to another attribute only when that one explains success clearly better:
 # its log-likelihood ratio beats the own attribute's best range by this much (the data are
 # e^2 = 7.4 times as likely), so a correlated measure (founding year for size) does not win
