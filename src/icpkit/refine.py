@@ -16,6 +16,8 @@ Counted on the search rows only, so the held-out figures stay honest.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 
@@ -37,13 +39,17 @@ MIN_ROWS = 20
 SWITCH_MARGIN = 2.0
 
 
-def _loglik(e: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Binomial log-likelihood at the maximum, sum over rows of log p(y | rate e/n)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(n > 0, e / np.maximum(n, 1), 0.0)
-        a = np.where(e > 0, e * np.log(np.where(p > 0, p, 1.0)), 0.0)
-        b = np.where(n - e > 0, (n - e) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
-    return np.asarray(a + b, dtype=np.float64)
+def _loglik(e: int, n: int) -> float:
+    """Binomial log-likelihood of ``e`` successes in ``n`` rows at their own rate."""
+    if n == 0 or e in (0, n):
+        return 0.0
+    p = e / n
+    return e * math.log(p) + (n - e) * math.log(1 - p)
+
+
+def _split_lr(e1: int, n1: int, e: int, n: int) -> float:
+    """Log-likelihood ratio of two rates (inside, outside) against one over all ``n`` rows."""
+    return _loglik(e1, n1) + _loglik(e - e1, n - n1) - _loglik(e, n)
 
 
 def _best_range(x: np.ndarray, y: np.ndarray) -> tuple[float, float | None, float | None] | None:
@@ -52,43 +58,23 @@ def _best_range(x: np.ndarray, y: np.ndarray) -> tuple[float, float | None, floa
     if present.sum() < 2 * MIN_ROWS:
         return None
     edges: list[float | None] = [None, *nice_cuts(x[present], CUTS), None]
-    total_n, total_e = len(y), int(y.sum())
+    n, e = len(y), int(y.sum())
     best: tuple[float, float | None, float | None] | None = None
-    for i in range(len(edges) - 1):
-        for j in range(i + 1, len(edges)):
-            lo, hi = edges[i], edges[j]
+    for i, lo in enumerate(edges[:-1]):
+        for hi in edges[i + 1 :]:
             if lo is None and hi is None:
                 continue
-            inside = present.copy()
-            if lo is not None:
-                inside &= x >= lo
-            if hi is not None:
-                inside &= x < hi
+            inside = present & (x >= (-np.inf if lo is None else lo))
+            inside &= x < (np.inf if hi is None else hi)
             n1 = int(inside.sum())
-            if n1 < MIN_ROWS or n1 == total_n:
-                continue
             e1 = int(y[inside].sum())
-            n0, e0 = total_n - n1, total_e - e1
-            if e1 * n0 <= e0 * n1:  # the group's side must succeed more often
+            # At least MIN_ROWS inside, and the group's side must succeed more often.
+            if n1 < MIN_ROWS or n1 == n or e1 * (n - n1) <= (e - e1) * n1:
                 continue
-            lr = float(
-                _loglik(np.array(e1), np.array(n1))
-                + _loglik(np.array(e0), np.array(n0))
-                - _loglik(np.array(total_e), np.array(total_n))
-            )
+            lr = _split_lr(e1, n1, e, n)
             if best is None or lr > best[0]:
                 best = (lr, lo, hi)
     return best
-
-
-def _lr(inside: np.ndarray, y: np.ndarray) -> float:
-    n1, e1 = int(inside.sum()), int(y[inside].sum())
-    n0, e0 = len(y) - n1, int(y.sum()) - e1
-    return float(
-        _loglik(np.array(e1), np.array(n1))
-        + _loglik(np.array(e0), np.array(n0))
-        - _loglik(np.array(e0 + e1), np.array(n0 + n1))
-    )
 
 
 def refine_ranges(
@@ -121,7 +107,9 @@ def refine_ranges(
             if j != i:
                 ctx &= np.unpackbits(other.packed, count=n).astype(bool)[idx]
         own = np.unpackbits(atom.packed, count=n).astype(bool)[idx]
-        best_lr, best = _lr(own[ctx], ys[ctx]), None
+        inside, yc = own[ctx], ys[ctx]
+        best_lr = _split_lr(int(yc[inside].sum()), int(inside.sum()), int(yc.sum()), len(yc))
+        best = None
         taken = {a.attribute for j, a in enumerate(atoms) if j != i}
         # The own attribute first: its best range sets the bar another attribute must clear.
         for name in sorted(values, key=lambda k: k != atom.attribute):
