@@ -8,6 +8,9 @@ the headline describes:
 * search: coverage^0.25 (sharp groups), down to 1% of rows (20 at least; the z >= 4 bar of
   :class:`~icpkit.segments.SegmentFinder` still applies), over the points table's attributes
   plus single values of company facts (a region, a technology can matter only inside a group);
+  a second search over the same conditions ranks groups by success beyond the additive points
+  (the score test), which finds groups whose traits score little alone; each group's number
+  ranges are then re-chosen by likelihood (:func:`icpkit.refine.refine_ranges`);
 * headline: among the groups a reader sees, those the additive points clearly under-rate
   (excess z >= ``HEADLINE_Z``: the score test of the group's indicator against an additive
   model fitted on the search rows) and that no overlapping group describes better
