@@ -398,7 +398,9 @@ class SegmentFinder:
                 else:  # expected successes of each extension: one matrix-vector product
                     assert self.expected_ is not None
                     inside = np.unpackbits(packed, count=len(self.expected_))
-                    expect = (dense[idx] @ (inside * self.expected_)) / n[idx]
+                    # Over every atom, then picked: indexing the matrix first would copy it.
+                    w = (inside * self.expected_).astype(np.float32)
+                    expect = (dense @ w)[idx] / n[idx]
                 q = sign * (n[idx] / live_n) ** self.generality * (e[idx] / n[idx] - expect)
                 # Only the best extensions can enter the beam or be chosen later: keep a few.
                 top = np.argsort(-q, kind="stable")[: 3 * self.beam_width]
