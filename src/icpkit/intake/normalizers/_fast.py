@@ -142,15 +142,51 @@ def fast_number(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     return handled, [_floats(numbers[handled])]
 
 
+# Scaled amounts as CRMs export revenue: "$111M", "€87.3M", "£4.28K", "2.5B" — a currency
+# symbol or none (dollars), an unsigned decimal of at most 15 characters (Decimal's 28
+# digits hold it times 10^9 exactly, so float() rounds once, as the cast of "87.3e6" does)
+# and one scale letter.
+_SCALED = r"^[0-9]+(?:\.[0-9]+)?[KkMmBb]$"
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
+_EXPONENTS = {"k": "e3", "m": "e6", "b": "e9"}
+_NO_DIGIT_PLACEHOLDER = not any(c.isdigit() for p in PLACEHOLDERS for c in p)
+
+
 def fast_money(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
-    """kind money: a plain number or "$" and a plain unsigned number → (float, "USD")."""
-    dollar = _mask(pc.starts_with(array, "$"))
-    body = pc.utf8_slice_codeunits(array, 1)
-    body = pc.if_else(pa.array(dollar), body, array)
-    pattern = _NUMBER
-    handled, numbers = _plain_numbers(body, pattern)
-    handled &= clean(array) & ~(dollar & _mask(pc.starts_with(body, "-")))
-    currency = np.full(int(handled.sum()), "USD", dtype=object)
+    """kind money: a plain number or "$" and a plain unsigned number → (float, "USD");
+    a scaled amount ("$111M", "€87.3M") → (float, its currency)."""
+    first = pc.utf8_slice_codeunits(array, 0, 1)
+    dollar = _mask(pc.equal(first, "$"))
+    symbol = _mask(pc.is_in(first, pa.array(list(_SYMBOLS), pa.large_string())))
+    body = pc.if_else(pa.array(symbol), pc.utf8_slice_codeunits(array, 1), array)
+    plain, numbers = _plain_numbers(body, _NUMBER)
+    plain &= ~symbol | dollar
+    plain &= ~(dollar & _mask(pc.starts_with(body, "-")))
+    scaled = _mask(pc.match_substring_regex(body, _SCALED))
+    scaled &= _mask(pc.less_equal(pc.utf8_length(body), 16))
+    if scaled.any():
+        exponent = pc.utf8_lower(pc.utf8_slice_codeunits(body, -1))
+        for letter, power in _EXPONENTS.items():
+            exponent = pc.replace_substring(exponent, letter, power)
+        text = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(body, 0, -1), exponent, pa.scalar("", exponent.type)
+        )
+        text = pc.if_else(pa.array(scaled), text, pa.scalar("0", text.type))
+        numbers = np.where(
+            scaled, pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), numbers
+        )
+    ok = clean(array)
+    if _NO_DIGIT_PLACEHOLDER:  # "€87.3M" is short and not ASCII, yet has digits: no placeholder
+        ok |= scaled & clean(body) & _mask(pc.string_is_ascii(body))
+    handled = (plain | scaled) & ok & np.isfinite(numbers)
+    codes = np.asarray(first.to_pylist(), dtype=object)
+    currency = np.array(
+        [
+            _SYMBOLS.get(c, "USD") if s else "USD"
+            for c, s in zip(codes[handled], scaled[handled], strict=True)
+        ],
+        dtype=object,
+    )
     return handled, [_floats(numbers[handled]), currency]
 
 
