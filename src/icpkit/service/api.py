@@ -165,14 +165,7 @@ async def score(
     except IcpError as exc:  # the records passed the schema but intake refused a value
         error = {"loc": ("body", "records"), "msg": str(exc), "type": "value_error"}
         raise RequestValidationError([error]) from None
-    return _json(
-        {
-            "profile_version": version,
-            "results": scored.results(),
-            "ignored_columns": scored.ignored_columns,
-            "missing_columns": scored.missing_columns,
-        }
-    )
+    return Response(scored.response(version), media_type="application/json")
 
 
 @router.get("/profiles", response_model=ProfilesResponse, summary="Profile versions")
