@@ -48,6 +48,7 @@ import pyarrow as pa
 from icpkit.discover import learn
 from icpkit.intake import load_table
 from icpkit.profile import save_profile
+from icpkit.service.app import GC_THRESHOLDS
 from icpkit.service.auth import create_key
 from icpkit.service.scoring import RecordScorer
 from icpkit.service.settings import default_store_url
@@ -353,12 +354,15 @@ def stages(
     scorer = RecordScorer(load_profile(profile))
     scorer.score(singles)
     scorer.score(batch)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)  # as the server runs
     body = orjson.dumps({"records": batch})
     out = {"decode and check": cpu(lambda: decode_records(body))}
     out["score, new values"] = cpu(lambda: scorer.score(new), runs=1)
     out["score, seen values"] = cpu(lambda: scorer.score(batch))
     scored = scorer.score(batch)
     out["encode the answer"] = cpu(lambda: scored.response(1))
+    gc.set_threshold(*thresholds)
     return out
 
 
