@@ -30,8 +30,26 @@ from icpkit.synth import World
 MESSY: dict[str, list[Any]] = {
     "Industry": ["N/A", "  software  ", "SaaS", "Select", "computer software", "banking", ""],
     "NumberOfEmployees": ["51-200", "10,001+", "lots", "1.2E+03", "  ", 250, 12.5, "-"],
-    "AnnualRevenue": ["$1.2M", "€3 bn", "unknown", "(5)", "1e999", 8953000, "12k", "n/a"]
-    + ["$111M", "€87.3M", "£4.28K", "2.5b", "$0.5B", "12.5m", "$4.61M", "¥3M", "$-2M", "1.M"],
+    "AnnualRevenue": [
+        "$1.2M",
+        "€3 bn",
+        "unknown",
+        "(5)",
+        "1e999",
+        8953000,
+        "12k",
+        "n/a",
+        "$111M",
+        "€87.3M",
+        "£4.28K",
+        "2.5b",
+        "$0.5B",
+        "12.5m",
+        "$4.61M",
+        "¥3M",
+        "$-2M",
+        "1.M",
+    ],
     "Total_Funding__c": ["$11.9M", "USD 7,000,000", "none", "abc", 0, "7.5 million"],
     "Last_Funding_Type__c": ["Series  A", "series a", "Seed", "(blank)", "Venture - Series B"],
     "Technologies__c": [

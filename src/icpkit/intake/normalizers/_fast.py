@@ -142,52 +142,56 @@ def fast_number(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     return handled, [_floats(numbers[handled])]
 
 
-# Scaled amounts as CRMs export revenue: "$111M", "€87.3M", "£4.28K", "2.5B" — a currency
-# symbol or none (dollars), an unsigned decimal of at most 15 characters (Decimal's 28
-# digits hold it times 10^9 exactly, so float() rounds once, as the cast of "87.3e6" does)
-# and one scale letter.
-_SCALED = r"^[0-9]+(?:\.[0-9]+)?[KkMmBb]$"
-_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
-_EXPONENTS = {"k": "e3", "m": "e6", "b": "e9"}
+# Scaled amounts as CRMs export revenue: "$111M", "€87.3M", "USD 4.5 million", "£9 K" — a
+# currency (a symbol, or a code and a space) or none (dollars), an unsigned decimal of at
+# most 15 characters, and a scale word or letter (a space before it or not) or none.
+# Decimal's 28 digits hold such a number times 10^9 exactly, so the parser's float() rounds
+# once, as the cast of "87.3e6" does. Single spaces only where shown: clean_text leaves
+# the value as it is.
+_SCALED = (
+    r"^(?P<currency>[$€£]|USD |EUR |GBP )?(?P<number>[0-9]+(?:\.[0-9]+)?)"
+    r"(?: ?(?P<scale>[KkMmBb]|million|Million|bn))?$"
+)
+_CURRENCIES = {"": "USD", "$": "USD", "€": "EUR", "£": "GBP"}
+_EXPONENTS = {"": "", "K": "e3", "k": "e3", "M": "e6", "m": "e6", "million": "e6", "Million": "e6"}
+_EXPONENTS |= {"B": "e9", "b": "e9", "bn": "e9"}
+# Such a value has digits; no placeholder has any, so none of them is a placeholder.
 _NO_DIGIT_PLACEHOLDER = not any(c.isdigit() for p in PLACEHOLDERS for c in p)
+
+
+def _scaled(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, amounts, currencies) of the scaled amounts among the values."""
+    parts = pc.extract_regex(array, _SCALED)
+    scaled = _mask(pc.is_valid(parts))
+    number = pc.struct_field(parts, "number")
+    scaled &= _mask(pc.less_equal(pc.utf8_length(number), 15)) & _NO_DIGIT_PLACEHOLDER
+    amounts = np.full(len(array), np.nan)
+    currencies = np.full(len(array), None, dtype=object)
+    if scaled.any():
+        keep = pa.array(scaled)
+        scale = pc.struct_field(parts, "scale").filter(keep).to_pylist()
+        text = [
+            n + _EXPONENTS[x] for n, x in zip(number.filter(keep).to_pylist(), scale, strict=True)
+        ]
+        amounts[scaled] = pc.cast(pa.array(text, pa.string()), pa.float64()).to_numpy()
+        codes = pc.struct_field(parts, "currency").filter(keep).to_pylist()
+        currencies[scaled] = [_CURRENCIES.get(c.strip(), c.strip()) for c in codes]
+    return scaled & np.isfinite(amounts), amounts, currencies
 
 
 def fast_money(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     """kind money: a plain number or "$" and a plain unsigned number → (float, "USD");
-    a scaled amount ("$111M", "€87.3M") → (float, its currency)."""
-    first = pc.utf8_slice_codeunits(array, 0, 1)
-    dollar = _mask(pc.equal(first, "$"))
-    symbol = _mask(pc.is_in(first, pa.array(list(_SYMBOLS), pa.large_string())))
-    body = pc.if_else(pa.array(symbol), pc.utf8_slice_codeunits(array, 1), array)
+    a scaled amount ("$111M", "USD 4.5 million") → (float, its currency)."""
+    dollar = _mask(pc.starts_with(array, "$"))
+    body = pc.utf8_slice_codeunits(array, 1)
+    body = pc.if_else(pa.array(dollar), body, array)
     plain, numbers = _plain_numbers(body, _NUMBER)
-    plain &= ~symbol | dollar
-    plain &= ~(dollar & _mask(pc.starts_with(body, "-")))
-    scaled = _mask(pc.match_substring_regex(body, _SCALED))
-    scaled &= _mask(pc.less_equal(pc.utf8_length(body), 16))
-    if scaled.any():
-        exponent = pc.utf8_lower(pc.utf8_slice_codeunits(body, -1))
-        for letter, power in _EXPONENTS.items():
-            exponent = pc.replace_substring(exponent, letter, power)
-        text = pc.binary_join_element_wise(
-            pc.utf8_slice_codeunits(body, 0, -1), exponent, pa.scalar("", exponent.type)
-        )
-        text = pc.if_else(pa.array(scaled), text, pa.scalar("0", text.type))
-        numbers = np.where(
-            scaled, pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), numbers
-        )
-    ok = clean(array)
-    if _NO_DIGIT_PLACEHOLDER:  # "€87.3M" is short and not ASCII, yet has digits: no placeholder
-        ok |= scaled & clean(body) & _mask(pc.string_is_ascii(body))
-    handled = (plain | scaled) & ok & np.isfinite(numbers)
-    codes = np.asarray(first.to_pylist(), dtype=object)
-    currency = np.array(
-        [
-            _SYMBOLS.get(c, "USD") if s else "USD"
-            for c, s in zip(codes[handled], scaled[handled], strict=True)
-        ],
-        dtype=object,
-    )
-    return handled, [_floats(numbers[handled]), currency]
+    plain &= clean(array) & ~(dollar & _mask(pc.starts_with(body, "-")))
+    scaled, amounts, currencies = _scaled(array)
+    scaled &= ~plain
+    handled = plain | scaled
+    currency = np.where(scaled, currencies, "USD")[handled]
+    return handled, [_floats(np.where(scaled, amounts, numbers)[handled]), currency]
 
 
 _COUNT = r"^(?:[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4})$"
