@@ -277,13 +277,44 @@ def batch_rate(port: int, key: str, records: list[dict[str, str]], repeats: int)
     return asyncio.run(run())
 
 
+async def _spread(port: int, n: int, workers: int) -> list[_Connection]:
+    """``n`` connections spread evenly over the server's workers.
+
+    The kernel gives a new connection to whichever worker accepts first, so a few opened
+    together may all land on one worker (seen here: 4 of 4). Each worker's /metrics names
+    it (the time its counters were created): connections are opened until each worker
+    has its share, at most 64, and the others closed."""
+    get = f"GET /metrics HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode()
+    share = -(-n // workers)
+    by_worker: dict[bytes, list[_Connection]] = {}
+    spare: list[_Connection] = []
+    for _ in range(64):
+        conn = await _Connection.open(port)
+        _, text = await conn.post(get)
+        worker = next(
+            (ln for ln in text.splitlines() if ln.startswith(b"icp_score_calls_created ")), b""
+        )
+        mine = by_worker.setdefault(worker, [])
+        (mine if len(mine) < share else spare).append(conn)
+        if len(by_worker) >= workers and all(len(c) >= share for c in by_worker.values()):
+            break
+    chosen = [c for conns in zip(*by_worker.values(), strict=False) for c in conns][:n]
+    others = spare + [c for conns in by_worker.values() for c in conns if c not in chosen]
+    chosen += others[: n - len(chosen)]  # fewer workers answered than asked for
+    for conn in others:
+        if conn not in chosen:
+            conn.close()
+    return chosen
+
+
 def batch_concurrent(
-    port: int, key: str, bodies: list[list[bytes]], warm: bytes | None = None
+    port: int, key: str, bodies: list[list[bytes]], workers: int, warm: bytes | None = None
 ) -> float:
     """Sustained records/s of 10,000-record requests sent by ``len(bodies)`` connections at
-    once, each its own list in turn: all records over the wall time from the first send to
-    the last answer. With ``warm``, each connection first sends it untimed (a connection
-    stays with one worker, so that worker then has its values)."""
+    once (spread over the ``workers``), each its own list in turn: all records over the
+    wall time from the first send to the last answer. With ``warm``, each connection first
+    sends it untimed (a connection stays with one worker, so that worker then has its
+    values)."""
 
     async def one(conn: _Connection, requests: list[bytes]) -> int:
         done = 0
@@ -295,7 +326,7 @@ def batch_concurrent(
         return done
 
     async def run() -> float:
-        conns = [await _Connection.open(port) for _ in bodies]
+        conns = await _spread(port, len(bodies), workers)
         if warm is not None:
             await asyncio.gather(*(one(c, [warm]) for c in conns))
         t0 = time.perf_counter()
@@ -407,10 +438,10 @@ def main() -> None:
             rates = batch_rate(port, key, batch, args.batches)
             encode = [post_bytes(port, key, orjson.dumps({"records": b})) for b in fresh]
             new_bodies = [encode[2 * c : 2 * c + 2] for c in range(args.concurrency)]
-            together_new = batch_concurrent(port, key, new_bodies)
+            together_new = batch_concurrent(port, key, new_bodies, args.workers)
             seen = post_bytes(port, key, orjson.dumps({"records": batch}))
             seen_bodies = [[seen] * args.batches for _ in range(args.concurrency)]
-            together_seen = batch_concurrent(port, key, seen_bodies, warm=seen)
+            together_seen = batch_concurrent(port, key, seen_bodies, args.workers, warm=seen)
         finally:
             process.terminate()
             process.wait(timeout=30)
