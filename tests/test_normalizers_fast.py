@@ -25,6 +25,38 @@ NUMBERISH = st.one_of(
     st.floats(allow_nan=False).map(lambda x: f"{x:,.3f}"),
     st.floats(allow_nan=False).map(repr),
     st.text(alphabet="0123456789.,-$ k", max_size=12),
+    SCALED := st.builds(
+        lambda sym, a, b, scale: f"{sym}{a}{b}{scale}",
+        st.sampled_from(["", "$", "€", "£", "¥", "$-", "-", "US$", " ", "USD ", "EUR ", "GBP"]),
+        DIGITS,
+        st.sampled_from(["", ".5", ".05", ".", ".123456789012", ",5"]),
+        st.sampled_from(
+            [
+                "K",
+                "k",
+                "M",
+                "m",
+                "B",
+                "b",
+                "MM",
+                "bn",
+                " M",
+                "T",
+                "",
+                "M ",
+                "Mx",
+                " million",
+                " Million",
+                "million",
+                " bn",
+                "  M",
+                " K",
+                " billion",
+                " MILLION",
+                " usd",
+            ]
+        ),
+    ),
 )
 LABEL = st.text(alphabet="abcxyz019-_", min_size=1, max_size=8)
 DOMAINISH = st.one_of(
@@ -88,13 +120,35 @@ def test_fast_and_slow_paths_agree(kind: str, dtype: str, values: list[Any]) -> 
     assert_same(*both(kind, series))
 
 
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(SCALED, min_size=1, max_size=12))
+def test_scaled_amounts_fast_and_slow_agree(dtype: str, values: list[str]) -> None:
+    """Revenue as CRMs export it ("$111M", "€87.3M"): the scaled-amount fast path."""
+    assert_same(*both("money", pd.Series(values, dtype=dtype)))
+
+
 CLEAN = {
     "id": ["0015g00001", "A-17", "x"],
     "text": ["Company 1", "Müller Maschinenbau GmbH", "Select One"],
     "category": ["Tier A", "b"],
     "domain": ["https://www.Acme.com/about", "acme.co.uk", "www2.shop.acme.io?x=1"],
     "number": ["1200", "-3.5", "1,234,567.89", "0"],
-    "money": ["45000000", "$120,000", "-5", "$0.50"],
+    "money": [
+        "45000000",
+        "$120,000",
+        "-5",
+        "$0.50",
+        "$111M",
+        "€87.3M",
+        "£4.28K",
+        "2.5b",
+        "USD 4.5 million",
+        "EUR 3bn",
+        "£9 K",
+        "USD 9",
+        "€1200",
+    ],
     "employees": ["350", "1,200", "10001"],
     "date": ["2021-03-04T10:00:00.000Z", "2016-10-20", "2016-10-20 13:05:01"],
 }

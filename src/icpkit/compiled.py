@@ -29,6 +29,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 import pandas as pd
@@ -73,6 +74,9 @@ _VALUES_MAX = 200_000
 _OUTCOMES_MAX = 500_000
 
 _OTHER = "\x00other"  # the cell of a label the profile does not list
+
+_FIRST, _LOST = itemgetter(0), itemgetter(2)
+_SCORE, _TIER, _SEGMENT, _REASONS = map(attrgetter, ("score", "tier", "segment", "reasons"))
 
 Parse = Callable[[Any], tuple[tuple[Any, ...], str | None]]
 
@@ -157,6 +161,9 @@ class _Source:
     kind: str
     columns: tuple[tuple[str, int | str], ...]  # (profile column, output slot or flag slug)
     cache: dict[str | None, tuple[Any, ...]] = field(default_factory=dict)
+    # A small number per distinct tuple of cells: outcome keys are tuples of these ints,
+    # quicker to hash than tuples of tuples (never emptied: cells are few per field).
+    codes: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -300,7 +307,7 @@ class CompiledProfile:
     def _read(
         self, source: _Source, text: str | None, given: tuple[tuple[Any, ...], bool] | None = None
     ) -> tuple[Any, ...]:
-        """(cells, values, lost columns) of one value of a field (normalised unless
+        """(cells' code, values, lost columns) of one value of a field (normalised unless
         ``given``), remembered per field."""
         if given is None and (hit := source.cache.get(text)) is not None:
             return hit
@@ -323,7 +330,8 @@ class CompiledProfile:
             if gone:
                 message = f"{source.name}: could not read {text!r} as {column}; scored as missing"
                 lost.append((self._index[column], message))
-        hit = (tuple(cells), tuple(values), tuple(lost))
+        code = source.codes.setdefault(tuple(cells), len(source.codes))
+        hit = (code, tuple(values), tuple(lost))
         if len(source.cache) >= _VALUES_MAX:
             source.cache.clear()
         source.cache[text] = hit
@@ -362,45 +370,54 @@ class CompiledProfile:
             return self._score(plan, records)
 
     def _score(self, plan: Plan, records: Sequence[Mapping[str, Any]]) -> Scored:
-        # Field by field over all records (list comprehensions and C-level map/zip: a
-        # 10,000-record batch is mostly dict lookups), then one key per record.
+        # Field by field over all records with C-level map/zip (a 10,000-record batch of
+        # seen values is dict lookups; a Python loop per record would cost more), then one
+        # key per record. Python loops run only over records with a new value or key.
         columns: list[list[Any]] = []
-        for source in plan.sources:
-            values = [record.get(source.name) for record in records]
+        names = [source.name for source in plan.sources]
+        if plan.id_field is not None:
+            names.append(plan.id_field)
+        fields = _fields(records, names)
+        for source, values in zip(plan.sources, fields, strict=False):
             hits: list[Any]
             try:
                 hits = list(map(source.cache.get, values))
             except TypeError:  # a list value (technologies as JSON): not a cache key itself
                 hits = [source.cache.get(v) if type(v) is str else None for v in values]
-            misses = [i for i, hit in enumerate(hits) if hit is None]
-            if misses:
-                texts = [cell_text(values[i]) for i in misses]
-                if len(misses) >= _BULK_MIN:  # many new values: normalised together
-                    self._read_many(source, [t for t in dict.fromkeys(texts) if t is not None])
-                for i, text in zip(misses, texts, strict=True):
-                    hits[i] = self._read(source, text)
-                    if type(values[i]) is str:  # "" reads as missing: remember it as such
-                        source.cache[values[i]] = hits[i]
+            if None in hits:
+                self._fill(source, values, hits)
             columns.append(hits)
         outcomes = plan.outcomes
-        keys = list(zip(*([hit[0] for hit in hits] for hits in columns), strict=True))
-        if not columns:  # a plan with no feeding field: every record is all missing
+        if columns:
+            keys = list(zip(*(map(_FIRST, hits) for hits in columns), strict=True))
+        else:  # a plan with no feeding field: every record is all missing
             keys = [()] * len(records)
-        firsts: dict[tuple[Any, ...], int] = {}
-        for r, key in enumerate(keys):
-            if key not in outcomes and key not in firsts:
-                firsts[key] = r
-        if firsts:
+        found = list(map(outcomes.get, keys))
+        if not all(found):  # an Outcome is always true: a None is a new combination
+            firsts: dict[tuple[Any, ...], int] = {}
+            for r in [r for r, o in enumerate(found) if o is None]:
+                firsts.setdefault(keys[r], r)
             self._learn(plan, {key: [h[r] for h in columns] for key, r in firsts.items()})
-        found = list(map(outcomes.__getitem__, keys))
+            found = list(map(outcomes.__getitem__, keys))
         return Scored(
-            scores=[o.score for o in found],
-            tiers=[o.tier for o in found],
-            segments=[o.segment for o in found],
-            reasons=[o.reasons for o in found],
+            scores=list(map(_SCORE, found)),
+            tiers=list(map(_TIER, found)),
+            segments=list(map(_SEGMENT, found)),
+            reasons=list(map(_REASONS, found)),
             warnings=_warnings(columns, len(records)),
-            ids=self._ids(plan, records),
+            ids=self._ids(fields[-1] if plan.id_field is not None else [None] * len(records)),
         )
+
+    def _fill(self, source: _Source, values: list[Any], hits: list[Any]) -> None:
+        """Reads the values of ``hits`` that are None (new to the field) into place."""
+        misses = [i for i, hit in enumerate(hits) if hit is None]
+        texts = [cell_text(values[i]) for i in misses]
+        if len(misses) >= _BULK_MIN:  # many new values: normalised together
+            self._read_many(source, [t for t in dict.fromkeys(texts) if t is not None])
+        for i, text in zip(misses, texts, strict=True):
+            hits[i] = self._read(source, text)
+            if type(values[i]) is str:  # "" reads as missing: remember it as such
+                source.cache[values[i]] = hits[i]
 
     def _learn(self, plan: Plan, firsts: dict[tuple[Any, ...], list[tuple[Any, ...]]]) -> None:
         """Outcomes of new cell combinations, from the values of one record of each."""
@@ -444,13 +461,17 @@ class CompiledProfile:
         ]
 
     @staticmethod
-    def _ids(plan: Plan, records: Sequence[Mapping[str, Any]]) -> list[str | None]:
-        """The id of each record as intake normalises an id: stripped, placeholders missing."""
-        if plan.id_field is None:
-            return [None] * len(records)
-        values = [record.get(plan.id_field) for record in records]
+    def _ids(values: list[Any]) -> list[str | None]:
+        """The ids as intake normalises an id: stripped, placeholders missing."""
         # The usual id needs nothing: letters and digits only (nothing to strip), longer
         # than any placeholder ("unknown"); the others go through the id normaliser.
+        # Checked for the whole batch at C level first: the usual batch has only those.
+        if (
+            set(map(type, values)) == {str}
+            and min(map(len, values)) > 7
+            and all(map(str.isalnum, values))
+        ):
+            return values
         return [
             v
             if type(v) is str and len(v) > 7 and v.isalnum()
@@ -459,15 +480,30 @@ class CompiledProfile:
         ]
 
 
+def _fields(records: Sequence[Mapping[str, Any]], names: list[str]) -> list[list[Any]]:
+    """The values of each named field over the records (None where a record lacks it):
+    one C-level pass over the records when every record has every field (the usual batch),
+    else one per field."""
+    if len(names) > 1:
+        try:
+            rows = map(itemgetter(*names), records)
+            return [list(col) for col in zip(*rows, strict=True)] or [[] for _ in names]
+        except KeyError:  # some record lacks a field: read it as missing
+            pass
+    return [list(map(methodcaller("get", name), records)) for name in names]
+
+
 def _warnings(columns: list[list[tuple[Any, ...]]], n: int) -> list[list[str]]:
     """Per record, the values that could not be read, in the order of the profile's columns
     (as intake's warnings are)."""
     out: list[list[str]] = [[] for _ in range(n)]
     lost: dict[int, list[tuple[int, str]]] = {}
     for hits in columns:
-        for r, hit in enumerate(hits):
-            if hit[2]:
-                lost.setdefault(r, []).extend(hit[2])
+        flags = list(map(_LOST, hits))
+        if not any(flags):  # the usual field: every value read
+            continue
+        for r in [r for r, f in enumerate(flags) if f]:
+            lost.setdefault(r, []).extend(flags[r])
     for r, entries in lost.items():
         out[r] = [message for _, message in sorted(entries)]
     return out

@@ -142,16 +142,56 @@ def fast_number(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     return handled, [_floats(numbers[handled])]
 
 
+# Scaled amounts as CRMs export revenue: "$111M", "€87.3M", "USD 4.5 million", "£9 K" — a
+# currency (a symbol, or a code and a space) or none (dollars), an unsigned decimal of at
+# most 15 characters, and a scale word or letter (a space before it or not) or none.
+# Decimal's 28 digits hold such a number times 10^9 exactly, so the parser's float() rounds
+# once, as the cast of "87.3e6" does. Single spaces only where shown: clean_text leaves
+# the value as it is.
+_SCALED = (
+    r"^(?P<currency>[$€£]|USD |EUR |GBP )?(?P<number>[0-9]+(?:\.[0-9]+)?)"
+    r"(?: ?(?P<scale>[KkMmBb]|million|Million|bn))?$"
+)
+_CURRENCIES = {"": "USD", "$": "USD", "€": "EUR", "£": "GBP"}
+_EXPONENTS = {"": "", "K": "e3", "k": "e3", "M": "e6", "m": "e6", "million": "e6", "Million": "e6"}
+_EXPONENTS |= {"B": "e9", "b": "e9", "bn": "e9"}
+# Such a value has digits; no placeholder has any, so none of them is a placeholder.
+_NO_DIGIT_PLACEHOLDER = not any(c.isdigit() for p in PLACEHOLDERS for c in p)
+
+
+def _scaled(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, amounts, currencies) of the scaled amounts among the values."""
+    parts = pc.extract_regex(array, _SCALED)
+    scaled = _mask(pc.is_valid(parts))
+    number = pc.struct_field(parts, "number")
+    scaled &= _mask(pc.less_equal(pc.utf8_length(number), 15)) & _NO_DIGIT_PLACEHOLDER
+    amounts = np.full(len(array), np.nan)
+    currencies = np.full(len(array), None, dtype=object)
+    if scaled.any():
+        keep = pa.array(scaled)
+        scale = pc.struct_field(parts, "scale").filter(keep).to_pylist()
+        text = [
+            n + _EXPONENTS[x] for n, x in zip(number.filter(keep).to_pylist(), scale, strict=True)
+        ]
+        amounts[scaled] = pc.cast(pa.array(text, pa.string()), pa.float64()).to_numpy()
+        codes = pc.struct_field(parts, "currency").filter(keep).to_pylist()
+        currencies[scaled] = [_CURRENCIES.get(c.strip(), c.strip()) for c in codes]
+    return scaled & np.isfinite(amounts), amounts, currencies
+
+
 def fast_money(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
-    """kind money: a plain number or "$" and a plain unsigned number → (float, "USD")."""
+    """kind money: a plain number or "$" and a plain unsigned number → (float, "USD");
+    a scaled amount ("$111M", "USD 4.5 million") → (float, its currency)."""
     dollar = _mask(pc.starts_with(array, "$"))
     body = pc.utf8_slice_codeunits(array, 1)
     body = pc.if_else(pa.array(dollar), body, array)
-    pattern = _NUMBER
-    handled, numbers = _plain_numbers(body, pattern)
-    handled &= clean(array) & ~(dollar & _mask(pc.starts_with(body, "-")))
-    currency = np.full(int(handled.sum()), "USD", dtype=object)
-    return handled, [_floats(numbers[handled]), currency]
+    plain, numbers = _plain_numbers(body, _NUMBER)
+    plain &= clean(array) & ~(dollar & _mask(pc.starts_with(body, "-")))
+    scaled, amounts, currencies = _scaled(array)
+    scaled &= ~plain
+    handled = plain | scaled
+    currency = np.where(scaled, currencies, "USD")[handled]
+    return handled, [_floats(np.where(scaled, amounts, numbers)[handled]), currency]
 
 
 _COUNT = r"^(?:[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4})$"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 __all__ = ["canonical_item", "slugify", "split_items"]
@@ -24,6 +24,7 @@ __all__ = ["canonical_item", "slugify", "split_items"]
 _SPLIT = re.compile(r"[;,|•\n\r]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def slugify(text: str) -> str:
     """Lowercase, every run of non-alphanumerics → "_" (trimmed): "Power BI" → "power_bi"."""
     return re.sub(r"[^0-9a-z]+", "_", text.casefold()).strip("_")
@@ -55,12 +56,18 @@ def canonical_item(text: str) -> str | None:
 
 def split_items(text: str) -> list[str]:
     """The trimmed, non-empty items of one list value, aliases resolved, in order."""
-    items = []
-    for raw in _SPLIT.split(text):
-        item = re.sub(r"\s+", " ", raw).strip().strip("\"'")
-        if item and item.casefold() not in ("none", "n/a", "-"):
-            items.append(canonical_item(item) or item)
-    return items
+    return [item for item in map(_item, _SPLIT.split(text)) if item is not None]
+
+
+# A column of technology lists has many distinct lists of few distinct items: each item
+# is cleaned and looked up once (bounded), not once per list it appears in.
+@lru_cache(maxsize=1 << 16)
+def _item(raw: str) -> str | None:
+    """One piece of a list value as an item (aliases resolved), or None for nothing."""
+    item = re.sub(r"\s+", " ", raw).strip().strip("\"'")
+    if item and item.casefold() not in ("none", "n/a", "-"):
+        return canonical_item(item) or item
+    return None
 
 
 def spelling_table(spellings: Counter[str]) -> dict[str, str]:
