@@ -15,7 +15,7 @@ Scoring semantics (one definition, implemented by every engine)::
     categorical bin:  x (as text; booleans as 'true'/'false') equals one of ``values`` exactly
 
     x read as a double: numbers as they are (float32 widened exactly, NaN is missing, +-inf are
-    numbers), booleans as 1/0, text by ``icpkit.scoring.NUMBER_PATTERN`` (optional spaces, a
+    numbers), booleans as 1/0, text by ``icpkit.scoring.NUMBER_PATTERN`` (optional whitespace around a
     plain decimal with optional exponent, or inf/infinity; 'true'/'false' read as 1/0); any
     other text ('1,000', 'n/a') is missing. x as text: integers as plain digits; text as is
     (no trimming, case-sensitive). Floats read as text are not portable across engines: bin

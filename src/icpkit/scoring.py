@@ -45,10 +45,13 @@ __all__ = [
 
 SCORE_COLUMNS = ("icp_score", "icp_tier", "icp_segment")
 
-# Text read as a number: optional spaces, a plain decimal (optional exponent) or inf/infinity;
-# the texts 'true'/'false' read as 1/0 like boolean columns; any other text is missing.
-# Every engine uses this one pattern (RE2, POSIX and Java regex read it the same way).
-NUMBER_PATTERN = r"^ *[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?) *$"
+# Text read as a number: a plain decimal (optional exponent) or inf/infinity, with optional
+# whitespace around it (space, tab, line breaks, vertical tab, form feed: what C's isspace and
+# the DuckDB, PostgreSQL and Spark casts skip); the texts 'true'/'false' read as 1/0 like
+# boolean columns; any other text is missing. Every engine uses this one pattern (RE2, POSIX
+# and Java regex read it the same way).
+SPACES = " \t\n\x0b\x0c\r"
+NUMBER_PATTERN = r"^[ \t\n\x0b\f\r]*[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?)[ \t\n\x0b\f\r]*$"
 
 _CHUNK = 262_144  # rows per chunk: a dozen float32 columns of a chunk stay in L2/L3
 _PARALLEL_MIN_ROWS = 2_000_000
@@ -105,7 +108,7 @@ def _parse_numbers(arr: pa.Array) -> np.ndarray:
     if pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.string())
     ok = pc.fill_null(pc.match_substring_regex(arr, NUMBER_PATTERN), False)
-    text = pc.if_else(ok, pc.utf8_trim(arr, " "), pa.scalar(None, pa.string()))
+    text = pc.if_else(ok, pc.utf8_trim(arr, SPACES), pa.scalar(None, pa.string()))
     values = pc.cast(text, pa.float64())
     values = pc.if_else(pc.equal(arr, "true"), 1.0, values)
     values = pc.if_else(pc.equal(arr, "false"), 0.0, values)

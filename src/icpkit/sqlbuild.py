@@ -14,7 +14,7 @@ import numpy as np
 from sqlglot import exp
 
 from .profile import Attribute, ColumnSource, Condition, NumericAttribute
-from .scoring import NUMBER_PATTERN, _edge, numeric_pieces
+from .scoring import NUMBER_PATTERN, SPACES, _edge, numeric_pieces
 from .sqldialect import (
     _DOUBLE,
     _REAL,
@@ -286,12 +286,17 @@ class _Builder:
 
     def _parse(self, text: exp.Expr) -> exp.Expr:
         """Text to double by NUMBER_PATTERN; 'true'/'false' read as 1/0."""
-        trimmed = text.copy() if self.d.cast_skips_spaces else exp.Trim(this=text.copy())
+        if self.d.cast_skips_spaces:
+            trimmed = text.copy()
+        else:
+            trimmed = exp.Trim(this=text.copy(), expression=_str(SPACES))
         if self.d.safe_cast:
             cast: exp.Expr = exp.TryCast(this=trimmed, to=_DOUBLE)
         else:
             cast = exp.cast(trimmed, _DOUBLE)
         whens: list[tuple[exp.Expr, exp.Expr]] = []
+        if self.d.plain_cast:
+            whens.append((self._plain(text), cast.copy()))
         if self.d.regex:
             whens.append((self._like(text, NUMBER_PATTERN), cast))
         else:
@@ -301,6 +306,19 @@ class _Builder:
             (exp.EQ(this=text.copy(), expression=_str("false")), _num(0)),
         ]
         return _case(whens, None)
+
+    def _plain(self, text: exp.Expr) -> exp.Expr:
+        """The text starts like a plain number and has no '_' (see ``plain_cast``)."""
+
+        def starts(lo: str, hi: str) -> exp.Expr:
+            return exp.and_(
+                exp.GTE(this=text.copy(), expression=_str(lo)),
+                exp.LT(this=text.copy(), expression=_str(hi)),
+            )
+
+        underscore = exp.Anonymous(this="CONTAINS", expressions=[text.copy(), _str("_")])
+        lead = exp.or_(exp.paren(starts(".", ":")), exp.paren(starts("-.", "-:")))
+        return exp.and_(exp.paren(lead), exp.Not(this=underscore))
 
     # --- points over the typed columns ---------------------------------------------------
 

@@ -35,16 +35,27 @@ class _Dialect:
     regex_g: bool = False  # REGEXP_REPLACE needs the 'g' flag to replace every match
     extract: Literal["function", "match", "none"] = "function"  # how a regex group is read
     nul: bool = True  # text can hold NUL (PostgreSQL's cannot)
-    # The cast skips the spaces NUMBER_PATTERN allows around a number, so no TRIM copies the
-    # text first (tested on every value shape for DuckDB, PostgreSQL and Spark).
+    # The cast skips the whitespace NUMBER_PATTERN allows around a number, so no TRIM copies
+    # the text first (tested on every value shape for DuckDB, PostgreSQL and Spark).
     cast_skips_spaces: bool = False
     # Java's `$` also matches before a final line break ('5\n'): `\z` is the end of the text.
     dollar_is_end: bool = True
+    # TRY_CAST reads a text that starts with a digit, '.', or '-' then a digit or '.', and has
+    # no '_', exactly as the pattern does: such texts skip the regex (two prefix comparisons
+    # and one `contains`: a third of the regex's cost). Tested on every value shape.
+    plain_cast: bool = False
 
 
 _DIALECTS: dict[str, _Dialect] = {
     "duckdb": _Dialect(
-        True, True, "isnan", "native", star_except=True, regex_g=True, cast_skips_spaces=True
+        True,
+        True,
+        "isnan",
+        "native",
+        star_except=True,
+        regex_g=True,
+        cast_skips_spaces=True,
+        plain_cast=True,
     ),
     # PostgreSQL has no TRY_CAST (sqlglot renders it as CAST, which fails on bad text).
     "postgres": _Dialect(
