@@ -30,7 +30,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from icpkit.voice import CategoryClassifier, embeddings_available
+from icpkit.voice import CATEGORIES, CategoryClassifier, embeddings_available
 from icpkit.voice._head import fit_head
 from voice_real import load_real, resample_range
 
@@ -65,7 +65,7 @@ def fit_on(clf, dev, written, args):  # type: ignore[no-untyped-def]
 
 def report(title: str, dev: pd.DataFrame, pred: np.ndarray) -> float:
     truth = dev["category"]
-    labels = [c for c in CategoryClassifier().fit().classes_ if c in set(truth)]
+    labels = [c for c in CATEGORIES if c in set(truth)]
     f1 = f1_score(truth, pred, labels=labels, average="macro")
     lo, hi = resample_range(truth, pred, dev["review"])
     print(f"\n-- {title}: macro-F1 {f1:.3f} (95% range {lo:.3f}-{hi:.3f}), {len(dev)} sentences")

@@ -148,22 +148,35 @@ class Head:
         return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def to_json(self) -> str:
-        def rows(m: np.ndarray, names: Sequence[str]) -> dict[str, list[float]]:
-            return {n: [round(float(v), 4) for v in m[:, j]] for j, n in enumerate(names)}
+        """JSON with one line per feature ("word": [weight per category]), so that a
+        retrained head reads as a diff of the weights that moved."""
 
-        doc = {
+        def rows(m: np.ndarray, names: Sequence[str]) -> list[str]:
+            return [
+                f"  {json.dumps(n, ensure_ascii=False)}: {json.dumps([round(float(v), 4) for v in m[:, j]])}"
+                for j, n in enumerate(names)
+            ]
+
+        def block(key: str, lines: list[str]) -> str:
+            return f'"{key}": {{\n' + ",\n".join(lines) + "\n}"
+
+        head = {
             "about": self.about,
             "method": self.method,
             "spec": self.spec,
             "classes": self.classes,
             "intercept": [round(float(v), 4) for v in self.intercept],
-            "features": rows(self.text_coef, text_names(self.classes)),
-            "question": rows(self.row_coef, _ROW_FEATURES),
-            "words": rows(self.word_coef, self.words),
         }
+        parts = [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in head.items()]
+        parts += [
+            block("features", rows(self.text_coef, text_names(self.classes))),
+            block("question", rows(self.row_coef, _ROW_FEATURES)),
+            block("words", rows(self.word_coef, self.words)),
+        ]
         if self.embedding_coef is not None:
-            doc["embedding"] = [[round(float(v), 4) for v in r] for r in self.embedding_coef]
-        return json.dumps(doc, indent=0, ensure_ascii=False) + "\n"
+            dims = [json.dumps([round(float(v), 4) for v in r]) for r in self.embedding_coef]
+            parts.append('"embedding": [\n' + ",\n".join(dims) + "\n]")
+        return "{\n" + ",\n".join(parts) + "\n}\n"
 
     @classmethod
     def from_json(cls, text: str) -> Head:
