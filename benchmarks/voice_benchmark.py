@@ -44,7 +44,7 @@ from icpkit.voice import (
     embeddings_available,
     split_sentences,
 )
-from voice_real import G2_PROMPTS, g2_reviews, load_real
+from voice_real import G2_PROMPTS, g2_reviews, load_real, resample_range
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "voice"
 LIKES = {"praise", "purchase_reason"}
@@ -82,6 +82,10 @@ def accuracy(method: str, real_split: str) -> dict[str, Any]:
         "real": {
             "split": real_split,
             **scores(real["category"], real_pred),
+            # reviews drawn again with replacement: how far another sample would move it
+            "macro_f1_range": resample_range(
+                real["category"], real_pred, real["dataset"] + ":" + real["row"].astype(str)
+            ),
             "macro_f1_without_prompts": scores(
                 real["category"], clf.predict(real["text"].tolist())
             )["macro_f1"],
@@ -206,6 +210,8 @@ def main() -> None:
         _print_scores("old set (tests/golden/voice/eval.tsv, written by us)", res["old"])
         real = res["real"]
         _print_scores(f"real-text set, {real['split']} split, with the question's context", real)
+        lo, hi = real["macro_f1_range"]
+        print(f"   (macro-F1 95% range over resampled reviews: {lo:.3f}-{hi:.3f})")
         if args.confusion:
             _print_confusion(real)
         print(

@@ -12,6 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,3 +70,23 @@ def load_real(split: str | None = None) -> pd.DataFrame:
         texts.append(text)
     gold["text"] = texts
     return gold
+
+
+def resample_range(
+    truth: pd.Series, pred: np.ndarray, groups: pd.Series, n: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """95% range of macro-F1 when the reviews (``groups``) are drawn again with replacement:
+    how much the figure would move on another sample of reviews like these."""
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(truth))
+    rng = np.random.default_rng(seed)
+    codes, uniques = pd.factorize(groups)
+    members = [np.flatnonzero(codes == g) for g in range(len(uniques))]
+    t, p = truth.to_numpy(), np.asarray(pred)
+    out = []
+    for _ in range(n):
+        rows = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        out.append(f1_score(t[rows], p[rows], labels=labels, average="macro", zero_division=0))
+    lo, hi = np.percentile(out, [2.5, 97.5])
+    return round(float(lo), 3), round(float(hi), 3)

@@ -216,9 +216,10 @@ def test_review_wishes_are_feature_requests(clf: CategoryClassifier) -> None:
 
 
 def test_real_review_sentences_dev_split() -> None:
-    """The default method on the dev split of the real G2 sentences (the eval split is
-    only read by benchmarks/voice_benchmark.py). Was 0.603 before issue 16's second
-    round; the issue's target (0.75) is for the eval split and is not reached."""
+    """The prototype classifier (without the head, which was trained on this split) on
+    the dev split of the real G2 sentences (the eval split is only read by
+    benchmarks/voice_benchmark.py). The issue's target (0.75) is for the eval split and
+    is not reached; the head's out-of-sample figure is benchmarks/voice_head.py's CV."""
     import sys
 
     from sklearn.metrics import f1_score
@@ -227,9 +228,10 @@ def test_real_review_sentences_dev_split() -> None:
     from voice_real import load_real
 
     dev = load_real("dev")
-    assert len(dev) >= 200
-    pred = CategoryClassifier().fit().predict(dev["text"].tolist(), dev["prompt"].tolist())
-    assert f1_score(dev["category"], pred, average="macro") >= 0.65
+    assert len(dev) >= 500
+    clf = CategoryClassifier(head=False).fit()
+    pred = clf.predict(dev["text"].tolist(), dev["prompt"].tolist())
+    assert f1_score(dev["category"], pred, average="macro") >= 0.56
 
 
 def test_advice_to_other_buyers_is_neither_praise_nor_a_complaint(clf: CategoryClassifier) -> None:

@@ -33,11 +33,13 @@ from ..errors import ConfigError
 from ._backend import Backend, TfidfBackend, get_backend
 from ._context import (
     apply_prompt_prior,
+    context_spec,
     no_complaint,
     polarity_scores,
     prompt_stance,
     strong_polarity,
 )
+from ._head import Head, answer_flags, load_head
 
 __all__ = [
     "CATEGORIES",
@@ -146,6 +148,7 @@ class CategoryClassifier:
         chars: bool = True,
         sentiment: float | None = None,
         lexicon: str = "words",
+        head: bool = True,
     ) -> None:
         self.method = method
         self.rule_weight = rule_weight
@@ -156,11 +159,13 @@ class CategoryClassifier:
         self.chars = chars
         self.sentiment = sentiment
         self.lexicon = lexicon
+        self.head = head
 
     def fit(
         self, texts: list[str] | None = None, labels: list[str] | None = None
     ) -> CategoryClassifier:
         spec = category_spec()
+        prototypes = texts is None or labels is None
         if texts is None or labels is None:
             texts = [t for c in spec for t in spec[c]["prototypes"]]
             labels = [c for c in spec for _ in spec[c]["prototypes"]]
@@ -195,7 +200,22 @@ class CategoryClassifier:
             C=self.C, max_iter=2000, class_weight="balanced", solver="newton-cg"
         )
         self.model_.fit(x, y)
+        # the shipped head was trained over exactly this classifier (the prototypes and
+        # the default settings); over any other it would read the wrong features
+        defaults = CategoryClassifier(method=self.method).get_params()
+        same = {k: v for k, v in self.get_params().items() if k != "head"} == {
+            k: v for k, v in defaults.items() if k != "head"
+        }
+        self.head_: Head | None = (
+            load_head(self.backend_.name) if self.head and prototypes and same else None
+        )
         return self
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters (as scikit-learn's estimators report them)."""
+        names = ["method", "rule_weight", "C", "threshold", "min_share", "other_prior"]
+        names += ["chars", "sentiment", "lexicon", "head"]
+        return {n: getattr(self, n) for n in names}
 
     def rule_hits(self, texts: list[str]) -> np.ndarray:
         """Per text and category, how many distinct cue patterns match (capped at 3).
@@ -231,13 +251,15 @@ class CategoryClassifier:
         np.minimum(hits, 3, out=hits)
         return hits[inverse.ravel()] if len(texts) else hits
 
-    def _features(self, texts: list[str]) -> Any:
-        hits = self.rule_hits(texts)
+    def _features(self, texts: list[str], hits: Any = None, vectors: Any = None) -> Any:
+        if hits is None:
+            hits = self.rule_hits(texts)
         question = np.array([[1.0 if t.rstrip().endswith("?") else 0.0] for t in texts])
         extra = np.hstack([np.log1p(hits), question]) * self.rule_weight_
         if self.sentiment_:
             extra = np.hstack([extra, self._polarity_features(texts) * self.sentiment_])
-        vectors = self.backend_.transform(texts)
+        if vectors is None:
+            vectors = self.backend_.transform(texts)
         if sparse.issparse(vectors):
             return sparse.hstack([vectors, sparse.csr_matrix(extra)]).tocsr()
         return np.hstack([np.asarray(vectors), extra])
@@ -268,7 +290,11 @@ class CategoryClassifier:
         unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
         inverse = inverse.ravel()
         unique_list = [str(t) for t in unique]
-        base: np.ndarray = self.model_.predict_proba(self._features(unique_list))
+        hits = self.rule_hits(unique_list)
+        vectors = self.backend_.transform(unique_list)
+        base: np.ndarray = self.model_.predict_proba(self._features(unique_list, hits, vectors))
+        if self.head_ is not None:
+            return self._head_proba(unique_list, inverse, prompts, base, hits, vectors)
         proba = base[inverse]
         allowed = self._allowed(unique_list)[inverse]
         stances = prompt_stance(prompts if prompts is not None else [None] * len(texts))
@@ -290,6 +316,45 @@ class CategoryClassifier:
         if "other" in self.classes_:
             proba[:, list(self.classes_).index("other")] *= self.other_prior
             proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def _head_proba(
+        self,
+        unique: list[str],
+        inverse: np.ndarray,
+        prompts: list[Any] | None,
+        base: np.ndarray,
+        hits: np.ndarray,
+        vectors: Any,
+    ) -> np.ndarray:
+        """Probabilities from the shipped head (``_head``), then the hard rules."""
+        assert self.head_ is not None
+        stances = prompt_stance(prompts if prompts is not None else [None] * len(inverse))
+        scores = self.head_.text_scores(self, unique, base, hits, vectors)
+        proba = self.head_.proba(scores[inverse], stances, answer_flags(unique)[inverse])
+        classes = list(self.classes_)
+        # Discovery channel keeps the question's prior as a rule: only 3 real answers to
+        # "How did you hear about us?" were there to learn from, and without the prior
+        # the head read "Ad-hoc Analysis." (to "What problems is it solving?") and
+        # "webinar" (to "What do you dislike?") as discovery channels in the dev CV
+        discovery = stances == "discovery"
+        if "discovery_channel" in classes:
+            j = classes.index("discovery_channel")
+            for name, stance in context_spec()["stances"].items():
+                prior = stance["prior"].get("discovery_channel")
+                if prior is not None:
+                    proba[stances == name, j] *= float(prior)
+        allowed = self._allowed(unique)[inverse] | discovery[:, None]
+        explicit, bare = (a[inverse] for a in no_complaint(unique))
+        # a bare "Nothing." to "What do you like best?" praises nothing (no such answer
+        # was in the training data, so this stays a rule too)
+        unliked = bare & np.isin(stances, ["positive", "purchase"])
+        for liked in {"praise", "purchase_reason"} & set(classes):
+            allowed[unliked, classes.index(liked)] = False
+        proba = self._renormalise(np.where(allowed, proba, 0.0), proba)
+        praise = explicit | (bare & (stances == "negative"))
+        if praise.any() and "praise" in classes:
+            proba[praise] = np.eye(len(classes))[classes.index("praise")]
         return proba
 
     def _allowed(self, texts: list[str]) -> np.ndarray:
