@@ -13,7 +13,11 @@ __all__ = [
     "describe_rule",
     "explain_profile",
     "explain_text",
+    "icp_segments",
+    "left_out_line",
     "pretty_name",
+    "segment_role",
+    "segment_why",
     "silhouette",
 ]
 
@@ -140,7 +144,58 @@ def silhouette(profile: Profile) -> str:
     return text.strip() + _figures(head) + "."
 
 
-def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
+def segment_role(seg: Segment, profile: Profile) -> str:
+    """What a segment does to the score, so a listing can show what carries weight.
+
+    'bonus' (several traits, points added), 'correction' (points taken off), 'top-up' (one
+    trait with a bonus: it adds to a points-table group, it is not a separate ICP), 'described'
+    (no points: named for the reader, its accounts score through their traits' points) or
+    'repeat' (one trait of the points table, no points: it only repeats that table's row).
+    """
+    one = len({c.attribute for c in seg.conditions}) == 1
+    if seg.points < 0:
+        return "correction"
+    if seg.points > 0:
+        return "top-up" if one else "bonus"
+    scored = {a.name for a in profile.attributes}
+    return "repeat" if one and seg.conditions[0].attribute in scored else "described"
+
+
+def icp_segments(profile: Profile) -> list[Segment]:
+    """The segments that are ICPs of their own (not one-trait top-ups or repeats), in order."""
+    return [
+        s
+        for s in profile.segments
+        if segment_role(s, profile) in {"bonus", "correction", "described"}
+    ]
+
+
+def segment_why(role: str, points: int) -> str:
+    """Why a segment of this role is listed, in words."""
+    return {
+        "bonus": f"adds {points:+d} points on top of the points table",
+        "correction": f"{points:+d} points: the points table alone over-scores these accounts",
+        "top-up": f"one trait: adds {points:+d} points to its points-table group; "
+        "not a separate ICP",
+        "described": "adds no points: named so sales can recognise it; its accounts score "
+        "through their traits' points",
+        "repeat": "one trait with no bonus: repeats a row of the points table",
+    }[role]
+
+
+def left_out_line(segments: list[dict[str, Any]]) -> str | None:
+    """One line naming the segments a listing leaves out as repeats of the points table."""
+    from .phrases import counted
+
+    names = [s["name"] for s in segments if s["role"] == "repeat"]
+    if not names:
+        return None
+    what = counted(len(names), "one-trait segment")
+    verb = "repeats" if len(names) == 1 else "repeat"
+    return f"Left out: {what} with no bonus {verb} a row of the points table: {'; '.join(names)}."
+
+
+def _rule_dict(rule: Segment | Disqualifier, profile: Profile) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": rule.name,
         "rule": describe_rule(rule.conditions),
@@ -150,6 +205,8 @@ def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
     }
     if isinstance(rule, Segment):
         out["points"] = rule.points
+        out["role"] = segment_role(rule, profile)
+        out["why"] = segment_why(out["role"], rule.points)
         if rule.held_out_size is not None:
             out["held_out"] = {
                 "size": rule.held_out_size,
@@ -197,8 +254,8 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
         "tiers": profile.tiers.model_dump(),
         "points": rows,
         "traits": trait_effects(profile),
-        "segments": [_rule_dict(s) for s in profile.segments],
-        "disqualifiers": [_rule_dict(d) for d in profile.disqualifiers],
+        "segments": [_rule_dict(s, profile) for s in profile.segments],
+        "disqualifiers": [_rule_dict(d, profile) for d in profile.disqualifiers],
         "contradictions": contradictions(profile),
     }
 
@@ -229,7 +286,10 @@ def explain_text(profile: Profile) -> str:
             f"{t['segment_points']:+d} from segments)"
         )
     for s in d["segments"]:
-        lines.append(f"Segment {s['name']}: {s['rule']} ({s['points']:+d} points)")
+        if s["role"] != "repeat":
+            lines.append(f"Segment {s['name']}: {s['rule']} ({s['why']})")
+    if line := left_out_line(d["segments"]):
+        lines.append(line)
     for q in d["disqualifiers"]:
         lines.append(f"Anti-ICP {q['name']}: {q['rule']} (score capped at {q['cap']})")
     return "\n".join(lines)

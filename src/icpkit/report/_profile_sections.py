@@ -238,15 +238,24 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
 def segments_section(
     profile: Profile | None, market_by_segment: dict[str, Any] | None, why: str
 ) -> dict[str, Any]:
+    from ..explain import explain_profile, icp_segments, left_out_line, segment_role, segment_why
+
     sid, title = "segments", "The segments: several ICPs"
     if profile is None:
         return absent(sid, title, why)
     if not profile.segments:
         return absent(sid, title, "the profile has no segments (no distinct group stood out)")
+    own = icp_segments(profile)
+    # One-trait segments with a bonus are listed after the ICPs, unnumbered: they top up a
+    # points-table group. Those without a bonus only repeat the table and are left out.
+    top_ups = [s for s in profile.segments if segment_role(s, profile) == "top-up"]
+    names = [f"ICP {k}: {s.name}" for k, s in enumerate(own, 1)]
+    names += [f"one trait: {s.name}" for s in top_ups]
+    rules = [*own, *top_ups]
     charts = []
     lifts = [
-        {"label": f"ICP {k}: {s.name}", "value": s.lift, "color": "A"}
-        for k, s in enumerate(profile.segments, 1)
+        {"label": name, "value": s.lift, "color": "A"}
+        for name, s in zip(names, own, strict=False)
         if s.lift
     ]
     if lifts:
@@ -254,21 +263,28 @@ def segments_section(
             {
                 "id": "segments-lift",
                 "type": "bars",
-                "title": "Lift of each segment",
+                "title": "Lift of each segment (in-sample)",
                 "unit": "x",
                 "items": lifts,
                 "reference": 1.0,
                 "reference_label": "average",
             }
         )
-    descriptions = [f"**{s.name}**: {s.description}" for s in profile.segments if s.description]
+    descriptions = [f"**{s.name}**: {s.description}" for s in own if s.description]
+    rows = [
+        [name, row[1], segment_why(segment_role(s, profile), s.points), *row[2:]]
+        for name, s, row in zip(names, rules, _rule_rows(rules, market_by_segment), strict=True)
+    ]
     return section(
         sid,
         title,
         paragraphs=[
             "Distinct groups of ideal customers, each a rule you can filter on in the CRM,"
             " ranked by the extra successes they bring (size × how much more often they"
-            ' succeed). "Held out" gives each group\'s figures on rows it was not found on.'
+            " succeed). Accounts, success rate and lift are in-sample (the rows a group was"
+            ' found on, which flatter it); "held out" gives each group\'s figures on rows it'
+            " was not found on.",
+            left_out_line(explain_profile(profile)["segments"]),
         ],
         bullets=descriptions,
         charts=charts,
@@ -277,16 +293,14 @@ def segments_section(
                 [
                     "segment",
                     "rule",
-                    "accounts",
-                    "success rate",
-                    "lift",
+                    "what it adds to the score",
+                    "accounts (in-sample)",
+                    "success rate (in-sample)",
+                    "lift (in-sample)",
                     "held out",
                     "in the market",
                 ],
-                [
-                    [f"ICP {k}: {row[0]}", *row[1:]]
-                    for k, row in enumerate(_rule_rows(profile.segments, market_by_segment), 1)
-                ],
+                rows,
             )
         ],
     )

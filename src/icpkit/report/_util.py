@@ -86,15 +86,10 @@ def bin_label(b: Any) -> str:
 
 
 def condition_text(c: Condition) -> str:
-    if c.in_ is not None:
-        return f"{c.attribute} is {' or '.join(c.in_[:5])}"
-    if c.not_in is not None:
-        return f"{c.attribute} is not {' or '.join(c.not_in[:5])}"
-    if c.ge is not None and c.lt is not None:
-        return f"{c.attribute} {num(c.ge)} – {num(c.lt)}"
-    if c.ge is not None:
-        return f"{c.attribute} ≥ {num(c.ge)}"
-    return f"{c.attribute} < {num(c.lt)}"
+    """A rule's condition in business words with its exact bounds ('cloud spend 8,030 or more')."""
+    from ..explain import describe_condition
+
+    return describe_condition(c)
 
 
 def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
