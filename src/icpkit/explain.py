@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .binning import fmt_number
@@ -13,6 +14,7 @@ __all__ = [
     "describe_rule",
     "explain_profile",
     "explain_text",
+    "flag_words",
     "icp_segments",
     "left_out_line",
     "pretty_name",
@@ -29,7 +31,13 @@ def pretty_name(name: str) -> str:
         words = name[5:].replace("_", " ")
         # The technology's own spelling ('AWS', 'HubSpot') when it is a known one.
         return canonical_item(words) or words.title()
+    if " " not in name and "_" not in name:  # a CamelCase header: 'OnlineSecurity'
+        name = _CAMEL.sub(" ", name)
     return name.replace("_", " ")
+
+
+# A lower-case letter or digit followed by a capital: a word boundary in CamelCase ('NRR' stays).
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def _values(values: list[str], limit: int = 3) -> str:
@@ -226,7 +234,7 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
             rows.append(
                 {
                     "attribute": a.display,
-                    "bin": b.label or _bin_words(b),
+                    "bin": flag_words([b.label])[0] if b.label else _bin_words(b),
                     "points": b.points,
                     "count": b.count,
                     "success_rate": b.success_rate,
@@ -260,9 +268,14 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
     }
 
 
+def flag_words(values: list[str]) -> list[str]:
+    """A yes/no flag's values as words: ['true'] -> ['yes'] (other values unchanged)."""
+    return [{"true": "yes", "false": "no"}.get(v.lower(), v) for v in values]
+
+
 def _bin_words(b: Any) -> str:
     if hasattr(b, "values"):
-        return _values(list(b.values))
+        return _values(flag_words(list(b.values)))
     lo, hi = b.lower, b.upper
     if lo is None and hi is None:
         return "any"

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..phrases import counted
+from ..phrases import attribute_name, counted
 from ._app import app, err, out, print_json
 
 TargetOpt = Annotated[
@@ -220,7 +220,7 @@ def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
         t.add_column(c)
     for a in s["top_attributes"]:
         t.add_row(
-            str(a["attribute"]),
+            attribute_name(str(a["attribute"])),
             f"{a['information_value']:.3f}",
             str(a["best_group"]),
             f"{a['best_lift'] or 0:.2f}",

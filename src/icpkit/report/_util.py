@@ -70,8 +70,10 @@ def pct(value: Any, digits: int = 0) -> str:
 
 
 def bin_label(b: Any) -> str:
+    from ..explain import flag_words
+
     if getattr(b, "label", None):
-        return str(b.label)
+        return flag_words([str(b.label)])[0]
     if isinstance(b, NumericBin):
         if b.lower is not None and b.upper is not None:
             return f"{num(b.lower)} – {num(b.upper)}"
@@ -80,7 +82,7 @@ def bin_label(b: Any) -> str:
         if b.upper is not None:
             return f"< {num(b.upper)}"
         return "any"
-    values = list(getattr(b, "values", []))
+    values = flag_words(list(getattr(b, "values", [])))
     shown = ", ".join(values[:4])
     return shown + (f" (+{len(values) - 4} more)" if len(values) > 4 else "")
 
