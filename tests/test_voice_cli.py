@@ -168,3 +168,44 @@ def test_real_entry_point_error(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1
     assert "missing.csv" in res.stderr
+
+
+REVIEWS = [
+    "Support answered within the hour and fixed our import problem.",
+    "The pricing is too expensive for a small finance team.",
+    "We found them through a partner who recommended the product.",
+    "Reporting is fast and the dashboards are easy to share with the board.",
+]
+
+
+@pytest.mark.parametrize("command", ["voice", "ask", "interviews"])
+def test_the_text_column_named_in_the_hint_can_be_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    """G2 reviews keep their text in 'text_unsplit': the error said 'Name it with --text-column',
+    an option no command had."""
+    from _helpers import icp
+
+    path = tmp_path / "reviews.csv"
+    accounts = [f"a{i % 2}" for i in range(len(REVIEWS))]
+    pd.DataFrame({"account_id": accounts, "text_unsplit": REVIEWS}).to_csv(path, index=False)
+    scored, contacts = tmp_path / "scored.csv", tmp_path / "contacts.csv"
+    pd.DataFrame({"account_id": ["a0", "a1"], "icp_tier": ["A", "C"]}).to_csv(scored, index=False)
+    pd.DataFrame({"contact_id": ["c0"], "account_id": ["a0"], "title": ["CFO"]}).to_csv(
+        contacts, index=False
+    )
+    extra = {
+        "voice": [],
+        "ask": ["How do customers find us?"],
+        "interviews": ["--scored", scored, "--contacts", contacts],
+    }[command]
+    code, _, err = icp(capsys, command, path, *extra)
+    assert code == 2
+    assert "--text-column" in err
+    code, text, err = icp(capsys, command, path, *extra, "--text-column", "text_unsplit", "--json")
+    assert code == 0, err
+    assert json.loads(text)
+    code, _, err = icp(capsys, command, path, *extra, "--text-column", "txt_unsplit")
+    assert code == 2
+    assert "'txt_unsplit'" in err  # the missing column, and the one meant
+    assert "Did you mean 'text_unsplit'?" in err

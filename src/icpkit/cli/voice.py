@@ -44,6 +44,21 @@ ProfileOpt = Annotated[
     typer.Option("--profile", help="Profile YAML to score accounts that have no icp_tier column."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print plain JSON.")]
+TextColumn = Annotated[
+    str | None,
+    typer.Option(
+        "--text-column", help="Column holding the feedback text, when it is not recognised."
+    ),
+]
+
+
+def _feedback(path: Path, text_column: str | None) -> Path | pd.DataFrame:
+    """The feedback as given, or read with the text column the user named."""
+    if text_column is None:
+        return path
+    from ..voice import read_feedback
+
+    return read_feedback(path, text_column=text_column)
 
 
 def _tiers(text: str) -> list[str]:
@@ -79,6 +94,7 @@ def voice_cmd(
         bool, typer.Option("--only-icp", help="Themes from ICP accounts' feedback only.")
     ] = False,
     method: Method = "auto",
+    text_column: TextColumn = None,
     max_themes: Annotated[int, typer.Option("--max-themes", help="Themes per category.")] = 8,
     out_dir: Annotated[
         Path | None,
@@ -90,7 +106,7 @@ def voice_cmd(
     from ..voice import analyze
 
     result = analyze(
-        feedback,
+        _feedback(feedback, text_column),
         accounts,
         profile=profile,
         tiers=_tiers(tier),
@@ -190,13 +206,14 @@ def ask_cmd(
     ] = False,
     top: Annotated[int, typer.Option("--top", help="Evidence highlights to return.")] = 10,
     method: Method = "auto",
+    text_column: TextColumn = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question with ranked evidence highlights and their top themes."""
     from ..voice import ask
 
     answer = ask(
-        feedback,
+        _feedback(feedback, text_column),
         question,
         scored,
         profile=profile,
@@ -246,6 +263,7 @@ def interviews_cmd(
     segment: Segment = None,
     n: Annotated[int, typer.Option("--n", help="Contacts to interview (5-10).")] = 8,
     method: Method = "auto",
+    text_column: TextColumn = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Gaps in what ICP customers said, and an interview plan to fill them."""
@@ -253,7 +271,7 @@ def interviews_cmd(
 
     plan = _clean(
         plan_interviews(
-            feedback,
+            _feedback(feedback, text_column),
             scored,
             contacts,
             profile=profile,
