@@ -209,3 +209,25 @@ def test_the_text_column_named_in_the_hint_can_be_given(
     assert code == 2
     assert "'txt_unsplit'" in err  # the missing column, and the one meant
     assert "Did you mean 'text_unsplit'?" in err
+
+
+def test_without_scored_accounts_no_empty_icp_columns_and_no_question_marks(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """G2 reviews, no accounts: every row read 'ICP share 0%, others share 0%' and every quote
+    ended '— ? (?)'; theme rows named categories by key (pain_point) beside labelled ones."""
+    bare = tmp_path / "reviews.csv"
+    pd.read_csv(files["feedback"], dtype=str)[["feedback_id", "text"]].to_csv(bare, index=False)
+    res = _run("voice", bare, "--method", "tfidf")
+    assert res.returncode == 0, res.stderr
+    assert "ICP share" not in res.stdout
+    assert "others share" not in res.stdout
+    assert "No scored accounts (--accounts): ICP accounts are not compared" in res.stdout
+    assert "— ?" not in res.stdout  # an unknown account or source is left out, not '?'
+    assert "(?)" not in res.stdout
+    report = json.loads(_run("voice", bare, "--method", "tfidf", "--json").stdout)
+    for c in report["categories"]:
+        assert c["category"] not in res.stdout  # keys like pain_point: the label is shown
+    # with accounts the comparison columns are there
+    scored = _run("voice", files["feedback"], "--accounts", files["scored"], "--method", "tfidf")
+    assert "ICP share" in scored.stdout

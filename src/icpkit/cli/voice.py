@@ -143,10 +143,12 @@ def _print_voice(report: dict[str, Any]) -> None:
     fb, link, icp = report["feedback"], report["link"], report["icp"]
     out.print(
         f"[bold]{fb['items']:,}[/] feedback items → [bold]{fb['highlights']:,}[/] highlights"
-        f" (method {escape(str(report['method']))}; {fb['empty_items']} empty items)",
+        f" (method {escape(str(report['method']))}; {fb['empty_items']:,} empty items)",
         markup=True,
     )
-    if link.get("linked") is not None:
+    # Without scored accounts there is no ICP to compare: its columns would all read 0%.
+    compare = link.get("linked") is not None
+    if compare:
         out.print(
             f"linked {link['linked']:,} of {link['items']:,} items to accounts"
             f" (id {link['linked_by_id']}, domain {link['linked_by_domain']},"
@@ -157,37 +159,43 @@ def _print_voice(report: dict[str, Any]) -> None:
             f"ICP (tier {','.join(icp['tiers'])}): {icp['accounts']:,} accounts,"
             f" {icp['accounts_with_feedback']:,} with feedback"
         )
+    else:
+        out.print("No scored accounts (--accounts): ICP accounts are not compared with the rest.")
+    shares = ("ICP share", "others share") if compare else ()
     grid = Table(title="Categories")
-    for col in ("category", "highlights", "ICP accounts", "ICP share", "others share"):
+    for col in ("category", "highlights", *(("ICP accounts", *shares) if compare else ())):
         grid.add_column(col)
     for c in report["categories"]:
-        grid.add_row(
-            c["label"],
-            f"{c['highlights']:,}",
-            f"{c['icp_accounts']:,}",
-            f"{c['icp_share']:.0%}",
-            f"{c['other_share']:.0%}",
-        )
+        row = [c["label"], f"{c['highlights']:,}"]
+        if compare:
+            row += [f"{c['icp_accounts']:,}", f"{c['icp_share']:.0%}", f"{c['other_share']:.0%}"]
+        grid.add_row(*row)
     out.print(grid)
-    themes = Table(title="Themes (top 3 per category, by ICP accounts)", show_lines=True)
-    for col in ("category", "theme", "size", "ICP share", "others share", "quote"):
+    labels = {c["category"]: c["label"] for c in report["categories"]}
+    by = "ICP accounts" if compare else "size"
+    themes = Table(title=f"Themes (top 3 per category, by {by})", show_lines=True)
+    for col in ("category", "theme", "size", *shares, "quote"):
         themes.add_column(col, overflow="fold")
     shown: dict[str, int] = {}
     for t in report["themes"]:
         shown[t["category"]] = shown.get(t["category"], 0) + 1
         if shown[t["category"]] > 3:
             continue
-        q = t["quotes"][0] if t["quotes"] else {}
-        quote = f"“{q.get('text', '')}” — {q.get('account_id') or '?'} ({q.get('source') or '?'})"
-        themes.add_row(
-            t["category"],
-            t["label"],
-            str(t["size"]),
-            f"{t['icp_share']:.0%}",
-            f"{t['other_share']:.0%}",
-            quote,
-        )
+        row = [labels.get(t["category"], t["category"]), t["label"], str(t["size"])]
+        if compare:
+            row += [f"{t['icp_share']:.0%}", f"{t['other_share']:.0%}"]
+        themes.add_row(*row, _quote(t["quotes"][0] if t["quotes"] else {}))
     out.print(themes)
+
+
+def _quote(q: dict[str, Any]) -> str:
+    """A quote and who said it where known (account, source); unknowns are left out."""
+    who = q.get("account_id")
+    where = q.get("source")
+    said = f" — {who}" if who else ""
+    if where:
+        said += f" ({where})" if who else f" — {where}"
+    return f"“{q.get('text', '')}”{said}"
 
 
 @app.command("ask")
