@@ -55,7 +55,10 @@ def _fmt(value: Any, column: str = "") -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    is_share = any(w in column.lower() for w in _SHARE_WORDS)
+    low = column.lower()
+    # 'lead_to_mql': a conversion from one stage to the next is a share (identifiers only:
+    # a segment named 'Back to school' is not a rate).
+    is_share = any(w in low for w in _SHARE_WORDS) or "_to_" in low
     if is_share and isinstance(value, int | float) and 0 <= value <= 1:
         return f"{value:.1%}"
     if isinstance(value, float):
@@ -116,7 +119,7 @@ def _words(value: Any, key: str = "") -> str:
     """A summary value as words: {'companies': 6, 'value': 6000} -> 'companies 6 · value 6,000'."""
     if isinstance(value, dict):
         parts = (
-            f"{str(k).replace('_', ' ')} {_words(v, str(k))}"
+            f"{str(k).replace('_', ' ')} {_words(v, f'{key} {k}')}"
             for k, v in value.items()
             if not _empty(v)
         )
