@@ -48,7 +48,11 @@ def _values(values: list[str], limit: int = 3) -> str:
 
 def describe_condition(cond: Condition) -> str:
     """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
-    label = pretty_name(cond.attribute)
+    from .phrases import attribute_name
+
+    # tech flags read 'uses X' below; other columns by the name the tables use
+    tech = cond.attribute.startswith("tech_")
+    label = pretty_name(cond.attribute) if tech else attribute_name(cond.attribute)
     if cond.is_numeric:
         year = "year" in cond.attribute.lower()
         ge = None if cond.ge is None else fmt_number(cond.ge, year=year)
