@@ -165,6 +165,8 @@ def test_report_lists_no_repeat_as_an_icp_and_says_what_each_bonus_does() -> Non
     assert "not a separate ICP" in seg
     assert "over-scores" in seg
     assert "repeats a row of the points table" in seg
+    for effect in ("+12 bonus", "+7 on one trait", "none: named only", "-3 correction"):
+        assert f"| {effect} |" in seg
     # the rule column reads in business words, not column names, named as in the tables
     assert "cloud_spend" not in seg
     assert "| industry is Software and monthly cloud spend 1,000 or more |" in seg

@@ -235,10 +235,28 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
     return rows
 
 
+# What a segment does to the score, short for the table, and the legend said once above it.
+_EFFECT = {
+    "bonus": "{p:+d} bonus",
+    "correction": "{p:+d} correction",
+    "top-up": "{p:+d} on one trait",
+    "described": "none: named only",
+}
+_LEGEND = {
+    "bonus": "A bonus is added on top of the points table.",
+    "correction": "A correction takes points off: the points table alone over-scores these"
+    " accounts.",
+    "top-up": "A one-trait row adds points to that trait's group in the points table; it is"
+    " not a separate ICP.",
+    "described": "Named only: the segment adds no points; it is named so sales can recognise"
+    " it, and its accounts score through their traits' points.",
+}
+
+
 def segments_section(
     profile: Profile | None, market_by_segment: dict[str, Any] | None, why: str
 ) -> dict[str, Any]:
-    from ..explain import explain_profile, icp_segments, left_out_line, segment_role, segment_why
+    from ..explain import explain_profile, icp_segments, left_out_line, segment_role
 
     sid, title = "segments", "The segments: several ICPs"
     if profile is None:
@@ -271,10 +289,14 @@ def segments_section(
             }
         )
     descriptions = [f"**{s.name}**: {s.description}" for s in own if s.description]
+    roles = [segment_role(s, profile) for s in rules]
     rows = [
-        [name, row[1], segment_why(segment_role(s, profile), s.points), *row[2:]]
-        for name, s, row in zip(names, rules, _rule_rows(rules, market_by_segment), strict=True)
+        [name, row[1], _EFFECT[role].format(p=s.points), *row[2:]]
+        for name, s, role, row in zip(
+            names, rules, roles, _rule_rows(rules, market_by_segment), strict=True
+        )
     ]
+    legend = " ".join(_LEGEND[r] for r in _EFFECT if r in roles)
     return section(
         sid,
         title,
@@ -284,6 +306,7 @@ def segments_section(
             " succeed). Accounts, success rate and lift are in-sample (the rows a group was"
             ' found on, which flatter it); "held out" gives each group\'s figures on rows it'
             " was not found on.",
+            legend,
             left_out_line(explain_profile(profile)["segments"]),
         ],
         bullets=descriptions,
@@ -293,7 +316,7 @@ def segments_section(
                 [
                     "segment",
                     "rule",
-                    "what it adds to the score",
+                    "score effect",
                     "accounts (in-sample)",
                     "success rate (in-sample)",
                     "lift (in-sample)",
