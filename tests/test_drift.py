@@ -49,8 +49,14 @@ def test_profile_diff_lists_every_change(profile) -> None:
     emp = table[(table["name"] == "employees")].iloc[0]
     assert (emp["detail"], emp["old"], emp["new"]) == ("[50, 1000)", 30, 35)
     assert summary["n_changes"] == 8
+    assert summary["verdict"] == "8 changes"  # was "8 change(s)"
     assert summary["attributes_added"] == ["country"]
     assert summary["attributes_removed"] == ["industry"]
+
+
+def test_one_profile_change_reads_in_the_singular(profile) -> None:
+    one = profile.model_copy(update={"intercept": profile.intercept + 1})
+    assert profile_diff(profile, one).summary["verdict"] == "1 change"
 
 
 def test_profile_diff_identical(profile) -> None:

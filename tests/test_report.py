@@ -32,7 +32,11 @@ PROFILE = profile_from_dict(
         "segments": [
             {
                 "name": EVIL,
-                "conditions": [{"attribute": "industry", "in": ["Software"]}],
+                # two traits: a one-trait segment without a bonus repeats the points table
+                "conditions": [
+                    {"attribute": "industry", "in": ["Software"]},
+                    {"attribute": "region", "in": ["Europe"]},
+                ],
                 "size": 30,
                 "success_rate": 0.5,
                 "lift": 2.5,

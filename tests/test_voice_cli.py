@@ -168,3 +168,66 @@ def test_real_entry_point_error(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1
     assert "missing.csv" in res.stderr
+
+
+REVIEWS = [
+    "Support answered within the hour and fixed our import problem.",
+    "The pricing is too expensive for a small finance team.",
+    "We found them through a partner who recommended the product.",
+    "Reporting is fast and the dashboards are easy to share with the board.",
+]
+
+
+@pytest.mark.parametrize("command", ["voice", "ask", "interviews"])
+def test_the_text_column_named_in_the_hint_can_be_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    """G2 reviews keep their text in 'text_unsplit': the error said 'Name it with --text-column',
+    an option no command had."""
+    from _helpers import icp
+
+    path = tmp_path / "reviews.csv"
+    accounts = [f"a{i % 2}" for i in range(len(REVIEWS))]
+    pd.DataFrame({"account_id": accounts, "text_unsplit": REVIEWS}).to_csv(path, index=False)
+    scored, contacts = tmp_path / "scored.csv", tmp_path / "contacts.csv"
+    pd.DataFrame({"account_id": ["a0", "a1"], "icp_tier": ["A", "C"]}).to_csv(scored, index=False)
+    pd.DataFrame({"contact_id": ["c0"], "account_id": ["a0"], "title": ["CFO"]}).to_csv(
+        contacts, index=False
+    )
+    extra = {
+        "voice": [],
+        "ask": ["How do customers find us?"],
+        "interviews": ["--scored", scored, "--contacts", contacts],
+    }[command]
+    code, _, err = icp(capsys, command, path, *extra)
+    assert code == 2
+    assert "--text-column" in err
+    code, text, err = icp(capsys, command, path, *extra, "--text-column", "text_unsplit", "--json")
+    assert code == 0, err
+    assert json.loads(text)
+    code, _, err = icp(capsys, command, path, *extra, "--text-column", "txt_unsplit")
+    assert code == 2
+    assert "'txt_unsplit'" in err  # the missing column, and the one meant
+    assert "Did you mean 'text_unsplit'?" in err
+
+
+def test_without_scored_accounts_no_empty_icp_columns_and_no_question_marks(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """G2 reviews, no accounts: every row read 'ICP share 0%, others share 0%' and every quote
+    ended '— ? (?)'; theme rows named categories by key (pain_point) beside labelled ones."""
+    bare = tmp_path / "reviews.csv"
+    pd.read_csv(files["feedback"], dtype=str)[["feedback_id", "text"]].to_csv(bare, index=False)
+    res = _run("voice", bare, "--method", "tfidf")
+    assert res.returncode == 0, res.stderr
+    assert "ICP share" not in res.stdout
+    assert "others share" not in res.stdout
+    assert "No scored accounts (--accounts): ICP accounts are not compared" in res.stdout
+    assert "— ?" not in res.stdout  # an unknown account or source is left out, not '?'
+    assert "(?)" not in res.stdout
+    report = json.loads(_run("voice", bare, "--method", "tfidf", "--json").stdout)
+    for c in report["categories"]:
+        assert c["category"] not in res.stdout  # keys like pain_point: the label is shown
+    # with accounts the comparison columns are there
+    scored = _run("voice", files["feedback"], "--accounts", files["scored"], "--method", "tfidf")
+    assert "ICP share" in scored.stdout

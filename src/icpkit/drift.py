@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SchemaError
+from .phrases import counted
 from .profile import CategoricalAttribute, Disqualifier, NumericAttribute, Profile, Segment
 from .quality import read_frame
 from .scoring import score_table, to_arrow
@@ -175,7 +176,7 @@ def profile_diff(old: Profile, new: Profile) -> DriftResult:
         "changes_by_part": by_part,
         "attributes_added": sorted(set(na) - set(oa)),
         "attributes_removed": sorted(set(oa) - set(na)),
-        "verdict": "identical" if not rows else f"{len(rows)} change(s)",
+        "verdict": "identical" if not rows else counted(len(rows), "change"),
     }
     return DriftResult(table, summary)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .binning import fmt_number
@@ -13,7 +14,12 @@ __all__ = [
     "describe_rule",
     "explain_profile",
     "explain_text",
+    "flag_words",
+    "icp_segments",
+    "left_out_line",
     "pretty_name",
+    "segment_role",
+    "segment_why",
     "silhouette",
 ]
 
@@ -25,7 +31,13 @@ def pretty_name(name: str) -> str:
         words = name[5:].replace("_", " ")
         # The technology's own spelling ('AWS', 'HubSpot') when it is a known one.
         return canonical_item(words) or words.title()
+    if " " not in name and "_" not in name:  # a CamelCase header: 'OnlineSecurity'
+        name = _CAMEL.sub(" ", name)
     return name.replace("_", " ")
+
+
+# A lower-case letter or digit followed by a capital: a word boundary in CamelCase ('NRR' stays).
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def _values(values: list[str], limit: int = 3) -> str:
@@ -36,7 +48,11 @@ def _values(values: list[str], limit: int = 3) -> str:
 
 def describe_condition(cond: Condition) -> str:
     """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
-    label = pretty_name(cond.attribute)
+    from .phrases import attribute_name
+
+    # tech flags read 'uses X' below; other columns by the name the tables use
+    tech = cond.attribute.startswith("tech_")
+    label = pretty_name(cond.attribute) if tech else attribute_name(cond.attribute)
     if cond.is_numeric:
         year = "year" in cond.attribute.lower()
         ge = None if cond.ge is None else fmt_number(cond.ge, year=year)
@@ -140,7 +156,58 @@ def silhouette(profile: Profile) -> str:
     return text.strip() + _figures(head) + "."
 
 
-def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
+def segment_role(seg: Segment, profile: Profile) -> str:
+    """What a segment does to the score, so a listing can show what carries weight.
+
+    'bonus' (several traits, points added), 'correction' (points taken off), 'top-up' (one
+    trait with a bonus: it adds to a points-table group, it is not a separate ICP), 'described'
+    (no points: named for the reader, its accounts score through their traits' points) or
+    'repeat' (one trait of the points table, no points: it only repeats that table's row).
+    """
+    one = len({c.attribute for c in seg.conditions}) == 1
+    if seg.points < 0:
+        return "correction"
+    if seg.points > 0:
+        return "top-up" if one else "bonus"
+    scored = {a.name for a in profile.attributes}
+    return "repeat" if one and seg.conditions[0].attribute in scored else "described"
+
+
+def icp_segments(profile: Profile) -> list[Segment]:
+    """The segments that are ICPs of their own (not one-trait top-ups or repeats), in order."""
+    return [
+        s
+        for s in profile.segments
+        if segment_role(s, profile) in {"bonus", "correction", "described"}
+    ]
+
+
+def segment_why(role: str, points: int) -> str:
+    """Why a segment of this role is listed, in words."""
+    return {
+        "bonus": f"adds {points:+d} points on top of the points table",
+        "correction": f"{points:+d} points: the points table alone over-scores these accounts",
+        "top-up": f"one trait: adds {points:+d} points to its points-table group; "
+        "not a separate ICP",
+        "described": "adds no points: named so sales can recognise it; its accounts score "
+        "through their traits' points",
+        "repeat": "one trait with no bonus: repeats a row of the points table",
+    }[role]
+
+
+def left_out_line(segments: list[dict[str, Any]]) -> str | None:
+    """One line naming the segments a listing leaves out as repeats of the points table."""
+    from .phrases import counted
+
+    names = [s["name"] for s in segments if s["role"] == "repeat"]
+    if not names:
+        return None
+    what = counted(len(names), "one-trait segment")
+    verb = "repeats" if len(names) == 1 else "repeat"
+    return f"Left out: {what} with no bonus {verb} a row of the points table: {'; '.join(names)}."
+
+
+def _rule_dict(rule: Segment | Disqualifier, profile: Profile) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": rule.name,
         "rule": describe_rule(rule.conditions),
@@ -150,6 +217,8 @@ def _rule_dict(rule: Segment | Disqualifier) -> dict[str, Any]:
     }
     if isinstance(rule, Segment):
         out["points"] = rule.points
+        out["role"] = segment_role(rule, profile)
+        out["why"] = segment_why(out["role"], rule.points)
         if rule.held_out_size is not None:
             out["held_out"] = {
                 "size": rule.held_out_size,
@@ -169,7 +238,7 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
             rows.append(
                 {
                     "attribute": a.display,
-                    "bin": b.label or _bin_words(b),
+                    "bin": flag_words([b.label])[0] if b.label else _bin_words(b),
                     "points": b.points,
                     "count": b.count,
                     "success_rate": b.success_rate,
@@ -197,15 +266,20 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
         "tiers": profile.tiers.model_dump(),
         "points": rows,
         "traits": trait_effects(profile),
-        "segments": [_rule_dict(s) for s in profile.segments],
-        "disqualifiers": [_rule_dict(d) for d in profile.disqualifiers],
+        "segments": [_rule_dict(s, profile) for s in profile.segments],
+        "disqualifiers": [_rule_dict(d, profile) for d in profile.disqualifiers],
         "contradictions": contradictions(profile),
     }
 
 
+def flag_words(values: list[str]) -> list[str]:
+    """A yes/no flag's values as words: ['true'] -> ['yes'] (other values unchanged)."""
+    return [{"true": "yes", "false": "no"}.get(v.lower(), v) for v in values]
+
+
 def _bin_words(b: Any) -> str:
     if hasattr(b, "values"):
-        return _values(list(b.values))
+        return _values(flag_words(list(b.values)))
     lo, hi = b.lower, b.upper
     if lo is None and hi is None:
         return "any"
@@ -229,7 +303,10 @@ def explain_text(profile: Profile) -> str:
             f"{t['segment_points']:+d} from segments)"
         )
     for s in d["segments"]:
-        lines.append(f"Segment {s['name']}: {s['rule']} ({s['points']:+d} points)")
+        if s["role"] != "repeat":
+            lines.append(f"Segment {s['name']}: {s['rule']} ({s['why']})")
+    if line := left_out_line(d["segments"]):
+        lines.append(line)
     for q in d["disqualifiers"]:
         lines.append(f"Anti-ICP {q['name']}: {q['rule']} (score capped at {q['cap']})")
     return "\n".join(lines)

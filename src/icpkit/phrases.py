@@ -14,7 +14,7 @@ from .binning import fmt_number
 from .profile import Condition
 from .schema import TABLES
 
-__all__ = ["counted", "money", "phrase", "segment_name"]
+__all__ = ["attribute_name", "counted", "money", "phrase", "segment_name"]
 
 _NAME_LIMIT = 60
 _MONEY = {c.name for t in TABLES.values() for c in t.columns if c.kind == "money"}
@@ -26,6 +26,13 @@ _WORDS |= {
     if c.kind == "money" and c.name not in _WORDS and len(c.description) <= 24
 }
 _PLACES = {"country", "region", "state", "city"}
+# A table's attribute column names the trait in full ("total funding", not "raised").
+_NAMES = {c.name: c.description for t in TABLES.values() for c in t.columns if c.kind == "money"}
+_NAMES |= {
+    "funding_total": "total funding",
+    "last_funding_type": "last funding round",
+    "founded_year": "year founded",
+}
 
 
 def counted(n: int, noun: str) -> str:
@@ -56,6 +63,21 @@ def _values(values: Sequence[str], limit: int) -> str:
     if more:
         return ", ".join(shown) + f" +{more}"
     return " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def attribute_name(name: str, label: str | None = None) -> str:
+    """An attribute as a table lists it: its label, else business words for its column.
+
+    'cloud_spend' -> 'monthly cloud spend', 'tech_aws' -> 'uses AWS', 'Territory_Code__c' ->
+    'Territory Code', 'OnlineSecurity' -> 'Online Security'.
+    """
+    from .explain import pretty_name
+
+    if label:
+        return label
+    if name.startswith("tech_"):
+        return f"uses {pretty_name(name)}"
+    return _NAMES.get(name) or pretty_name(name)
 
 
 def _label(name: str) -> str:

@@ -139,7 +139,10 @@ class _AttributeBase(_Model):
 
     @property
     def display(self) -> str:
-        return self.label or self.name
+        """The attribute in business words (its label, else words for its column)."""
+        from .phrases import attribute_name  # phrases imports this module
+
+        return attribute_name(self.name, self.label)
 
 
 class NumericAttribute(_AttributeBase):

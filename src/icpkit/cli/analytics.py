@@ -55,7 +55,10 @@ def _fmt(value: Any, column: str = "") -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    is_share = any(w in column.lower() for w in _SHARE_WORDS)
+    low = column.lower()
+    # 'lead_to_mql': a conversion from one stage to the next is a share (identifiers only:
+    # a segment named 'Back to school' is not a rate).
+    is_share = any(w in low for w in _SHARE_WORDS) or "_to_" in low
     if is_share and isinstance(value, int | float) and 0 <= value <= 1:
         return f"{value:.1%}"
     if isinstance(value, float):
@@ -75,7 +78,13 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
         # The first column names the row: keep it whole, let the others fold.
         grid.add_column(name.replace("_", " "), overflow="fold", no_wrap=i == 0)
     for row in table.head(_MAX_ROWS).itertuples(index=False):
-        grid.add_row(*(_fmt(v, name) for v, name in zip(row, names, strict=True)))
+        # A row of no segment is a group of its own, named as the summary names it.
+        grid.add_row(
+            *(
+                "(none)" if name == "segment" and _plain(v) is None else _fmt(v, name)
+                for v, name in zip(row, names, strict=True)
+            )
+        )
     out.print(grid)
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
@@ -84,17 +93,42 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
 
 
 def _summary_line(key: str, value: Any, depth: int = 0) -> None:
-    """Scalars on one line; dicts one level deep; long lists are left to --json."""
+    """Scalars on one line; dicts one level deep, as words; long lists are left to --json."""
+    if _empty(value):
+        return  # "warnings: []" or "expected acv: " say nothing
     if isinstance(value, dict) and len(str(value)) > 100 and depth == 0:
         for sub, inner in value.items():
-            _summary_line(f"{key}.{sub}", inner, depth + 1)
+            _summary_line(f"{key} {sub}", inner, depth + 1)
         return
     if isinstance(value, dict | list) and len(str(value)) > 160:
         return  # long structures belong to --json
-    text = _fmt(value, key) if not isinstance(value, dict | list) else str(value)
-    out.print(
-        f"[bold]{escape(key.replace('_', ' '))}[/]: {escape(text)}", markup=True, highlight=False
-    )
+    text = _words(value, key)
+    if text:
+        out.print(
+            f"[bold]{escape(key.replace('_', ' '))}[/]: {escape(text)}",
+            markup=True,
+            highlight=False,
+        )
+
+
+def _empty(value: Any) -> bool:
+    return _plain(value) is None if not isinstance(value, dict | list | str) else not value
+
+
+def _words(value: Any, key: str = "") -> str:
+    """A summary value as words: {'companies': 6, 'value': 6000} -> 'companies 6 · value 6,000'."""
+    if isinstance(value, dict):
+        parts = (
+            f"{str(k).replace('_', ' ')} {_words(v, f'{key} {k}')}"
+            for k, v in value.items()
+            if not _empty(v)
+        )
+        return " · ".join(parts)
+    if isinstance(value, list):
+        if any(isinstance(v, dict | list) for v in value):
+            return ""  # a list of records: --json shows it
+        return ", ".join(_fmt(v, key) for v in value)
+    return _fmt(value, key)
 
 
 def _profile(path: Path | None, option: str = "--profile") -> Any:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..phrases import counted
+from ..phrases import attribute_name, counted
 from ._app import app, err, out, print_json
 
 TargetOpt = Annotated[
@@ -138,14 +138,70 @@ def discover_cmd(
     if as_json:
         print_json({**summary, "profile": str(output)})
         return
-    _print_summary(summary)
+    from ..explain import explain_profile
+
+    _print_summary(summary, explain_profile(profile)["segments"])
     out.print(
         f"\nProfile written to [bold]{escape(str(output))}[/]; test it with `icp evaluate`.",
         markup=True,
     )
 
 
-def _print_summary(s: dict[str, Any]) -> None:
+def _print_segments(segments: list[dict[str, Any]], validation: str | None) -> None:
+    """The segments that are ICPs of their own, then one line each for the others.
+
+    One-trait segments are not separate ICPs: a bonus on one is a top-up of a points-table
+    group, and without a bonus it only repeats that group, so they are not table rows.
+    """
+    from ..explain import left_out_line
+
+    own = [g for g in segments if g["role"] in {"bonus", "correction", "described"}]
+    if own:
+        st = Table(title="Segments (several ICPs)")
+        for c in (
+            "segment",
+            "bonus",
+            "accounts (in-sample)",
+            "success rate (in-sample)",
+            "held-out accounts",
+            "held-out lift",
+        ):
+            st.add_column(c)
+        for g in sorted(own, key=lambda g: g["points"] == 0):  # what carries weight first
+            held = g.get("held_out") or {}
+            st.add_row(
+                g["name"],
+                f"{g['points']:+d}" if g["points"] else "0",
+                f"{g['size']:,}" if g["size"] is not None else "-",
+                "-" if g["success_rate"] is None else f"{g['success_rate']:.1%}",
+                f"{held['size']:,}" if held.get("size") is not None else "-",
+                f"{held['lift']:.2f}" if held.get("lift") is not None else "-",
+            )
+        out.print(st)
+        n = sum(g["points"] == 0 for g in own)
+        if n:
+            out.print(
+                f"Bonus 0 ({counted(n, 'segment')}): named so sales can recognise "
+                f"{'it' if n == 1 else 'them'}; "
+                f"{'its' if n == 1 else 'their'} accounts score through their traits' points."
+            )
+        if any(g["points"] < 0 for g in own):
+            out.print("A negative bonus corrects the points table, which alone over-scores them.")
+        if not any((g.get("held_out") or {}).get("size") for g in own):
+            how = f"validated by {validation}, " if validation else ""
+            out.print(f"No held-out segment figures: {how}with no rows held out.")
+    top_ups = [f"{g['name']} {g['points']:+d}" for g in segments if g["role"] == "top-up"]
+    if top_ups:
+        out.print(
+            "One-trait bonuses (not separate ICPs; each adds to its points-table group): "
+            + "; ".join(top_ups)
+            + "."
+        )
+    if line := left_out_line(segments):
+        out.print(line)
+
+
+def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
     ev = s.get("evidence") or {}
     if ev.get("reasons"):  # lead with it: what follows is a hypothesis, not a finding
         out.print(
@@ -164,26 +220,21 @@ def _print_summary(s: dict[str, Any]) -> None:
         t.add_column(c)
     for a in s["top_attributes"]:
         t.add_row(
-            str(a["attribute"]),
+            attribute_name(str(a["attribute"])),
             f"{a['information_value']:.3f}",
             str(a["best_group"]),
             f"{a['best_lift'] or 0:.2f}",
             "yes" if a["significant"] else "no",
         )
     out.print(t)
-    for title, key in (("Segments (several ICPs)", "segments"), ("Anti-ICP", "disqualifiers")):
-        if s[key]:
-            st = Table(title=title)
-            for c in ("rule", "size", "success rate", "points/cap"):
-                st.add_column(c)
-            for g in s[key]:
-                st.add_row(
-                    g["name"],
-                    str(g["size"]),
-                    f"{g['success_rate']:.1%}",
-                    str(g.get("points", g.get("cap"))),
-                )
-            out.print(st)
+    _print_segments(segments, s.get("validation"))
+    if s["disqualifiers"]:
+        st = Table(title="Anti-ICP (scores capped; in-sample figures)")
+        for c in ("rule", "accounts", "success rate", "score cap"):
+            st.add_column(c)
+        for g in s["disqualifiers"]:
+            st.add_row(g["name"], f"{g['size']:,}", f"{g['success_rate']:.1%}", str(g["cap"]))
+        out.print(st)
     if s["best_customers"]:
         bt = Table(title="Best customers (more like these)")
         for c in s["best_customers"][0]:
@@ -317,7 +368,7 @@ def explain_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The points table and the segments of a profile, in words."""
-    from ..explain import explain_profile
+    from ..explain import explain_profile, left_out_line
     from ..profile import load_profile
 
     d = explain_profile(load_profile(profile))
@@ -344,10 +395,13 @@ def explain_cmd(
     out.print(t)
     _print_traits(d["traits"])
     for s in d["segments"]:
-        out.print(
-            f"Segment [bold]{escape(s['name'])}[/]: {escape(s['rule'])} ({s['points']:+d} points)",
-            markup=True,
-        )
+        if s["role"] != "repeat":
+            out.print(
+                f"Segment [bold]{escape(s['name'])}[/]: {escape(s['rule'])} ({escape(s['why'])})",
+                markup=True,
+            )
+    if line := left_out_line(d["segments"]):
+        out.print(line)
     for q in d["disqualifiers"]:
         out.print(
             f"Anti-ICP [bold]{escape(q['name'])}[/]: {escape(q['rule'])} "

@@ -44,6 +44,21 @@ ProfileOpt = Annotated[
     typer.Option("--profile", help="Profile YAML to score accounts that have no icp_tier column."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print plain JSON.")]
+TextColumn = Annotated[
+    str | None,
+    typer.Option(
+        "--text-column", help="Column holding the feedback text, when it is not recognised."
+    ),
+]
+
+
+def _feedback(path: Path, text_column: str | None) -> Path | pd.DataFrame:
+    """The feedback as given, or read with the text column the user named."""
+    if text_column is None:
+        return path
+    from ..voice import read_feedback
+
+    return read_feedback(path, text_column=text_column)
 
 
 def _tiers(text: str) -> list[str]:
@@ -79,6 +94,7 @@ def voice_cmd(
         bool, typer.Option("--only-icp", help="Themes from ICP accounts' feedback only.")
     ] = False,
     method: Method = "auto",
+    text_column: TextColumn = None,
     max_themes: Annotated[int, typer.Option("--max-themes", help="Themes per category.")] = 8,
     out_dir: Annotated[
         Path | None,
@@ -90,7 +106,7 @@ def voice_cmd(
     from ..voice import analyze
 
     result = analyze(
-        feedback,
+        _feedback(feedback, text_column),
         accounts,
         profile=profile,
         tiers=_tiers(tier),
@@ -127,10 +143,12 @@ def _print_voice(report: dict[str, Any]) -> None:
     fb, link, icp = report["feedback"], report["link"], report["icp"]
     out.print(
         f"[bold]{fb['items']:,}[/] feedback items → [bold]{fb['highlights']:,}[/] highlights"
-        f" (method {escape(str(report['method']))}; {fb['empty_items']} empty items)",
+        f" (method {escape(str(report['method']))}; {fb['empty_items']:,} empty items)",
         markup=True,
     )
-    if link.get("linked") is not None:
+    # Without scored accounts there is no ICP to compare: its columns would all read 0%.
+    compare = link.get("linked") is not None
+    if compare:
         out.print(
             f"linked {link['linked']:,} of {link['items']:,} items to accounts"
             f" (id {link['linked_by_id']}, domain {link['linked_by_domain']},"
@@ -141,37 +159,43 @@ def _print_voice(report: dict[str, Any]) -> None:
             f"ICP (tier {','.join(icp['tiers'])}): {icp['accounts']:,} accounts,"
             f" {icp['accounts_with_feedback']:,} with feedback"
         )
+    else:
+        out.print("No scored accounts (--accounts): ICP accounts are not compared with the rest.")
+    shares = ("ICP share", "others share") if compare else ()
     grid = Table(title="Categories")
-    for col in ("category", "highlights", "ICP accounts", "ICP share", "others share"):
+    for col in ("category", "highlights", *(("ICP accounts", *shares) if compare else ())):
         grid.add_column(col)
     for c in report["categories"]:
-        grid.add_row(
-            c["label"],
-            f"{c['highlights']:,}",
-            f"{c['icp_accounts']:,}",
-            f"{c['icp_share']:.0%}",
-            f"{c['other_share']:.0%}",
-        )
+        row = [c["label"], f"{c['highlights']:,}"]
+        if compare:
+            row += [f"{c['icp_accounts']:,}", f"{c['icp_share']:.0%}", f"{c['other_share']:.0%}"]
+        grid.add_row(*row)
     out.print(grid)
-    themes = Table(title="Themes (top 3 per category, by ICP accounts)", show_lines=True)
-    for col in ("category", "theme", "size", "ICP share", "others share", "quote"):
+    labels = {c["category"]: c["label"] for c in report["categories"]}
+    by = "ICP accounts" if compare else "size"
+    themes = Table(title=f"Themes (top 3 per category, by {by})", show_lines=True)
+    for col in ("category", "theme", "size", *shares, "quote"):
         themes.add_column(col, overflow="fold")
     shown: dict[str, int] = {}
     for t in report["themes"]:
         shown[t["category"]] = shown.get(t["category"], 0) + 1
         if shown[t["category"]] > 3:
             continue
-        q = t["quotes"][0] if t["quotes"] else {}
-        quote = f"“{q.get('text', '')}” — {q.get('account_id') or '?'} ({q.get('source') or '?'})"
-        themes.add_row(
-            t["category"],
-            t["label"],
-            str(t["size"]),
-            f"{t['icp_share']:.0%}",
-            f"{t['other_share']:.0%}",
-            quote,
-        )
+        row = [labels.get(t["category"], t["category"]), t["label"], str(t["size"])]
+        if compare:
+            row += [f"{t['icp_share']:.0%}", f"{t['other_share']:.0%}"]
+        themes.add_row(*row, _quote(t["quotes"][0] if t["quotes"] else {}))
     out.print(themes)
+
+
+def _quote(q: dict[str, Any]) -> str:
+    """A quote and who said it where known (account, source); unknowns are left out."""
+    who = q.get("account_id")
+    where = q.get("source")
+    said = f" — {who}" if who else ""
+    if where:
+        said += f" ({where})" if who else f" — {where}"
+    return f"“{q.get('text', '')}”{said}"
 
 
 @app.command("ask")
@@ -190,13 +214,14 @@ def ask_cmd(
     ] = False,
     top: Annotated[int, typer.Option("--top", help="Evidence highlights to return.")] = 10,
     method: Method = "auto",
+    text_column: TextColumn = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question with ranked evidence highlights and their top themes."""
     from ..voice import ask
 
     answer = ask(
-        feedback,
+        _feedback(feedback, text_column),
         question,
         scored,
         profile=profile,
@@ -246,6 +271,7 @@ def interviews_cmd(
     segment: Segment = None,
     n: Annotated[int, typer.Option("--n", help="Contacts to interview (5-10).")] = 8,
     method: Method = "auto",
+    text_column: TextColumn = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Gaps in what ICP customers said, and an interview plan to fill them."""
@@ -253,7 +279,7 @@ def interviews_cmd(
 
     plan = _clean(
         plan_interviews(
-            feedback,
+            _feedback(feedback, text_column),
             scored,
             contacts,
             profile=profile,

@@ -291,8 +291,10 @@ def _segment_lines(profile: Profile | None) -> list[str]:
     """The several ICPs in one line each, for readers who stop after the first section."""
     if profile is None:
         return []
+    from ..explain import icp_segments
+
     out = []
-    for k, seg in enumerate(profile.segments, 1):
+    for k, seg in enumerate(icp_segments(profile), 1):
         facts = [f"{num(seg.size)} accounts" if seg.size else None]
         facts.append(f"{pct(seg.success_rate)} succeed" if seg.success_rate is not None else None)
         facts.append(f"{seg.lift:.1f}× the average" if seg.lift else None)

@@ -235,18 +235,45 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
     return rows
 
 
+# What a segment does to the score, short for the table, and the legend said once above it.
+_EFFECT = {
+    "bonus": "{p:+d} bonus",
+    "correction": "{p:+d} correction",
+    "top-up": "{p:+d} on one trait",
+    "described": "none: named only",
+}
+_LEGEND = {
+    "bonus": "A bonus is added on top of the points table.",
+    "correction": "A correction takes points off: the points table alone over-scores these"
+    " accounts.",
+    "top-up": "A one-trait row adds points to that trait's group in the points table; it is"
+    " not a separate ICP.",
+    "described": "Named only: the segment adds no points; it is named so sales can recognise"
+    " it, and its accounts score through their traits' points.",
+}
+
+
 def segments_section(
     profile: Profile | None, market_by_segment: dict[str, Any] | None, why: str
 ) -> dict[str, Any]:
+    from ..explain import explain_profile, icp_segments, left_out_line, segment_role
+
     sid, title = "segments", "The segments: several ICPs"
     if profile is None:
         return absent(sid, title, why)
     if not profile.segments:
         return absent(sid, title, "the profile has no segments (no distinct group stood out)")
+    own = icp_segments(profile)
+    # One-trait segments with a bonus are listed after the ICPs, unnumbered: they top up a
+    # points-table group. Those without a bonus only repeat the table and are left out.
+    top_ups = [s for s in profile.segments if segment_role(s, profile) == "top-up"]
+    names = [f"ICP {k}: {s.name}" for k, s in enumerate(own, 1)]
+    names += [f"one trait: {s.name}" for s in top_ups]
+    rules = [*own, *top_ups]
     charts = []
     lifts = [
-        {"label": f"ICP {k}: {s.name}", "value": s.lift, "color": "A"}
-        for k, s in enumerate(profile.segments, 1)
+        {"label": name, "value": s.lift, "color": "A"}
+        for name, s in zip(names, own, strict=False)
         if s.lift
     ]
     if lifts:
@@ -254,21 +281,33 @@ def segments_section(
             {
                 "id": "segments-lift",
                 "type": "bars",
-                "title": "Lift of each segment",
+                "title": "Lift of each segment (in-sample)",
                 "unit": "x",
                 "items": lifts,
                 "reference": 1.0,
                 "reference_label": "average",
             }
         )
-    descriptions = [f"**{s.name}**: {s.description}" for s in profile.segments if s.description]
+    descriptions = [f"**{s.name}**: {s.description}" for s in own if s.description]
+    roles = [segment_role(s, profile) for s in rules]
+    rows = [
+        [name, row[1], _EFFECT[role].format(p=s.points), *row[2:]]
+        for name, s, role, row in zip(
+            names, rules, roles, _rule_rows(rules, market_by_segment), strict=True
+        )
+    ]
+    legend = " ".join(_LEGEND[r] for r in _EFFECT if r in roles)
     return section(
         sid,
         title,
         paragraphs=[
             "Distinct groups of ideal customers, each a rule you can filter on in the CRM,"
             " ranked by the extra successes they bring (size × how much more often they"
-            ' succeed). "Held out" gives each group\'s figures on rows it was not found on.'
+            " succeed). Accounts, success rate and lift are in-sample (the rows a group was"
+            ' found on, which flatter it); "held out" gives each group\'s figures on rows it'
+            " was not found on.",
+            legend,
+            left_out_line(explain_profile(profile)["segments"]),
         ],
         bullets=descriptions,
         charts=charts,
@@ -277,16 +316,14 @@ def segments_section(
                 [
                     "segment",
                     "rule",
-                    "accounts",
-                    "success rate",
-                    "lift",
+                    "score effect",
+                    "accounts (in-sample)",
+                    "success rate (in-sample)",
+                    "lift (in-sample)",
                     "held out",
                     "in the market",
                 ],
-                [
-                    [f"ICP {k}: {row[0]}", *row[1:]]
-                    for k, row in enumerate(_rule_rows(profile.segments, market_by_segment), 1)
-                ],
+                rows,
             )
         ],
     )

@@ -70,8 +70,10 @@ def pct(value: Any, digits: int = 0) -> str:
 
 
 def bin_label(b: Any) -> str:
+    from ..explain import flag_words
+
     if getattr(b, "label", None):
-        return str(b.label)
+        return flag_words([str(b.label)])[0]
     if isinstance(b, NumericBin):
         if b.lower is not None and b.upper is not None:
             return f"{num(b.lower)} – {num(b.upper)}"
@@ -80,21 +82,16 @@ def bin_label(b: Any) -> str:
         if b.upper is not None:
             return f"< {num(b.upper)}"
         return "any"
-    values = list(getattr(b, "values", []))
+    values = flag_words(list(getattr(b, "values", [])))
     shown = ", ".join(values[:4])
     return shown + (f" (+{len(values) - 4} more)" if len(values) > 4 else "")
 
 
 def condition_text(c: Condition) -> str:
-    if c.in_ is not None:
-        return f"{c.attribute} is {' or '.join(c.in_[:5])}"
-    if c.not_in is not None:
-        return f"{c.attribute} is not {' or '.join(c.not_in[:5])}"
-    if c.ge is not None and c.lt is not None:
-        return f"{c.attribute} {num(c.ge)} – {num(c.lt)}"
-    if c.ge is not None:
-        return f"{c.attribute} ≥ {num(c.ge)}"
-    return f"{c.attribute} < {num(c.lt)}"
+    """A rule's condition in business words with its exact bounds ('cloud spend 8,030 or more')."""
+    from ..explain import describe_condition
+
+    return describe_condition(c)
 
 
 def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
