@@ -14,13 +14,15 @@ which of them it could not be read as (a warning of the record).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from .columnar import Column
 from .errors import SchemaError
 from .intake.normalizers import _base
 from .intake.normalizers._fast import (
@@ -36,7 +38,7 @@ from .intake.normalizers.countries import parse_country
 from .intake.normalizers.domains import parse_domain
 from .intake.normalizers.employees import parse_employees
 from .intake.normalizers.industries import parse_industry
-from .intake.normalizers.lists import slugify, split_items
+from .intake.normalizers.lists import _SPLIT, _item, slugify, split_items
 from .intake.normalizers.money import parse_money
 from .intake.normalizers.numbers import parse_number, parse_year
 from .intake.normalizers.titles import parse_title_value
@@ -45,9 +47,9 @@ __all__ = [
     "KINDS",
     "Source",
     "cell_text",
-    "distinct",
+    "encode",
     "normalise_value",
-    "read_distinct",
+    "read_new",
     "read_one",
 ]
 
@@ -149,8 +151,12 @@ class Source:
     # A small number per distinct tuple of cells: outcome keys are tuples of these ints,
     # quicker to hash than tuples of tuples (never emptied: cells are few per field).
     codes: dict[tuple[Any, ...], int] = field(default_factory=dict)
-    # For batches: text -> (value per column, lost columns), as read_one gives them.
-    values: dict[str | None, Read] = field(default_factory=dict)
+    # For batches: a code per distinct text seen (0: missing), and per column of the field
+    # the value of each code (see icpkit.columnar.Column); the codes of unreadable texts
+    # with their warnings.
+    code_of: dict[str | None, int] = field(default_factory=dict)
+    tables: list[Column] = field(default_factory=list)
+    lost: dict[int, tuple[tuple[int, str], ...]] = field(default_factory=dict)
 
 
 #: What a value of a field gives: (per column of the field, its value), and per column it
@@ -181,48 +187,110 @@ def read_one(source: Source, text: str | None, index: dict[str, int]) -> Read:
     return tuple(values), tuple(lost)
 
 
-def read_distinct(source: Source, texts: list[str | None], index: dict[str, int]) -> list[Read]:
-    """:func:`read_one` of each of a batch's distinct texts of a field, the texts new to
-    the field together (remembered per field, bounded)."""
-    known = source.values
-    read: list[Read | None] = list(map(known.get, texts))
-    new = [i for i, hit in enumerate(read) if hit is None]
-    if new:
-        if len(known) + len(new) > VALUES_MAX:
-            known.clear()
-        fast = _FAST.get(source.kind) if _base.FAST else None
-        if fast is not None and len(new) >= _FAST_MIN:
-            todo = [texts[i] for i in new]
-            handled, outputs = fast(pa.array(todo, pa.large_string()))
-            slots = [outputs[int(slot)] for _, slot in source.columns]
-            answers = list(zip(zip(*slots, strict=True), [()] * len(slots[0]), strict=True))
-            done = np.flatnonzero(handled).tolist()
-            for k, answer in zip(done, answers, strict=True):
-                read[new[k]] = answer
-            known.update(zip([todo[k] for k in done], answers, strict=True))
-        for i in new:  # the rest one by one, by the exact normaliser
-            if read[i] is None:
-                read[i] = known[texts[i]] = read_one(source, texts[i], index)
-    return read  # type: ignore[return-value]  # every None was filled
+def encode(source: Source, values: list[Any], index: dict[str, int]) -> np.ndarray:
+    """Per record, the code of its value of the field (see Source): the texts new to the
+    field are read together (:func:`read_new`) and given the next codes."""
+    code_of = source.code_of
+    if not code_of or len(code_of) > VALUES_MAX:  # start (again): code 0 is missing
+        code_of.clear()
+        code_of.update({None: 0, "": 0})  # an empty cell is missing, as in a CSV
+        source.tables[:] = [Column() for _ in source.columns]
+        for table, value in zip(source.tables, read_one(source, None, index)[0], strict=True):
+            table.values.append(value)
+        source.lost.clear()
+    try:
+        codes = list(map(code_of.get, values))
+    except TypeError:  # a list value (technologies as JSON) is no dict key
+        codes = [None]
+    if None in codes:  # texts new to the field, or values that are not text
+        if not set(map(type, values)) <= {str, type(None)}:
+            # A number, true/false or a list as its text (as keys, 1 == 1.0 == True).
+            values = [cell_text(v) for v in values]
+        new = [t for t in dict.fromkeys(values) if t not in code_of]
+        start = len(source.tables[0].values)
+        for k, lost in read_new(source, new, index).items():
+            source.lost[start + k] = lost
+        code_of.update(zip(new, range(start, start + len(new)), strict=True))
+        codes = list(map(code_of.__getitem__, values))
+    return np.array(codes, dtype=np.intp)
 
 
-def distinct(values: list[Any]) -> tuple[list[str | None], np.ndarray]:
-    """The distinct texts of a field's values as a CSV export holds them (see cell_text;
-    the last one is missing), and per record the index of its text."""
-    try:  # the usual field, text and missing values only: encoded by Arrow in one pass
-        encoded = pa.array(values, pa.string()).dictionary_encode()
-    except (pa.ArrowException, TypeError, ValueError):  # numbers, lists, odd text
-        try:
-            encoded = pa.array([cell_text(v) for v in values], pa.string()).dictionary_encode()
-        except (pa.ArrowException, ValueError):  # text Arrow refuses (lone surrogates)
-            texts = [cell_text(v) for v in values]
-            index: dict[str | None, int] = {}
-            rows = np.array([index.setdefault(t, len(index)) for t in texts], dtype=np.intp)
-            return [*index, None], rows
-    distinct = encoded.dictionary.to_pylist()
-    rows = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
-    # An empty cell is missing, as when reading a CSV.
-    return [t or None for t in distinct] + [None], rows
+def read_new(
+    source: Source, texts: list[str], index: dict[str, int]
+) -> dict[int, tuple[tuple[int, str], ...]]:
+    """:func:`read_one` of each text, together: the shapes a vectorised path proves it
+    reads as the parser by it, the rest one by one. Their values are added to the
+    source's tables; returned: the warnings of the texts that could not be read (by
+    position)."""
+    n = len(texts)
+    values = [np.full(n, None, dtype=object) for _ in source.columns]
+    done = np.zeros(n, dtype=bool)
+    lost: dict[int, tuple[tuple[int, str], ...]] = {}
+    fast = _FAST.get(source.kind) if _base.FAST else None
+    if n >= _FAST_MIN and (fast is not None or source.kind == "list"):
+        array = _arrow(texts)
+        if array is not None and fast is not None:
+            done, outputs = fast(array)
+            for column, (_, slot) in zip(values, source.columns, strict=True):
+                column[done] = outputs[int(slot)]
+        elif array is not None:
+            done, flags, read = _fast_lists(array, texts, [slot for _, slot in source.columns])
+            for column, flag, (name, _) in zip(values, flags, source.columns, strict=True):
+                column[done & read] = flag[done & read]  # unread lists stay missing
+                # As read_one: an unread list loses the flags of the items it names.
+                for k in np.flatnonzero(done & ~read & flag).tolist():
+                    message = f"{source.name}: could not read {texts[k]!r} as {name}; "
+                    lost[k] = (*lost.get(k, ()), (index[name], message + "scored as missing"))
+    for k in np.flatnonzero(~done).tolist():  # the rest one by one, by the exact normaliser
+        one, gone = read_one(source, texts[k], index)
+        for column, value in zip(values, one, strict=True):
+            column[k] = value
+        if gone:
+            lost[k] = gone
+    for table, column in zip(source.tables, values, strict=True):
+        table.values.extend(column.tolist())
+    return lost
+
+
+def _fast_lists(
+    array: pa.Array, texts: list[str], slugs: list[Any]
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """List texts ("AWS;Slack") read as intake's list normaliser reads each: (handled,
+    per slug whether the text names it, whether the text reads as a list).
+
+    Each distinct piece between separators is an item once (lists._item, slugify); the
+    pieces are split and gathered in Arrow. Handled: texts with a separator other than a
+    line break (no placeholder has one, and cleaning keeps it), so no placeholder check
+    is needed; the others go one by one.
+    """
+    handled = _mask(pc.match_substring_regex(array, "[;,|•]"))
+    pieces = pc.split_pattern_regex(array, _SPLIT.pattern)
+    parents = pc.list_parent_indices(pieces).to_numpy()
+    encoded = pc.list_flatten(pieces).dictionary_encode()
+    items = [_item(piece) for piece in encoded.dictionary.to_pylist()]
+    slug_of = [None if item is None else slugify(item) for item in items]
+    codes = encoded.indices.to_numpy()
+    n = len(texts)
+    named = np.bincount(parents, np.array([s is not None for s in slug_of])[codes], n) > 0
+    bad = np.bincount(parents, np.array([s == "" for s in slug_of])[codes], n) > 0
+    flags = []
+    for slug in slugs:
+        hit = np.array([s == slug for s in slug_of])[codes]
+        flags.append(np.bincount(parents, hit, n) > 0)
+    return handled, flags, named & ~bad
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow(texts: Sequence[str | None]) -> pa.Array | None:
+    """Texts as an Arrow array for the fast paths; None for text Arrow refuses (a lone
+    surrogate), which the parsers read one by one."""
+    try:
+        return pa.array(texts, pa.large_string())
+    except (pa.ArrowException, UnicodeError):
+        return None
 
 
 def _slugs_of(text: str) -> set[str]:
