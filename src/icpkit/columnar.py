@@ -98,7 +98,7 @@ class ColumnRules:
                 points.append(bonus)
         self._words = words
         self._points = np.asarray(points, dtype=np.int64)
-        self._names = np.array([None, *(name for name, _, _ in rules.segments)], dtype=object)
+        self._names = [None, *(name for name, _, _ in rules.segments)]
         self._reasons: dict[Any, list[str]] = {}
         self._lock = threading.Lock()
 
@@ -122,15 +122,17 @@ class ColumnRules:
             hold = self._holds(("cap", c), tests, columns, n)
             score = np.where(hold, np.minimum(score, cap), score)
             notes.append(hold & (clipped > cap))
-        tier = sum((score >= cut).astype(np.int64) for cut in rules.cuts)
+        tier = np.zeros(n, dtype=np.int64)  # how many cut-offs the score reaches
+        for cut in rules.cuts:
+            tier += score >= cut
         # The first segment that holds names the row (0: none).
         first = np.zeros(n, dtype=np.int64)
         for s in reversed(range(len(holds))):
             first = np.where(holds[s], s + 1, first)
         return (
             score.tolist(),
-            np.array(list("DCBA"))[tier].tolist(),
-            self._names[first].tolist(),
+            list(map("DCBA".__getitem__, tier.tolist())),
+            list(map(self._names.__getitem__, first.tolist())),
             self._reason_lists(terms, notes, n),
         )
 

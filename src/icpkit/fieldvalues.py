@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -198,11 +199,12 @@ def encode(source: Source, values: list[Any], index: dict[str, int]) -> np.ndarr
         for table, value in zip(source.tables, read_one(source, None, index)[0], strict=True):
             table.values.append(value)
         source.lost.clear()
-    try:
-        codes = list(map(code_of.get, values))
+    n = len(values)
+    try:  # -1: a text new to the field, or a value that is not text
+        codes = np.fromiter(map(code_of.get, values, repeat(-1, n)), np.intp, n)
     except TypeError:  # a list value (technologies as JSON) is no dict key
-        codes = [None]
-    if None in codes:  # texts new to the field, or values that are not text
+        codes = np.full(n, -1, dtype=np.intp)
+    if (codes < 0).any():
         if not set(map(type, values)) <= {str, type(None)}:
             # A number, true/false or a list as its text (as keys, 1 == 1.0 == True).
             values = [cell_text(v) for v in values]
@@ -211,8 +213,8 @@ def encode(source: Source, values: list[Any], index: dict[str, int]) -> np.ndarr
         for k, lost in read_new(source, new, index).items():
             source.lost[start + k] = lost
         code_of.update(zip(new, range(start, start + len(new)), strict=True))
-        codes = list(map(code_of.__getitem__, values))
-    return np.array(codes, dtype=np.intp)
+        codes = np.fromiter(map(code_of.__getitem__, values), np.intp, n)
+    return codes
 
 
 def read_new(
