@@ -372,3 +372,19 @@ def test_the_engines_reason_picks_keep_the_terms_order_on_ties() -> None:
         want = [row[j] if pts[j] > 0 else 0 for j in best]
         want += [row[j] if pts[j] < 0 else 0 for j in worst]
         assert picked == want
+
+
+def test_a_full_value_table_starts_again_with_the_same_results(
+    profile: Profile, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each field remembers a bounded number of distinct texts; past the bound it starts
+    again, in the middle of a stream of batches, without changing a result."""
+    from icpkit import fieldvalues
+
+    monkeypatch.setattr(fieldvalues, "VALUES_MAX", 100)
+    cp = CompiledProfile(profile)
+    for batch in _fresh_batches(records, 3, seed=8):
+        assert compiled(cp, batch) == expected(profile, batch)
+    plan = cp.plan(tuple(dict.fromkeys(k for r in batch for k in r)))
+    assert plan is not None
+    assert all(len(s.code_of) <= 100 + len(batch) + 2 for s in plan.sources)
