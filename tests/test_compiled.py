@@ -271,3 +271,120 @@ def test_other_field_names_equal_icp_score(
     assert compiled(cp, renamed) == want
     for record, one in zip(renamed[:100], want[:100], strict=True):
         assert compiled(cp, [record]) == [one]
+
+
+# Values a CRM export or a form sends that no earlier batch had: numbers as text with
+# spaces, thousands commas and currencies, JSON numbers and booleans, lists, placeholders,
+# unknown categories, empty and missing fields.
+NEW_VALUES: dict[str, list[Any]] = {
+    "Industry": ["Underwater Basket Weaving", " Software ", "software", "N/A", "", None, 7],
+    "NumberOfEmployees": [" 1,250 ", "1 250", "250.0", "~300", "0", 42, 3.5, True, "", None],
+    "AnnualRevenue": [
+        " $ 12,500,000 ",
+        "USD 12.5 million",
+        "12,500,000.00",
+        "€ 9.9M",
+        "$9.9 M",
+        "9.9 Mio",
+        "GBP 3 bn",
+        "1e7",
+        "-",
+        12500000,
+        12.5e6,
+        "",
+    ],
+    "Technologies__c": ["AWS ; Workday", "aws|azure|", ";", "Unknown", ["AWS", 1, None], ""],
+    "Cloud_Spend__c": ["$ 31,000", "31000 USD", "$31k ", "3.1e4", "n.a.", 31000.5],
+    "Id": ["0015g00000NEW", " 0015g00000NEW2 ", "unknown", 1001, None],
+}
+
+
+def _fresh_batches(records: list[dict[str, Any]], n: int, seed: int) -> list[list[dict[str, Any]]]:
+    """``n`` batches of 300 records; in each, values no earlier batch held (a number made
+    distinct per batch) mixed with the messy shapes above."""
+    rng = random.Random(seed)
+    batches = []
+    for b in range(n):
+        batch = []
+        for i, source in enumerate(records[b * 300 : (b + 1) * 300]):
+            row = dict(source)
+            scale = 1 + (b * 300 + i) / 1e5  # new amounts: never seen before
+            row["AnnualRevenue"] = f"${rng.uniform(1, 900) * scale:,.2f}M"
+            row["Cloud_Spend__c"] = f"{rng.randint(100, 90_000) * scale:,.1f}"
+            row["NumberOfEmployees"] = f" {rng.randint(1, 20_000):,} "
+            for name, options in NEW_VALUES.items():
+                if rng.random() < 0.3:
+                    row[name] = rng.choice(options)
+            if rng.random() < 0.1:
+                row.pop("Industry")  # a record without the field: missing
+            batch.append(row)
+        batches.append(batch)
+    return batches
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast paths", "parsers only"])
+def test_batches_of_new_values_equal_icp_score(
+    profile: Profile, records: list[dict[str, Any]], fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch is scored column by column (icpkit.columnar) with values new to the
+    scorer: scores, tiers, segments and reasons equal `icp score`, warnings and ids equal
+    the one-record path's (held to intake above), with or without the fast paths."""
+    from icpkit.compiled import COLUMNS_MIN
+    from icpkit.intake.normalizers import _base
+
+    monkeypatch.setattr(_base, "FAST", fast)
+    batches = _fresh_batches(records, 4, seed=3)
+    assert len(batches[0]) >= COLUMNS_MIN  # these go column by column
+    cp = CompiledProfile(profile)
+    single = CompiledProfile(profile)
+    for batch in batches:
+        assert compiled(cp, batch) == expected(profile, batch)
+        plan = cp.plan(tuple(dict.fromkeys(k for r in batch for k in r)))
+        assert plan is not None
+        got = cp.score(plan, batch)
+        alone = [single.score(plan_of(single, r), [r]) for r in batch[:120]]
+        assert got.warnings[:120] == [a.warnings[0] for a in alone]
+        assert got.ids[:120] == [a.ids[0] for a in alone]
+    assert any(w for w in got.warnings)  # unreadable values were said
+    assert set(got.tiers) == {"A", "B", "C", "D"}
+
+
+def plan_of(cp: CompiledProfile, record: dict[str, Any]) -> Any:
+    plan = cp.plan(tuple(record))
+    assert plan is not None
+    return plan
+
+
+def test_the_engines_reason_picks_keep_the_terms_order_on_ties() -> None:
+    """scoring._pick_terms (argmax passes) equals a stable sort of each row's terms."""
+    import numpy as np
+
+    from icpkit.scoring import _pick_terms
+
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 30, size=(5000, 9)).astype(np.int32)
+    lut = rng.integers(-4, 5, size=30).astype(np.int32)  # many ties, zeros too
+    got = np.stack(_pick_terms(ids, lut, 3), axis=1)
+    for row, picked in zip(ids.tolist(), got.tolist(), strict=True):
+        pts = [int(lut[t]) for t in row]
+        best = sorted(range(9), key=lambda j: -pts[j])[:3]
+        worst = sorted(range(9), key=lambda j: pts[j])[:2]
+        want = [row[j] if pts[j] > 0 else 0 for j in best]
+        want += [row[j] if pts[j] < 0 else 0 for j in worst]
+        assert picked == want
+
+
+def test_a_full_value_table_starts_again_with_the_same_results(
+    profile: Profile, records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each field remembers a bounded number of distinct texts; past the bound it starts
+    again, in the middle of a stream of batches, without changing a result."""
+    from icpkit import fieldvalues
+
+    monkeypatch.setattr(fieldvalues, "VALUES_MAX", 100)
+    cp = CompiledProfile(profile)
+    for batch in _fresh_batches(records, 3, seed=8):
+        assert compiled(cp, batch) == expected(profile, batch)
+    plan = cp.plan(tuple(dict.fromkeys(k for r in batch for k in r)))
+    assert plan is not None
+    assert all(len(s.code_of) <= 100 + len(batch) + 2 for s in plan.sources)

@@ -14,43 +14,48 @@ A :class:`CompiledProfile` pays it once instead:
   the reference engine computes depends on a row only through its cells, so a record
   whose cells were seen before is answered by one dict lookup.
 
-New combinations are scored by the reference engine itself (:func:`icpkit.scoring.
-score_table`) on the records' own normalised values when many arrive together, and by a
-transcription of its rules (:class:`icpkit.rowrules.RowRules`) for a few; tests hold the
-two equal, and every record equal to `icp score` on the same row. A header the plan
-cannot read exactly (a profile column from a custom field, dates, a persona) returns None
-from :meth:`CompiledProfile.plan`: the caller then takes the whole intake path.
+New combinations are scored by a transcription of the engine's rules
+(:class:`icpkit.rowrules.RowRules`); tests hold it equal to the engine, and every record
+equal to `icp score` on the same row.
+
+A batch of many records is read column by column instead (:meth:`CompiledProfile.score`
+chooses): per field, the batch's distinct values; the values new to the field normalised
+together by intake's vectorised fast paths (the exact per-value normaliser only for the
+shapes those leave), remembered per field; then the engine's rules over whole columns
+(:mod:`icpkit.columnar`). No Python loop runs per record there.
+
+A header the plan cannot read exactly (a profile column from a custom field, dates, a
+persona) returns None from :meth:`CompiledProfile.plan`: the caller then takes the whole
+intake path.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
-import pandas as pd
-import pyarrow as pa
+import numpy as np
 
-from .errors import SchemaError
+from .columnar import Coded, ColumnRules
+from .fieldvalues import (
+    KINDS,
+    VALUES_MAX,
+    Source,
+    cell_text,
+    encode,
+    normalise_value,
+    read_one,
+)
 from .intake import recognize
 from .intake._recognize import allowed_columns
-from .intake.normalizers import _base, normalize, output_columns
-from .intake.normalizers.booleans import parse_bool
-from .intake.normalizers.countries import parse_country
-from .intake.normalizers.domains import parse_domain
-from .intake.normalizers.employees import parse_employees
-from .intake.normalizers.industries import parse_industry
-from .intake.normalizers.lists import slugify, split_items
-from .intake.normalizers.money import parse_money
-from .intake.normalizers.numbers import parse_number, parse_year
-from .intake.normalizers.titles import parse_title_value
+from .intake.normalizers import output_columns
 from .profile import Disqualifier, NumericAttribute, Profile, Segment
 from .rowrules import Outcome, RowRules, as_number, as_text
-from .scoring import numeric_pieces, score_table
+from .scoring import numeric_pieces
 from .stream import FLAG_PREFIX
 
 __all__ = [
@@ -62,15 +67,11 @@ __all__ = [
     "normalise_value",
 ]
 
-#: Below this many new combinations in one call the transcription is faster than the
-#: engine (measured in CPU: 256 new ones 3.8 ms by RowRules, 4.5 ms by score_table; 512:
-#: 8.4 ms and 6.5 ms). From this many new values of a field on, intake's vectorised column
-#: path beats parsing each (money: 256 values 1.9 ms either way; 1,024: 5.5 ms and 7.5 ms).
-_VECTOR_MIN = 384
-_BULK_MIN = 256
-_BULK_KINDS = frozenset({"number", "employees", "money", "domain", "category", "text"})
-#: Bounds on the caches (entries); a full cache is emptied, not evicted one by one.
-_VALUES_MAX = 200_000
+#: From this many records on, a call is scored column by column (see the module docstring):
+#: values new to a warm scorer cost, per call, 5.0 ms record by record and 4.1 ms column by
+#: column at 128 records; 2.8 ms and 3.1 ms at 64 (CPU, load 6).
+COLUMNS_MIN = 128
+#: Bound on the outcomes remembered per plan (entries); a full memo is emptied.
 _OUTCOMES_MAX = 500_000
 
 _OTHER = "\x00other"  # the cell of a label the profile does not list
@@ -78,99 +79,14 @@ _OTHER = "\x00other"  # the cell of a label the profile does not list
 _FIRST, _LOST = itemgetter(0), itemgetter(2)
 _SCORE, _TIER, _SEGMENT, _REASONS = map(attrgetter, ("score", "tier", "segment", "reasons"))
 
-Parse = Callable[[Any], tuple[tuple[Any, ...], str | None]]
-
-# kind -> (parser, outputs as (float|str|int|bool per output), collapse inner spaces)
-# as intake's normalisers call them (see normalizers/_normalize.py and map_unique).
-_KINDS: dict[str, tuple[Parse | None, tuple[str, ...], bool]] = {
-    "number": (parse_number, ("float",), True),
-    "year": (parse_year, ("int",), True),
-    "employees": (parse_employees, ("float", "str"), True),
-    "money": (parse_money, ("float", "str"), True),
-    "country": (parse_country, ("str", "str"), True),
-    "industry": (parse_industry, ("str", "str"), True),
-    "title": (parse_title_value, ("str", "str", "str"), True),
-    "domain": (parse_domain, ("str",), True),
-    "bool": (parse_bool, ("bool",), True),
-    "category": (None, ("str",), True),
-    "text": (None, ("str",), False),
-    "id": (None, ("str",), False),
-    "list": (None, (), True),  # flags: bool per item
-}
-_ARROW = {"float": pa.float64(), "str": pa.string(), "int": pa.int64(), "bool": pa.bool_()}
-
-
-def cell_text(value: Any) -> str | None:
-    """A JSON value as the text a CSV export would hold for it (empty: missing)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, list):  # technologies as a list: the export's "A;B" form
-        parts = [cell_text(v) for v in value]
-        return ";".join(p for p in parts if p) or None
-    raise SchemaError(f"a field value must be text, a number, true/false or a list; got {value!r}")
-
-
-def normalise_value(kind: str, text: str | None) -> tuple[tuple[Any, ...], bool]:
-    """One text value through intake's normaliser of ``kind``: (outputs, read).
-
-    What ``map_unique`` does for one distinct text value: missing and placeholders give
-    missing outputs; others are cleaned (inner spaces collapsed but for ids and free
-    text) and parsed. ``read`` is False when a given value gave nothing.
-    For ``list`` the single output is the frozenset of item slugs, or None.
-    """
-    parse, types, collapse = _KINDS[kind]
-    if text is None:
-        return (None,) * max(1, len(types)), True
-    clean = _base.clean_text(text)
-    if _base.is_placeholder(clean):
-        return (None,) * max(1, len(types)), False
-    if kind == "list":
-        items = split_items(text)  # as intake: raw text (a line break separates items)
-        slugs = frozenset(slugify(i) for i in items)
-        if not items or "" in slugs:  # empty, or an item without letters or digits
-            return (None,), False
-        return (slugs,), True
-    if parse is None:
-        return (clean if collapse else text.strip(),), True
-    outputs, _problem = parse(clean)
-    out = []
-    for value, typ in zip(outputs, types, strict=True):
-        if value is not None and typ == "float":
-            value = float(value)
-            value = None if math.isnan(value) else value
-        elif value is not None and typ == "str":
-            value = str(value)
-        out.append(value)
-    return tuple(out), True
-
-
 # ------------------------------------------------------------------ plans per header
-
-
-@dataclass
-class _Source:
-    """One field feeding the profile: its normaliser and what it gives each column."""
-
-    name: str  # the field name, as the record has it
-    kind: str
-    columns: tuple[tuple[str, int | str], ...]  # (profile column, output slot or flag slug)
-    cache: dict[str | None, tuple[Any, ...]] = field(default_factory=dict)
-    # A small number per distinct tuple of cells: outcome keys are tuples of these ints,
-    # quicker to hash than tuples of tuples (never emptied: cells are few per field).
-    codes: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
 
 @dataclass
 class Plan:
     """How the records of one header are read: the fields that feed the profile."""
 
-    sources: list[_Source]
+    sources: list[Source]
     id_field: str | None
     ignored: list[str]  # fields that do not count in the score
     missing: list[str]  # profile columns no field gives (scored as missing)
@@ -220,6 +136,7 @@ class CompiledProfile:
         self._lock = threading.Lock()
         self.supported = profile.persona is None
         self.rules = RowRules(profile)
+        self.columnar = ColumnRules(self.rules)
 
     # -------------------------------------------------------------- header plans
 
@@ -267,7 +184,7 @@ class CompiledProfile:
         for column in self.columns:
             if column in outputs:
                 original, kind, slot = outputs[column][0], outputs[column][1], outputs[column][2]
-                if kind not in _KINDS or not self._readable(column, kind, slot):
+                if kind not in KINDS or not self._readable(column, kind, slot):
                     return None
                 if kind == "list":  # the joined list itself is text: not compiled
                     return None
@@ -286,7 +203,7 @@ class CompiledProfile:
                 continue
             feeds.setdefault(original, []).append((column, slot))
             field_kind[original] = kind
-        sources = [_Source(f, field_kind[f], tuple(cols)) for f, cols in feeds.items()]
+        sources = [Source(f, field_kind[f], tuple(cols)) for f, cols in feeds.items()]
         id_field = outputs["account_id"][0] if "account_id" in outputs else None
         if id_field is not None and outputs["account_id"][1] not in ("id", "text"):
             return None
@@ -297,59 +214,27 @@ class CompiledProfile:
         """True when the engine reads this output exactly as the transcription does."""
         if kind == "list":
             return True
-        typ = _KINDS[kind][1][int(slot)]
+        typ = KINDS[kind][1][int(slot)]
         if column in self._cuts and typ == "str":
             return False  # a number read from text: the engine's own pattern decides
         return not (column in self._labels and typ == "float")  # float text formatting
 
     # -------------------------------------------------------------- values and cells
 
-    def _read(
-        self, source: _Source, text: str | None, given: tuple[tuple[Any, ...], bool] | None = None
-    ) -> tuple[Any, ...]:
-        """(cells' code, values, lost columns) of one value of a field (normalised unless
-        ``given``), remembered per field."""
-        if given is None and (hit := source.cache.get(text)) is not None:
+    def _read(self, source: Source, text: str | None) -> tuple[Any, ...]:
+        """(cells' code, values, lost columns) of one value of a field, remembered."""
+        if (hit := source.cache.get(text)) is not None:
             return hit
-        outputs, read = normalise_value(source.kind, text) if given is None else given
-        cells: list[Any] = []
-        values: list[Any] = []
-        lost: list[tuple[int, str]] = []
-        for column, slot in source.columns:
-            if source.kind == "list":
-                slugs = outputs[0]
-                value = None if slugs is None else slot in slugs
-                # A single record's flag column exists only when the record names the
-                # item: only then can its unread list be said to lose it.
-                gone = not read and text is not None and slot in _slugs_of(text)
-            else:
-                value = outputs[int(slot)]
-                gone = text is not None and value is None
-            values.append(value)
-            cells.append(self._cell(column, value))
-            if gone:
-                message = f"{source.name}: could not read {text!r} as {column}; scored as missing"
-                lost.append((self._index[column], message))
-        code = source.codes.setdefault(tuple(cells), len(source.codes))
-        hit = (code, tuple(values), tuple(lost))
-        if len(source.cache) >= _VALUES_MAX:
+        values, lost = read_one(source, text, self._index)
+        cells = tuple(
+            self._cell(column, v) for (column, _), v in zip(source.columns, values, strict=True)
+        )
+        code = source.codes.setdefault(cells, len(source.codes))
+        hit = (code, values, lost)
+        if len(source.cache) >= VALUES_MAX:
             source.cache.clear()
         source.cache[text] = hit
         return hit
-
-    def _read_many(self, source: _Source, texts: list[str]) -> None:
-        """Many new values of one field through intake's own column normaliser at once
-        (its vectorised paths answer exactly as the per-value parsers)."""
-        if len(texts) < _BULK_MIN or source.kind not in _BULK_KINDS:
-            for text in texts:
-                self._read(source, text)
-            return
-        result = normalize(source.kind, pd.Series(texts, dtype=object), "value")
-        columns = [c.tolist() for c in result.columns.values()]
-        types = _KINDS[source.kind][1]
-        for i, text in enumerate(texts):
-            outputs = tuple(_plain(col[i], typ) for col, typ in zip(columns, types, strict=True))
-            self._read(source, text, (outputs, True))
 
     def _cell(self, column: str, value: Any) -> Any:
         """What the engine can tell of a value: its piece and/or its listed label."""
@@ -367,6 +252,8 @@ class CompiledProfile:
     def score(self, plan: Plan, records: Sequence[Mapping[str, Any]]) -> Scored:
         """Score records with the plan of their header (see :meth:`plan`)."""
         with plan.lock:  # the caches are shared: one call at a time fills them
+            if len(records) >= COLUMNS_MIN:
+                return self._score_columns(plan, records)
             return self._score(plan, records)
 
     def _score(self, plan: Plan, records: Sequence[Mapping[str, Any]]) -> Scored:
@@ -408,12 +295,10 @@ class CompiledProfile:
             ids=self._ids(fields[-1] if plan.id_field is not None else [None] * len(records)),
         )
 
-    def _fill(self, source: _Source, values: list[Any], hits: list[Any]) -> None:
+    def _fill(self, source: Source, values: list[Any], hits: list[Any]) -> None:
         """Reads the values of ``hits`` that are None (new to the field) into place."""
         misses = [i for i, hit in enumerate(hits) if hit is None]
         texts = [cell_text(values[i]) for i in misses]
-        if len(misses) >= _BULK_MIN:  # many new values: normalised together
-            self._read_many(source, [t for t in dict.fromkeys(texts) if t is not None])
         for i, text in zip(misses, texts, strict=True):
             hits[i] = self._read(source, text)
             if type(values[i]) is str:  # "" reads as missing: remember it as such
@@ -427,38 +312,46 @@ class CompiledProfile:
         for s, source in enumerate(plan.sources):
             for j, (column, _) in enumerate(source.columns):
                 values[column] = [hits[s][1][j] for hits in rows]
-        if len(rows) < _VECTOR_MIN:
-            names = list(values)
-            new = [
-                self.rules.score(dict(zip(names, row, strict=True)))
-                for row in zip(*values.values(), strict=True)
-            ]
-        else:
-            new = self._vectorised(plan, values)
+        names = list(values)
+        new = [
+            self.rules.score(dict(zip(names, row, strict=True)))
+            for row in zip(*values.values(), strict=True)
+        ]
         if len(plan.outcomes) + len(new) > _OUTCOMES_MAX:
             plan.outcomes.clear()
         plan.outcomes.update(zip(firsts, new, strict=True))
 
-    def _vectorised(self, plan: Plan, values: dict[str, list[Any]]) -> list[Outcome]:
-        """The reference engine on the normalised values, typed as intake types them."""
-        types: dict[str, pa.DataType] = {}
-        for source in plan.sources:
-            for column, slot in source.columns:
-                typ = "bool" if source.kind == "list" else _KINDS[source.kind][1][int(slot)]
-                types[column] = _ARROW[typ]
-        table = pa.table({c: pa.array(values[c], types.get(c, pa.string())) for c in self.columns})
-        out = score_table(self.profile, table, reasons=True)
-        reasons = [r.split("; ") if r else [] for r in out["icp_reasons"].to_pylist()]
-        return [
-            Outcome(s, t, g, r)
-            for s, t, g, r in zip(
-                out["icp_score"].to_pylist(),
-                out["icp_tier"].to_pylist(),
-                out["icp_segment"].to_pylist(),
-                reasons,
-                strict=True,
-            )
-        ]
+    # -------------------------------------------------------------- batches
+
+    def _score_columns(self, plan: Plan, records: Sequence[Mapping[str, Any]]) -> Scored:
+        """Many records, column by column: each field's values as codes of its distinct
+        values (each read once, ever), then the rules over whole columns (icpkit.columnar)."""
+        names = [source.name for source in plan.sources]
+        if plan.id_field is not None:
+            names.append(plan.id_field)
+        fields = _fields(records, names)
+        n = len(records)
+        columns: dict[str, Coded] = {}
+        lost: dict[int, list[tuple[int, str]]] = {}
+        for source, values in zip(plan.sources, fields, strict=False):
+            rows = encode(source, values, self._index)
+            for (column, _), table in zip(source.columns, source.tables, strict=True):
+                columns[column] = (table, rows)
+            if source.lost and (gone := np.isin(rows, list(source.lost))).any():
+                for r in np.flatnonzero(gone).tolist():  # rare: each said in its row
+                    lost.setdefault(r, []).extend(source.lost[int(rows[r])])
+        warnings: list[list[str]] = [[] for _ in range(n)]
+        for r, entries in lost.items():  # in the order of the profile's columns, as intake
+            warnings[r] = [message for _, message in sorted(entries)]
+        scores, tiers, segments, reasons = self.columnar.score(columns, n)
+        return Scored(
+            scores=scores,
+            tiers=tiers,
+            segments=segments,
+            reasons=reasons,
+            warnings=warnings,
+            ids=self._ids(fields[-1] if plan.id_field is not None else [None] * n),
+        )
 
     @staticmethod
     def _ids(values: list[Any]) -> list[str | None]:
@@ -482,15 +375,11 @@ class CompiledProfile:
 
 def _fields(records: Sequence[Mapping[str, Any]], names: list[str]) -> list[list[Any]]:
     """The values of each named field over the records (None where a record lacks it):
-    one C-level pass over the records when every record has every field (the usual batch),
-    else one per field."""
-    if len(names) > 1:
-        try:
-            rows = map(itemgetter(*names), records)
-            return [list(col) for col in zip(*rows, strict=True)] or [[] for _ in names]
-        except KeyError:  # some record lacks a field: read it as missing
-            pass
-    return [list(map(methodcaller("get", name), records)) for name in names]
+    a C-level pass per field (faster than one pass of tuples transposed after)."""
+    try:
+        return [list(map(itemgetter(name), records)) for name in names]
+    except KeyError:  # some record lacks a field: read it as missing
+        return [list(map(methodcaller("get", name), records)) for name in names]
 
 
 def _warnings(columns: list[list[tuple[Any, ...]]], n: int) -> list[list[str]]:
@@ -509,17 +398,5 @@ def _warnings(columns: list[list[tuple[Any, ...]]], n: int) -> list[list[str]]:
     return out
 
 
-def _plain(value: Any, typ: str) -> Any:
-    """One value of a normalised pandas column as the per-value normaliser gives it."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value) if typ == "float" else str(value) if typ == "str" else value
-
-
 def _prefix(column: str) -> str:
     return FLAG_PREFIX.get(column, column)
-
-
-def _slugs_of(text: str) -> set[str]:
-    """The item slugs a list value names, whether or not the whole list could be read."""
-    return {s for s in (slugify(i) for i in split_items(text)) if s}

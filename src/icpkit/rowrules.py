@@ -88,20 +88,27 @@ def _holds(tests: Sequence[_Test], values: Mapping[str, Any]) -> bool:
 class _Numeric:
     name: str
     edges: tuple[float, ...]
-    terms: tuple[tuple[int, str], ...]  # per piece (unmerged: the words name its bin)
-    missing: tuple[int, str]
+    # Per piece (unmerged: the words name its bin), then missing: a row's term index is
+    # its piece (bisect_right over the edges), or the last one.
+    terms: tuple[tuple[int, str], ...]
 
 
 @dataclass(frozen=True)
 class _Labels:
     name: str
-    listed: dict[str, tuple[int, str]]
-    other: tuple[int, str]
-    missing: tuple[int, str]
+    listed: dict[str, int]  # a listed value -> its term index
+    # Per listed value, then another value, then missing.
+    terms: tuple[tuple[int, str], ...]
 
 
 class RowRules:
-    """A profile's points, segments, caps, tiers and reasons, prepared for one row at a time."""
+    """A profile's points, segments, caps, tiers and reasons, prepared for one row at a time.
+
+    A row's outcome depends on it only through its *key*: the term of each attribute (an
+    index into its ``terms``) and whether each segment and each cap holds. :meth:`key`
+    reads it from one row; icpkit.columnar computes keys for whole columns; :meth:`outcome`
+    answers a key as the engine answers any row that has it.
+    """
 
     def __init__(self, profile: Profile) -> None:
         self.attributes: list[_Numeric | _Labels] = []
@@ -112,7 +119,7 @@ class RowRules:
                 terms = tuple(
                     (pts, _numeric_words(attr, b)) for pts, b in zip(p.points, p.bins, strict=True)
                 )
-                self.attributes.append(_Numeric(attr.name, p.edges, terms, missing))
+                self.attributes.append(_Numeric(attr.name, p.edges, (*terms, missing)))
             else:
                 self.attributes.append(_labels(attr, missing))
         self.segments = [
@@ -127,22 +134,32 @@ class RowRules:
 
     def score(self, values: Mapping[str, Any]) -> Outcome:
         """One row of normalised values (profile column -> value) as the engine scores it."""
-        total = self.intercept
-        terms: list[tuple[int, str]] = []
+        return self.outcome(self.key(values))
+
+    def key(self, values: Mapping[str, Any]) -> tuple[int, ...]:
+        """The row's term index per attribute, then 1/0 per segment and per cap (holds)."""
+        key: list[int] = []
         for attr in self.attributes:
             value = values.get(attr.name)
             if isinstance(attr, _Numeric):
                 x = as_number(value)
                 # bisect_right counts the edges x >= edge: the engine's piece index.
-                term = attr.missing if x is None else attr.terms[bisect_right(attr.edges, x)]
+                key.append(len(attr.edges) + 1 if x is None else bisect_right(attr.edges, x))
             else:
                 text = as_text(value)
-                term = attr.missing if text is None else attr.listed.get(text, attr.other)
-            total += term[0]
-            terms.append(term)
+                other = len(attr.listed)
+                key.append(other + 1 if text is None else attr.listed.get(text, other))
+        key += [int(_holds(tests, values)) for _, _, tests in self.segments]
+        key += [int(_holds(tests, values)) for _, _, tests in self.caps]
+        return tuple(key)
+
+    def outcome(self, key: Sequence[int]) -> Outcome:
+        """Score, tier, segment and reasons of every row with this key (see :meth:`key`)."""
+        terms = [attr.terms[i] for attr, i in zip(self.attributes, key, strict=False)]
+        total = self.intercept + sum(points for points, _ in terms)
+        holds = key[len(self.attributes) :]
         segment: str | None = None
-        for name, points, tests in self.segments:
-            hold = _holds(tests, values)
+        for (name, points, _), hold in zip(self.segments, holds, strict=False):
             if hold and segment is None:
                 segment = name
             if points:
@@ -150,8 +167,8 @@ class RowRules:
                 total += points if hold else 0
         clipped = min(100, max(0, total))
         score, notes = clipped, []
-        for name, cap, tests in self.caps:
-            if _holds(tests, values):
+        for (name, cap, _), hold in zip(self.caps, holds[len(self.segments) :], strict=True):
+            if hold:
                 score = min(score, cap)
                 if clipped > cap:
                     notes.append(f"capped at {cap}: {name}")
@@ -163,13 +180,11 @@ class RowRules:
 
 def _labels(attr: CategoricalAttribute, missing: tuple[int, str]) -> _Labels:
     values, bins = _category_lookup(attr)  # each value once, in its first bin
-    listed = {
-        v: (attr.bins[b].points, _category_words(attr, v))
-        for v, b in zip(values, bins, strict=True)
-    }
-    return _Labels(
-        attr.name, listed, (attr.other_points, f"{_display(attr)} is another value"), missing
-    )
+    terms = [
+        (attr.bins[b].points, _category_words(attr, v)) for v, b in zip(values, bins, strict=True)
+    ]
+    other = (attr.other_points, f"{_display(attr)} is another value")
+    return _Labels(attr.name, {v: i for i, v in enumerate(values)}, (*terms, other, missing))
 
 
 def _pick(terms: list[tuple[int, str]], top: int = 3) -> list[str]:

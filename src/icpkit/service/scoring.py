@@ -12,8 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import eq, methodcaller
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -98,8 +96,9 @@ def _text_column(values: list[Any]) -> pa.Array:
 def field_names(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """Every field name of the records, in the order they first appear."""
     first = records[0].keys() if records else {}.keys()
-    # The usual batch: one export's rows (compared at C level; keys compare as sets).
-    if all(map(eq, repeat(first), map(methodcaller("keys"), records))):
+    # The usual batch: one export's rows. Every record as many fields as the first, and
+    # no field the first lacks: then every record has the first's fields (at C level).
+    if set(map(len, records)) <= {len(first)} and first >= set().union(*records):
         return tuple(first)
     names: dict[str, None] = {}
     for rec in records:

@@ -169,14 +169,26 @@ def _scaled(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     currencies = np.full(len(array), None, dtype=object)
     if scaled.any():
         keep = pa.array(scaled)
-        scale = pc.struct_field(parts, "scale").filter(keep).to_pylist()
-        text = [
-            n + _EXPONENTS[x] for n, x in zip(number.filter(keep).to_pylist(), scale, strict=True)
-        ]
-        amounts[scaled] = pc.cast(pa.array(text, pa.string()), pa.float64()).to_numpy()
-        codes = pc.struct_field(parts, "currency").filter(keep).to_pylist()
-        currencies[scaled] = [_CURRENCIES.get(c.strip(), c.strip()) for c in codes]
+        # All in Arrow: "87.3" and "M" read as the text "87.3e6", cast to a float (one
+        # rounding, as the parser's); the currency symbol or code looked up.
+        scale = pc.struct_field(parts, "scale").filter(keep)
+        exponent = _lookup(scale, _EXPONENTS, None)
+        joined = pc.binary_join_element_wise(
+            number.filter(keep), exponent, pa.scalar("", scale.type)
+        )
+        amounts[scaled] = pc.cast(joined, pa.float64()).to_numpy(zero_copy_only=False)
+        code = pc.utf8_trim_whitespace(pc.struct_field(parts, "currency").filter(keep))
+        currencies[scaled] = _lookup(code, _CURRENCIES, code).to_numpy(zero_copy_only=False)
     return scaled & np.isfinite(amounts), amounts, currencies
+
+
+def _lookup(keys: pa.Array, table: dict[str, str], default: pa.Array | None) -> pa.Array:
+    """``table[key]`` for each key (``default``'s value where the table lacks it)."""
+    found = pc.take(
+        pa.array(list(table.values()), keys.type),
+        pc.index_in(keys, pa.array(list(table), keys.type)),
+    )
+    return found if default is None else pc.coalesce(found, default)
 
 
 def fast_money(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
