@@ -3,7 +3,9 @@
 One :class:`_Builder` per query and dialect. It creates a helper column the first time an
 attribute, segment rule or disqualifier needs a column as text or as a number, and every
 later use compares that helper; :func:`points_sum` adds up the points of any list of
-attributes over it. Text is read as a number by ``NUMBER_PATTERN`` (see :meth:`_Builder._parse`).
+attributes over it. Text is read as a number by ``NUMBER_PATTERN`` (see :meth:`_Builder._parse`);
+in DuckDB by one TRY_CAST, the comparisons checking what it reads beyond the pattern
+(see :meth:`_Builder.number`).
 """
 
 from __future__ import annotations
