@@ -89,7 +89,7 @@ def _python(kind: str, texts: list[str], column: str) -> list[Any]:
 def _sql(dialect: str, source: ColumnSource, texts: list[str], mode: str, run: Any) -> list[Any]:
     """The builder's typed read of one column, over a one-column text table ``t``."""
     b = _Builder(dialect, {"raw": "text"}, {"x": source}, "_icp_src", "_icp_src")
-    helper = b.number("x")[0] if mode == "number" else b.text("x")
+    helper = b.number("x").x if mode == "number" else b.text("x")
     star = exp.Column(this=exp.Star(), table=exp.to_identifier("_icp_src", quoted=True))
     src = exp.alias_(_ident("t"), "_icp_src", quoted=True)
     if b.cleans:

@@ -3,12 +3,15 @@
 One :class:`_Builder` per query and dialect. It creates a helper column the first time an
 attribute, segment rule or disqualifier needs a column as text or as a number, and every
 later use compares that helper; :func:`points_sum` adds up the points of any list of
-attributes over it. Text is read as a number by ``NUMBER_PATTERN`` (see :meth:`_Builder._parse`).
+attributes over it. Text is read as a number by ``NUMBER_PATTERN`` (see :meth:`_Builder._parse`);
+in DuckDB by one TRY_CAST, the comparisons checking what it reads beyond the pattern
+(see :meth:`_Builder.number`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sqlglot import exp
@@ -42,6 +45,23 @@ from .sqlnorm import (
 )
 
 __all__ = ["points_sum"]
+
+# The texts read as numbers besides the number pattern (the reference engine's rule).
+_WORDS = (("true", 1.0), ("false", 0.0))
+
+
+@dataclass(frozen=True)
+class _Number:
+    """A column read as a number, for comparisons.
+
+    ``x`` is the number, NULL when missing. ``bad`` (when set) holds where ``x`` has a value
+    that still reads as missing: NaN, or a text the cast read but the pattern does not.
+    ``words`` (when set) is the column's text, read where ``x`` is NULL: 'true'/'false' are 1/0.
+    """
+
+    x: exp.Expr
+    bad: exp.Expr | None = None
+    words: exp.Expr | None = None
 
 
 class _Builder:
@@ -196,20 +216,48 @@ class _Builder:
         """The value as text (null, NaN and '' are NULL): a helper column."""
         return self._helper(name, "text", lambda: self._text(name))
 
-    def number(self, name: str) -> tuple[exp.Expr, bool]:
-        """The value as a number, and whether it can be NaN (NULL is always missing).
+    def number(self, name: str) -> _Number:
+        """The value as a number (see :class:`_Number`).
 
         A float column is compared as it is, against edges of its own width (see
         :meth:`edge`); anything else (integers included: widened once) is read once into
-        a helper column.
+        a helper column. Where the dialect's cast reads more than the number pattern
+        (``cast_then_check``), text is cast once and the comparisons check the rest.
         """
         src = self.source(name)
         kind = self.types.get(src.column, "unknown")
-        if kind in ("float", "real") and self._normalised(name) is None:
-            # In the CTE shape the points step reads it through _icp_typed's `*`.
-            table = self.qualifier if self.lateral else None
-            return exp.column(src.column, table=table, quoted=True), True
-        return self._helper(name, "number", lambda: self._number(name)), False
+        # In the CTE shape the points step reads the table's columns through _icp_typed's `*`.
+        table = self.qualifier if self.lateral else None
+        if self._normalised(name) is None:
+            if kind in ("float", "real"):
+                col = exp.column(src.column, table=table, quoted=True)
+                return _Number(col, self._is_nan(col.copy()))
+            if kind in ("text", "unknown") and self.d.cast_then_check:
+                text = self._as_text(self._col(src.column), kind)
+                x = self._helper(name, "number", lambda: exp.TryCast(this=text, to=_DOUBLE))
+                words = self._as_text(exp.column(src.column, table=table, quoted=True), kind)
+                return _Number(x, self._not_number(x, words), words)
+        return _Number(self._helper(name, "number", lambda: self._number(name)))
+
+    @staticmethod
+    def _as_text(col: exp.Expr, kind: str) -> exp.Expr:
+        return col if kind == "text" else exp.cast(col, _TEXT)
+
+    def _not_number(self, x: exp.Expr, text: exp.Expr) -> exp.Expr:
+        """Where TRY_CAST read a text that the pattern does not: NaN, an underscore, '+-'.
+
+        The '+-' check runs only on negative values (the cast reads '+-1' as -1).
+        """
+
+        def contains(part: str) -> exp.Expr:
+            return exp.Anonymous(this="CONTAINS", expressions=[text.copy(), _str(part)])
+
+        negative = exp.Anonymous(this="SIGNBIT", expressions=[x.copy()])
+        return exp.or_(
+            self._is_nan(x.copy()),
+            contains("_"),
+            exp.paren(exp.and_(negative, contains("+-"))),
+        )
 
     def edge(self, name: str, value: float) -> exp.Expr:
         """A bin edge for comparing with ``name``: 32-bit columns get the edge rounded up to
@@ -219,10 +267,6 @@ class _Builder:
             e32 = float(_edge(value, np.dtype(np.float32)))
             return exp.cast(exp.Literal.number(repr(e32)), _REAL)
         return _num(value)
-
-    def _missing(self, x: exp.Expr, nan: bool) -> exp.Expr:
-        test = _is_null(x.copy())
-        return exp.or_(test, self._is_nan(x.copy())) if nan else test
 
     def _text(self, name: str) -> exp.Expr:
         src = self.source(name)
@@ -295,8 +339,6 @@ class _Builder:
         else:
             cast = exp.cast(trimmed, _DOUBLE)
         whens: list[tuple[exp.Expr, exp.Expr]] = []
-        if self.d.plain_cast:
-            whens.append((self._plain(text), cast.copy()))
         if self.d.regex:
             whens.append((self._like(text, NUMBER_PATTERN), cast))
         else:
@@ -307,28 +349,26 @@ class _Builder:
         ]
         return _case(whens, None)
 
-    def _plain(self, text: exp.Expr) -> exp.Expr:
-        """The text starts like a plain number and has no '_' (see ``plain_cast``)."""
-
-        def starts(lo: str, hi: str) -> exp.Expr:
-            return exp.and_(
-                exp.GTE(this=text.copy(), expression=_str(lo)),
-                exp.LT(this=text.copy(), expression=_str(hi)),
-            )
-
-        underscore = exp.Anonymous(this="CONTAINS", expressions=[text.copy(), _str("_")])
-        lead = exp.or_(exp.paren(starts(".", ":")), exp.paren(starts("-.", "-:")))
-        return exp.and_(exp.paren(lead), exp.Not(this=underscore))
-
     # --- points over the typed columns ---------------------------------------------------
 
     def attribute(self, attr: Attribute) -> exp.Expr:
         """Points of one attribute for the row: plain comparisons on its typed column."""
         if isinstance(attr, NumericAttribute):
-            x, nan = self.number(attr.name)
-            whens = [(self._missing(x, nan), _int(attr.missing_points))]
+            n = self.number(attr.name)
+            x, missing = n.x, _int(attr.missing_points)
             pieces = numeric_pieces(attr).merged()
             edges, points = pieces.edges, pieces.points
+            whens: list[tuple[exp.Expr, exp.Expr]] = []
+            if n.words is not None:  # where the cast read nothing: 'true'/'false' as 1 and 0
+                read = [(exp.EQ(this=n.words.copy(), expression=_str(w)),
+                         _int(_points_of(v, edges, points))) for w, v in _WORDS]  # fmt: skip
+                whens.append((_is_null(x.copy()), _case(read, missing.copy())))
+                lost = n.bad.copy() if n.bad is not None else exp.false()
+            elif n.bad is not None:
+                lost = exp.or_(_is_null(x.copy()), n.bad.copy())
+            else:
+                lost = _is_null(x.copy())
+            whens.append((lost, missing))  # reads as missing
             # Intervals are contiguous: the first `x < edge` that holds names the interval.
             for edge, pts in zip(edges, points, strict=False):
                 limit = self.edge(attr.name, edge)
@@ -343,15 +383,24 @@ class _Builder:
     def condition(self, cond: Condition) -> exp.Expr:
         """True when the condition holds; NULL or false otherwise (missing never holds)."""
         if cond.is_numeric:
-            x, nan = self.number(cond.attribute)
+            n = self.number(cond.attribute)
+            x = n.x
             parts: list[exp.Expr] = [_not_null(x.copy())]
-            if nan:
-                parts.append(exp.Not(this=self._is_nan(x.copy())))
             if cond.ge is not None:
                 parts.append(exp.GTE(this=x.copy(), expression=self.edge(cond.attribute, cond.ge)))
             if cond.lt is not None:
                 parts.append(exp.LT(this=x.copy(), expression=self.edge(cond.attribute, cond.lt)))
-            return exp.and_(*parts)
+            if n.bad is not None:  # last: only the rows in range pay for the check
+                parts.append(exp.Not(this=exp.paren(n.bad.copy())))
+            held = exp.and_(*parts)
+            words = [
+                w for w, v in _WORDS
+                if (cond.ge is None or v >= cond.ge) and (cond.lt is None or v < cond.lt)
+            ]  # fmt: skip
+            if n.words is None or not words:
+                return held
+            word = exp.and_(_is_null(x.copy()), self._member(n.words.copy(), words))
+            return exp.or_(exp.paren(held), exp.paren(word))
         t = self.text(cond.attribute)
         listed = cond.in_ if cond.in_ is not None else cond.not_in
         member = self._member(t.copy(), listed or [])
@@ -361,6 +410,11 @@ class _Builder:
 
     def rule(self, conditions: Sequence[Condition]) -> exp.Expr:
         return exp.and_(*(exp.paren(self.condition(c), copy=False) for c in conditions))
+
+
+def _points_of(value: float, edges: Sequence[float], points: Sequence[int]) -> int:
+    """The points of a value: the first interval whose upper edge is above it."""
+    return next((p for e, p in zip(edges, points, strict=False) if value < e), points[-1])
 
 
 def points_sum(builder: _Builder, attributes: Sequence[Attribute], start: int = 0) -> exp.Expr:
