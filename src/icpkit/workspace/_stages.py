@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ..errors import IcpError
 from ..profile import Profile, load_profile
 from ..report._data import jsonable
 from ._cache import file_fingerprint
@@ -58,6 +59,10 @@ def _source(ctx: Context, name: str) -> Source | None:
     return ctx.config.tables.get(name)
 
 
+# An optional input left out of icp.yaml: the stages that need it say so in their own words.
+NOT_CONFIGURED = "not configured in icp.yaml"
+
+
 def _intake_settings(name: str) -> Any:
     def settings(ctx: Context) -> Any:
         source = _source(ctx, name)
@@ -74,7 +79,7 @@ def _intake(name: str) -> Any:
     def run(ctx: Context) -> dict[str, Any]:
         source = _source(ctx, name)
         if source is None:
-            raise Skip("not configured in icp.yaml")
+            raise Skip(NOT_CONFIGURED)
         try:
             table, report = load_source(ctx.workspace, source, name)
         except Exception as exc:
@@ -152,6 +157,17 @@ def _as_profile(result: Any) -> Profile:
     raise TypeError(f"discover returned {type(result).__name__}, not a Profile")
 
 
+def _in_users_words(exc: IcpError, ctx: Context) -> IcpError:
+    """The error about the label column, which is ours (``is_success``): the user defined
+    success in icp.yaml, so the line names that definition instead."""
+    described = (ctx.values.get("success") or {}).get("description")
+    target = ctx.config.success.expression or ctx.config.success.target
+    what = described or f"success.target {target!r} in icp.yaml"
+    return type(exc)(
+        f"{exc.message} (success here: {what})", file=exc.file, row=exc.row, hint=exc.hint
+    )
+
+
 def _discover(ctx: Context) -> dict[str, Any]:
     if ctx.config.options.profile:
         path = ctx.workspace / ctx.config.options.profile
@@ -162,15 +178,20 @@ def _discover(ctx: Context) -> dict[str, Any]:
         raise Skip("icpkit.discover is not available")
     frame = _need(ctx, "training", "no training rows").to_pandas()
     features = frame.drop(columns=[c for c in ("account_id", "name") if c in frame])
-    result = _call(
-        fn,
-        features,
-        target=LABEL,
-        positive=["true"],
-        exclude=list(ctx.config.success.exclude),
-        random_state=ctx.config.options.seed,
-        name=ctx.config.name,
-    )
+    try:
+        result = _call(
+            fn,
+            features,
+            target=LABEL,
+            positive=["true"],
+            exclude=list(ctx.config.success.exclude),
+            random_state=ctx.config.options.seed,
+            name=ctx.config.name,
+        )
+    except IcpError as exc:
+        if exc.column != LABEL:
+            raise
+        raise _in_users_words(exc, ctx) from exc
     profile = _as_profile(result)
     summary = result.summary() if callable(getattr(result, "summary", None)) else {}
     info = {"source": "learned", "summary": jsonable(summary)}
