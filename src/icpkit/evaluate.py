@@ -53,9 +53,9 @@ def reliability(n_rows: int, n_success: int, auc_value: float) -> dict[str, Any]
             f"(fewer than {MIN_SUCCESSES}); treat the profile as a hypothesis",
         )
     elif smaller < 3 * MIN_SUCCESSES:
-        verdict, why = "indicative", f"{smaller} of the rarer outcome; expect the numbers to move"
+        verdict, why = "indicative", f"{smaller:,} of the rarer outcome; expect the numbers to move"
     else:
-        verdict, why = "reliable", f"{n_success} successes and {n_fail} failures"
+        verdict, why = "reliable", f"{n_success:,} successes and {n_fail:,} failures"
     if verdict != "too small to trust" and np.isfinite(auc_value) and auc_value < 0.6:
         verdict, why = (
             "weak signal",

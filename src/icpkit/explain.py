@@ -21,6 +21,8 @@ __all__ = [
     "segment_role",
     "segment_why",
     "silhouette",
+    "unit_noun",
+    "with_unit",
 ]
 
 
@@ -110,12 +112,32 @@ def _headline(profile: Profile) -> tuple[list[Condition], dict[str, Any] | None]
     return conds, None
 
 
-def _figures(head: dict[str, Any] | None) -> str:
+# What one row of the data is, by intake's table kind: the noun the prose counts in.
+_UNITS = {"leads": "leads", "contacts": "contacts", "deals": "opportunities"}
+
+
+def unit_noun(profile: Profile) -> str:
+    """'accounts', or 'leads' / 'contacts' / 'opportunities' for a profile learned from those."""
+    kind = (profile.fingerprint or {}).get("table_kind")
+    return _UNITS.get(str(kind), "accounts")
+
+
+def with_unit(profile: Profile, table_kind: str) -> Profile:
+    """The profile with the kind of table it was learned from recorded in its fingerprint,
+    and its headline re-worded to count in that unit ('205 leads', not '205 accounts')."""
+    fingerprint = {**(profile.fingerprint or {}), "table_kind": table_kind}
+    profile = profile.model_copy(update={"fingerprint": fingerprint})
+    if profile.silhouette is None or unit_noun(profile) == "accounts":
+        return profile
+    return profile.model_copy(update={"silhouette": silhouette(profile)})
+
+
+def _figures(head: dict[str, Any] | None, unit: str = "accounts") -> str:
     if not head or not head.get("lift") or not head.get("size"):
         return ""
     rate = head.get("success_rate")
     where = head.get("measured_on")
-    text = f"; such customers ({head['size']:,} accounts"
+    text = f"; such customers ({head['size']:,} {unit}"
     if rate is not None:
         text += f", {rate:.0%} successful"
     text += f") succeed {head['lift']:.1f}x as often as the average"
@@ -153,7 +175,7 @@ def silhouette(profile: Profile) -> str:
     else:
         article = "an" if noun[:1].lower() in "aeiou" else "a"
         text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
-    return text.strip() + _figures(head) + "."
+    return text.strip() + _figures(head, unit_noun(profile)) + "."
 
 
 def segment_role(seg: Segment, profile: Profile) -> str:
@@ -182,14 +204,14 @@ def icp_segments(profile: Profile) -> list[Segment]:
     ]
 
 
-def segment_why(role: str, points: int) -> str:
+def segment_why(role: str, points: int, unit: str = "accounts") -> str:
     """Why a segment of this role is listed, in words."""
     return {
         "bonus": f"adds {points:+d} points on top of the points table",
-        "correction": f"{points:+d} points: the points table alone over-scores these accounts",
+        "correction": f"{points:+d} points: the points table alone over-scores these {unit}",
         "top-up": f"one trait: adds {points:+d} points to its points-table group; "
         "not a separate ICP",
-        "described": "adds no points: named so sales can recognise it; its accounts score "
+        "described": f"adds no points: named so sales can recognise it; its {unit} score "
         "through their traits' points",
         "repeat": "one trait with no bonus: repeats a row of the points table",
     }[role]
@@ -218,7 +240,7 @@ def _rule_dict(rule: Segment | Disqualifier, profile: Profile) -> dict[str, Any]
     if isinstance(rule, Segment):
         out["points"] = rule.points
         out["role"] = segment_role(rule, profile)
-        out["why"] = segment_why(out["role"], rule.points)
+        out["why"] = segment_why(out["role"], rule.points, unit_noun(profile))
         if rule.held_out_size is not None:
             out["held_out"] = {
                 "size": rule.held_out_size,
@@ -262,6 +284,7 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
     return {
         "name": profile.name,
         "silhouette": profile.silhouette or silhouette(profile),
+        "unit": unit_noun(profile),
         "intercept": profile.intercept,
         "tiers": profile.tiers.model_dump(),
         "points": rows,
