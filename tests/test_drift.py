@@ -108,9 +108,18 @@ def test_population_drift_stable_and_success_drop(profile) -> None:
 
 
 def test_population_drift_missing_column(profile) -> None:
-    with pytest.raises(SchemaError, match="employees"):
+    """A column the tables lack scores as missing, named once per table (as `icp score` does);
+    a table with none of the profile's columns is a wrong file, refused."""
+    _, summary = population_drift(
+        profile, pd.DataFrame({"industry": ["x"]}), pd.DataFrame({"industry": ["x"]})
+    )
+    assert [(g["column"], g["warning"][:28]) for g in summary["gaps"]] == [
+        ("employees", "the earlier table has no col"),
+        ("employees", "the later table has no colum"),
+    ]
+    with pytest.raises(SchemaError, match="none of the columns"):
         population_drift(
-            profile, pd.DataFrame({"industry": ["x"]}), pd.DataFrame({"industry": ["x"]})
+            profile, pd.DataFrame({"colour": ["x"]}), pd.DataFrame({"industry": ["x"]})
         )
 
 

@@ -190,3 +190,128 @@ def test_a_failed_discover_names_the_success_in_the_users_words(tmp_path: Path) 
     line = err.strip().splitlines()[-1]
     assert "is_success" not in line, line
     assert "won deal" in line, line
+
+
+# ----------------------------------------------------------------------------- a missing column
+
+FIX = Path(__file__).parent / "fixtures" / "analytics"
+# employees in fixtures/analytics/profile.yaml: best bin 30 over 5 for a missing value, plus
+# the 20-point segment "Mid-market software" that needs it: 45 points at stake.
+STAKE = 30 - 5 + 20
+
+
+def _accounts(tmp_path: Path) -> tuple[Path, Path]:
+    """(accounts without an employees column, the same with every employees value blank)."""
+    rows = []
+    for i in range(60):
+        industry = ("Software", "Education", "Retail")[i % 3]
+        rows.append(
+            {
+                "account_id": f"a{i}",
+                "name": f"Company {i}",
+                "industry": industry,
+                "employees": (i * 37) % 2000,
+                "IsWon": "true" if industry == "Software" or i % 5 == 0 else "false",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    lacking, blank = tmp_path / "lacking.csv", tmp_path / "blank.csv"
+    frame.drop(columns=["employees"]).to_csv(lacking, index=False)
+    frame.assign(employees=None).to_csv(blank, index=False)
+    return lacking, blank
+
+
+def _one_warning(err: str, where: str) -> None:
+    lines = [ln for ln in err.splitlines() if ln.startswith("warning:")]
+    assert lines == [
+        f"warning: {where} has no column for employees ('employees'): every row is scored as "
+        f"missing it (up to {STAKE} points at stake, so tiers may be understated)"
+    ], err
+
+
+def test_evaluate_scores_a_missing_column_as_missing(tmp_path: Path) -> None:
+    lacking, blank = _accounts(tmp_path)
+    profile = FIX / "profile.yaml"
+    code, lacked, err = _run_cli("evaluate", lacking, "--profile", profile, "--json")
+    assert code == 0, err
+    code, given, err = _run_cli("evaluate", blank, "--profile", profile, "--json")
+    assert code == 0, err
+    import json
+
+    lacked_m, given_m = json.loads(lacked), json.loads(given)
+    assert lacked_m["tiers"] == given_m["tiers"]
+    assert lacked_m["auc"] == given_m["auc"]
+    assert [g["column"] for g in lacked_m["gaps"]] == ["employees"]
+    assert given_m["gaps"] == []
+    code, _, err = _run_cli("evaluate", lacking, "--profile", profile)
+    assert code == 0, err
+    _one_warning(err, "the input")
+
+
+def test_drift_scores_a_missing_column_as_missing(tmp_path: Path) -> None:
+    lacking, blank = _accounts(tmp_path)
+    profile = FIX / "profile.yaml"
+    code, text, err = _run_cli("drift", "--profile", profile, "--before", blank, "--after", lacking)
+    assert code == 0, err
+    _one_warning(err, "the later table")
+    assert "Population drift" in text
+
+
+def test_funnel_scores_leads_missing_a_column_as_missing(tmp_path: Path) -> None:
+    leads = pd.read_csv(FIX / "leads.csv")
+    lacking, blank = tmp_path / "leads.csv", tmp_path / "blank.csv"
+    leads.drop(columns=["employees"]).to_csv(lacking, index=False)
+    leads.assign(employees=None).to_csv(blank, index=False)
+    profile = FIX / "profile.yaml"
+    code, lacked, err = _run_cli("funnel", lacking, "--profile", profile, "--json")
+    assert code == 0, err
+    code, given, err2 = _run_cli("funnel", blank, "--profile", profile, "--json")
+    assert code == 0, err2
+    import json
+
+    assert json.loads(lacked)["table"] == json.loads(given)["table"]
+    code, _, err = _run_cli("funnel", lacking, "--profile", profile)
+    assert code == 0, err
+    _one_warning(err, "the leads table")
+
+
+def test_score_in_a_database_scores_a_missing_column_as_missing(tmp_path: Path) -> None:
+    import duckdb
+
+    lacking, blank = _accounts(tmp_path)
+    profile = FIX / "profile.yaml"
+    code, _, err = _run_cli("score", blank, "--profile", profile, "-o", tmp_path / "file.csv")
+    assert code == 0, err
+    db = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE accounts AS SELECT * FROM read_csv_auto('{lacking}')")
+    code, _, err = _run_cli("score", "--db", db, "--table", "accounts", "--profile", profile)
+    assert code == 0, err
+    _one_warning(err, "the table 'accounts'")
+    with duckdb.connect(str(db)) as con:
+        in_db = con.execute(
+            "SELECT account_id, icp_score, icp_tier FROM accounts_scored ORDER BY account_id"
+        ).fetchall()
+        assert "employees" not in [r[0] for r in con.execute("DESCRIBE accounts_scored").fetchall()]
+    from_file = pd.read_csv(tmp_path / "file.csv").sort_values("account_id")
+    assert [(a, int(s), t) for a, s, t in in_db] == list(
+        from_file[["account_id", "icp_score", "icp_tier"]].itertuples(index=False, name=None)
+    )
+
+
+def test_score_of_a_file_says_the_same_warning(tmp_path: Path) -> None:
+    lacking, _ = _accounts(tmp_path)
+    code, _, err = _run_cli(
+        "score", lacking, "--profile", FIX / "profile.yaml", "-o", tmp_path / "s.csv"
+    )
+    assert code == 0, err
+    _one_warning(err, "the input")
+
+
+def test_a_table_with_none_of_the_columns_is_refused_in_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("colour,IsWon\nred,true\nblue,false\n", encoding="utf-8")
+    code, _, err = _run_cli("evaluate", other, "--profile", FIX / "profile.yaml")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert "none of the columns the profile reads" in err

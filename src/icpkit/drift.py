@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SchemaError
+from .gaps import score_gaps
 from .phrases import counted
 from .profile import CategoricalAttribute, Disqualifier, NumericAttribute, Profile, Segment
 from .quality import read_frame
@@ -269,8 +270,12 @@ def population_drift(
 ) -> DriftResult:
     """PSI of the score and each attribute, tier mix and success by tier, with a verdict."""
     b_frame, a_frame = read_frame(before, "accounts"), read_frame(after, "accounts")
-    b_scored = score_table(profile, to_arrow(b_frame)).to_pandas()
-    a_scored = score_table(profile, to_arrow(a_frame)).to_pandas()
+    # A column one period lacks scores as missing there (and its PSI shows the jump).
+    b_table, b_gaps = score_gaps(profile, to_arrow(b_frame), "the earlier table")
+    a_table, a_gaps = score_gaps(profile, to_arrow(a_frame), "the later table")
+    b_frame, a_frame = b_table.to_pandas(), a_table.to_pandas()
+    b_scored = score_table(profile, b_table).to_pandas()
+    a_scored = score_table(profile, a_table).to_pandas()
     rows: list[dict[str, Any]] = []
     edges = np.arange(0, 101, 10)
     b_bins = pd.Series(np.clip(np.digitize(b_scored["icp_score"], edges[1:-1]), 0, 9))
@@ -311,6 +316,7 @@ def population_drift(
         "tier_a_success_change": None if drop is None else round(drop, 4),
         "verdict": verdict,
         "reasons": reasons,
+        "gaps": [*b_gaps, *a_gaps],
     }
     return DriftResult(table, summary)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .gaps import score_gaps
 from .insample import overlap
 from .phrases import counted
 from .profile import Profile, Tiers
@@ -201,6 +202,8 @@ def evaluate(
         target, expression = profile.success.target, profile.success.expression
         positive = positive if positive is not None else profile.success.positive
     label = success_label(table, target, positive=positive, expression=expression)
+    given = table
+    table, gaps = score_gaps(profile, table)  # a column the table lacks scores as missing
     scored = score_table(profile, table)
     keep = label.defined
     score = scored.column("icp_score").to_numpy()[keep]
@@ -208,8 +211,9 @@ def evaluate(
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
     out.update(_evidence(profile, table, label.y, keep))
-    seen = overlap((profile.fingerprint or {}).get("row_sketch"), table)
+    seen = overlap((profile.fingerprint or {}).get("row_sketch"), given)
     out["in_sample"] = seen
+    out["gaps"] = gaps
     if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:
         out["reliability"] = _in_sample_verdict(seen["share"], profile)
     return out

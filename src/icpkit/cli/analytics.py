@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
-from ._app import app, err, out, print_json
+from ._app import app, err, out, print_json, warn_gaps
 
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print plain JSON (summary and table) instead of tables.")
@@ -72,6 +72,7 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
     if as_json:
         print_json({"summary": summary, "table": _records(table)})
         return
+    warn_gaps(summary.get("gaps"))  # before the table: it says how far to trust the tiers
     grid = Table(title=title, show_lines=False)
     names = [str(c) for c in table.columns]
     for i, name in enumerate(names):
@@ -89,7 +90,8 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
     for key, value in summary.items():
-        _summary_line(key, value)
+        if key != "gaps":  # said above, one warning line each
+            _summary_line(key, value)
 
 
 def _summary_line(key: str, value: Any, depth: int = 0) -> None:

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..phrases import aside, attribute_name, counted, display_value
-from ._app import app, err, out, print_json
+from ._app import app, err, out, print_json, warn_gaps
 
 TargetOpt = Annotated[
     str | None, typer.Option("--target", "-t", help="Label column (e.g. IsWon, Converted, Churn).")
@@ -291,6 +291,10 @@ def evaluate_cmd(
     prof = load_profile(profile)
     table, names = read_input(str(input))
     cols = table.column_names
+    if target is None and success is None and prof.success is not None:
+        # The profile's own definition, named as in the CRM file (IsWon), read after intake (won)
+        target, success = prof.success.target, prof.success.expression
+        positive = positive or prof.success.positive
     metrics = evaluate(
         prof,
         table,
@@ -301,6 +305,7 @@ def evaluate_cmd(
     if as_json:
         print_json(metrics)
         return
+    warn_gaps(metrics.get("gaps"))
     rel = metrics["reliability"]
     if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
         out.print(

@@ -20,7 +20,7 @@ from rich.table import Table
 from ..errors import ConfigError
 from ..intake._quarantine import parse_max_rejects
 from ..profile import load_profile
-from ._app import app, err, out, print_json
+from ._app import app, err, out, print_json, warn_gaps
 from .intake import KindOpt, MapOpt, MaxRejectsOpt, parse_map
 
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Profile YAML to score with.")]
@@ -70,12 +70,7 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
             f" → {escape(str(report['rejects_file']))}",
             markup=True,
         )
-    if report.get("missing_columns"):
-        out.print(
-            f"warning: the input has no column for {', '.join(report['missing_columns'])}: "
-            "scored as missing (the profile's points for a missing value apply)",
-            markup=False,
-        )
+    warn_gaps(report.get("gaps"))
     table = Table("tier", "rows", "share")
     total = max(report["rows"], 1)
     for tier, n in report["tiers"].items():
