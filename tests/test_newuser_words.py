@@ -315,3 +315,79 @@ def test_a_table_with_none_of_the_columns_is_refused_in_one_line(tmp_path: Path)
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
     assert "none of the columns the profile reads" in err
+
+
+def test_score_in_postgresql_scores_a_missing_column_as_missing(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The filling CTE in PostgreSQL's dialect (CAST(NULL AS DOUBLE PRECISION) ...)."""
+    import psycopg
+
+    from icpkit.indb import score_in_db
+    from icpkit.profile import load_profile
+
+    lacking, blank = _accounts(tmp_path)
+    profile = load_profile(FIX / "profile.yaml")
+    code, _, err = _run_cli(
+        "score", blank, "--profile", FIX / "profile.yaml", "-o", tmp_path / "file.csv"
+    )
+    assert code == 0, err
+    frame = pd.read_csv(lacking)
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS lacking")
+        con.execute("CREATE TABLE lacking (account_id text, name text, industry text, IsWon text)")
+        with con.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO lacking VALUES (%s, %s, %s, %s)",
+                [tuple(map(str, r)) for r in frame.itertuples(index=False)],
+            )
+        report = score_in_db(con, "lacking", profile, into="lacking_scored", replace=True)
+        got = con.execute(
+            "SELECT account_id, icp_score, icp_tier FROM lacking_scored ORDER BY account_id"
+        ).fetchall()
+    assert report["missing_columns"] == ["employees"]
+    assert f"up to {STAKE} points at stake" in report["gaps"][0]["warning"]
+    from_file = pd.read_csv(tmp_path / "file.csv").sort_values("account_id")
+    assert [(a, int(s), t) for a, s, t in got] == list(
+        from_file[["account_id", "icp_score", "icp_tier"]].itertuples(index=False, name=None)
+    )
+
+
+# ----------------------------------------------------------------------------- funnel, drift tables
+
+
+def _header_cells(text: str) -> list[list[str]]:
+    """Each table's header, one list of cell texts per table (wrapped lines joined)."""
+    tables, current = [], None
+    for line in text.splitlines():
+        if line.startswith("┏"):
+            current = []
+        elif line.startswith("┃") and current is not None:
+            cells = [c.strip() for c in line.split("┃")[1:-1]]
+            current = (
+                cells
+                if not current
+                else [f"{a} {b}".strip() for a, b in zip(current, cells, strict=True)]
+            )
+        elif line.startswith("┡") and current is not None:
+            tables.append(current)
+            current = None
+    return tables
+
+
+def test_funnel_fits_a_terminal_and_breaks_no_word() -> None:
+    code, text, err = _run_cli(
+        "funnel", FIX / "leads.csv", "--profile", FIX / "profile.yaml", width=80
+    )
+    assert code == 0, err
+    assert max(len(line) for line in text.splitlines()) <= 80
+    headers = [c for t in _header_cells(text) for c in t]
+    words = {w for h in headers for w in h.split()}
+    known = {"tier", "leads", "share", "MQL", "SQL", "opportunity", "won", "lead", "→", "win"}
+    known |= {"rate", "median", "cycle", "days", "mean", "ACV"}
+    assert words <= known, words - known
+    assert "opportunity → won" not in headers  # the win rate under another name, shown once
+    assert "win rate" in headers
+    for line in text.splitlines():
+        if line.startswith("│"):
+            assert not re.search(r"\d,\d{0,2}\s*│", line), line  # no '1,3' cut from '1,321'

@@ -47,6 +47,7 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 _SHARE_WORDS = ("rate", "share", "fill", "conversion", "pct")
+_MONEY_WORDS = {"acv", "arr", "mrr", "ltv", "amount"}
 
 
 def _fmt(value: Any, column: str = "") -> str:
@@ -61,6 +62,8 @@ def _fmt(value: Any, column: str = "") -> str:
     is_share = any(w in low for w in _SHARE_WORDS) or "_to_" in low
     if is_share and isinstance(value, int | float) and 0 <= value <= 1:
         return f"{value:.1%}"
+    if isinstance(value, int | float) and low.rsplit("_", 1)[-1] in _MONEY_WORDS:
+        return f"${value:,.0f}"  # 'mean_acv' 51235.4 -> $51,235
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -75,23 +78,45 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
     warn_gaps(summary.get("gaps"))  # before the table: it says how far to trust the tiers
     grid = Table(title=title, show_lines=False)
     names = [str(c) for c in table.columns]
-    for i, name in enumerate(names):
-        # The first column names the row: keep it whole, let the others fold.
-        grid.add_column(name.replace("_", " "), overflow="fold", no_wrap=i == 0)
-    for row in table.head(_MAX_ROWS).itertuples(index=False):
+    rows = [
         # A row of no segment is a group of its own, named as the summary names it.
-        grid.add_row(
-            *(
-                "(none)" if name == "segment" and _plain(v) is None else _fmt(v, name)
-                for v, name in zip(row, names, strict=True)
-            )
-        )
+        [
+            "(none)" if name == "segment" and _plain(v) is None else _fmt(v, name)
+            for v, name in zip(row, names, strict=True)
+        ]
+        for row in table.head(_MAX_ROWS).itertuples(index=False)
+    ]
+    for i, name in enumerate(names):
+        header = _header(name)
+        # Wrap between words, never inside one: "oppo/rtun/ity" or "1,3/21" read as nonsense.
+        words = [*header.split(), *(w for r in rows for w in r[i].split())]
+        width = max((len(w) for w in words), default=1)
+        # The first column names the row: keep it whole, let the others fold.
+        grid.add_column(header, overflow="fold", no_wrap=i == 0, min_width=min(width, 24))
+    for cells in rows:
+        grid.add_row(*cells)
+    natural = sum(
+        max(len(_header(n)), *(len(r[i]) for r in rows), 1) + 3 for i, n in enumerate(names)
+    )
+    if natural + 1 > out.width:
+        # Rich's own shrinking keeps some columns wide and overflows the terminal: fold
+        # every column down to its longest word instead.
+        for col in grid.columns[1:]:
+            col.max_width = col.min_width
     out.print(grid)
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
     for key, value in summary.items():
         if key != "gaps":  # said above, one warning line each
             _summary_line(key, value)
+
+
+_ACRONYMS = {"mql": "MQL", "sql": "SQL", "acv": "ACV", "psi": "PSI", "icp": "ICP", "to": "→"}
+
+
+def _header(name: str) -> str:
+    """A column name as a header: 'lead_to_mql' -> 'lead → MQL', 'mean_acv' -> 'mean ACV'."""
+    return " ".join(_ACRONYMS.get(w, w) for w in name.split("_"))
 
 
 def _summary_line(key: str, value: Any, depth: int = 0) -> None:
@@ -263,10 +288,23 @@ def funnel_command(
 
     prof = _profile(profile) if profile is not None else None
     table, summary = funnel_by_tier(leads, prof, accounts=accounts, deals=deals)
-    _show("Funnel by tier", table, summary, as_json)
-    if not as_json:
-        for flag in summary["flags"]:
-            out.print(f"[yellow]flag:[/] {escape(flag)}", markup=True)
+    if as_json:
+        _show("Funnel by tier", table, summary, as_json)
+        return
+    # Two tables that fit a terminal instead of one of 15 columns folded mid-word; the
+    # second leaves out opportunity → won, which is the win rate under another name.
+    counts = [
+        c for c in ("tier", "leads", "share", "mql", "sql", "opportunity", "won") if c in table
+    ]
+    rates = ["tier", *(c for c in table if c not in counts and c != "opportunity_to_won")]
+    gaps = {"gaps": summary.get("gaps")}
+    _show("Funnel by tier: leads reaching each stage", table[counts], gaps, False)
+    rest = {k: v for k, v in summary.items() if k != "gaps"}
+    _show(
+        "Funnel by tier: conversion from stage to stage, cycle and value", table[rates], rest, False
+    )
+    for flag in summary["flags"]:
+        out.print(f"[yellow]flag:[/] {escape(flag)}", markup=True)
 
 
 @app.command("committee")
