@@ -47,7 +47,13 @@ def test_profile_diff_lists_every_change(profile) -> None:
         ("disqualifier", "Tiny", "cap changed"),
     }
     emp = table[(table["name"] == "employees")].iloc[0]
-    assert (emp["detail"], emp["old"], emp["new"]) == ("[50, 1000)", 30, 35)
+    # the bin named as the points table names it (was "[50, 1000)")
+    assert (emp["detail"], emp["old"], emp["new"]) == ("50 to 1,000", 30, 35)
+    rule = table[table["change"] == "rule changed"].iloc[0]
+    assert (rule["old"], rule["new"]) == (
+        "industry is Software and employees 200 or more",
+        "industry is Software and employees 100 or more",
+    )
     assert summary["n_changes"] == 8
     assert summary["verdict"] == "8 changes"  # was "8 change(s)"
     assert summary["attributes_added"] == ["country"]

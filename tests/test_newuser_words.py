@@ -391,3 +391,28 @@ def test_funnel_fits_a_terminal_and_breaks_no_word() -> None:
     for line in text.splitlines():
         if line.startswith("│"):
             assert not re.search(r"\d,\d{0,2}\s*│", line), line  # no '1,3' cut from '1,321'
+
+
+def test_population_drift_names_attributes_and_shows_shares_as_percentages(
+    tmp_path: Path, world_dir: Path
+) -> None:
+    train = pd.read_csv(world_dir / "training.csv")
+    before, after = tmp_path / "q1.csv", tmp_path / "q2.csv"
+    train.iloc[:1500].to_csv(before, index=False)
+    train.iloc[1500:].to_csv(after, index=False)
+    profile = tmp_path / "p.yaml"
+    code, _, err = _run_cli("discover", world_dir / "training.csv", "-t", "IsWon", "-o", profile)
+    assert code == 0, err
+    code, text, err = _run_cli("drift", "--profile", profile, "--before", before, "--after", after)
+    assert code == 0, err
+    rows = [[c.strip() for c in ln.split("│")[1:-1]] for ln in text.splitlines() if ln[:1] == "│"]
+    names = {r[1] for r in rows if r[0] == "attribute"}
+    assert names
+    assert not {n for n in names if "_" in n}, names  # business names, never column names
+    assert "monthly cloud spend" in names
+    shares = [r for r in rows if r[0] in ("tier share", "success rate")]
+    assert shares
+    for r in shares:
+        assert re.fullmatch(r"\d+\.\d%", r[2]), r
+        assert re.fullmatch(r"[+-]\d+\.\d pts", r[4]), r
+    assert "attribute psi" not in text  # the table has them; the summary no longer repeats them

@@ -10,6 +10,7 @@ from .intake.normalizers.lists import canonical_item
 from .profile import Condition, Disqualifier, Profile, Segment
 
 __all__ = [
+    "bin_words",
     "describe_condition",
     "describe_rule",
     "explain_profile",
@@ -260,7 +261,7 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
             rows.append(
                 {
                     "attribute": a.display,
-                    "bin": flag_words([b.label])[0] if b.label else _bin_words(b),
+                    "bin": bin_words(b),
                     "points": b.points,
                     "count": b.count,
                     "success_rate": b.success_rate,
@@ -298,6 +299,11 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
 def flag_words(values: list[str]) -> list[str]:
     """A yes/no flag's values as words: ['true'] -> ['yes'] (other values unchanged)."""
     return [{"true": "yes", "false": "no"}.get(v.lower(), v) for v in values]
+
+
+def bin_words(b: Any) -> str:
+    """A bin as the points table names it: its label, else its values or range in words."""
+    return flag_words([b.label])[0] if getattr(b, "label", None) else _bin_words(b)
 
 
 def _bin_words(b: Any) -> str:

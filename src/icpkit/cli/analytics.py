@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
+from ..phrases import attribute_name
 from ._app import app, err, out, print_json, warn_gaps
 
 JsonFlag = Annotated[
@@ -186,6 +187,13 @@ def drift_command(
 
     if old is not None and new is not None:
         table, summary = profile_diff(load_profile(old), load_profile(new))
+        if not as_json:  # attributes by their business names, as the points table shows them
+            table = table.assign(
+                name=[
+                    attribute_name(n) if part == "attribute" else n
+                    for part, n in zip(table["part"], table["name"], strict=True)
+                ]
+            )
         _show("Profile changes", table, summary, as_json)
         return
     if old is not None or new is not None or before is None or after is None:
@@ -193,7 +201,30 @@ def drift_command(
             "give two profiles (OLD.yaml NEW.yaml), or --profile P --before FILE1 --after FILE2"
         )
     table, summary = population_drift(_profile(profile), before, after, success=success)
+    if not as_json:
+        table = _drift_cells(table)
+        # the PSI of each attribute is in the table already
+        summary = {k: v for k, v in summary.items() if k != "attribute_psi"}
     _show("Population drift", table, summary, as_json)
+
+
+def _drift_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Shares and rates as percentages (their change in points), the mean score to 0.1."""
+
+    def cell(measure: str, value: Any, change: bool = False) -> str:
+        v = _plain(value)
+        if v is None:
+            return ""
+        if measure in ("tier share", "success rate"):
+            return f"{v * 100:+.1f} pts" if change else f"{v:.1%}"
+        return f"{v:+.1f}" if change else f"{v:.1f}"
+
+    out = table.astype(object).copy()
+    for col in ("before", "after", "change"):
+        out[col] = [
+            cell(m, v, col == "change") for m, v in zip(table["measure"], table[col], strict=True)
+        ]
+    return out
 
 
 @app.command("quality")
