@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from icpkit.evaluate import reliability
+from icpkit.profile import Profile
 
 
 def _run_cli(*argv: object, width: int = 200) -> tuple[int, str, str]:
@@ -416,3 +417,72 @@ def test_population_drift_names_attributes_and_shows_shares_as_percentages(
         assert re.fullmatch(r"\d+\.\d%", r[2]), r
         assert re.fullmatch(r"[+-]\d+\.\d pts", r[4]), r
     assert "attribute psi" not in text  # the table has them; the summary no longer repeats them
+
+
+def test_explain_and_evaluate_tables_count_with_separators(
+    leads_run: tuple[str, Path, Path],
+) -> None:
+    _, data, profile = leads_run
+    bare = re.compile(r"│\s*\d{4,}\s*│")  # a count cell such as '│ 1258 │'
+    code, text, err = _run_cli("explain", profile)
+    assert code == 0, err
+    counts = [ln for ln in text.splitlines() if re.search(r"│\s*\d{1,3}(,\d{3})+\s*│", ln)]
+    assert counts, "no count of 1,000 or more to check"
+    assert not [ln for ln in text.splitlines() if bare.search(ln)]
+    code, text, err = _run_cli("evaluate", data, "--profile", profile)
+    assert code == 0, err
+    assert not [ln for ln in text.splitlines() if bare.search(ln)]
+
+
+def test_rules_show_money_as_money() -> None:
+    from icpkit.explain import describe_rule
+    from icpkit.profile import Condition
+
+    rule = [
+        Condition(attribute="cloud_spend", ge=30600),
+        Condition(attribute="funding_total", ge=3_800_000),
+        Condition(attribute="employees", ge=200, lt=5000),
+    ]
+    assert describe_rule(rule) == (
+        "monthly cloud spend $30.6k or more and total funding $3.8M or more and "
+        "employees 200 to 5,000"
+    )
+
+
+def test_report_quality_and_funnel_prose_use_business_words() -> None:
+    from icpkit.report._analytics_sections import _quality_bullets, funnel_section, quality_section
+
+    bullets = _quality_bullets({"profile_low_fill": ["funding_total", "last_funding_type"]})
+    assert bullets == [
+        "Attributes the score depends on with fill below 80%: total funding, last funding round."
+    ]
+    summary = {
+        "rows": 3000,
+        "mean_fill_rate": 0.92,
+        "profile_fill": [{"column": "employees", "fill_rate": 0.9}],
+        "staleness": {
+            "column": "last_verified",
+            "decay_per_month": 0.03,
+            "median_age_months": 23.8,
+            "expected_stale_today": 1583,
+            "expected_stale_in_90_days": 1705,
+            "today": "2025-06-30",
+        },
+    }
+    text = " ".join(quality_section({"summary": summary}, "")["paragraphs"])
+    assert "last_verified" not in text
+    assert "(from the last verified date; median age" in text
+    from icpkit.funnel import funnel_by_tier
+
+    _, funnel = funnel_by_tier(FIX / "leads.csv", load_profile_fixture())
+    paragraph = funnel_section({"summary": funnel, "table": [{"tier": "A", "leads": 1}]}, "")[
+        "paragraphs"
+    ][0]
+    assert "mql_date" not in paragraph
+    assert "Stages from the stage dates (MQL, SQL, opportunity, won)." in paragraph
+
+
+def load_profile_fixture() -> Profile:
+    from icpkit.profile import load_profile
+
+    return load_profile(FIX / "profile.yaml")

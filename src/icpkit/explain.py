@@ -51,15 +51,19 @@ def _values(values: list[str], limit: int = 3) -> str:
 
 def describe_condition(cond: Condition) -> str:
     """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
-    from .phrases import attribute_name
+    from .phrases import attribute_name, is_money, money
 
     # tech flags read 'uses X' below; other columns by the name the tables use
     tech = cond.attribute.startswith("tech_")
     label = pretty_name(cond.attribute) if tech else attribute_name(cond.attribute)
     if cond.is_numeric:
         year = "year" in cond.attribute.lower()
-        ge = None if cond.ge is None else fmt_number(cond.ge, year=year)
-        lt = None if cond.lt is None else fmt_number(cond.lt, year=year)
+
+        def number(x: float) -> str:  # money as segment names show it: $3.8M, not 3,800,000
+            return money(x) if is_money(cond.attribute) else fmt_number(x, year=year)
+
+        ge = None if cond.ge is None else number(cond.ge)
+        lt = None if cond.lt is None else number(cond.lt)
         if ge is not None and lt is not None:
             return f"{label} {ge} to {lt}"
         if ge is not None:

@@ -84,10 +84,11 @@ def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
         if "won" in leads.columns and "won_date" not in dated:
             won = leads["won"].astype("string").str.lower().isin(["true", "1", "yes"]).fillna(False)
             reached[won.to_numpy(dtype=bool)] = STAGES.index("won")
-        return pd.Series(reached, index=leads.index), "stage dates: " + ", ".join(dated.values())
+        words = ", ".join(s.upper() if s in ("mql", "sql") else s for s in dated)
+        return pd.Series(reached, index=leads.index), f"the stage dates ({words})"
     for col in ("status", "stage", "deal_stage", "lead_status", "lifecycle_stage"):
         if col in leads.columns:
-            return _status_stage(leads[col]), f"status column {col!r}"
+            return _status_stage(leads[col]), f"the {col.replace('_', ' ')} column"
     raise SchemaError(
         "the leads have neither stage dates (mql_date, sql_date, opportunity_date, won_date) "
         "nor a status column",

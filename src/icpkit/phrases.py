@@ -20,6 +20,7 @@ __all__ = [
     "attribute_name",
     "counted",
     "display_value",
+    "is_money",
     "money",
     "phrase",
     "segment_name",
@@ -101,6 +102,11 @@ def attribute_name(name: str, label: str | None = None) -> str:
     if name.startswith("tech_"):
         return f"uses {pretty_name(name)}"
     return _NAMES.get(name) or pretty_name(name)
+
+
+def is_money(name: str) -> bool:
+    """Whether a column holds an amount of money (revenue, funding, ACV, cloud spend ...)."""
+    return name in _MONEY
 
 
 def display_value(name: str, value: object) -> str:

@@ -347,7 +347,7 @@ def evaluate_cmd(
     for col in ("score", "rows", "success rate"):
         cal.add_column(col)
     for row in metrics["calibration"]:
-        cal.add_row(row["band"], str(row["rows"]), f"{row['success_rate']:.1%}")
+        cal.add_row(row["band"], f"{row['rows']:,}", f"{row['success_rate']:.1%}")
     out.print(cal)
     _print_segment_figures(metrics.get("segments") or [], metrics.get("headline"))
     _print_contradictions(metrics.get("contradictions") or [])
@@ -366,7 +366,7 @@ def _print_segment_figures(rows: list[dict[str, Any]], head: dict[str, Any] | No
         rate = f["success_rate"]
         t.add_row(
             name,
-            str(f["size"]),
+            f"{f['size']:,}",
             "-" if rate is None else f"{rate:.1%}",
             "-" if f["lift"] is None else f"{f['lift']:.2f}",
         )
@@ -400,7 +400,7 @@ def explain_cmd(
             row["attribute"],
             row["bin"],
             f"{row['points']:+d}",
-            str(row.get("count") or ""),
+            f"{row['count']:,}" if row.get("count") is not None else "",
             "" if rate is None else f"{rate:.1%}",
         )
     out.print(t)
