@@ -113,10 +113,10 @@ def test_discover_on_leads_calls_them_leads(leads_run: tuple[str, Path, Path]) -
     from icpkit.profile import load_profile
 
     headline = text.splitlines()[0]
-    assert re.search(r"\(\d[\d,]* leads, ", headline), headline
+    assert re.search(r"; such leads \(\d[\d,]*, \d+% successful\)", headline), headline
     assert "accounts" not in text, [ln for ln in text.splitlines() if "accounts" in ln]
     # the saved headline says the same (the report and `icp explain` quote it)
-    assert " leads, " in str(load_profile(profile).silhouette)
+    assert "such leads (" in str(load_profile(profile).silhouette)
 
 
 def test_discover_held_out_line_reads_cleanly(leads_run: tuple[str, Path, Path]) -> None:
@@ -486,3 +486,41 @@ def load_profile_fixture() -> Profile:
     from icpkit.profile import load_profile
 
     return load_profile(FIX / "profile.yaml")
+
+
+@pytest.mark.parametrize(
+    ("kind", "one", "many"),
+    [("leads", "lead", "leads"), ("deals", "opportunity", "opportunities"), ("x", "", "")],
+)
+def test_headline_nouns_follow_the_table_kind(kind: str, one: str, many: str) -> None:
+    from icpkit.explain import unit_noun, with_unit
+    from icpkit.profile import profile_from_dict
+
+    profile = profile_from_dict(
+        {
+            "attributes": [
+                {
+                    "name": "source",
+                    "kind": "categorical",
+                    "bins": [{"values": ["Web"], "points": 5}],
+                }
+            ],
+            "metrics": {
+                "silhouette": {
+                    "conditions": [{"attribute": "source", "in": ["Web"]}],
+                    "size": 1200,
+                    "success_rate": 0.5,
+                    "lift": 2.0,
+                }
+            },
+            "silhouette": "learned",
+        }
+    )
+    worded = with_unit(profile, kind)
+    if not one:  # an accounts table (or an unknown kind) keeps the words it had
+        assert unit_noun(worded) == "accounts"
+        assert worded.silhouette == "learned"
+        return
+    assert unit_noun(worded) == many
+    assert str(worded.silhouette).startswith(f"Our ideal {one} is one ")
+    assert f"; such {many} (1,200, 50% successful)" in str(worded.silhouette)

@@ -119,6 +119,7 @@ def _headline(profile: Profile) -> tuple[list[Condition], dict[str, Any] | None]
 
 # What one row of the data is, by intake's table kind: the noun the prose counts in.
 _UNITS = {"leads": "leads", "contacts": "contacts", "deals": "opportunities"}
+_ONE = {"leads": "lead", "contacts": "contact", "opportunities": "opportunity"}
 
 
 def unit_noun(profile: Profile) -> str:
@@ -142,7 +143,12 @@ def _figures(head: dict[str, Any] | None, unit: str = "accounts") -> str:
         return ""
     rate = head.get("success_rate")
     where = head.get("measured_on")
-    text = f"; such customers ({head['size']:,} {unit}"
+    # 'such customers (32 accounts' / 'such leads (205' : the noun follows what a row is
+    text = (
+        f"; such customers ({head['size']:,} accounts"
+        if unit == "accounts"
+        else f"; such {unit} ({head['size']:,}"
+    )
     if rate is not None:
         text += f", {rate:.0%} successful"
     text += f") succeed {head['lift']:.1f}x as often as the average"
@@ -176,7 +182,8 @@ def silhouette(profile: Profile) -> str:
         parts.append(f"with {tail}")
     if noun == "company" and not any(c.attribute.lower() in _FIRMOGRAPHIC for c in conds):
         noun = "customer"  # no company attributes at all (consumer or lead data)
-        text = "Our ideal customer is one " + ", ".join(parts)
+        one = _ONE.get(unit_noun(profile), "customer")
+        text = f"Our ideal {one} is one " + ", ".join(parts)
     else:
         article = "an" if noun[:1].lower() in "aeiou" else "a"
         text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
