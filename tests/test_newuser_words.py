@@ -524,3 +524,25 @@ def test_headline_nouns_follow_the_table_kind(kind: str, one: str, many: str) ->
     assert unit_noun(worded) == many
     assert str(worded.silhouette).startswith(f"Our ideal {one} is one ")
     assert f"; such {many} (1,200, 50% successful)" in str(worded.silhouette)
+
+
+def test_bad_output_name_is_one_line_with_no_blank_line_before(tmp_path: Path) -> None:
+    code, _, err = _run_cli(
+        "score",
+        FIX / "crm_accounts.csv",
+        "--profile",
+        FIX / "profile.yaml",
+        "-o",
+        tmp_path / "x.txt",
+    )
+    assert code == 2
+    assert err.splitlines() == [
+        f"error: {tmp_path / 'x.txt'}: cannot write '.txt'. Name the output .csv or .parquet"
+    ]
+
+
+def test_funnel_without_a_profile_says_what_to_give() -> None:
+    code, _, err = _run_cli("funnel", FIX / "leads.csv")
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "Give --profile" in err

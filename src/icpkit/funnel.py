@@ -118,7 +118,8 @@ def lead_tiers(
         return pd.DataFrame({"icp_tier": leads["icp_tier"], "icp_segment": seg}, index=leads.index)
     if profile is None:
         raise SchemaError(
-            "the leads have no icp_tier column and no profile was given", column="icp_tier"
+            "the leads have no fit tier (icp_tier) and no profile was given",
+            hint="Give --profile P.yaml to tier them, or score them first with `icp score`",
         )
     missing = [c for c in profile.columns if c not in leads.columns]
     if missing and accounts is not None:
