@@ -459,7 +459,7 @@ def test_report_quality_and_funnel_prose_use_business_words() -> None:
     summary = {
         "rows": 3000,
         "mean_fill_rate": 0.92,
-        "profile_fill": [{"column": "employees", "fill_rate": 0.9}],
+        "profile_fill": [{"column": "funding_total", "fill_rate": 0.44, "low_fill": True}],
         "staleness": {
             "column": "last_verified",
             "decay_per_month": 0.03,
@@ -469,7 +469,9 @@ def test_report_quality_and_funnel_prose_use_business_words() -> None:
             "today": "2025-06-30",
         },
     }
-    text = " ".join(quality_section({"summary": summary}, "")["paragraphs"])
+    section = quality_section({"summary": summary}, "")
+    text = " ".join(section["paragraphs"])
+    assert [i["label"] for i in section["charts"][0]["items"]] == ["total funding"]
     assert "last_verified" not in text
     assert "(from the last verified date; median age" in text
     from icpkit.funnel import funnel_by_tier
@@ -546,3 +548,17 @@ def test_funnel_without_a_profile_says_what_to_give() -> None:
     assert code == 2
     assert len(err.splitlines()) == 1
     assert "Give --profile" in err
+
+
+def test_report_funnel_table_names_every_conversion_and_shows_acv_as_money() -> None:
+    from icpkit.funnel import funnel_by_tier
+    from icpkit.report._analytics_sections import funnel_section
+
+    table, summary = funnel_by_tier(FIX / "leads.csv", load_profile_fixture(), deals=None)
+    rows = table.to_dict("records")
+    section = funnel_section({"summary": summary, "table": rows}, "")
+    grid = section["tables"][0]
+    assert grid["columns"][3] == "lead → MQL"  # was '→ MQL'
+    acv = [r[-1] for r in grid["rows"] if r[-1] != "–"]
+    assert acv
+    assert all(a.startswith("$") for a in acv), acv

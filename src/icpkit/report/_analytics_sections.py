@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..phrases import attribute_name
+from ..phrases import attribute_name, money
 from ._charts import TIER_COLORS
 from ._util import absent, kv_table, num, pct, records_table, section, table
 
@@ -207,11 +207,11 @@ def funnel_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
             pct(r.get("share")),
             *(pct(r.get(c)) for c in cols[3:8]),
             num(r.get("median_cycle_days")),
-            num(r.get("mean_acv")),
+            "–" if r.get("mean_acv") is None else money(r["mean_acv"]),
         ]
         for r in rows
     ]
-    header = ["tier", "leads", "share", "→ MQL", "MQL → SQL", "SQL → opp.", "win rate"]
+    header = ["tier", "leads", "share", "lead → MQL", "MQL → SQL", "SQL → opp.", "win rate"]
     header += ["lead → won", "median cycle (days)", "mean ACV"]
     chart = {
         "id": "funnel-tiers",
@@ -340,7 +340,7 @@ def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         "reference_label": "80%",
         "items": [
             {
-                "label": f.get("column"),
+                "label": attribute_name(str(f.get("column"))),
                 "value": f.get("fill_rate") or 0.0,
                 "color": "D" if f.get("low_fill") else "B",
             }
