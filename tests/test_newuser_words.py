@@ -562,3 +562,11 @@ def test_report_funnel_table_names_every_conversion_and_shows_acv_as_money() -> 
     acv = [r[-1] for r in grid["rows"] if r[-1] != "–"]
     assert acv
     assert all(a.startswith("$") for a in acv), acv
+
+
+def test_in_sample_figures_are_labelled(leads_run: tuple[str, Path, Path]) -> None:
+    text, _, profile = leads_run
+    assert "What best customers share (top attributes; in-sample figures)" in text
+    code, explained, err = _run_cli("explain", profile)
+    assert code == 0, err
+    assert "Points table (rows and success rates: the learning rows, in-sample)" in explained

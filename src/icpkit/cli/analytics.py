@@ -63,8 +63,10 @@ def _fmt(value: Any, column: str = "") -> str:
     is_share = any(w in low for w in _SHARE_WORDS) or "_to_" in low
     if is_share and isinstance(value, int | float) and 0 <= value <= 1:
         return f"{value:.1%}"
-    if isinstance(value, int | float) and low.rsplit("_", 1)[-1] in _MONEY_WORDS:
-        return f"${value:,.0f}"  # 'mean_acv' 51235.4 -> $51,235
+    words = low.replace("_", " ").split()
+    money = words[-1:] and (words[-1] in _MONEY_WORDS or (len(words) > 1 and words[-1] == "value"))
+    if isinstance(value, int | float) and money:
+        return f"${value:,.0f}"  # 'mean_acv' 51235.4 -> $51,235; 'tam_value' (not 'value')
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

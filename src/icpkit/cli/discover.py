@@ -218,7 +218,8 @@ def _print_summary(s: dict[str, Any], explained: dict[str, Any]) -> None:
         f"{counted(s['rows'], 'row')}, {counted(s['successes'], 'success')}"
         f" (base rate {s['base_rate']:.1%})"
     )
-    t = Table(title="What best customers share (top attributes)")
+    # measured on every row, the learning rows included: say so, as the segment table does
+    t = Table(title="What best customers share (top attributes; in-sample figures)")
     for c in ("attribute", "information value", "best group", "lift", "significant"):
         t.add_column(c)
     for a in s["top_attributes"]:
@@ -391,7 +392,7 @@ def explain_cmd(
         f"Every record starts at {d['intercept']} points; tiers: A >= {d['tiers']['A']}, "
         f"B >= {d['tiers']['B']}, C >= {d['tiers']['C']}, else D."
     )
-    t = Table(title="Points table")
+    t = Table(title="Points table (rows and success rates: the learning rows, in-sample)")
     for c in ("attribute", "value", "points", "rows", "success rate"):
         t.add_column(c)
     for row in d["points"]:
