@@ -570,3 +570,22 @@ def test_in_sample_figures_are_labelled(leads_run: tuple[str, Path, Path]) -> No
     code, explained, err = _run_cli("explain", profile)
     assert code == 0, err
     assert "Points table (rows and success rates: the learning rows, in-sample)" in explained
+
+
+def test_run_takes_the_success_column_as_the_export_spells_it(tmp_path: Path) -> None:
+    """`icp init --target Renewed` wrote what the user saw in the file; intake names it
+    'renewed', and the run said "no such column ... Did you mean 'renewed'?"."""
+    ws = _workspace(tmp_path / "ws")
+    lines = ["Account ID,Renewed"] + [f"A{i:03d},{'Yes' if i % 3 else 'No'}" for i in range(80)]
+    (ws / "data" / "outcomes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = yaml.safe_load((ws / "icp.yaml").read_text(encoding="utf-8"))
+    cfg["tables"]["outcomes"] = {"path": "data/outcomes.csv"}
+    cfg["success"]["target"] = "Renewed"
+    (ws / "icp.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    code, _, err = _run_cli("run", ws, "--json")
+    assert code == 0, err
+    from icpkit.workspace import load_report
+
+    success = load_report(ws)["sections"]
+    text = " ".join(" ".join(s.get("paragraphs") or []) for s in success if s["id"] == "success")
+    assert "53 of 80 accounts succeeded" in text, text  # i % 3 != 0 for 53 of 0..79

@@ -116,9 +116,25 @@ def _enrich(ctx: Context) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- success
 
 
+def _as_exported(ctx: Context, target: str | None) -> str | None:
+    """The success column named as the export spells it ('Renewed'), as intake names it
+    ('renewed'); other names are kept (a derived 'won', or a typo reported later)."""
+    for kind in ("accounts", "outcomes"):
+        have = ctx.get(kind)
+        if target is None or have is None or target in have.column_names:
+            return target
+        report = ctx.values.get(f"{kind}_intake") or {}
+        for m in report.get("mapping") or []:
+            if m.get("original") == target and m.get("outputs"):
+                return str(m["outputs"][0])
+    return target
+
+
 def _success(ctx: Context) -> dict[str, Any]:
     tables = {k: ctx.get(k) for k in ("accounts", "outcomes", "deals")}
-    frame, described = training_frame(ctx.config.success, tables)
+    success = ctx.config.success
+    success = success.model_copy(update={"target": _as_exported(ctx, success.target)})
+    frame, described = training_frame(success, tables)
     n, wins = len(frame), int(frame[LABEL].sum())
     summary = {
         **described,
