@@ -589,3 +589,11 @@ def test_run_takes_the_success_column_as_the_export_spells_it(tmp_path: Path) ->
     success = load_report(ws)["sections"]
     text = " ".join(" ".join(s.get("paragraphs") or []) for s in success if s["id"] == "success")
     assert "53 of 80 accounts succeeded" in text, text  # i % 3 != 0 for 53 of 0..79
+
+
+def test_segment_reasons_agree_in_number() -> None:
+    from icpkit.explain import segment_why
+
+    assert segment_why("bonus", 1) == "adds +1 point on top of the points table"
+    assert segment_why("bonus", 10) == "adds +10 points on top of the points table"
+    assert segment_why("correction", -1).startswith("-1 point: ")

@@ -218,11 +218,11 @@ def icp_segments(profile: Profile) -> list[Segment]:
 
 def segment_why(role: str, points: int, unit: str = "accounts") -> str:
     """Why a segment of this role is listed, in words."""
+    pts = f"{points:+d} point{'s' if abs(points) != 1 else ''}"  # '+1 point', '+10 points'
     return {
-        "bonus": f"adds {points:+d} points on top of the points table",
-        "correction": f"{points:+d} points: the points table alone over-scores these {unit}",
-        "top-up": f"one trait: adds {points:+d} points to its points-table group; "
-        "not a separate ICP",
+        "bonus": f"adds {pts} on top of the points table",
+        "correction": f"{pts}: the points table alone over-scores these {unit}",
+        "top-up": f"one trait: adds {pts} to its points-table group; not a separate ICP",
         "described": f"adds no points: named so sales can recognise it; its {unit} score "
         "through their traits' points",
         "repeat": "one trait with no bonus: repeats a row of the points table",
