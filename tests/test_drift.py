@@ -119,7 +119,7 @@ def test_population_drift_missing_column(profile) -> None:
     _, summary = population_drift(
         profile, pd.DataFrame({"industry": ["x"]}), pd.DataFrame({"industry": ["x"]})
     )
-    assert [(g["column"], g["warning"][:28]) for g in summary["gaps"]] == [
+    assert [(g["column"], g["warning"][:28]) for g in summary["missing_columns"]] == [
         ("employees", "the earlier table has no col"),
         ("employees", "the later table has no colum"),
     ]

@@ -242,8 +242,8 @@ def test_evaluate_scores_a_missing_column_as_missing(tmp_path: Path) -> None:
     lacked_m, given_m = json.loads(lacked), json.loads(given)
     assert lacked_m["tiers"] == given_m["tiers"]
     assert lacked_m["auc"] == given_m["auc"]
-    assert [g["column"] for g in lacked_m["gaps"]] == ["employees"]
-    assert given_m["gaps"] == []
+    assert [g["column"] for g in lacked_m["missing_columns"]] == ["employees"]
+    assert given_m["missing_columns"] == []
     code, _, err = _run_cli("evaluate", lacking, "--profile", profile)
     assert code == 0, err
     _one_warning(err, "the input")
@@ -597,3 +597,18 @@ def test_segment_reasons_agree_in_number() -> None:
     assert segment_why("bonus", 1) == "adds +1 point on top of the points table"
     assert segment_why("bonus", 10) == "adds +10 points on top of the points table"
     assert segment_why("correction", -1).startswith("-1 point: ")
+
+
+def test_committee_still_prints_its_contacts_to_add() -> None:
+    """Its summary has a 'gaps' entry of its own (contacts to add), not missing columns."""
+    code, text, err = _run_cli(
+        "committee",
+        FIX / "committee_contacts.csv",
+        "--deals",
+        FIX / "committee_deals.csv",
+        "--roles",
+        FIX / "committee_roles.csv",
+    )
+    assert code == 0, err
+    assert "Buying committee" in text
+    assert "Traceback" not in err

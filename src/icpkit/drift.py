@@ -312,7 +312,7 @@ def population_drift(
         "tier_a_success_change": None if drop is None else round(drop, 4),
         "verdict": verdict,
         "reasons": reasons,
-        "gaps": [*b_gaps, *a_gaps],
+        "missing_columns": [*b_gaps, *a_gaps],  # as market_size names them
     }
     return DriftResult(table, summary)
 

@@ -213,7 +213,7 @@ def evaluate(
     out.update(_evidence(profile, table, label.y, keep))
     seen = overlap((profile.fingerprint or {}).get("row_sketch"), given)
     out["in_sample"] = seen
-    out["gaps"] = gaps
+    out["missing_columns"] = gaps  # as market_size names them
     if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:
         out["reliability"] = _in_sample_verdict(seen["share"], profile)
     return out

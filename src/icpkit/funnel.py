@@ -304,7 +304,7 @@ def funnel_by_tier(
         "by_segment": segments.to_dict("records"),
         "by_channel": by_channel.to_dict("records"),
         "flags": _flags(table, by_channel),
-        "gaps": gaps,
+        "missing_columns": gaps,  # as market_size names them
     }
     return FunnelResult(table, plain(summary))
 

@@ -78,7 +78,6 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
     if as_json:
         print_json({"summary": summary, "table": _records(table)})
         return
-    warn_gaps(summary.get("gaps"))  # before the table: it says how far to trust the tiers
     grid = Table(title=title, show_lines=False)
     names = [str(c) for c in table.columns]
     rows = [
@@ -110,7 +109,7 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
     for key, value in summary.items():
-        if key != "gaps":  # said above, one warning line each
+        if key != "missing_columns":  # warned about by the command, one line each
             _summary_line(key, value)
 
 
@@ -204,6 +203,7 @@ def drift_command(
         )
     table, summary = population_drift(_profile(profile), before, after, success=success)
     if not as_json:
+        warn_gaps(summary.get("missing_columns"))
         table = _drift_cells(table)
         # the PSI of each attribute is in the table already
         summary = {k: v for k, v in summary.items() if k != "attribute_psi"}
@@ -330,9 +330,9 @@ def funnel_command(
         c for c in ("tier", "leads", "share", "mql", "sql", "opportunity", "won") if c in table
     ]
     rates = ["tier", *(c for c in table if c not in counts and c != "opportunity_to_won")]
-    gaps = {"gaps": summary.get("gaps")}
-    _show("Funnel by tier: leads reaching each stage", table[counts], gaps, False)
-    rest = {k: v for k, v in summary.items() if k != "gaps"}
+    warn_gaps(summary.get("missing_columns"))  # first: it says how far to trust the tiers
+    _show("Funnel by tier: leads reaching each stage", table[counts], {}, False)
+    rest = summary
     _show(
         "Funnel by tier: conversion from stage to stage, cycle and value", table[rates], rest, False
     )

@@ -306,7 +306,7 @@ def evaluate_cmd(
     if as_json:
         print_json(metrics)
         return
-    warn_gaps(metrics.get("gaps"))
+    warn_gaps(metrics.get("missing_columns"))
     rel = metrics["reliability"]
     if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
         out.print(
