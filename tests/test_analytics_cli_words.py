@@ -39,7 +39,7 @@ def test_tam_summary_reads_as_words(capsys: pytest.CaptureFixture[str]) -> None:
     for line in lines:
         assert not re.search(r"[{}\[\]']", line), line  # no Python dicts or lists
         assert not line.rstrip().endswith(":"), line  # no label without a value
-    assert "tam: companies 6 · value 6,000" in lines
+    assert "tam: companies 6 · value $6,000" in lines
     # the accounts in no segment are a named row, not a blank cell
     rows = [line for line in text.splitlines() if line.startswith("│")]
     assert any(line.split("│")[2].strip() == "(none)" for line in rows)
@@ -57,17 +57,19 @@ def test_funnel_conversions_read_as_percentages(capsys: pytest.CaptureFixture[st
     finally:
         _app.out.width = width
     assert code == 0, err
-    head = next(line for line in text.splitlines() if line.startswith("┃"))
+    # the second table holds the conversions (the first counts the leads at each stage)
+    part = text[text.index("conversion from stage to stage") :]
+    head = next(line for line in part.splitlines() if line.startswith("┃"))
     names = [c.strip() for c in head.split("┃")[1:-1]]
     rows = [
         [c.strip() for c in line.split("│")[1:-1]]
-        for line in text.splitlines()
+        for line in part.splitlines()
         if line.startswith("│")
     ]
     a = dict(zip(names, next(r for r in rows if r[0] == "A"), strict=True))
-    assert a["lead to mql"] == "100.0%"
-    assert a["sql to opportunity"] == "75.0%"
-    assert a["lead to won"] == "50.0%"
+    assert a["lead → MQL"] == "100.0%"
+    assert a["SQL → opportunity"] == "75.0%"
+    assert a["lead → won"] == "50.0%"
     lines = _summary_lines(text)
     assert "tier share: A 33.3% · B 16.7% · C 25.0% · D 25.0%" in lines
     assert "lead to won by tier: A 50.0% · B 0.0% · C 0.0% · D 0.0% · all 16.7%" in lines

@@ -47,7 +47,13 @@ def test_profile_diff_lists_every_change(profile) -> None:
         ("disqualifier", "Tiny", "cap changed"),
     }
     emp = table[(table["name"] == "employees")].iloc[0]
-    assert (emp["detail"], emp["old"], emp["new"]) == ("[50, 1000)", 30, 35)
+    # the bin named as the points table names it (was "[50, 1000)")
+    assert (emp["detail"], emp["old"], emp["new"]) == ("50 to 1,000", 30, 35)
+    rule = table[table["change"] == "rule changed"].iloc[0]
+    assert (rule["old"], rule["new"]) == (
+        "industry is Software and employees 200 or more",
+        "industry is Software and employees 100 or more",
+    )
     assert summary["n_changes"] == 8
     assert summary["verdict"] == "8 changes"  # was "8 change(s)"
     assert summary["attributes_added"] == ["country"]
@@ -108,9 +114,18 @@ def test_population_drift_stable_and_success_drop(profile) -> None:
 
 
 def test_population_drift_missing_column(profile) -> None:
-    with pytest.raises(SchemaError, match="employees"):
+    """A column the tables lack scores as missing, named once per table (as `icp score` does);
+    a table with none of the profile's columns is a wrong file, refused."""
+    _, summary = population_drift(
+        profile, pd.DataFrame({"industry": ["x"]}), pd.DataFrame({"industry": ["x"]})
+    )
+    assert [(g["column"], g["warning"][:28]) for g in summary["missing_columns"]] == [
+        ("employees", "the earlier table has no col"),
+        ("employees", "the later table has no colum"),
+    ]
+    with pytest.raises(SchemaError, match="none of the columns"):
         population_drift(
-            profile, pd.DataFrame({"industry": ["x"]}), pd.DataFrame({"industry": ["x"]})
+            profile, pd.DataFrame({"colour": ["x"]}), pd.DataFrame({"industry": ["x"]})
         )
 
 

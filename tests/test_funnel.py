@@ -149,7 +149,7 @@ def test_funnel_on_synthetic_world(world_dir: Path) -> None:
     assert tiers.loc["A", "lead_to_won"] > 2.5 * tiers.loc["D", "lead_to_won"]
     assert tiers.loc["all", "leads"] == summary["leads"]
     assert tiers.loc["all", "won"] == tiers.loc[["A", "B", "C", "D", "unmatched"], "won"].sum()
-    assert summary["stage_evidence"].startswith("stage dates")
+    assert summary["stage_evidence"].startswith("the stage dates")
     assert any("tier C/D" in f for f in summary["flags"])
     assert tiers.loc["A", "mean_acv"] > 0
 
@@ -165,7 +165,7 @@ def test_funnel_on_crm_sales_opportunities(profile) -> None:
     assert every["leads"] == len(raw)
     assert every["won"] == int((raw["deal_stage"] == "Won").sum())
     assert every["opportunity"] == int(raw["deal_stage"].isin(["Won", "Lost"]).sum())
-    assert summary["stage_evidence"] == "status column 'deal_stage'"
+    assert summary["stage_evidence"] == "the deal stage column"
     unmatched = table.set_index("tier").loc["unmatched", "leads"]
     assert unmatched == int(raw["account"].isna().sum())  # no account: shown, not dropped
     # Tiers barely differ in win rate here: no "wasted effort" flag on noise.

@@ -245,7 +245,7 @@ def test_icp_run_on_the_seed_11_world(tmp_path: Path) -> None:
     st = {s.name: s for s in result.stages}
     # The universe has no last-funding column: scored as missing, with the points at stake
     assert st["market"].status == "ok"
-    assert "no 'last_funding_type' column" in st["market"].message
+    assert "no column for last funding round ('last_funding_type')" in st["market"].message
     assert "points at stake" in st["market"].message
     sections = {s["id"]: s for s in result.report["sections"]}
     assert any("last_funding_type" in p for p in sections["market"]["paragraphs"])

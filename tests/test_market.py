@@ -207,7 +207,7 @@ def test_bad_input_errors(universe, profile) -> None:
     _, gaps = market_size(universe.drop(columns=["industry"]), profile)
     assert [g["column"] for g in gaps["missing_columns"]] == ["industry"]
     assert gaps["missing_columns"][0]["points_at_stake"] > 0
-    assert "no 'industry' column" in gaps["warnings"][0]
+    assert "has no column for industry ('industry')" in gaps["warnings"][0]
     with pytest.raises(SchemaError, match="revenue"):
         market_size(universe, profile, value="revenue")
 

@@ -169,4 +169,4 @@ def test_report_lists_no_repeat_as_an_icp_and_says_what_each_bonus_does() -> Non
         assert f"| {effect} |" in seg
     # the rule column reads in business words, not column names, named as in the tables
     assert "cloud_spend" not in seg
-    assert "| industry is Software and monthly cloud spend 1,000 or more |" in seg
+    assert "| industry is Software and monthly cloud spend $1k or more |" in seg

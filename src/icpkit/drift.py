@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import SchemaError
+from .explain import bin_words, describe_rule
+from .gaps import score_gaps
 from .phrases import counted
 from .profile import CategoricalAttribute, Disqualifier, NumericAttribute, Profile, Segment
 from .quality import read_frame
@@ -67,33 +69,26 @@ def _attr_changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
     out: list[tuple[str, str, Any, Any]] = []
     if old.kind != new.kind:
         return [("kind changed", "kind", old.kind, new.kind)]
-    for field in ("missing_points", "other_points"):
+    for field, words in (("missing_points", "missing"), ("other_points", "other values")):
         if getattr(old, field) != getattr(new, field):
-            out.append(("points changed", field, getattr(old, field), getattr(new, field)))
-    old_bins = {_bin_key(b): b.points for b in old.bins}
-    new_bins = {_bin_key(b): b.points for b in new.bins}
+            out.append(("points changed", words, getattr(old, field), getattr(new, field)))
+    # Bins match on their edges or values; the detail names them as the points table does.
+    old_bins = {_bin_key(b): (b.points, bin_words(b)) for b in old.bins}
+    new_bins = {_bin_key(b): (b.points, bin_words(b)) for b in new.bins}
     for key in old_bins.keys() | new_bins.keys():
         if key not in new_bins:
-            out.append(("bin removed", key, old_bins[key], None))
+            out.append(("bin removed", old_bins[key][1], old_bins[key][0], None))
         elif key not in old_bins:
-            out.append(("bin added", key, None, new_bins[key]))
-        elif old_bins[key] != new_bins[key]:
-            out.append(("points changed", key, old_bins[key], new_bins[key]))
+            out.append(("bin added", new_bins[key][1], None, new_bins[key][0]))
+        elif old_bins[key][0] != new_bins[key][0]:
+            out.append(("points changed", new_bins[key][1], old_bins[key][0], new_bins[key][0]))
     return sorted(out, key=lambda r: (r[0], r[1]))
 
 
 def _rule_text(rule: Segment | Disqualifier) -> str:
-    parts = []
-    for c in rule.conditions:
-        if c.in_ is not None:
-            parts.append(f"{c.attribute} in {c.in_}")
-        elif c.not_in is not None:
-            parts.append(f"{c.attribute} not in {c.not_in}")
-        else:
-            lo = "" if c.ge is None else f"{c.ge:g} <= "
-            hi = "" if c.lt is None else f" < {c.lt:g}"
-            parts.append(f"{lo}{c.attribute}{hi}")
-    return " AND ".join(parts)
+    """The rule in the words `icp explain` uses ("industry is Software and employees 200 or
+    more"); whether it changed is decided on the conditions themselves."""
+    return describe_rule(list(rule.conditions))
 
 
 def _rule_rows(part: str, old: list[Any], new: list[Any], value: str) -> list[dict[str, Any]]:
@@ -105,7 +100,7 @@ def _rule_rows(part: str, old: list[Any], new: list[Any], value: str) -> list[di
         elif name not in o:
             rows.append(_row(part, name, "added", _rule_text(n[name]), None, _rule_text(n[name])))
         else:
-            if _rule_text(o[name]) != _rule_text(n[name]):
+            if o[name].conditions != n[name].conditions:
                 rows.append(
                     _row(
                         part,
@@ -269,8 +264,12 @@ def population_drift(
 ) -> DriftResult:
     """PSI of the score and each attribute, tier mix and success by tier, with a verdict."""
     b_frame, a_frame = read_frame(before, "accounts"), read_frame(after, "accounts")
-    b_scored = score_table(profile, to_arrow(b_frame)).to_pandas()
-    a_scored = score_table(profile, to_arrow(a_frame)).to_pandas()
+    # A column one period lacks scores as missing there (and its PSI shows the jump).
+    b_table, b_gaps = score_gaps(profile, to_arrow(b_frame), "the earlier table")
+    a_table, a_gaps = score_gaps(profile, to_arrow(a_frame), "the later table")
+    b_frame, a_frame = b_table.to_pandas(), a_table.to_pandas()
+    b_scored = score_table(profile, b_table).to_pandas()
+    a_scored = score_table(profile, a_table).to_pandas()
     rows: list[dict[str, Any]] = []
     edges = np.arange(0, 101, 10)
     b_bins = pd.Series(np.clip(np.digitize(b_scored["icp_score"], edges[1:-1]), 0, 9))
@@ -279,17 +278,20 @@ def population_drift(
     rows.append(
         _measure(
             "score",
-            "icp_score",
+            "fit score",
             b_scored["icp_score"].mean(),
             a_scored["icp_score"].mean(),
             score_psi,
         )
     )
+    attr_psi: dict[str, float] = {}  # by column, for the summary
+    shown: dict[str, float] = {}  # by business name, for the reasons people read
     for attr in profile.attributes:
         value, _ = _share_psi(
             pd.Series(_buckets(attr, b_frame)), pd.Series(_buckets(attr, a_frame))
         )
-        rows.append(_measure("attribute", attr.name, None, None, value))
+        attr_psi[attr.name] = shown[attr.display] = value
+        rows.append(_measure("attribute", attr.display, None, None, value))
     tier_psi, shares = _share_psi(b_scored["icp_tier"], a_scored["icp_tier"])
     for tier in ("A", "B", "C", "D"):
         s = shares.reindex([tier], fill_value=0.0).iloc[0]
@@ -297,8 +299,7 @@ def population_drift(
     col = _success_column(profile, b_frame, success)
     drop = _success_rows(rows, col, b_frame, a_frame, b_scored, a_scored, profile)
     table = pd.DataFrame(rows)
-    attr_psi = {r["name"]: r["psi"] for r in rows if r["measure"] == "attribute"}
-    verdict, reasons = _verdict(score_psi, attr_psi, drop)
+    verdict, reasons = _verdict(score_psi, shown, drop)
     summary = {
         "rows_before": len(b_frame),
         "rows_after": len(a_frame),
@@ -311,6 +312,7 @@ def population_drift(
         "tier_a_success_change": None if drop is None else round(drop, 4),
         "verdict": verdict,
         "reasons": reasons,
+        "missing_columns": [*b_gaps, *a_gaps],  # as market_size names them
     }
     return DriftResult(table, summary)
 
@@ -359,6 +361,7 @@ def _success_rows(
 def _verdict(
     score_psi: float, attr_psi: dict[str, float], drop: float | None
 ) -> tuple[str, list[str]]:
+    """The verdict and its reasons; ``attr_psi`` is keyed by the attributes' business names."""
     reasons: list[str] = []
     refresh = watch = False
     if score_psi >= PSI_MAJOR:
@@ -369,7 +372,7 @@ def _verdict(
         reasons.append(f"score distribution shifted (PSI {score_psi:.2f} >= {PSI_MODERATE})")
     if drop is not None and drop <= -SUCCESS_DROP:
         refresh = True
-        reasons.append(f"tier A success rate fell by {-drop:.0%}")
+        reasons.append(f"tier A success rate fell by {-drop * 100:.0f} percentage points")
     moved = sorted(
         (k for k, v in attr_psi.items() if v >= PSI_MODERATE), key=lambda k: -attr_psi[k]
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .gaps import score_gaps
 from .insample import overlap
 from .phrases import counted
 from .profile import Profile, Tiers
@@ -53,9 +54,9 @@ def reliability(n_rows: int, n_success: int, auc_value: float) -> dict[str, Any]
             f"(fewer than {MIN_SUCCESSES}); treat the profile as a hypothesis",
         )
     elif smaller < 3 * MIN_SUCCESSES:
-        verdict, why = "indicative", f"{smaller} of the rarer outcome; expect the numbers to move"
+        verdict, why = "indicative", f"{smaller:,} of the rarer outcome; expect the numbers to move"
     else:
-        verdict, why = "reliable", f"{n_success} successes and {n_fail} failures"
+        verdict, why = "reliable", f"{n_success:,} successes and {n_fail:,} failures"
     if verdict != "too small to trust" and np.isfinite(auc_value) and auc_value < 0.6:
         verdict, why = (
             "weak signal",
@@ -201,6 +202,8 @@ def evaluate(
         target, expression = profile.success.target, profile.success.expression
         positive = positive if positive is not None else profile.success.positive
     label = success_label(table, target, positive=positive, expression=expression)
+    given = table
+    table, gaps = score_gaps(profile, table)  # a column the table lacks scores as missing
     scored = score_table(profile, table)
     keep = label.defined
     score = scored.column("icp_score").to_numpy()[keep]
@@ -208,8 +211,9 @@ def evaluate(
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
     out.update(_evidence(profile, table, label.y, keep))
-    seen = overlap((profile.fingerprint or {}).get("row_sketch"), table)
+    seen = overlap((profile.fingerprint or {}).get("row_sketch"), given)
     out["in_sample"] = seen
+    out["missing_columns"] = gaps  # as market_size names them
     if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:
         out["reliability"] = _in_sample_verdict(seen["share"], profile)
     return out

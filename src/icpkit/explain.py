@@ -10,6 +10,7 @@ from .intake.normalizers.lists import canonical_item
 from .profile import Condition, Disqualifier, Profile, Segment
 
 __all__ = [
+    "bin_words",
     "describe_condition",
     "describe_rule",
     "explain_profile",
@@ -21,6 +22,8 @@ __all__ = [
     "segment_role",
     "segment_why",
     "silhouette",
+    "unit_noun",
+    "with_unit",
 ]
 
 
@@ -48,15 +51,19 @@ def _values(values: list[str], limit: int = 3) -> str:
 
 def describe_condition(cond: Condition) -> str:
     """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
-    from .phrases import attribute_name
+    from .phrases import attribute_name, is_money, money
 
     # tech flags read 'uses X' below; other columns by the name the tables use
     tech = cond.attribute.startswith("tech_")
     label = pretty_name(cond.attribute) if tech else attribute_name(cond.attribute)
     if cond.is_numeric:
         year = "year" in cond.attribute.lower()
-        ge = None if cond.ge is None else fmt_number(cond.ge, year=year)
-        lt = None if cond.lt is None else fmt_number(cond.lt, year=year)
+
+        def number(x: float) -> str:  # money as segment names show it: $3.8M, not 3,800,000
+            return money(x) if is_money(cond.attribute) else fmt_number(x, year=year)
+
+        ge = None if cond.ge is None else number(cond.ge)
+        lt = None if cond.lt is None else number(cond.lt)
         if ge is not None and lt is not None:
             return f"{label} {ge} to {lt}"
         if ge is not None:
@@ -110,12 +117,38 @@ def _headline(profile: Profile) -> tuple[list[Condition], dict[str, Any] | None]
     return conds, None
 
 
-def _figures(head: dict[str, Any] | None) -> str:
+# What one row of the data is, by intake's table kind: the noun the prose counts in.
+_UNITS = {"leads": "leads", "contacts": "contacts", "deals": "opportunities"}
+_ONE = {"leads": "lead", "contacts": "contact", "opportunities": "opportunity"}
+
+
+def unit_noun(profile: Profile) -> str:
+    """'accounts', or 'leads' / 'contacts' / 'opportunities' for a profile learned from those."""
+    kind = (profile.fingerprint or {}).get("table_kind")
+    return _UNITS.get(str(kind), "accounts")
+
+
+def with_unit(profile: Profile, table_kind: str) -> Profile:
+    """The profile with the kind of table it was learned from recorded in its fingerprint,
+    and its headline re-worded to count in that unit ('205 leads', not '205 accounts')."""
+    fingerprint = {**(profile.fingerprint or {}), "table_kind": table_kind}
+    profile = profile.model_copy(update={"fingerprint": fingerprint})
+    if profile.silhouette is None or unit_noun(profile) == "accounts":
+        return profile
+    return profile.model_copy(update={"silhouette": silhouette(profile)})
+
+
+def _figures(head: dict[str, Any] | None, unit: str = "accounts") -> str:
     if not head or not head.get("lift") or not head.get("size"):
         return ""
     rate = head.get("success_rate")
     where = head.get("measured_on")
-    text = f"; such customers ({head['size']:,} accounts"
+    # 'such customers (32 accounts' / 'such leads (205' : the noun follows what a row is
+    text = (
+        f"; such customers ({head['size']:,} accounts"
+        if unit == "accounts"
+        else f"; such {unit} ({head['size']:,}"
+    )
     if rate is not None:
         text += f", {rate:.0%} successful"
     text += f") succeed {head['lift']:.1f}x as often as the average"
@@ -149,11 +182,12 @@ def silhouette(profile: Profile) -> str:
         parts.append(f"with {tail}")
     if noun == "company" and not any(c.attribute.lower() in _FIRMOGRAPHIC for c in conds):
         noun = "customer"  # no company attributes at all (consumer or lead data)
-        text = "Our ideal customer is one " + ", ".join(parts)
+        one = _ONE.get(unit_noun(profile), "customer")
+        text = f"Our ideal {one} is one " + ", ".join(parts)
     else:
         article = "an" if noun[:1].lower() in "aeiou" else "a"
         text = f"Our ideal customer is {article} {noun} " + ", ".join(parts)
-    return text.strip() + _figures(head) + "."
+    return text.strip() + _figures(head, unit_noun(profile)) + "."
 
 
 def segment_role(seg: Segment, profile: Profile) -> str:
@@ -182,14 +216,14 @@ def icp_segments(profile: Profile) -> list[Segment]:
     ]
 
 
-def segment_why(role: str, points: int) -> str:
+def segment_why(role: str, points: int, unit: str = "accounts") -> str:
     """Why a segment of this role is listed, in words."""
+    pts = f"{points:+d} point{'s' if abs(points) != 1 else ''}"  # '+1 point', '+10 points'
     return {
-        "bonus": f"adds {points:+d} points on top of the points table",
-        "correction": f"{points:+d} points: the points table alone over-scores these accounts",
-        "top-up": f"one trait: adds {points:+d} points to its points-table group; "
-        "not a separate ICP",
-        "described": "adds no points: named so sales can recognise it; its accounts score "
+        "bonus": f"adds {pts} on top of the points table",
+        "correction": f"{pts}: the points table alone over-scores these {unit}",
+        "top-up": f"one trait: adds {pts} to its points-table group; not a separate ICP",
+        "described": f"adds no points: named so sales can recognise it; its {unit} score "
         "through their traits' points",
         "repeat": "one trait with no bonus: repeats a row of the points table",
     }[role]
@@ -218,7 +252,7 @@ def _rule_dict(rule: Segment | Disqualifier, profile: Profile) -> dict[str, Any]
     if isinstance(rule, Segment):
         out["points"] = rule.points
         out["role"] = segment_role(rule, profile)
-        out["why"] = segment_why(out["role"], rule.points)
+        out["why"] = segment_why(out["role"], rule.points, unit_noun(profile))
         if rule.held_out_size is not None:
             out["held_out"] = {
                 "size": rule.held_out_size,
@@ -238,7 +272,7 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
             rows.append(
                 {
                     "attribute": a.display,
-                    "bin": flag_words([b.label])[0] if b.label else _bin_words(b),
+                    "bin": bin_words(b),
                     "points": b.points,
                     "count": b.count,
                     "success_rate": b.success_rate,
@@ -262,6 +296,7 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
     return {
         "name": profile.name,
         "silhouette": profile.silhouette or silhouette(profile),
+        "unit": unit_noun(profile),
         "intercept": profile.intercept,
         "tiers": profile.tiers.model_dump(),
         "points": rows,
@@ -275,6 +310,11 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
 def flag_words(values: list[str]) -> list[str]:
     """A yes/no flag's values as words: ['true'] -> ['yes'] (other values unchanged)."""
     return [{"true": "yes", "false": "no"}.get(v.lower(), v) for v in values]
+
+
+def bin_words(b: Any) -> str:
+    """A bin as the points table names it: its label, else its values or range in words."""
+    return flag_words([b.label])[0] if getattr(b, "label", None) else _bin_words(b)
 
 
 def _bin_words(b: Any) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .drift import won_flags
 from .errors import SchemaError
+from .gaps import score_gaps
 from .profile import Profile
 from .quality import normalize_domain, normalize_name, plain, read_frame
 from .scoring import score_table, to_arrow
@@ -83,10 +84,11 @@ def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
         if "won" in leads.columns and "won_date" not in dated:
             won = leads["won"].astype("string").str.lower().isin(["true", "1", "yes"]).fillna(False)
             reached[won.to_numpy(dtype=bool)] = STAGES.index("won")
-        return pd.Series(reached, index=leads.index), "stage dates: " + ", ".join(dated.values())
+        words = ", ".join(s.upper() if s in ("mql", "sql") else s for s in dated)
+        return pd.Series(reached, index=leads.index), f"the stage dates ({words})"
     for col in ("status", "stage", "deal_stage", "lead_status", "lifecycle_stage"):
         if col in leads.columns:
-            return _status_stage(leads[col]), f"status column {col!r}"
+            return _status_stage(leads[col]), f"the {col.replace('_', ' ')} column"
     raise SchemaError(
         "the leads have neither stage dates (mql_date, sql_date, opportunity_date, won_date) "
         "nor a status column",
@@ -95,8 +97,18 @@ def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
     )
 
 
-def lead_tiers(leads: pd.DataFrame, profile: Profile | None, accounts: Any = None) -> pd.DataFrame:
-    """``icp_tier`` and ``icp_segment`` per lead: given, scored on the lead, or via its account."""
+def lead_tiers(
+    leads: pd.DataFrame,
+    profile: Profile | None,
+    accounts: Any = None,
+    gaps: list[dict[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """``icp_tier`` and ``icp_segment`` per lead: given, scored on the lead, or via its account.
+
+    A profile column the scored table lacks scores as missing; each such column is added to
+    ``gaps`` (see :mod:`icpkit.gaps`) for the caller to warn about.
+    """
+    found = gaps if gaps is not None else []
     if "icp_tier" in leads.columns:
         seg = (
             leads["icp_segment"]
@@ -106,23 +118,30 @@ def lead_tiers(leads: pd.DataFrame, profile: Profile | None, accounts: Any = Non
         return pd.DataFrame({"icp_tier": leads["icp_tier"], "icp_segment": seg}, index=leads.index)
     if profile is None:
         raise SchemaError(
-            "the leads have no icp_tier column and no profile was given", column="icp_tier"
+            "the leads have no fit tier (icp_tier) and no profile was given",
+            hint="Give --profile P.yaml to tier them, or score them first with `icp score`",
         )
     missing = [c for c in profile.columns if c not in leads.columns]
-    if not missing:
-        return score_table(profile, to_arrow(leads)).to_pandas().set_index(leads.index)
-    if accounts is None:
+    if missing and accounts is not None:
+        return _tiers_via_accounts(leads, profile, read_frame(accounts, "accounts"), found)
+    if len(missing) == len(profile.columns):
         raise SchemaError(
-            "the leads lack columns the profile needs",
+            "the leads have none of the columns the profile reads",
             column=missing[0],
             hint="Give the accounts so leads take their account's tier (by id, domain or name)",
         )
-    return _tiers_via_accounts(leads, profile, read_frame(accounts, "accounts"))
+    table, lacked = score_gaps(profile, to_arrow(leads), "the leads table")
+    found += lacked
+    return score_table(profile, table).to_pandas().set_index(leads.index)
 
 
-def _tiers_via_accounts(leads: pd.DataFrame, profile: Profile, acc: pd.DataFrame) -> pd.DataFrame:
+def _tiers_via_accounts(
+    leads: pd.DataFrame, profile: Profile, acc: pd.DataFrame, gaps: list[dict[str, Any]]
+) -> pd.DataFrame:
     """Each lead takes its account's tier: matched by account_id, else domain, else name."""
-    scored = score_table(profile, to_arrow(acc)).to_pandas()
+    table, lacked = score_gaps(profile, to_arrow(acc), "the accounts table")
+    gaps += lacked
+    scored = score_table(profile, table).to_pandas()
     tier = pd.Series(pd.NA, index=leads.index, dtype="string")
     segment = pd.Series(pd.NA, index=leads.index, dtype="string")
     keys = (
@@ -254,7 +273,8 @@ def funnel_by_tier(
 ) -> FunnelResult:
     """Funnel per tier (table), with segment and channel × tier breakdowns and flags (summary)."""
     frame = read_frame(leads, "leads")
-    tiers = lead_tiers(frame, profile, accounts)
+    gaps: list[dict[str, Any]] = []
+    tiers = lead_tiers(frame, profile, accounts, gaps)
     stage, evidence = lead_stages(frame)
     work = pd.DataFrame(
         {
@@ -284,6 +304,7 @@ def funnel_by_tier(
         "by_segment": segments.to_dict("records"),
         "by_channel": by_channel.to_dict("records"),
         "flags": _flags(table, by_channel),
+        "missing_columns": gaps,  # as market_size names them
     }
     return FunnelResult(table, plain(summary))
 

@@ -22,8 +22,9 @@ import duckdb
 from sqlglot import exp
 
 from .errors import ConfigError, InputError, ReadError, SchemaError, did_you_mean
+from .gaps import gap
 from .persona import PERSONA_SCORE_COLUMNS
-from .profile import Profile
+from .profile import Disqualifier, Profile, Segment
 from .scoring import SCORE_COLUMNS
 from .sql import ColumnType, score_query
 
@@ -170,6 +171,51 @@ def _quoted(name: str) -> exp.Table:
     )
 
 
+_FILLED = "_icp_filled"  # the table plus the profile columns it lacks, as NULL
+
+
+def _with_gaps(
+    profile: Profile, table: str, types: dict[str, ColumnType]
+) -> tuple[exp.Table, exp.Select | None, list[dict[str, Any]]]:
+    """(source to score, the CTE that fills gaps or None, one gap per missing column).
+
+    A profile column the table lacks scores as missing, as `icp score` does for files; a
+    table with none of them is refused (a wrong table, not gaps). ``types`` gains the added
+    columns' types.
+    """
+    missing = [c for c in profile.columns if c not in types]
+    if not missing:
+        return _quoted(table), None, []
+    if len(missing) == len(profile.columns):
+        raise SchemaError(
+            f"table {table!r} has none of the columns the profile reads "
+            f"({', '.join(sorted(missing)[:5])})",
+            hint=did_you_mean(missing[0], types) or "Check --table, or rename its columns",
+        )
+    numeric = {a.name for a in profile.attributes if a.kind == "numeric"}
+    rules: list[Segment | Disqualifier] = [*profile.segments, *profile.disqualifiers]
+    numeric |= {c.attribute for r in rules for c in r.conditions if c.is_numeric}
+    added = []
+    for c in missing:
+        kind: ColumnType = "float" if c in numeric else "text"
+        types[c] = kind
+        sql_type = "DOUBLE" if kind == "float" else "VARCHAR"
+        added.append(exp.alias_(exp.cast(exp.null(), sql_type), c, quoted=True))
+    filled = exp.select(exp.Star(), *added).from_(_quoted(table))
+    where = f"the table {table!r}"
+    return exp.to_table(_FILLED), filled, [gap(profile, c, where) for c in missing]
+
+
+def _first_cte(query: exp.Query, name: str, body: exp.Select) -> exp.Query:
+    """``query`` reading ``name`` defined as ``body``: the CTE goes first, since the scoring
+    query's own CTEs read it."""
+    query = query.with_(name, as_=body)
+    ctes = query.find(exp.With)
+    assert ctes is not None
+    ctes.set("expressions", [ctes.expressions[-1], *ctes.expressions[:-1]])
+    return query
+
+
 def score_in_db(
     db: str | Any,
     table: str,
@@ -193,18 +239,12 @@ def score_in_db(
     con = _Conn(db)
     try:
         types = column_types(con, table)
-        missing = [c for c in profile.columns if c not in types]
-        if missing:
-            raise SchemaError(
-                "the profile needs a column the table does not have",
-                column=missing[0],
-                hint=did_you_mean(missing[0], types) or "Add or rename the column",
-            )
         old = (*SCORE_COLUMNS, *PERSONA_SCORE_COLUMNS)
         keep = [c for c in types if c not in old]  # re-scoring replaces old scores
-        query = score_query(
-            profile, _quoted(table), dialect=con.backend, column_types=types, columns=keep
-        )
+        source, filled, gaps = _with_gaps(profile, table, types)
+        query = score_query(profile, source, dialect=con.backend, column_types=types, columns=keep)
+        if filled is not None:
+            query = _first_cte(query, source.name, filled)
         dialect = con.backend
         exists = bool(con.rows(*_catalog_query(dialect, into)))
         if exists and not replace:
@@ -242,4 +282,6 @@ def score_in_db(
         "rows": sum(tiers.values()),
         "tiers": tiers,
         "seconds": round(time.perf_counter() - started, 3),
+        "missing_columns": [g["column"] for g in gaps],
+        "gaps": gaps,
     }

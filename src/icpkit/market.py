@@ -36,6 +36,7 @@ from sqlglot import exp
 
 from .drift import won_flags
 from .errors import ConfigError, ReadError, SchemaError, did_you_mean
+from .gaps import gap
 from .profile import Profile
 from .quality import domain_key_sql, name_key_sql, read_frame
 from .scoring import score_table, to_arrow
@@ -197,19 +198,6 @@ def _register(con: duckdb.DuckDBPyConnection, source: Any, profile: Profile, kin
     return "intake (mapped and normalised in memory)"
 
 
-def points_at_stake(profile: Profile, column: str) -> int:
-    """The most points a company can miss when ``column`` is unknown: the attribute's best bin
-    over its missing points, plus every segment bonus that needs the column."""
-    stake = 0
-    for a in profile.attributes:
-        if a.name == column:
-            stake += max(0, max(b.points for b in a.bins) - a.missing_points)
-    for seg in profile.segments:
-        if seg.points > 0 and any(c.attribute == column for c in seg.conditions):
-            stake += seg.points
-    return stake
-
-
 def _sql_type(profile: Profile, column: str) -> str:
     for a in profile.attributes:
         if a.name == column:
@@ -239,18 +227,7 @@ def _fill_missing(
         for c in missing
     )
     con.execute(f"CREATE TEMP VIEW {_SRC} AS SELECT *{extra} FROM {_RAW}")
-    gaps = []
-    for c in missing:
-        stake = points_at_stake(profile, c)
-        gaps.append(
-            {
-                "column": c,
-                "points_at_stake": stake,
-                "warning": f"the universe has no {c!r} column: every company is scored as "
-                f"missing it (up to {stake} points at stake, so tiers may be understated)",
-            }
-        )
-    return _columns(con, _SRC), gaps
+    return _columns(con, _SRC), [gap(profile, c, "the universe") for c in missing]
 
 
 def _filter(filters: MarketFilters, types: dict[str, ColumnType]) -> exp.Expr:

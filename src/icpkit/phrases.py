@@ -8,13 +8,23 @@ Healthcare +2"), then whole traits are left out and counted ("+1 more").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .binning import fmt_number
 from .profile import Condition
 from .schema import TABLES
 
-__all__ = ["attribute_name", "counted", "money", "phrase", "segment_name"]
+__all__ = [
+    "aside",
+    "attribute_name",
+    "counted",
+    "display_value",
+    "is_money",
+    "money",
+    "phrase",
+    "segment_name",
+]
 
 _NAME_LIMIT = 60
 _MONEY = {c.name for t in TABLES.values() for c in t.columns if c.kind == "money"}
@@ -32,6 +42,8 @@ _NAMES |= {
     "funding_total": "total funding",
     "last_funding_type": "last funding round",
     "founded_year": "year founded",
+    "icp_score": "fit score",
+    "icp_tier": "fit tier",
 }
 
 
@@ -39,6 +51,18 @@ def counted(n: int, noun: str) -> str:
     """'1 success', '2,000 rows', '3 failures': a count and its noun, agreeing."""
     plural = noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
     return f"{n:,} {noun if n == 1 else plural}"
+
+
+# A count of rows inside a phrase ("hold-out of 2310 rows"); not part of a date or a decimal.
+_ROW_COUNT = re.compile(r"(?<![\d.,:-])(\d{4,})(?= rows\b)")
+
+
+def aside(text: str) -> str:
+    """A phrase that will sit in brackets, made fit for it: its own brackets become commas
+    ("5-fold cross-validation (small data)" -> "5-fold cross-validation, small data") and its
+    row counts get thousands separators, so "Held-out (...)" never nests brackets."""
+    text = re.sub(r"\s*\(([^()]*)\)", r", \1", text)
+    return _ROW_COUNT.sub(lambda m: f"{int(m.group(1)):,}", text)
 
 
 def money(x: float) -> str:
@@ -78,6 +102,25 @@ def attribute_name(name: str, label: str | None = None) -> str:
     if name.startswith("tech_"):
         return f"uses {pretty_name(name)}"
     return _NAMES.get(name) or pretty_name(name)
+
+
+def is_money(name: str) -> bool:
+    """Whether a column holds an amount of money (revenue, funding, ACV, cloud spend ...)."""
+    return name in _MONEY
+
+
+def display_value(name: str, value: object) -> str:
+    """A cell of a listing: money as money ('$2.8M', not 2809400.0), whole numbers with
+    thousands separators, nothing for a missing value."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if name in _MONEY:
+        return money(float(value))
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
 
 
 def _label(name: str) -> str:

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path
 from .csvsafe import guard_batch
 from .errors import ConfigError, SchemaError
+from .gaps import FLAG_PREFIX, gap
+from .gaps import fill_missing as _fill_missing
 from .intake._quarantine import (
     DEFAULT_MAX_REJECTS,
     Reject,
@@ -93,34 +94,6 @@ def _normalised(
     if loaded.table.num_rows != raw.num_rows:  # intake never drops rows; scores must line up
         raise SchemaError("normalising changed the number of rows; score with --raw")
     return loaded
-
-
-# The list normaliser names the flags of ``technologies`` tech_<slug>, of others <name>_<slug>.
-FLAG_PREFIX = {"technologies": "tech"}
-
-
-def _fill_missing(table: pa.Table, columns: list[str], absent: set[str] | None = None) -> pa.Table:
-    """Add the profile columns the table lacks: missing values, except list flags.
-
-    A flag like ``tech_aws`` exists only when some row lists AWS; a row that lists other
-    technologies does not use it (False), a row with no list says nothing (missing), as
-    the list normaliser decides when the flag exists. So one record scores the same alone
-    as in a batch where another row named AWS. Columns with no source at all (not even a
-    list) are added to ``absent``, for the caller to name in a warning.
-    """
-    for name in columns:
-        if name in table.column_names:
-            continue
-        lists = [c for c in table.column_names if name.startswith(f"{FLAG_PREFIX.get(c, c)}_")]
-        if lists:
-            given = pc.is_valid(table.column(max(lists, key=len)))
-            values = pc.if_else(given, False, pa.scalar(None, pa.bool_()))
-        else:
-            values = pa.nulls(table.num_rows, pa.string())
-            if absent is not None:
-                absent.add(name)
-        table = table.append_column(name, values)
-    return table
 
 
 def score_raw(
@@ -305,6 +278,7 @@ def score_file(
         "rejects": len(rejects),
         "rejects_file": None if rejects_file is None else str(rejects_file),
         "missing_columns": sorted(absent),
+        "gaps": [gap(profile, c) for c in sorted(absent)],
     }
 
 

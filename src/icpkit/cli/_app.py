@@ -34,6 +34,12 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
+def warn_gaps(gaps: list[dict[str, Any]] | None) -> None:
+    """One warning line per profile column the input lacked (see :mod:`icpkit.gaps`)."""
+    for g in gaps or []:
+        err.print(f"warning: {g['warning']}")
+
+
 def main() -> None:
     """Console entry point: every expected error is one line and exit code 2."""
     from . import commands  # noqa: F401  (registers the commands on ``app``)

@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
-from ._app import app, err, out, print_json
+from ..phrases import attribute_name
+from ._app import app, err, out, print_json, warn_gaps
 
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print plain JSON (summary and table) instead of tables.")
@@ -47,6 +48,7 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 _SHARE_WORDS = ("rate", "share", "fill", "conversion", "pct")
+_MONEY_WORDS = {"acv", "arr", "mrr", "ltv", "amount"}
 
 
 def _fmt(value: Any, column: str = "") -> str:
@@ -61,6 +63,10 @@ def _fmt(value: Any, column: str = "") -> str:
     is_share = any(w in low for w in _SHARE_WORDS) or "_to_" in low
     if is_share and isinstance(value, int | float) and 0 <= value <= 1:
         return f"{value:.1%}"
+    words = low.replace("_", " ").split()
+    money = words[-1:] and (words[-1] in _MONEY_WORDS or (len(words) > 1 and words[-1] == "value"))
+    if isinstance(value, int | float) and money:
+        return f"${value:,.0f}"  # 'mean_acv' 51235.4 -> $51,235; 'tam_value' (not 'value')
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -74,22 +80,45 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
         return
     grid = Table(title=title, show_lines=False)
     names = [str(c) for c in table.columns]
-    for i, name in enumerate(names):
-        # The first column names the row: keep it whole, let the others fold.
-        grid.add_column(name.replace("_", " "), overflow="fold", no_wrap=i == 0)
-    for row in table.head(_MAX_ROWS).itertuples(index=False):
+    rows = [
         # A row of no segment is a group of its own, named as the summary names it.
-        grid.add_row(
-            *(
-                "(none)" if name == "segment" and _plain(v) is None else _fmt(v, name)
-                for v, name in zip(row, names, strict=True)
-            )
-        )
+        [
+            "(none)" if name == "segment" and _plain(v) is None else _fmt(v, name)
+            for v, name in zip(row, names, strict=True)
+        ]
+        for row in table.head(_MAX_ROWS).itertuples(index=False)
+    ]
+    for i, name in enumerate(names):
+        header = _header(name)
+        # Wrap between words, never inside one: "oppo/rtun/ity" or "1,3/21" read as nonsense.
+        words = [*header.split(), *(w for r in rows for w in r[i].split())]
+        width = max((len(w) for w in words), default=1)
+        # The first column names the row: keep it whole, let the others fold.
+        grid.add_column(header, overflow="fold", no_wrap=i == 0, min_width=min(width, 24))
+    for cells in rows:
+        grid.add_row(*cells)
+    natural = sum(
+        max(len(_header(n)), *(len(r[i]) for r in rows), 1) + 3 for i, n in enumerate(names)
+    )
+    if natural + 1 > out.width:
+        # Rich's own shrinking keeps some columns wide and overflows the terminal: fold
+        # every column down to its longest word instead.
+        for col in grid.columns[1:]:
+            col.max_width = col.min_width
     out.print(grid)
     if len(table) > _MAX_ROWS:
         out.print(f"… {len(table) - _MAX_ROWS:,} more rows (use --json for all)")
     for key, value in summary.items():
-        _summary_line(key, value)
+        if key != "missing_columns":  # warned about by the command, one line each
+            _summary_line(key, value)
+
+
+_ACRONYMS = {"mql": "MQL", "sql": "SQL", "acv": "ACV", "psi": "PSI", "icp": "ICP", "to": "→"}
+
+
+def _header(name: str) -> str:
+    """A column name as a header: 'lead_to_mql' -> 'lead → MQL', 'mean_acv' -> 'mean ACV'."""
+    return " ".join(_ACRONYMS.get(w, w) for w in name.split("_"))
 
 
 def _summary_line(key: str, value: Any, depth: int = 0) -> None:
@@ -159,6 +188,13 @@ def drift_command(
 
     if old is not None and new is not None:
         table, summary = profile_diff(load_profile(old), load_profile(new))
+        if not as_json:  # attributes by their business names, as the points table shows them
+            table = table.assign(
+                name=[
+                    attribute_name(n) if part == "attribute" else n
+                    for part, n in zip(table["part"], table["name"], strict=True)
+                ]
+            )
         _show("Profile changes", table, summary, as_json)
         return
     if old is not None or new is not None or before is None or after is None:
@@ -166,7 +202,31 @@ def drift_command(
             "give two profiles (OLD.yaml NEW.yaml), or --profile P --before FILE1 --after FILE2"
         )
     table, summary = population_drift(_profile(profile), before, after, success=success)
+    if not as_json:
+        warn_gaps(summary.get("missing_columns"))
+        table = _drift_cells(table)
+        # the PSI of each attribute is in the table already
+        summary = {k: v for k, v in summary.items() if k != "attribute_psi"}
     _show("Population drift", table, summary, as_json)
+
+
+def _drift_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Shares and rates as percentages (their change in points), the mean score to 0.1."""
+
+    def cell(measure: str, value: Any, change: bool = False) -> str:
+        v = _plain(value)
+        if v is None:
+            return ""
+        if measure in ("tier share", "success rate"):
+            return f"{v * 100:+.1f} pts" if change else f"{v:.1%}"
+        return f"{v:+.1f}" if change else f"{v:.1f}"
+
+    out = table.astype(object).copy()
+    for col in ("before", "after", "change"):
+        out[col] = [
+            cell(m, v, col == "change") for m, v in zip(table["measure"], table[col], strict=True)
+        ]
+    return out
 
 
 @app.command("quality")
@@ -261,10 +321,23 @@ def funnel_command(
 
     prof = _profile(profile) if profile is not None else None
     table, summary = funnel_by_tier(leads, prof, accounts=accounts, deals=deals)
-    _show("Funnel by tier", table, summary, as_json)
-    if not as_json:
-        for flag in summary["flags"]:
-            out.print(f"[yellow]flag:[/] {escape(flag)}", markup=True)
+    if as_json:
+        _show("Funnel by tier", table, summary, as_json)
+        return
+    # Two tables that fit a terminal instead of one of 15 columns folded mid-word; the
+    # second leaves out opportunity → won, which is the win rate under another name.
+    counts = [
+        c for c in ("tier", "leads", "share", "mql", "sql", "opportunity", "won") if c in table
+    ]
+    rates = ["tier", *(c for c in table if c not in counts and c != "opportunity_to_won")]
+    warn_gaps(summary.get("missing_columns"))  # first: it says how far to trust the tiers
+    _show("Funnel by tier: leads reaching each stage", table[counts], {}, False)
+    rest = summary
+    _show(
+        "Funnel by tier: conversion from stage to stage, cycle and value", table[rates], rest, False
+    )
+    for flag in summary["flags"]:
+        out.print(f"[yellow]flag:[/] {escape(flag)}", markup=True)
 
 
 @app.command("committee")

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..phrases import attribute_name, counted
-from ._app import app, err, out, print_json
+from ..phrases import aside, attribute_name, counted, display_value
+from ._app import app, err, out, print_json, warn_gaps
 
 TargetOpt = Annotated[
     str | None, typer.Option("--target", "-t", help="Label column (e.g. IsWon, Converted, Churn).")
@@ -107,6 +107,7 @@ def discover_cmd(
 ) -> None:
     """Learn the ICP profile from INPUT and print its summary."""
     from ..discover import learn
+    from ..explain import explain_profile, with_unit
     from ..profile import save_profile
     from ..sources import record_sources
 
@@ -133,21 +134,22 @@ def discover_cmd(
     )
     # Where each column came from, so `icp sql --columns crm` can read the CRM's own table.
     profile = record_sources(result.profile, loaded.column_origin, loaded.kind, table.schema)
+    profile = with_unit(profile, loaded.kind)  # "205 leads", not "205 accounts"
     save_profile(profile, output)
-    summary = result.summary()
+    summary = {**result.summary(), "silhouette": profile.silhouette}
     if as_json:
         print_json({**summary, "profile": str(output)})
         return
-    from ..explain import explain_profile
-
-    _print_summary(summary, explain_profile(profile)["segments"])
+    _print_summary(summary, explain_profile(profile))
     out.print(
         f"\nProfile written to [bold]{escape(str(output))}[/]; test it with `icp evaluate`.",
         markup=True,
     )
 
 
-def _print_segments(segments: list[dict[str, Any]], validation: str | None) -> None:
+def _print_segments(
+    segments: list[dict[str, Any]], validation: str | None, unit: str = "accounts"
+) -> None:
     """The segments that are ICPs of their own, then one line each for the others.
 
     One-trait segments are not separate ICPs: a bonus on one is a top-up of a points-table
@@ -161,9 +163,9 @@ def _print_segments(segments: list[dict[str, Any]], validation: str | None) -> N
         for c in (
             "segment",
             "bonus",
-            "accounts (in-sample)",
+            f"{unit} (in-sample)",
             "success rate (in-sample)",
-            "held-out accounts",
+            f"held-out {unit}",
             "held-out lift",
         ):
             st.add_column(c)
@@ -183,7 +185,7 @@ def _print_segments(segments: list[dict[str, Any]], validation: str | None) -> N
             out.print(
                 f"Bonus 0 ({counted(n, 'segment')}): named so sales can recognise "
                 f"{'it' if n == 1 else 'them'}; "
-                f"{'its' if n == 1 else 'their'} accounts score through their traits' points."
+                f"{'its' if n == 1 else 'their'} {unit} score through their traits' points."
             )
         if any(g["points"] < 0 for g in own):
             out.print("A negative bonus corrects the points table, which alone over-scores them.")
@@ -201,7 +203,8 @@ def _print_segments(segments: list[dict[str, Any]], validation: str | None) -> N
         out.print(line)
 
 
-def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
+def _print_summary(s: dict[str, Any], explained: dict[str, Any]) -> None:
+    unit = explained["unit"]
     ev = s.get("evidence") or {}
     if ev.get("reasons"):  # lead with it: what follows is a hypothesis, not a finding
         out.print(
@@ -215,7 +218,8 @@ def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
         f"{counted(s['rows'], 'row')}, {counted(s['successes'], 'success')}"
         f" (base rate {s['base_rate']:.1%})"
     )
-    t = Table(title="What best customers share (top attributes)")
+    # measured on every row, the learning rows included: say so, as the segment table does
+    t = Table(title="What best customers share (top attributes; in-sample figures)")
     for c in ("attribute", "information value", "best group", "lift", "significant"):
         t.add_column(c)
     for a in s["top_attributes"]:
@@ -227,10 +231,10 @@ def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
             "yes" if a["significant"] else "no",
         )
     out.print(t)
-    _print_segments(segments, s.get("validation"))
+    _print_segments(explained["segments"], s.get("validation"), unit)
     if s["disqualifiers"]:
         st = Table(title="Anti-ICP (scores capped; in-sample figures)")
-        for c in ("rule", "accounts", "success rate", "score cap"):
+        for c in ("rule", unit, "success rate", "score cap"):
             st.add_column(c)
         for g in s["disqualifiers"]:
             st.add_row(g["name"], f"{g['size']:,}", f"{g['success_rate']:.1%}", str(g["cap"]))
@@ -238,9 +242,9 @@ def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
     if s["best_customers"]:
         bt = Table(title="Best customers (more like these)")
         for c in s["best_customers"][0]:
-            bt.add_column(c)
+            bt.add_column(attribute_name(c))
         for row in s["best_customers"][:5]:
-            bt.add_row(*("" if v is None else str(v) for v in row.values()))
+            bt.add_row(*(display_value(k, v) for k, v in row.items()))
         out.print(bt)
     if s.get("persona"):
         pt = Table(title="Persona: which people convert (points)")
@@ -262,7 +266,7 @@ def _print_summary(s: dict[str, Any], segments: list[dict[str, Any]]) -> None:
     h = s["held_out"]
     if h.get("auc") is not None:
         out.print(
-            f"Held-out ({s['validation']}): AUC {h['auc']:.3f}; tiers A+B hold "
+            f"Held-out ({aside(s['validation'])}): AUC {h['auc']:.3f}; tiers A+B hold "
             f"{h['ab_share_of_successes']:.0%} of successes in {h['ab_share_of_rows']:.0%} of rows; "
             f"reliability: {h['reliability']['verdict']} ({h['reliability']['reason']})"
         )
@@ -288,6 +292,10 @@ def evaluate_cmd(
     prof = load_profile(profile)
     table, names = read_input(str(input))
     cols = table.column_names
+    if target is None and success is None and prof.success is not None:
+        # The profile's own definition, named as in the CRM file (IsWon), read after intake (won)
+        target, success = prof.success.target, prof.success.expression
+        positive = positive or prof.success.positive
     metrics = evaluate(
         prof,
         table,
@@ -298,15 +306,19 @@ def evaluate_cmd(
     if as_json:
         print_json(metrics)
         return
+    warn_gaps(metrics.get("missing_columns"))
     rel = metrics["reliability"]
     if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
         out.print(
             f"[bold red]{escape(rel['verdict'].upper())}:[/] {escape(rel['reason'])}.", markup=True
         )
+        grade = ""  # said above, once
+    else:
+        grade = f"; reliability: {rel['verdict']} ({aside(rel['reason'])})"
+    auc = metrics["auc"]
     out.print(
-        f"AUC {metrics['auc']}; {counted(metrics['rows'], 'row')}, "
-        f"{counted(metrics['successes'], 'success')}; "
-        f"reliability: {rel['verdict']} ({rel['reason']})"
+        f"AUC {'-' if auc is None else f'{auc:.3f}'}; {counted(metrics['rows'], 'row')}, "
+        f"{counted(metrics['successes'], 'success')}{grade}"
     )
     t = Table(title="Tiers")
     for c in ("tier", "share of rows", "share of successes", "success rate", "lift"):
@@ -336,7 +348,7 @@ def evaluate_cmd(
     for col in ("score", "rows", "success rate"):
         cal.add_column(col)
     for row in metrics["calibration"]:
-        cal.add_row(row["band"], str(row["rows"]), f"{row['success_rate']:.1%}")
+        cal.add_row(row["band"], f"{row['rows']:,}", f"{row['success_rate']:.1%}")
     out.print(cal)
     _print_segment_figures(metrics.get("segments") or [], metrics.get("headline"))
     _print_contradictions(metrics.get("contradictions") or [])
@@ -355,7 +367,7 @@ def _print_segment_figures(rows: list[dict[str, Any]], head: dict[str, Any] | No
         rate = f["success_rate"]
         t.add_row(
             name,
-            str(f["size"]),
+            f"{f['size']:,}",
             "-" if rate is None else f"{rate:.1%}",
             "-" if f["lift"] is None else f"{f['lift']:.2f}",
         )
@@ -380,7 +392,7 @@ def explain_cmd(
         f"Every record starts at {d['intercept']} points; tiers: A >= {d['tiers']['A']}, "
         f"B >= {d['tiers']['B']}, C >= {d['tiers']['C']}, else D."
     )
-    t = Table(title="Points table")
+    t = Table(title="Points table (rows and success rates: the learning rows, in-sample)")
     for c in ("attribute", "value", "points", "rows", "success rate"):
         t.add_column(c)
     for row in d["points"]:
@@ -389,7 +401,7 @@ def explain_cmd(
             row["attribute"],
             row["bin"],
             f"{row['points']:+d}",
-            str(row.get("count") or ""),
+            f"{row['count']:,}" if row.get("count") is not None else "",
             "" if rate is None else f"{rate:.1%}",
         )
     out.print(t)

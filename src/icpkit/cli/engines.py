@@ -19,8 +19,9 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..intake._quarantine import parse_max_rejects
+from ..phrases import counted
 from ..profile import load_profile
-from ._app import app, err, out, print_json
+from ._app import app, err, out, print_json, warn_gaps
 from .intake import KindOpt, MapOpt, MaxRejectsOpt, parse_map
 
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Profile YAML to score with.")]
@@ -49,7 +50,9 @@ def _score_file(
         TextColumn("ETA"),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+    # No bar without a terminal: a log or a pipe would get a blank line before any error.
+    quiet = as_json or not err.is_terminal
+    with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
         task = bar.add_task("score", total=None, speed="")
 
         def advance(done: int, total: int | None) -> None:
@@ -66,16 +69,11 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     out.print(f"scored {report['rows']:,} rows → {where} in {report['seconds']:.1f} s")
     if report.get("rejects"):
         out.print(
-            f"[yellow]warning:[/] set aside {report['rejects']:,} unreadable row(s)"
+            f"[yellow]warning:[/] set aside {counted(report['rejects'], 'unreadable row')}"
             f" → {escape(str(report['rejects_file']))}",
             markup=True,
         )
-    if report.get("missing_columns"):
-        out.print(
-            f"warning: the input has no column for {', '.join(report['missing_columns'])}: "
-            "scored as missing (the profile's points for a missing value apply)",
-            markup=False,
-        )
+    warn_gaps(report.get("gaps"))
     table = Table("tier", "rows", "share")
     total = max(report["rows"], 1)
     for tier, n in report["tiers"].items():

@@ -201,7 +201,8 @@ def _render_rejects(report: dict[str, Any], where: str | None = None) -> None:
     for head in ("row", "why", "text"):
         grid.add_column(head)
     for r in rejects["rows"][:5]:
-        grid.add_row(str(r["row"]), r["reason"], repr(r["raw"][:60]))
+        row = f"{r['row']:,}" if isinstance(r["row"], int) else str(r["row"])
+        grid.add_row(row, r["reason"], repr(r["raw"][:60]))
     out.print(grid)
 
 

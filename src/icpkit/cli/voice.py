@@ -296,7 +296,7 @@ def interviews_cmd(
     for col in ("question", "ICP accounts", "highlights", "status"):
         gaps.add_column(col)
     for g in plan["gaps"]:
-        gaps.add_row(g["label"], str(g["icp_accounts"]), str(g["icp_highlights"]), g["status"])
+        gaps.add_row(g["label"], f"{g['icp_accounts']:,}", f"{g['icp_highlights']:,}", g["status"])
     out.print(gaps)
     people = Table(title="Whom to interview")
     for col in ("contact", "name", "title", "account"):

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ._app import app, err, out, print_json
 
@@ -23,8 +22,23 @@ _MARK = {
 }
 
 
-def _line(stage: Any, result: Any) -> str:
-    note = f" [dim]{escape(result.message)}[/]" if result.message else ""
+def _line(stage: Any, result: Any, said: set[str]) -> str | None:
+    """One stage's progress line, or None when it would only repeat what was said.
+
+    An input left out of icp.yaml gets no line: the stage that would use it says so
+    ("funnel: no leads table configured"). A second stage skipped for the same reason
+    (lookalike after market: no universe) points back instead of saying it again.
+    """
+    from ..workspace._stages import NOT_CONFIGURED
+
+    message = result.message
+    if result.status == "skipped":
+        if message == NOT_CONFIGURED:
+            return None
+        if message in said:
+            message = "skipped for the same reason"
+        said.add(result.message)
+    note = f" [dim]{escape(message)}[/]" if message else ""
     mark = _MARK.get(result.status, "?")
     return f"  {mark} {stage.name:<20} [dim]{result.seconds:6.2f}s[/]{note}"
 
@@ -38,11 +52,12 @@ def _progress(quiet: bool) -> Iterator[Callable[..., None] | None]:
     if quiet:
         yield None
         return
+    said: set[str] = set()
     if not err.is_terminal:
 
         def plain(kind: str, stage: Any, result: Any) -> None:
-            if kind == "end":
-                err.print(_line(stage, result), markup=True, highlight=False)
+            if kind == "end" and (line := _line(stage, result, said)):
+                err.print(line, markup=True, highlight=False)
 
         yield plain
         return
@@ -59,8 +74,8 @@ def _progress(quiet: bool) -> Iterator[Callable[..., None] | None]:
         if kind == "start":
             progress.start()  # lazily: an error before the first stage prints nothing else
             progress.update(task, description=f"{stage.name}: {stage.title}")
-        else:
-            progress.console.print(_line(stage, result), markup=True, highlight=False)
+        elif line := _line(stage, result, said):
+            progress.console.print(line, markup=True, highlight=False)
 
     try:
         yield on_event
@@ -283,12 +298,6 @@ def demo_cmd(
     err.print(f"Generating a synthetic world of {accounts:,} accounts in {out_dir} …")
     with _progress(quiet) as on_event:
         result = demo(out_dir, n_accounts=accounts, seed=seed, on_event=on_event)
-    _warn_failed(result)
-    table = Table("stage", "status", "note", box=None, show_header=False)
-    for s in result.stages:
-        if s.status == "skipped":
-            table.add_row(s.name, s.status, s.message)
-    if table.row_count and not quiet:
-        err.print(table)
+    _warn_failed(result)  # skipped stages were said once, in the progress lines
     out.print(f"ICP report: {result.outputs['html']}")
     out.print(f"Workspace:  {out_dir / 'icp.yaml'}  (edit, then `icp run {out_dir}`)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..phrases import attribute_name, money
 from ._charts import TIER_COLORS
 from ._util import absent, kv_table, num, pct, records_table, section, table
 
@@ -206,11 +207,11 @@ def funnel_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
             pct(r.get("share")),
             *(pct(r.get(c)) for c in cols[3:8]),
             num(r.get("median_cycle_days")),
-            num(r.get("mean_acv")),
+            "–" if r.get("mean_acv") is None else money(r["mean_acv"]),
         ]
         for r in rows
     ]
-    header = ["tier", "leads", "share", "→ MQL", "MQL → SQL", "SQL → opp.", "win rate"]
+    header = ["tier", "leads", "share", "lead → MQL", "MQL → SQL", "SQL → opp.", "win rate"]
     header += ["lead → won", "median cycle (days)", "mean ACV"]
     chart = {
         "id": "funnel-tiers",
@@ -295,17 +296,18 @@ def _quality_bullets(summary: dict[str, Any]) -> list[str]:
     out = []
     low = summary.get("profile_low_fill") or []
     if low:
-        out.append(f"Attributes the score depends on with fill below 80%: {', '.join(low)}.")
+        names = ", ".join(attribute_name(c) for c in low)
+        out.append(f"Attributes the score depends on with fill below 80%: {names}.")
     for d in (summary.get("duplicates") or {}).values():
         if isinstance(d, dict) and d.get("extra_rows"):
             examples = ", ".join(str(e) for e in (d.get("examples") or [])[:3])
             out.append(
-                f"{num(d['extra_rows'])} duplicate rows by {d.get('column')}"
+                f"{num(d['extra_rows'])} duplicate rows by {attribute_name(str(d.get('column')))}"
                 + (f" (e.g. {examples})" if examples else "")
                 + "."
             )
     for col, n in (summary.get("impossible_values") or {}).items():
-        out.append(f"{num(n)} impossible values in {col}.")
+        out.append(f"{num(n)} impossible values in {attribute_name(col)}.")
     return out
 
 
@@ -320,7 +322,8 @@ def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
     )
     if stale.get("expected_stale_today") is not None:
         text += (
-            f" At {pct(stale.get('decay_per_month'), 0)} decay a month (from {stale.get('column')},"
+            f" At {pct(stale.get('decay_per_month'), 0)} decay a month (from the"
+            f" {attribute_name(str(stale.get('column')))} date;"
             f" median age {num(stale.get('median_age_months'))} months), about"
             f" {_records(stale.get('expected_stale_today'))} are stale as of"
             f" {stale.get('today')} and {num(round(stale.get('expected_stale_in_90_days') or 0))}"
@@ -337,7 +340,7 @@ def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         "reference_label": "80%",
         "items": [
             {
-                "label": f.get("column"),
+                "label": attribute_name(str(f.get("column"))),
                 "value": f.get("fill_rate") or 0.0,
                 "color": "D" if f.get("low_fill") else "B",
             }

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._version import __version__
+from ..phrases import money
 from ..profile import Profile
 from ._analytics_sections import (
     committee_section,
@@ -77,7 +78,14 @@ def _success_section(success: dict[str, Any] | None, why: str) -> dict[str, Any]
             if any(b.get(c) is not None for b in best)
         ] or ["account_id"]
         rows = [
-            [num(b.get(c)) if c in ("employees", "value") else (b.get(c) or "–") for c in cols]
+            [
+                num(b.get(c))
+                if c == "employees"
+                else (money(b[c]) if b.get(c) is not None else "–")
+                if c == "value"  # ACV/ARR/LTV or won deal amounts: money, not a bare number
+                else (b.get(c) or "–")
+                for c in cols
+            ]
             for b in best
         ]
         tables.append(table(cols, rows, "The best customers"))

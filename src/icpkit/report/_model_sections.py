@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..phrases import aside
 from ._analytics_sections import _find
 from ._util import absent, kv_table, num, pct, records_table, section, table
 
@@ -16,7 +17,7 @@ def _metric(ev: dict[str, Any], *names: str) -> Any:
 
 def _headline(ev: dict[str, Any], in_sample: dict[str, Any] | None) -> str:
     auc = _metric(ev, "auc")
-    where = ev.get("validation") or "rows the profile was not fitted on"
+    where = aside(ev.get("validation") or "rows the profile was not fitted on")
     text = f"AUC {auc:.2f} on held-out data ({where})." if isinstance(auc, float) else ""
     if in_sample and isinstance(in_sample.get("auc"), float):
         text += f" On all rows, including those it learned from: AUC {in_sample['auc']:.2f}."

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from ..errors import IcpError
 from ..profile import Profile, load_profile
 from ..report._data import jsonable
 from ._cache import file_fingerprint
@@ -58,6 +59,10 @@ def _source(ctx: Context, name: str) -> Source | None:
     return ctx.config.tables.get(name)
 
 
+# An optional input left out of icp.yaml: the stages that need it say so in their own words.
+NOT_CONFIGURED = "not configured in icp.yaml"
+
+
 def _intake_settings(name: str) -> Any:
     def settings(ctx: Context) -> Any:
         source = _source(ctx, name)
@@ -74,7 +79,7 @@ def _intake(name: str) -> Any:
     def run(ctx: Context) -> dict[str, Any]:
         source = _source(ctx, name)
         if source is None:
-            raise Skip("not configured in icp.yaml")
+            raise Skip(NOT_CONFIGURED)
         try:
             table, report = load_source(ctx.workspace, source, name)
         except Exception as exc:
@@ -111,9 +116,25 @@ def _enrich(ctx: Context) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- success
 
 
+def _as_exported(ctx: Context, target: str | None) -> str | None:
+    """The success column named as the export spells it ('Renewed'), as intake names it
+    ('renewed'); other names are kept (a derived 'won', or a typo reported later)."""
+    for kind in ("accounts", "outcomes"):
+        have = ctx.get(kind)
+        if target is None or have is None or target in have.column_names:
+            return target
+        report = ctx.values.get(f"{kind}_intake") or {}
+        for m in report.get("mapping") or []:
+            if m.get("original") == target and m.get("outputs"):
+                return str(m["outputs"][0])
+    return target
+
+
 def _success(ctx: Context) -> dict[str, Any]:
     tables = {k: ctx.get(k) for k in ("accounts", "outcomes", "deals")}
-    frame, described = training_frame(ctx.config.success, tables)
+    success = ctx.config.success
+    success = success.model_copy(update={"target": _as_exported(ctx, success.target)})
+    frame, described = training_frame(success, tables)
     n, wins = len(frame), int(frame[LABEL].sum())
     summary = {
         **described,
@@ -152,6 +173,17 @@ def _as_profile(result: Any) -> Profile:
     raise TypeError(f"discover returned {type(result).__name__}, not a Profile")
 
 
+def _in_users_words(exc: IcpError, ctx: Context) -> IcpError:
+    """The error about the label column, which is ours (``is_success``): the user defined
+    success in icp.yaml, so the line names that definition instead."""
+    described = (ctx.values.get("success") or {}).get("description")
+    target = ctx.config.success.expression or ctx.config.success.target
+    what = described or f"success.target {target!r} in icp.yaml"
+    return type(exc)(
+        f"{exc.message} (success here: {what})", file=exc.file, row=exc.row, hint=exc.hint
+    )
+
+
 def _discover(ctx: Context) -> dict[str, Any]:
     if ctx.config.options.profile:
         path = ctx.workspace / ctx.config.options.profile
@@ -162,15 +194,20 @@ def _discover(ctx: Context) -> dict[str, Any]:
         raise Skip("icpkit.discover is not available")
     frame = _need(ctx, "training", "no training rows").to_pandas()
     features = frame.drop(columns=[c for c in ("account_id", "name") if c in frame])
-    result = _call(
-        fn,
-        features,
-        target=LABEL,
-        positive=["true"],
-        exclude=list(ctx.config.success.exclude),
-        random_state=ctx.config.options.seed,
-        name=ctx.config.name,
-    )
+    try:
+        result = _call(
+            fn,
+            features,
+            target=LABEL,
+            positive=["true"],
+            exclude=list(ctx.config.success.exclude),
+            random_state=ctx.config.options.seed,
+            name=ctx.config.name,
+        )
+    except IcpError as exc:
+        if exc.column != LABEL:
+            raise
+        raise _in_users_words(exc, ctx) from exc
     profile = _as_profile(result)
     summary = result.summary() if callable(getattr(result, "summary", None)) else {}
     info = {"source": "learned", "summary": jsonable(summary)}
