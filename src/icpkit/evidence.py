@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .phrases import attribute_name
 from .profile import CategoricalAttribute, Condition, Profile
 
 __all__ = [
@@ -173,12 +174,6 @@ def with_evidence(
     return profile.model_copy(update={"metrics": metrics})
 
 
-def _words(name: str, label: str | None) -> str:
-    from .explain import pretty_name
-
-    return label or pretty_name(name)
-
-
 def trait_effects(profile: Profile) -> list[dict[str, Any]]:
     """Each trait's total effect: its own points spread plus the segment bonuses it is part of.
 
@@ -189,11 +184,11 @@ def trait_effects(profile: Profile) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for a in profile.attributes:
         pts = [b.points for b in a.bins] + [a.missing_points]
-        out[a.name] = {"attribute": _words(a.name, a.label), "own": max(pts) - min(pts)}
+        out[a.name] = {"attribute": attribute_name(a.name, a.label), "own": max(pts) - min(pts)}
         out[a.name]["segments"] = []
     for s in profile.segments:
         for c in s.conditions:
-            fresh = {"attribute": _words(c.attribute, None), "own": 0, "segments": []}
+            fresh = {"attribute": attribute_name(c.attribute), "own": 0, "segments": []}
             row = out.setdefault(c.attribute, fresh)
             if s.name not in [n for n, _ in row["segments"]]:
                 row["segments"].append((s.name, s.points))

@@ -150,7 +150,7 @@ def screen_columns(
             elif is_contact_detail(name) and name not in keep:
                 why = CONTACT_REASON
             elif _ID_NAME.search(name) and distinct > 0.5 * present and name not in keep:
-                why = f"id-like ({distinct} distinct values)"
+                why = f"id-like ({distinct:,} distinct values)"
             elif (
                 kind == "categorical"
                 and (
@@ -159,7 +159,7 @@ def screen_columns(
                 )
                 and name not in keep
             ):
-                why = f"free text or an identifier ({distinct} distinct values)"
+                why = f"free text or an identifier ({distinct:,} distinct values)"
             else:
                 columns.append(name)
                 kinds[name] = kind

@@ -40,7 +40,7 @@ def split(
         return (
             train,
             test,
-            f"time-based: trained on rows before {when}, tested on the later {len(test)} rows",
+            f"time-based: trained on rows before {when}, tested on the later {len(test):,} rows",
         )
     rng = np.random.default_rng(seed)
     test_mask = np.zeros(n, dtype=bool)
@@ -50,7 +50,7 @@ def split(
     return (
         np.flatnonzero(~test_mask),
         np.flatnonzero(test_mask),
-        f"random stratified hold-out of {int(test_mask.sum())} rows ({test_size:.0%})",
+        f"random stratified hold-out of {int(test_mask.sum()):,} rows ({test_size:.0%})",
     )
 
 
