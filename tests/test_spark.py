@@ -86,3 +86,42 @@ def test_missing_column_is_a_schema_error(spark: Any) -> None:
     df = spark.createDataFrame([(1.0,)], "headcount double")
     with pytest.raises(SchemaError, match=r"head\.count"):
         score(df, profile_from_dict(PROFILE))
+
+
+def test_persona_columns_all_or_none_as_in_the_reference(spark: Any) -> None:
+    from icpkit.spark import score
+
+    data = {
+        **PROFILE,
+        "persona": {
+            "attributes": [
+                {
+                    "name": "role",
+                    "kind": "categorical",
+                    "bins": [{"values": ["CFO"], "points": 60}],
+                },
+                {"name": "seniority", "kind": "numeric", "bins": [{"lower": 5, "points": 30}]},
+            ]
+        },
+    }
+    profile = profile_from_dict(data)
+    accounts = spark.createDataFrame(
+        [(2000.0, "Software")], "`head.count` double, `in dustry` string"
+    )
+    assert "persona_score" not in score(accounts, profile).columns  # no people columns: no persona
+    people = spark.createDataFrame(
+        [(2000.0, "Software", "CFO", 7.0)],
+        "`head.count` double, `in dustry` string, role string, seniority double",
+    )
+    got = score(people, profile).select("persona_score", "icp_priority").collect()
+    want = score_table(
+        profile,
+        pa.table(
+            {"head.count": [2000.0], "in dustry": ["Software"], "role": ["CFO"], "seniority": [7.0]}
+        ),
+    )
+    assert [tuple(r) for r in got] == [
+        (want.column("persona_score")[0].as_py(), want.column("icp_priority")[0].as_py())
+    ]
+    with pytest.raises(SchemaError, match="seniority"):
+        score(people.drop("seniority"), profile)

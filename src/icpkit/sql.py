@@ -48,7 +48,6 @@ from .sqldialect import (
     _table,
     _values,
     column_types_from_arrow,
-    java_pattern,
 )
 
 __all__ = [
@@ -58,7 +57,6 @@ __all__ = [
     "ScoreQuery",
     "build_query",
     "column_types_from_arrow",
-    "java_pattern",
     "points_sum",
     "render",
     "score_query",
