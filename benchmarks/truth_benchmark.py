@@ -13,7 +13,8 @@ a profile from training.csv (as a user would, through intake), and the script pr
 * contradictions: bins whose points order disagrees with their success-rate order;
 * AUC on discover's own held-out rows, beside the figure today's main gave (``--baseline``).
 
-Run: ``python benchmarks/truth_benchmark.py [--worlds 10] [--accounts 4000]``
+Run: ``python benchmarks/truth_benchmark.py [--worlds 10] [--accounts 4000]``; ``--worlds`` takes
+a count (the first N worlds) or seeds separated by commas (``--worlds 61,`` runs world 61 alone).
 ``--save-baseline FILE`` writes the AUCs (run it on an unchanged checkout of main).
 """
 
@@ -166,16 +167,43 @@ def _contradictions(profile: Any) -> int | None:
     return len(contradictions(profile))
 
 
+def _chosen_worlds(spec: str) -> list[tuple[str, int, tuple[Rule, ...], float]]:
+    """The worlds ``--worlds`` names: a count (the first N) or seeds with commas ("61," or "7,61")."""
+    if "," not in spec:
+        try:
+            count = int(spec)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a count or a list of seeds: {spec!r}") from None
+        if count < 1:
+            raise argparse.ArgumentTypeError(f"a count of worlds must be 1 or more, not {count}")
+        return WORLDS[:count]
+    by_seed = {w[1]: w for w in WORLDS}
+    chosen = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if not part.isdigit() or int(part) not in by_seed:
+            known = ", ".join(str(s) for s in by_seed)
+            raise argparse.ArgumentTypeError(f"no world with seed {part!r} (seeds: {known})")
+        chosen.append(by_seed[int(part)])
+    if not chosen:
+        raise argparse.ArgumentTypeError("no seed given")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--worlds", type=int, default=len(WORLDS))
+    ap.add_argument(
+        "--worlds",
+        type=_chosen_worlds,
+        default=WORLDS,
+        help="a count (the first N worlds) or seeds separated by commas, e.g. 61,",
+    )
     ap.add_argument("--accounts", type=int, default=4000)
     ap.add_argument("--save-baseline", type=Path, default=None)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     base = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
     rows = []
-    for name, seed, plan, missing in WORLDS[: args.worlds]:
+    for name, seed, plan, missing in args.worlds:
         row = run_world(name, seed, plan, missing, args.accounts)
         key = f"{row['world']}|{args.accounts}"
         row["auc_main"] = base.get(key)

@@ -23,7 +23,9 @@ from icpkit.segments import Atom, SegmentFinder, rule_mask
 from icpkit.synth import SEGMENTS, Rule, make_world, matches
 
 
-def _best_jaccards(seed: int) -> list[float]:
+def _found(seed: int) -> list[tuple[tuple[dict, ...], np.ndarray, list[float]]]:
+    """Per discovered segment: its conditions, its rows in the market universe, and its
+    Jaccard with each planted segment."""
     world = make_world(4000, seed=seed, n_universe=40000)
     table = load_table(
         pa.Table.from_pandas(world.training, preserve_index=False), kind="accounts"
@@ -32,22 +34,39 @@ def _best_jaccards(seed: int) -> list[float]:
         warnings.simplefilter("ignore")
         profile = learn(table, "IsWon").profile
     uni = world.latent_universe
+    truths = [matches(uni, planted) for planted in SEGMENTS]
     found = []
     for s in profile.segments:
         conds = tuple(c.model_dump(by_alias=True, exclude_none=True) for c in s.conditions)
         if all(c["attribute"] in uni.columns for c in conds):
-            found.append(matches(uni, Rule("s", "", conds, 0.0, 0.0)))
-    out = []
-    for planted in SEGMENTS:
-        truth = matches(uni, planted)
-        out.append(max(((f & truth).sum() / (f | truth).sum() for f in found), default=0.0))
-    return out
+            f = matches(uni, Rule("s", "", conds, 0.0, 0.0))
+            found.append((conds, f, [(f & t).sum() / (f | t).sum() for t in truths]))
+    return found
+
+
+def _best_jaccards(seed: int) -> list[float]:
+    found = _found(seed)
+    return [max((j[k] for _c, _f, j in found), default=0.0) for k in range(len(SEGMENTS))]
 
 
 @pytest.mark.parametrize("seed", [11, 7])
 def test_every_planted_segment_is_recovered(seed: int) -> None:
     jaccards = _best_jaccards(seed)
     assert min(jaccards) >= 0.6, dict(zip([s.name for s in SEGMENTS], jaccards, strict=True))
+
+
+def test_a_near_tie_on_a_few_rows_keeps_the_measure_the_search_found() -> None:
+    # Seed 7: inside "Financial Services · in Europe" (126 search rows) employees 149+ and
+    # revenue $52M+ tie; revenue separated success a little inside the employees range (3.1 on
+    # 61 rows) and employees hardly inside revenue's (0.7 on 44), which moved the planted
+    # employees condition to revenue (Jaccard 0.84 -> 0.67) until explaining away had to be
+    # clear on its own, not only larger.
+    found = _found(7)
+    k = next(i for i, p in enumerate(SEGMENTS) if p.name == "European financial services")
+    conds, _rows, _jaccards = max(found, key=lambda f: f[2][k])
+    attributes = {c["attribute"] for c in conds}
+    assert "employees" in attributes, conds
+    assert "annual_revenue" not in attributes, conds
 
 
 def _atom(cond: Condition, table: pa.Table) -> Atom:
