@@ -6,6 +6,7 @@ the attribute and points tables of discover, explain and the report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,26 @@ def test_report_tables_and_charts_read_business_names() -> None:
         assert raw not in part
     assert "**Success rate by monthly cloud spend**" in part
     assert "| uses AWS | yes |" in part
+
+
+def test_shortened_names_say_more_in_words_not_a_bare_plus() -> None:
+    # Seen on the demo world: "Financial Services +4 · 184+ employees +1 more" beside a bonus
+    # column, where "+4" reads as four points.
+    from icpkit.phrases import segment_name
+
+    industries = ["Financial Services", "Healthcare", "Software", "Retail", "Energy & Utilities"]
+    conds = [
+        profile_from_dict({"attributes": [], "segments": [{"name": "s", "conditions": [c]}]})
+        .segments[0]
+        .conditions[0]
+        for c in [
+            {"attribute": "industry", "in": industries},
+            {"attribute": "employees", "ge": 184},
+            {"attribute": "cloud_spend", "ge": 30400},
+            {"attribute": "tech_salesforce", "in": ["true"]},
+        ]
+    ]
+    name = segment_name(conds)
+    assert len(name) <= 60, name
+    assert not re.search(r"\+\d(?! more)", name), name  # "+2 more" traits, never a bare "+4"
+    assert re.search(r"^Financial Services or 4 more · 184\+ employees", name), name

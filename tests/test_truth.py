@@ -68,7 +68,7 @@ def test_headline_is_business_words_and_lists_best_first(demo) -> None:  # type:
     assert text
     assert "tech_" not in text
     assert "_" not in text  # no column names (cloud_spend, tech_aws) in prose
-    # Every industry list in the profile runs best first, so "+2 more" hides the weakest.
+    # Every industry list in the profile runs best first, so "or 2 more" hides the weakest.
     frame = table.select(["industry", "IsWon"]).to_pandas()
     frame["won"] = frame["IsWon"].astype(str).str.lower() == "true"
     rates = frame.groupby("industry")["won"].mean()

@@ -3,7 +3,7 @@
 ``phrase`` turns one condition into the words a salesperson would use ("200–5,000 employees",
 "on Salesforce", "revenue $45.8M+", "in Europe"); ``segment_name`` joins a rule's phrases into
 a name of at most ~60 characters that never cuts a word: value lists shrink first ("Software,
-Healthcare +2"), then whole traits are left out and counted ("+1 more").
+Healthcare or 2 more"), then whole traits are left out and counted ("+1 more").
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def _values(values: Sequence[str], limit: int) -> str:
     shown = list(values[:limit])
     more = len(values) - len(shown)
     if more:
-        return ", ".join(shown) + f" +{more}"
+        # "or 4 more", not "+4": beside points and bonuses a bare "+4" reads as points.
+        return ", ".join(shown) + f" or {more} more"
     return " or ".join(shown) if len(shown) <= 2 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 
