@@ -159,7 +159,12 @@ class Discovery:
 
 
 def _resolve_label(
-    table: pa.Table, target: str | None, positive: Any, success: str | None
+    table: pa.Table,
+    target: str | None,
+    positive: Any,
+    success: str | None,
+    open_as_failure: bool,
+    unit: str,
 ) -> tuple[SuccessLabel, list[str]]:
     if target is None and success is None:
         raise ConfigError("say what success means: give a target column or a success expression")
@@ -173,7 +178,15 @@ def _resolve_label(
                 hint=did_you_mean(c, table.column_names) or "Check the column name",
             )
     frame = table.select(cols).to_pandas()
-    return success_label(frame, target, positive=positive, expression=success), cols
+    label = success_label(
+        frame,
+        target,
+        positive=positive,
+        expression=success,
+        open_as_failure=open_as_failure,
+        unit=unit,
+    )
+    return label, cols
 
 
 def learn(
@@ -194,11 +207,15 @@ def learn(
     max_bins: int = 8,
     penalty: float = 1.0,
     persona: str | Sequence[str] | None = None,
+    open_as_failure: bool = False,
+    unit: str = "rows",
 ) -> Discovery:
     """Learn a profile and report how well it works on rows it did not fit on.
 
     ``keep`` lists columns to use even if they look like ids or leaks; ``validate=False`` skips
     the held-out measurement (one fit, no metrics: for callers that validate themselves).
+    Rows whose outcome is still open (a deal stage neither won nor lost) are left out unless
+    ``open_as_failure``; ``unit`` names a row ('opportunities') in the note that says so.
     ``persona`` ('auto' or person columns such as role, seniority) learns those columns into the
     profile's persona points table instead of the account points (see :mod:`icpkit.persona`).
     """
@@ -212,7 +229,7 @@ def learn(
             column=unknown[0],
             hint=did_you_mean(unknown[0], table.column_names) or "Check the name",
         )
-    label, label_cols = _resolve_label(table, target, positive, success)
+    label, label_cols = _resolve_label(table, target, positive, success, open_as_failure, unit)
     if not label.defined.all():
         table = table.filter(pa.array(label.defined))
     y = label.y[label.defined]

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import ConfigError, SchemaError, did_you_mean
+from .outcomes import open_note, open_rows
 from .profile import SuccessDefinition
 
 __all__ = [
@@ -71,6 +72,10 @@ def _frame(data: Any) -> pd.DataFrame:
     raise TypeError(f"expected a pandas DataFrame or pyarrow Table, got {type(data).__name__}")
 
 
+def _text(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip().str.lower()
+
+
 def _as_bool(s: pd.Series, name: str) -> pd.Series:
     """Yes/no values as a nullable boolean; anything else is an error naming the value."""
     if pd.api.types.is_bool_dtype(s):
@@ -106,8 +111,14 @@ def success_label(
     *,
     positive: str | list[str] | None = None,
     expression: str | None = None,
+    open_as_failure: bool = False,
+    unit: str = "rows",
 ) -> SuccessLabel:
-    """Success per row from a label column (and its positive values) or an expression."""
+    """Success per row from a label column (and its positive values) or an expression.
+
+    Rows still open (a deal stage that is neither won nor lost, see :mod:`icpkit.outcomes`) are
+    left out unless ``open_as_failure``; ``unit`` names a row in the note that says so.
+    """
     df = _frame(data)
     if (target is None) == (expression is None):
         raise ConfigError("give exactly one of: a target column, or a success expression")
@@ -136,7 +147,9 @@ def success_label(
     )
     notes = []
     if positive is None:
-        flag = _as_bool(col, target)
+        # 'Closed Won' needs no --positive; the open stages beside it are not yes/no values
+        is_open = open_rows(col, _text(col).isin(list(TRUE_WORDS)).fillna(False).to_numpy(bool))
+        flag = _as_bool(col.mask(is_open), target)
         y = flag.fillna(False).to_numpy(dtype=bool)
         pos_values = []
         lost = flag.eq(False).fillna(False).to_numpy(dtype=bool)
@@ -166,8 +179,14 @@ def success_label(
                 value=pos_values[0],
                 hint=f"Values seen: {seen}",
             )
-    if (~defined).any():
-        notes.append(f"{int((~defined).sum())} rows have no {target} value; left out of the fit")
+        is_open = open_rows(col, y)
+    if is_open.any():
+        notes.append(open_note(col, is_open, unit, open_as_failure))
+        if not open_as_failure:
+            defined = defined & ~is_open
+    missing = ~defined & ~is_open
+    if missing.any():
+        notes.append(f"{int(missing.sum()):,} rows have no {target} value; left out of the fit")
     if not len(col):
         raise ConfigError(
             "the table has no data rows: there is nothing to learn from",

@@ -103,11 +103,19 @@ def discover_cmd(
             "('auto': role, seniority, department; or e.g. 'role,seniority,source').",
         ),
     ] = None,
+    open_as_failure: Annotated[
+        bool,
+        typer.Option(
+            "--open-as-failure",
+            help="Count rows whose outcome is still open (deal stages neither won nor lost) as "
+            "failures; by default they are left out.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Learn the ICP profile from INPUT and print its summary."""
     from ..discover import learn
-    from ..explain import explain_profile, with_unit
+    from ..explain import explain_profile, unit_of_kind, with_unit
     from ..profile import save_profile
     from ..sources import record_sources
 
@@ -131,6 +139,8 @@ def discover_cmd(
         persona=persona
         if persona in (None, "auto")
         else [r(c.strip()) or c for c in persona.split(",")],
+        open_as_failure=open_as_failure,
+        unit=unit_of_kind(loaded.kind),
     )
     # Where each column came from, so `icp sql --columns crm` can read the CRM's own table.
     profile = record_sources(result.profile, loaded.column_origin, loaded.kind, table.schema)

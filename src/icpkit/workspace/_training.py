@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ConfigError, SchemaError, did_you_mean
+from ..outcomes import closed_stage
+from ..phrases import counted
 from ._config import Success
 from ._sources import optional
 
@@ -63,11 +65,11 @@ def _deal_won(deals: pd.DataFrame) -> pd.Series:
 
 
 def _deal_closed(deals: pd.DataFrame, won: pd.Series) -> pd.Series:
+    """Deals whose outcome is known; open ones are neither won nor lost yet."""
     if "is_closed" in deals:
         return label_values(deals["is_closed"], None) | won
     if "stage" in deals:
-        stage = deals["stage"].astype("string").str.lower()
-        return (stage.str.contains("won") | stage.str.contains("lost")).fillna(False) | won
+        return closed_stage(deals["stage"]) | won
     return pd.Series(True, index=deals.index)
 
 
@@ -104,12 +106,17 @@ def training_frame(
     if success.table == "deals":
         assert deals is not None
         won = _deal_won(deals)
-        closed = deals[_deal_closed(deals, won)].assign(**{LABEL: won})
+        known = _deal_closed(deals, won) | success.open_as_failure
+        closed = deals[known].assign(**{LABEL: won})
         left, right = _join_key(closed, accounts)
         frame = closed[[left, LABEL]].merge(
             accounts.drop_duplicates(right), left_on=left, right_on=right, how="inner"
         )
-        described = "a closed deal that was won (one row per closed deal)"
+        described = (
+            "a deal that was won (one row per deal, open ones counted as failures)"
+            if success.open_as_failure
+            else "a closed deal that was won (one row per closed deal)"
+        )
         keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
         return frame[keep], {"level": "deals", "description": described, "features": features}
     frame = accounts
@@ -122,8 +129,7 @@ def training_frame(
     if success.expression or target in frame.columns:
         frame, described = _labelled(frame, success)
     elif target == "won" and deals is not None:
-        frame = frame.assign(**{LABEL: _account_won(frame, accounts, deals)})
-        described = "the account has at least one won deal"
+        frame, described = _account_won(frame, accounts, deals, success.open_as_failure)
     else:
         raise SchemaError(
             "the success column is not in the accounts (or outcomes) table",
@@ -148,7 +154,13 @@ def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]
         label = fn(frame, expression=success.expression)
         described = success.expression
     else:
-        label = fn(frame, success.target, positive=success.positive)
+        label = fn(
+            frame,
+            success.target,
+            positive=success.positive,
+            open_as_failure=success.open_as_failure,
+            unit="accounts",
+        )
         described = f"{success.target} is {', '.join(success.positive or ['true/yes/won'])}"
     defined = np.asarray(label.defined, dtype=bool)
     out = frame[defined].assign(**{LABEL: np.asarray(label.y, dtype=bool)[defined]})
@@ -158,11 +170,28 @@ def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]
     return out, described
 
 
-def _account_won(frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+def _account_won(
+    frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame, open_as_failure: bool
+) -> tuple[pd.DataFrame, str]:
+    """Accounts labelled by their deals; one whose deals are all still open has no outcome
+    yet, so it is left out (not counted as a failure) unless ``open_as_failure``."""
     won = _deal_won(deals)
     left, right = _join_key(deals, accounts)
+    key = frame[right].astype(str)
     winners = set(deals.loc[won, left].dropna().astype(str))
-    return frame[right].astype(str).isin(winners)
+    frame = frame.assign(**{LABEL: key.isin(winners)})
+    described = "the account has at least one won deal"
+    with_deals = set(deals[left].dropna().astype(str))
+    closed = set(deals.loc[_deal_closed(deals, won), left].dropna().astype(str))
+    only_open = key.isin(with_deals - closed)
+    if only_open.any() and not open_as_failure:
+        frame = frame[~only_open.to_numpy()]
+        n = int(only_open.sum())
+        described += (
+            f" ({counted(n, 'account')} with only open deals left out: "
+            f"{'its' if n == 1 else 'their'} outcome is not known yet)"
+        )
+    return frame, described
 
 
 def _values(key: str, tables: dict[str, pa.Table | None]) -> pd.Series | None:
