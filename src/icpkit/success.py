@@ -72,6 +72,13 @@ def _frame(data: Any) -> pd.DataFrame:
     raise TypeError(f"expected a pandas DataFrame or pyarrow Table, got {type(data).__name__}")
 
 
+def _said(value: Any) -> str:
+    """A label value as a person reads it: a yes/no flag is Yes or No, not True or False."""
+    if isinstance(value, bool | np.bool_):
+        return "Yes" if value else "No"
+    return str(value)
+
+
 def _text(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip().str.lower()
 
@@ -113,11 +120,13 @@ def success_label(
     expression: str | None = None,
     open_as_failure: bool = False,
     unit: str = "rows",
+    name: str | None = None,
 ) -> SuccessLabel:
     """Success per row from a label column (and its positive values) or an expression.
 
     Rows still open (a deal stage that is neither won nor lost, see :mod:`icpkit.outcomes`) are
-    left out unless ``open_as_failure``; ``unit`` names a row in the note that says so.
+    left out unless ``open_as_failure``; ``unit`` names a row in the note that says so, and
+    ``name`` the target as the user's file spells it ('Churn' where intake made it 'churned').
     """
     df = _frame(data)
     if (target is None) == (expression is None):
@@ -157,10 +166,13 @@ def success_label(
             # "Churn = Yes" is the outcome to avoid: the ideal customers are the others.
             y = lost
             pos_values = sorted({str(v) for v in col[lost]})
+            # in the user's words: intake read 'Churn' Yes/No as a yes/no flag named 'churned'
+            said = sorted({_said(v) for v in col[lost]})
+            shown = name or target
             notes.append(
-                f"the target {target!r} means a loss, so success is {target} = "
-                f"{' or '.join(pos_values)} (the customers kept); give --positive "
-                "(success.positive in icp.yaml) to choose the success value yourself"
+                f"the target {shown} means a loss: treating {shown} = {' or '.join(said)} as "
+                "success (the customers kept); give --positive (success.positive in icp.yaml) "
+                "to choose the success value yourself"
             )
     else:
         pos_values = [positive] if isinstance(positive, str) else list(positive)

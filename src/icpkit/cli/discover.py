@@ -117,6 +117,7 @@ def discover_cmd(
     from ..discover import learn
     from ..explain import explain_profile, unit_of_kind, with_unit
     from ..profile import save_profile
+    from ..screening import in_users_words
     from ..sources import record_sources
 
     loaded = _load(input)
@@ -141,12 +142,15 @@ def discover_cmd(
         else [r(c.strip()) or c for c in persona.split(",")],
         open_as_failure=open_as_failure,
         unit=unit_of_kind(loaded.kind),
+        names=loaded.column_origin,
     )
     # Where each column came from, so `icp sql --columns crm` can read the CRM's own table.
     profile = record_sources(result.profile, loaded.column_origin, loaded.kind, table.schema)
     profile = with_unit(profile, loaded.kind)  # "205 leads", not "205 accounts"
     save_profile(profile, output)
     summary = {**result.summary(), "silhouette": profile.silhouette}
+    # the export's own header ('customerID'), not intake's canonical names ('account_id')
+    summary["flagged"] = in_users_words(summary["flagged"], loaded.column_origin)
     if as_json:
         print_json({**summary, "profile": str(output)})
         return
