@@ -53,3 +53,34 @@ def test_excluded_columns_are_named_as_in_the_export(telco: tuple[str, str]) -> 
     assert excluded
     assert set(excluded) <= header, set(excluded) - header
     assert "customerID" in excluded
+
+
+# ----------------------------------------------------------------------------- icp quality
+
+
+def test_quality_summary_reads_as_sentences_in_business_words(tmp_path: Path) -> None:
+    """It printed 'duplicates name: column name · groups 0 · extra rows 0' and
+    'low fill columns: subsidiary_of'; the report said 'duplicate rows by name'."""
+    from icpkit.quality import data_quality
+    from icpkit.report._analytics_sections import _quality_bullets
+
+    accounts = pd.read_csv(DATASETS / "crm_sales_opportunities" / "accounts.csv")
+    doubled = pd.concat([accounts, accounts.head(3)], ignore_index=True)
+    path = tmp_path / "accounts.csv"
+    doubled.to_csv(path, index=False)
+    code, text, err = _run_cli("quality", path)
+    assert code == 0, err
+    after_table = text[text.rindex("┘") + 1 :].strip().splitlines()
+    assert after_table
+    for line in after_table:
+        assert "_" not in line, line  # no column names such as subsidiary_of
+        assert " · " not in line, line
+    said = next(ln for ln in after_table if "duplicate" in ln)
+    assert "3 duplicate records by company name" in said, said
+    # the report says it in the same words, from the same place
+    _, summary = data_quality(path)
+    bullet = next(b for b in _quality_bullets(summary) if "duplicate" in b)
+    assert bullet == said
+    filled = doubled["subsidiary_of"].notna().mean()
+    assert any(f"subsidiary of ({filled:.0%} filled)" in ln for ln in after_table), after_table
+    assert any("No last-verified or last-modified date" in ln for ln in after_table)

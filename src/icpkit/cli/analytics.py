@@ -247,7 +247,14 @@ def quality_command(
 
     prof = _profile(profile) if profile is not None else None
     table, summary = data_quality(file, prof, decay=decay, today=_date(today), kind=kind)
-    _show("Data quality by column", table, summary, as_json)
+    if as_json:
+        _show("Data quality by column", table, summary, as_json)
+        return
+    from ..qualitywords import quality_sentences
+
+    _show("Data quality by column", table, {}, as_json)
+    for sentence in quality_sentences(summary):
+        out.print(escape(sentence), highlight=False)
 
 
 def _date(text: str | None) -> Any:
