@@ -84,3 +84,31 @@ def test_quality_summary_reads_as_sentences_in_business_words(tmp_path: Path) ->
     filled = doubled["subsidiary_of"].notna().mean()
     assert any(f"subsidiary of ({filled:.0%} filled)" in ln for ln in after_table), after_table
     assert any("No last-verified or last-modified date" in ln for ln in after_table)
+
+
+# ----------------------------------------------------------------------------- icp tam
+
+
+def test_tam_summary_capitalises_its_acronyms_and_shows_money_as_money() -> None:
+    """It printed 'tam: companies 6', 'in crm: 2' and 'expected acv acv by tier: A 51,235'."""
+    import re
+
+    fix = Path(__file__).parent / "fixtures" / "analytics"
+    code, text, err = _run_cli(
+        "tam",
+        fix / "universe.csv",
+        "--profile",
+        fix / "profile.yaml",
+        "--accounts",
+        fix / "crm_accounts.csv",
+    )
+    assert code == 0, err
+    lines = [ln for ln in text.splitlines() if ln.strip() and ln[0] not in "┏┃┡│└…"]
+    for line in lines:
+        assert not re.search(r"\b(tam|sam|acv|crm|arr)\b", line), line
+    by_tier = next(ln for ln in lines if ln.startswith("expected ACV by tier:"))
+    amounts = re.findall(r"\b[A-D] (\S+)", by_tier.split(":", 1)[1])
+    assert amounts
+    assert all(re.fullmatch(r"\$\d{1,3}(,\d{3})*", a) for a in amounts), by_tier
+    assert any(ln.startswith("TAM: ") for ln in lines)
+    assert any(ln.startswith("in CRM: ") for ln in lines)

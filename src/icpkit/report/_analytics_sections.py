@@ -441,9 +441,3 @@ def voice_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         tables=[table(columns, rows, "Themes the ICP raises more than others, first")],
         quotes=_quotes(themes),
     )
-
-
-def _records(count: float | None) -> str:
-    """'14 records', '1 record': expected counts are whole records in a sentence."""
-    n = round(count or 0)
-    return f"{n:,} record" + ("" if n == 1 else "s")
