@@ -112,3 +112,21 @@ def test_tam_summary_capitalises_its_acronyms_and_shows_money_as_money() -> None
     assert all(re.fullmatch(r"\$\d{1,3}(,\d{3})*", a) for a in amounts), by_tier
     assert any(ln.startswith("TAM: ") for ln in lines)
     assert any(ln.startswith("in CRM: ") for ln in lines)
+
+
+# ----------------------------------------------------------------------------- a missing file
+
+
+@pytest.mark.parametrize("command", ["evaluate", "score", "discover"])
+def test_a_missing_data_file_says_check_the_path(command: str, tmp_path: Path) -> None:
+    """`icp tam` and `icp quality` said 'Check the path'; evaluate, score and discover did not."""
+    fix = Path(__file__).parent / "fixtures" / "analytics"
+    missing = tmp_path / "nowhere.csv"
+    extra = {
+        "evaluate": ["--profile", fix / "profile.yaml"],
+        "score": ["--profile", fix / "profile.yaml", "-o", tmp_path / "s.csv"],
+        "discover": ["--target", "IsWon", "-o", tmp_path / "p.yaml"],
+    }[command]
+    code, _, err = _run_cli(command, missing, *extra)
+    assert code == 2
+    assert err.strip().splitlines() == [f"error: {missing}: file not found. Check the path"]
