@@ -111,3 +111,21 @@ def test_workspace_config_reads_open_as_failure() -> None:
         }
     )
     assert cfg.success.open_as_failure
+
+
+def test_evaluate_says_open_rows_were_left_out_and_measures_overlap_on_the_rest(
+    tmp_path: Path,
+) -> None:
+    """It printed nothing about the 2,089 open rows, and measured how many rows the profile
+    learned from against all 8,800 (71%: 'partly in-sample') instead of the 6,711 it tests."""
+    profile = tmp_path / "p.yaml"
+    code, _, err = _run_cli(
+        "discover", PIPELINE, "--target", "deal_stage", "--positive", "Won", "-o", profile
+    )
+    assert code == 0, err
+    code, text, err = _run_cli("evaluate", PIPELINE, "--profile", profile)
+    assert code == 0, err
+    stage = pd.read_csv(PIPELINE)["deal_stage"]
+    n_open = int((~stage.isin(["Won", "Lost"])).sum())
+    assert f"{n_open:,} open rows (Engaging, Prospecting) left out" in err, err
+    assert text.startswith("IN-SAMPLE:"), text[:300]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from .gaps import score_gaps
 from .insample import overlap
@@ -211,7 +212,11 @@ def evaluate(
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
     out.update(_evidence(profile, table, label.y, keep))
-    seen = overlap((profile.fingerprint or {}).get("row_sketch"), given)
+    # measured on the rows tested: open deals left out are no part of the figures
+    seen = overlap(
+        (profile.fingerprint or {}).get("row_sketch"),
+        given if keep.all() else given.filter(pa.array(keep)),
+    )
     out["in_sample"] = seen
     out["missing_columns"] = gaps  # as market_size names them
     if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:

@@ -321,6 +321,8 @@ def evaluate_cmd(
         print_json(metrics)
         return
     warn_gaps(metrics.get("missing_columns"))
+    for note in metrics.get("notes") or []:  # rows left out (open deals, no outcome)
+        err.print(f"[bold yellow]warning:[/] {escape(note)}", markup=True)
     rel = metrics["reliability"]
     if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
         out.print(
