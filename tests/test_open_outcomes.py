@@ -129,3 +129,16 @@ def test_evaluate_says_open_rows_were_left_out_and_measures_overlap_on_the_rest(
     n_open = int((~stage.isin(["Won", "Lost"])).sum())
     assert f"{n_open:,} open rows (Engaging, Prospecting) left out" in err, err
     assert text.startswith("IN-SAMPLE:"), text[:300]
+
+
+def test_workspace_success_stage_counts_open_deals_left_out() -> None:
+    from icpkit.workspace._config import Success
+    from icpkit.workspace._training import training_frame
+    from test_workspace_stages import ACCOUNTS, DEALS
+
+    _, info = training_frame(Success(table="deals"), {"accounts": ACCOUNTS, "deals": DEALS})
+    assert info["left_out"] == "1 open deal left out: its outcome is not known yet"
+    _, info = training_frame(Success(), {"accounts": ACCOUNTS, "deals": DEALS})
+    assert (
+        info["left_out"] == "1 account with only open deals left out: its outcome is not known yet"
+    )

@@ -117,8 +117,13 @@ def training_frame(
             if success.open_as_failure
             else "a closed deal that was won (one row per closed deal)"
         )
+        info: dict[str, Any] = {"level": "deals", "description": described, "features": features}
+        n_open = int((~known).sum())
+        if n_open:
+            info["left_out"] = _left_out(n_open, "open deal")
+            info["description"] += f" ({info['left_out']})"
         keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
-        return frame[keep], {"level": "deals", "description": described, "features": features}
+        return frame[keep], info
     frame = accounts
     if outcomes is not None and "account_id" in outcomes and "account_id" in accounts:
         extra = [c for c in outcomes.columns if c not in accounts.columns or c == "account_id"]
@@ -126,10 +131,11 @@ def training_frame(
             outcomes[extra].drop_duplicates("account_id"), on="account_id", how="left"
         )
     target = success.target or ""
+    left_out = None
     if success.expression or target in frame.columns:
         frame, described = _labelled(frame, success)
     elif target == "won" and deals is not None:
-        frame, described = _account_won(frame, accounts, deals, success.open_as_failure)
+        frame, described, left_out = _account_won(frame, accounts, deals, success.open_as_failure)
     else:
         raise SchemaError(
             "the success column is not in the accounts (or outcomes) table",
@@ -137,7 +143,10 @@ def training_frame(
             hint=did_you_mean(target, frame.columns) or "Set success.target in icp.yaml",
         )
     keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
-    return frame[keep], {"level": "accounts", "description": described, "features": features}
+    info = {"level": "accounts", "description": described, "features": features}
+    if left_out:
+        info["left_out"] = left_out
+    return frame[keep], info
 
 
 def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]:
@@ -172,7 +181,7 @@ def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]
 
 def _account_won(
     frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame, open_as_failure: bool
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, str, str | None]:
     """Accounts labelled by their deals; one whose deals are all still open has no outcome
     yet, so it is left out (not counted as a failure) unless ``open_as_failure``."""
     won = _deal_won(deals)
@@ -184,14 +193,15 @@ def _account_won(
     with_deals = set(deals[left].dropna().astype(str))
     closed = set(deals.loc[_deal_closed(deals, won), left].dropna().astype(str))
     only_open = key.isin(with_deals - closed)
-    if only_open.any() and not open_as_failure:
-        frame = frame[~only_open.to_numpy()]
-        n = int(only_open.sum())
-        described += (
-            f" ({counted(n, 'account')} with only open deals left out: "
-            f"{'its' if n == 1 else 'their'} outcome is not known yet)"
-        )
-    return frame, described
+    if not only_open.any() or open_as_failure:
+        return frame, described, None
+    left_out = _left_out(int(only_open.sum()), "account", " with only open deals")
+    return frame[~only_open.to_numpy()], f"{described} ({left_out})", left_out
+
+
+def _left_out(n: int, noun: str, which: str = "") -> str:
+    """'2,089 open deals left out: their outcome is not known yet'."""
+    return f"{counted(n, noun)}{which} left out: {'its' if n == 1 else 'their'} outcome is not known yet"
 
 
 def _values(key: str, tables: dict[str, pa.Table | None]) -> pd.Series | None:
