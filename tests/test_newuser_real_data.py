@@ -130,3 +130,24 @@ def test_a_missing_data_file_says_check_the_path(command: str, tmp_path: Path) -
     code, _, err = _run_cli(command, missing, *extra)
     assert code == 2
     assert err.strip().splitlines() == [f"error: {missing}: file not found. Check the path"]
+
+
+# ----------------------------------------------------------------------------- icp run on telco
+
+
+def test_run_on_telco_says_success_is_the_customers_kept(tmp_path: Path) -> None:
+    """The report said "Success means: churned is true/yes/won. 5,174 of 7,043 accounts
+    succeeded" while the 5,174 were the customers who did NOT churn."""
+    from icpkit.workspace import init_workspace, load_report
+
+    init_workspace(tmp_path, tables={"accounts": str(TELCO)}, target="Churn", name="Telco")
+    code, _, err = _run_cli("run", tmp_path)
+    assert code == 0, err
+    kept = int((pd.read_csv(TELCO)["Churn"] == "No").sum())
+    success_line = next(ln for ln in err.splitlines() if "success " in ln)
+    assert f"{kept:,} of" in success_line
+    assert "Churn = No" in success_line, success_line
+    sections = {s["id"]: s for s in load_report(tmp_path)["sections"]}
+    text = " ".join(sections["success"]["paragraphs"])
+    assert "Success means: Churn = No" in text, text
+    assert "churned" not in text

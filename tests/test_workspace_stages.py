@@ -64,7 +64,7 @@ def test_label_from_an_outcome_column_leaves_unknown_rows_out() -> None:
     assert not labels["a3"]
     assert "renewed" not in frame.columns  # an outcome, not a feature
     assert "acv" not in frame.columns
-    assert "renewed is yes" in info["description"]
+    assert "renewed = Yes" in info["description"]  # the value as the data spells it
 
 
 def test_unknown_success_column_suggests_the_closest() -> None:

@@ -53,6 +53,8 @@ class SuccessLabel:
     defined: np.ndarray
     definition: SuccessDefinition
     notes: list[str] = field(default_factory=list)
+    # What success is, as the user reads it: 'Churn = No', 'deal_stage = Won', the expression
+    words: str = ""
 
     @property
     def n_success(self) -> int:
@@ -141,7 +143,11 @@ def success_label(
             )
         defined, notes = _expression_applies(df, expression)
         return SuccessLabel(
-            value.astype(bool) & defined, defined, SuccessDefinition(expression=expression), notes
+            value.astype(bool) & defined,
+            defined,
+            SuccessDefinition(expression=expression),
+            notes,
+            expression,
         )
     assert target is not None
     if target not in df.columns:
@@ -216,8 +222,14 @@ def success_label(
             "every row has the same outcome; success needs both successes and failures",
             column=target,
         )
+    success_values = sorted({_said(v) for v in col[y & defined]})
     return SuccessLabel(
-        y & defined, defined, SuccessDefinition(target=target, positive=pos_values or None), notes
+        y & defined,
+        defined,
+        SuccessDefinition(target=target, positive=pos_values or None),
+        notes,
+        f"{name or target} = {' or '.join(success_values[:3])}"
+        + (f" (+{len(success_values) - 3} more)" if len(success_values) > 3 else ""),
     )
 
 

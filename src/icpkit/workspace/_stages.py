@@ -135,7 +135,7 @@ def _success(ctx: Context) -> dict[str, Any]:
     tables = {k: ctx.get(k) for k in ("accounts", "outcomes", "deals")}
     success = ctx.config.success
     success = success.model_copy(update={"target": _as_exported(ctx, success.target)})
-    frame, described = training_frame(success, tables)
+    frame, described = training_frame(success, tables, ctx.config.success.target)
     n, wins = len(frame), int(frame[LABEL].sum())
     summary = {
         **described,
@@ -147,6 +147,8 @@ def _success(ctx: Context) -> dict[str, Any]:
     }
     training = pa.Table.from_pandas(frame, preserve_index=False)
     note = f"{wins:,} of {counted(n, described['level'][:-1])} successful"
+    if " = " in described["description"]:  # a label column: say which value is success
+        note += f" ({described['description']})"
     if described.get("left_out"):
         note += f"; {described['left_out']}"
     if n and wins in (0, n):

@@ -96,9 +96,12 @@ def _features(accounts: pd.DataFrame, exclude: list[str]) -> list[str]:
 
 
 def training_frame(
-    success: Success, tables: dict[str, pa.Table | None]
+    success: Success, tables: dict[str, pa.Table | None], target_name: str | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """(training rows with the label column ``is_success`` + ids, description of success)."""
+    """(training rows with the label column ``is_success`` + ids, description of success).
+
+    ``target_name`` is the success column as the export spells it ('Churn' for 'churned'),
+    for the description."""
     accounts = _frame(tables.get("accounts"))
     assert accounts is not None
     outcomes, deals = _frame(tables.get("outcomes")), _frame(tables.get("deals"))
@@ -133,7 +136,7 @@ def training_frame(
     target = success.target or ""
     left_out = None
     if success.expression or target in frame.columns:
-        frame, described = _labelled(frame, success)
+        frame, described = _labelled(frame, success, target_name)
     elif target == "won" and deals is not None:
         frame, described, left_out = _account_won(frame, accounts, deals, success.open_as_failure)
     else:
@@ -149,7 +152,9 @@ def training_frame(
     return frame[keep], info
 
 
-def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]:
+def _labelled(
+    frame: pd.DataFrame, success: Success, target_name: str | None = None
+) -> tuple[pd.DataFrame, str]:
     """Label rows with icpkit.success (same words and expressions as `icp discover`)."""
     fn = optional("success", "success_label")
     if fn is None:
@@ -169,8 +174,10 @@ def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]
             positive=success.positive,
             open_as_failure=success.open_as_failure,
             unit="accounts",
+            name=target_name,
         )
-        described = f"{success.target} is {', '.join(success.positive or ['true/yes/won'])}"
+        # read from the label, so a loss target says the value it treats as success
+        described = label.words
     defined = np.asarray(label.defined, dtype=bool)
     out = frame[defined].assign(**{LABEL: np.asarray(label.y, dtype=bool)[defined]})
     dropped = int((~defined).sum())
