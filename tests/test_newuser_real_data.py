@@ -151,3 +151,28 @@ def test_run_on_telco_says_success_is_the_customers_kept(tmp_path: Path) -> None
     text = " ".join(sections["success"]["paragraphs"])
     assert "Success means: Churn = No" in text, text
     assert "churned" not in text
+
+
+def test_report_names_the_columns_it_left_out_in_words() -> None:
+    """'Not used by the model (5 columns ...): mrr, mrr_currency, churned, tenure, TotalCharges'."""
+    from icpkit.profile import profile_from_dict
+    from icpkit.report._profile_sections import _left_out
+
+    flagged = [
+        {"column": "mrr", "reason": "known only after the sale"},
+        {"column": "mrr_currency", "reason": "derived from mrr (kept once, as mrr)"},
+        {"column": "TotalCharges", "reason": "known only after the sale"},
+        {"column": "account_id", "reason": "id-like"},
+    ]
+    attribute = {
+        "name": "industry",
+        "kind": "categorical",
+        "bins": [{"values": ["A"], "points": 1}],
+    }
+    profile = profile_from_dict(
+        {"attributes": [attribute], "metrics": {"flagged_columns": flagged}}
+    )
+    said = _left_out(profile)
+    assert said is not None
+    assert said.endswith(": monthly recurring revenue, Total Charges, account id."), said
+    assert "(3 columns" in said

@@ -74,10 +74,11 @@ def staleness_sentence(stale: dict[str, Any]) -> str:
             "have gone stale, cannot be measured."
         )
     rate = float(stale.get("decay_per_month") or 0)
+    n = round(stale["expected_stale_today"])
     return (
         f"At {rate:.0%} decay a month (from the {attribute_name(str(stale.get('column')))} date;"
         f" median age {float(stale.get('median_age_months') or 0):,.1f} months), about"
-        f" {counted(round(stale['expected_stale_today']), 'record')} are stale as of"
+        f" {counted(n, 'record')} {'is' if n == 1 else 'are'} stale as of"
         f" {stale.get('today')} and {round(stale.get('expected_stale_in_90_days') or 0):,}"
         " will be 90 days later: re-verify tier A and B accounts first."
     )
