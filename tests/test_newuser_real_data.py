@@ -176,3 +176,19 @@ def test_report_names_the_columns_it_left_out_in_words() -> None:
     assert said is not None
     assert said.endswith(": monthly recurring revenue, Total Charges, account id."), said
     assert "(3 columns" in said
+
+
+def test_one_trait_bonuses_keep_a_value_count_apart_from_the_points(tmp_path: Path) -> None:
+    """The X Education leads printed 'Lead Profile Dual Specialization Student, Lateral
+    Student +1 +2': one more value and 2 points, side by side, read as two bonuses."""
+    import re
+
+    leads = DATASETS / "x_education_leads" / "Leads.csv"
+    code, text, err = _run_cli("discover", leads, "--target", "Converted", "-o", tmp_path / "p")
+    assert code == 0, err
+    line = next(ln for ln in text.splitlines() if ln.startswith("One-trait bonuses"))
+    items = line.split(": ", 1)[1].rstrip(".").split("; ")
+    assert items
+    for item in items:
+        assert re.fullmatch(r".+ \([+-]\d+ points?\)", item), item
+        assert not re.search(r"\+\d+ [+-]\d+", item), item

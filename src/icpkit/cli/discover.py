@@ -206,7 +206,12 @@ def _print_segments(
         if not any((g.get("held_out") or {}).get("size") for g in own):
             how = f"validated by {validation}, " if validation else ""
             out.print(f"No held-out segment figures: {how}with no rows held out.")
-    top_ups = [f"{g['name']} {g['points']:+d}" for g in segments if g["role"] == "top-up"]
+    # '(+12 points)': a name may end in '+13' (13 more values), so the bonus says its unit
+    top_ups = [
+        f"{g['name']} ({g['points']:+d} point{'s' * (abs(g['points']) != 1)})"
+        for g in segments
+        if g["role"] == "top-up"
+    ]
     if top_ups:
         out.print(
             "One-trait bonuses (not separate ICPs; each adds to its points-table group): "
