@@ -127,7 +127,8 @@ def test_evaluate_says_open_rows_were_left_out_and_measures_overlap_on_the_rest(
     assert code == 0, err
     stage = pd.read_csv(PIPELINE)["deal_stage"]
     n_open = int((~stage.isin(["Won", "Lost"])).sum())
-    assert f"{n_open:,} open rows (Engaging, Prospecting) left out" in err, err
+    # in the same words as discover said it
+    assert f"{n_open:,} open opportunities (Engaging, Prospecting) left out" in err, err
     assert text.startswith("IN-SAMPLE:"), text[:300]
 
 

@@ -193,16 +193,18 @@ def evaluate(
     *,
     positive: str | list[str] | None = None,
     expression: str | None = None,
+    unit: str = "rows",
 ) -> dict[str, Any]:
     """Backtest a profile (learned or hand-written) on a table that has outcomes.
 
-    Without ``target``/``expression`` the profile's own success definition is used.
+    Without ``target``/``expression`` the profile's own success definition is used; ``unit``
+    names a row ('opportunities') in the notes on rows left out.
     """
     table = to_arrow(data)
     if target is None and expression is None and profile.success is not None:
         target, expression = profile.success.target, profile.success.expression
         positive = positive if positive is not None else profile.success.positive
-    label = success_label(table, target, positive=positive, expression=expression)
+    label = success_label(table, target, positive=positive, expression=expression, unit=unit)
     given = table
     table, gaps = score_gaps(profile, table)  # a column the table lacks scores as missing
     scored = score_table(profile, table)

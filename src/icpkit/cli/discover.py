@@ -29,12 +29,6 @@ SuccessOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print plain JSON instead of tables.")]
 
 
-def read_input(source: str) -> tuple[Any, dict[str, str]]:
-    """The input table (via intake) and a map from original column names to canonical ones."""
-    loaded = _load(source)
-    return loaded.table, _names(loaded)
-
-
 def _load(source: str) -> Any:
     from ..intake import load
 
@@ -306,10 +300,12 @@ def evaluate_cmd(
 ) -> None:
     """Backtest a profile: AUC, lift by decile, tier table, calibration."""
     from ..evaluate import evaluate
+    from ..explain import unit_of_kind
     from ..profile import load_profile
 
     prof = load_profile(profile)
-    table, names = read_input(str(input))
+    loaded = _load(str(input))
+    table, names = loaded.table, _names(loaded)
     cols = table.column_names
     if target is None and success is None and prof.success is not None:
         # The profile's own definition, named as in the CRM file (IsWon), read after intake (won)
@@ -321,6 +317,7 @@ def evaluate_cmd(
         _resolve(target, names, cols),
         positive=_positive(positive),
         expression=_resolve_expression(success, names, cols),
+        unit=unit_of_kind(loaded.kind),
     )
     if as_json:
         print_json(metrics)
