@@ -39,7 +39,7 @@ def test_tam_summary_reads_as_words(capsys: pytest.CaptureFixture[str]) -> None:
     for line in lines:
         assert not re.search(r"[{}\[\]']", line), line  # no Python dicts or lists
         assert not line.rstrip().endswith(":"), line  # no label without a value
-    assert "tam: companies 6 · value $6,000" in lines
+    assert "TAM: companies 6 · value $6,000" in lines
     # the accounts in no segment are a named row, not a blank cell
     rows = [line for line in text.splitlines() if line.startswith("│")]
     assert any(line.split("│")[2].strip() == "(none)" for line in rows)

@@ -235,11 +235,15 @@ def test_markdown_escapes_html_from_the_data(report: dict) -> None:
 
 
 def test_expected_counts_read_as_whole_records() -> None:
-    from icpkit.report._analytics_sections import _records
+    from icpkit.qualitywords import staleness_sentence
 
-    assert _records(14.3) == "14 records"  # not "14.3 records are stale"
-    assert _records(1.2) == "1 record"
-    assert _records(None) == "0 records"
+    def said(n: float) -> str:
+        stale = {"expected_stale_today": n, "decay_per_month": 0.03, "column": "last_verified"}
+        return staleness_sentence({**stale, "median_age_months": 3, "today": "2026-01-31"})
+
+    assert "about 14 records are stale" in said(14.3)  # not "14.3 records are stale"
+    assert "about 1 record is stale" in said(1.2)
+    assert "about 0 records are stale" in said(0.0)
 
 
 def _lookalike_stage() -> dict:

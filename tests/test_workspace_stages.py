@@ -37,8 +37,10 @@ OUTCOMES = pa.table({"account_id": ["a1", "a3"], "renewed": ["Yes", "No"], "acv"
 def test_account_success_derived_from_deals() -> None:
     frame, info = training_frame(Success(), {"accounts": ACCOUNTS, "deals": DEALS})
     won = dict(zip(frame["account_id"], frame[LABEL], strict=True))
-    assert won == {"a1": True, "a2": False, "a3": True, "a4": False}
-    assert info["description"] == "the account has at least one won deal"
+    # a4's only deal is still in Negotiation: its outcome is not known, so it is not a failure
+    # (it was counted as one; see test_open_outcomes.py)
+    assert won == {"a1": True, "a2": False, "a3": True}
+    assert info["description"].startswith("the account has at least one won deal")
     # Features are the accounts' own columns, never ids, names or what restates the label.
     assert set(info["features"]) == {"industry", "employees"}
     assert "account_type" not in frame.columns
@@ -62,7 +64,7 @@ def test_label_from_an_outcome_column_leaves_unknown_rows_out() -> None:
     assert not labels["a3"]
     assert "renewed" not in frame.columns  # an outcome, not a feature
     assert "acv" not in frame.columns
-    assert "renewed is yes" in info["description"]
+    assert "renewed = Yes" in info["description"]  # the value as the data spells it
 
 
 def test_unknown_success_column_suggests_the_closest() -> None:

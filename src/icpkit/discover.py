@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,7 +159,13 @@ class Discovery:
 
 
 def _resolve_label(
-    table: pa.Table, target: str | None, positive: Any, success: str | None
+    table: pa.Table,
+    target: str | None,
+    positive: Any,
+    success: str | None,
+    open_as_failure: bool,
+    unit: str,
+    names: Mapping[str, str],
 ) -> tuple[SuccessLabel, list[str]]:
     if target is None and success is None:
         raise ConfigError("say what success means: give a target column or a success expression")
@@ -173,7 +179,16 @@ def _resolve_label(
                 hint=did_you_mean(c, table.column_names) or "Check the column name",
             )
     frame = table.select(cols).to_pandas()
-    return success_label(frame, target, positive=positive, expression=success), cols
+    label = success_label(
+        frame,
+        target,
+        positive=positive,
+        expression=success,
+        open_as_failure=open_as_failure,
+        unit=unit,
+        name=names.get(target or ""),
+    )
+    return label, cols
 
 
 def learn(
@@ -194,11 +209,17 @@ def learn(
     max_bins: int = 8,
     penalty: float = 1.0,
     persona: str | Sequence[str] | None = None,
+    open_as_failure: bool = False,
+    unit: str = "rows",
+    names: Mapping[str, str] | None = None,
 ) -> Discovery:
     """Learn a profile and report how well it works on rows it did not fit on.
 
     ``keep`` lists columns to use even if they look like ids or leaks; ``validate=False`` skips
     the held-out measurement (one fit, no metrics: for callers that validate themselves).
+    Rows whose outcome is still open (a deal stage neither won nor lost) are left out unless
+    ``open_as_failure``; ``unit`` names a row ('opportunities') in the note that says so.
+    ``names`` maps columns to the names the user's file gives them, for the notes.
     ``persona`` ('auto' or person columns such as role, seniority) learns those columns into the
     profile's persona points table instead of the account points (see :mod:`icpkit.persona`).
     """
@@ -212,7 +233,9 @@ def learn(
             column=unknown[0],
             hint=did_you_mean(unknown[0], table.column_names) or "Check the name",
         )
-    label, label_cols = _resolve_label(table, target, positive, success)
+    label, label_cols = _resolve_label(
+        table, target, positive, success, open_as_failure, unit, names or {}
+    )
     if not label.defined.all():
         table = table.filter(pa.array(label.defined))
     y = label.y[label.defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from .gaps import score_gaps
 from .insample import overlap
@@ -192,16 +193,18 @@ def evaluate(
     *,
     positive: str | list[str] | None = None,
     expression: str | None = None,
+    unit: str = "rows",
 ) -> dict[str, Any]:
     """Backtest a profile (learned or hand-written) on a table that has outcomes.
 
-    Without ``target``/``expression`` the profile's own success definition is used.
+    Without ``target``/``expression`` the profile's own success definition is used; ``unit``
+    names a row ('opportunities') in the notes on rows left out.
     """
     table = to_arrow(data)
     if target is None and expression is None and profile.success is not None:
         target, expression = profile.success.target, profile.success.expression
         positive = positive if positive is not None else profile.success.positive
-    label = success_label(table, target, positive=positive, expression=expression)
+    label = success_label(table, target, positive=positive, expression=expression, unit=unit)
     given = table
     table, gaps = score_gaps(profile, table)  # a column the table lacks scores as missing
     scored = score_table(profile, table)
@@ -211,7 +214,11 @@ def evaluate(
     out = evaluate_scores(label.y[keep], score, tiers)
     out["notes"] = label.notes
     out.update(_evidence(profile, table, label.y, keep))
-    seen = overlap((profile.fingerprint or {}).get("row_sketch"), given)
+    # measured on the rows tested: open deals left out are no part of the figures
+    seen = overlap(
+        (profile.fingerprint or {}).get("row_sketch"),
+        given if keep.all() else given.filter(pa.array(keep)),
+    )
     out["in_sample"] = seen
     out["missing_columns"] = gaps  # as market_size names them
     if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:

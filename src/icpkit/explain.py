@@ -23,6 +23,7 @@ __all__ = [
     "segment_why",
     "silhouette",
     "unit_noun",
+    "unit_of_kind",
     "with_unit",
 ]
 
@@ -122,10 +123,14 @@ _UNITS = {"leads": "leads", "contacts": "contacts", "deals": "opportunities"}
 _ONE = {"leads": "lead", "contacts": "contact", "opportunities": "opportunity"}
 
 
+def unit_of_kind(table_kind: str | None) -> str:
+    """What one row of a table of this kind is called, plural: 'opportunities', 'accounts'."""
+    return _UNITS.get(str(table_kind), "accounts")
+
+
 def unit_noun(profile: Profile) -> str:
     """'accounts', or 'leads' / 'contacts' / 'opportunities' for a profile learned from those."""
-    kind = (profile.fingerprint or {}).get("table_kind")
-    return _UNITS.get(str(kind), "accounts")
+    return unit_of_kind((profile.fingerprint or {}).get("table_kind"))
 
 
 def with_unit(profile: Profile, table_kind: str) -> Profile:

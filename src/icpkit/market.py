@@ -397,7 +397,8 @@ def _account_values(acc: pd.DataFrame, profile: Profile, deals: Any) -> tuple[pd
     won = won_flags(acc, profile)
     if won is not None:
         values = values.where(won.to_numpy(dtype=bool))
-    return values.where(values > 0), f"mean {col} of won accounts"
+    said = {"acv": "ACV", "arr": "ARR", "amount": "deal amount"}.get(col.lower(), col)
+    return values.where(values > 0), f"mean {said} of won accounts"
 
 
 def expected_acv(profile: Profile, accounts: Any, deals: Any = None) -> MarketResult:

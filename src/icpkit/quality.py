@@ -406,6 +406,11 @@ def data_quality(
         "low_fill_columns": [
             str(c) for c in table.loc[table["fill_rate"] < FILL_THRESHOLD, "column"]
         ],
+        "low_fill_rates": {
+            str(c): round(float(f), 4)
+            for c, f in zip(table["column"], table["fill_rate"], strict=True)
+            if f < FILL_THRESHOLD
+        },
         "profile_fill": profile_fill.to_dict("records"),
         "profile_low_fill": [str(c) for c in profile_fill.loc[profile_fill["low_fill"], "column"]],
         "duplicates": duplicates(canonical),

@@ -10,7 +10,7 @@ Every flagged column is reported with its reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "Screen",
     "drop_leaks",
+    "in_users_words",
     "screen_columns",
 ]
 
@@ -195,3 +196,25 @@ def drop_leaks(
         leaks.append({"column": name, "excluded": True, "reason": reason})
         del attrs[name]
     return leaks
+
+
+def in_users_words(
+    flagged: list[dict[str, Any]], origin: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Flagged columns named as the user's file names them (``origin``: canonical -> original).
+
+    A money column is split by intake into its amount and its currency; the currency part
+    'derived from' the same file column is not a column the user has, so it is not listed.
+    """
+    out = []
+    for f in flagged:
+        name = str(f["column"])
+        base = re.sub(r"_(original|band|currency)$", "", name)
+        shown = origin.get(name, name)
+        reason = str(f["reason"])
+        if reason.startswith("derived from ") and base != name:
+            if origin.get(base, base) == shown:
+                continue
+            reason = reason.replace(base, origin.get(base, base))
+        out.append({**f, "column": shown, "reason": reason})
+    return out

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import ConfigError, SchemaError, did_you_mean
+from .outcomes import open_note, open_rows
 from .profile import SuccessDefinition
 
 __all__ = [
@@ -52,6 +53,8 @@ class SuccessLabel:
     defined: np.ndarray
     definition: SuccessDefinition
     notes: list[str] = field(default_factory=list)
+    # What success is, as the user reads it: 'Churn = No', 'deal_stage = Won', the expression
+    words: str = ""
 
     @property
     def n_success(self) -> int:
@@ -69,6 +72,17 @@ def _frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pa.Table):
         return data.to_pandas()
     raise TypeError(f"expected a pandas DataFrame or pyarrow Table, got {type(data).__name__}")
+
+
+def _said(value: Any) -> str:
+    """A label value as a person reads it: a yes/no flag is Yes or No, not True or False."""
+    if isinstance(value, bool | np.bool_):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.strip().str.lower()
 
 
 def _as_bool(s: pd.Series, name: str) -> pd.Series:
@@ -106,8 +120,16 @@ def success_label(
     *,
     positive: str | list[str] | None = None,
     expression: str | None = None,
+    open_as_failure: bool = False,
+    unit: str = "rows",
+    name: str | None = None,
 ) -> SuccessLabel:
-    """Success per row from a label column (and its positive values) or an expression."""
+    """Success per row from a label column (and its positive values) or an expression.
+
+    Rows still open (a deal stage that is neither won nor lost, see :mod:`icpkit.outcomes`) are
+    left out unless ``open_as_failure``; ``unit`` names a row in the note that says so, and
+    ``name`` the target as the user's file spells it ('Churn' where intake made it 'churned').
+    """
     df = _frame(data)
     if (target is None) == (expression is None):
         raise ConfigError("give exactly one of: a target column, or a success expression")
@@ -121,7 +143,11 @@ def success_label(
             )
         defined, notes = _expression_applies(df, expression)
         return SuccessLabel(
-            value.astype(bool) & defined, defined, SuccessDefinition(expression=expression), notes
+            value.astype(bool) & defined,
+            defined,
+            SuccessDefinition(expression=expression),
+            notes,
+            expression,
         )
     assert target is not None
     if target not in df.columns:
@@ -136,7 +162,9 @@ def success_label(
     )
     notes = []
     if positive is None:
-        flag = _as_bool(col, target)
+        # 'Closed Won' needs no --positive; the open stages beside it are not yes/no values
+        is_open = open_rows(col, _text(col).isin(list(TRUE_WORDS)).fillna(False).to_numpy(bool))
+        flag = _as_bool(col.mask(is_open), target)
         y = flag.fillna(False).to_numpy(dtype=bool)
         pos_values = []
         lost = flag.eq(False).fillna(False).to_numpy(dtype=bool)
@@ -144,10 +172,13 @@ def success_label(
             # "Churn = Yes" is the outcome to avoid: the ideal customers are the others.
             y = lost
             pos_values = sorted({str(v) for v in col[lost]})
+            # in the user's words: intake read 'Churn' Yes/No as a yes/no flag named 'churned'
+            said = sorted({_said(v) for v in col[lost]})
+            shown = name or target
             notes.append(
-                f"the target {target!r} means a loss, so success is {target} = "
-                f"{' or '.join(pos_values)} (the customers kept); give --positive "
-                "(success.positive in icp.yaml) to choose the success value yourself"
+                f"the target {shown} means a loss: treating {shown} = {' or '.join(said)} as "
+                "success (the customers kept); give --positive (success.positive in icp.yaml) "
+                "to choose the success value yourself"
             )
     else:
         pos_values = [positive] if isinstance(positive, str) else list(positive)
@@ -166,8 +197,14 @@ def success_label(
                 value=pos_values[0],
                 hint=f"Values seen: {seen}",
             )
-    if (~defined).any():
-        notes.append(f"{int((~defined).sum())} rows have no {target} value; left out of the fit")
+        is_open = open_rows(col, y)
+    if is_open.any():
+        notes.append(open_note(col, is_open, unit, open_as_failure))
+        if not open_as_failure:
+            defined = defined & ~is_open
+    missing = ~defined & ~is_open
+    if missing.any():
+        notes.append(f"{int(missing.sum()):,} rows have no {target} value; left out of the fit")
     if not len(col):
         raise ConfigError(
             "the table has no data rows: there is nothing to learn from",
@@ -185,8 +222,14 @@ def success_label(
             "every row has the same outcome; success needs both successes and failures",
             column=target,
         )
+    success_values = sorted({_said(v) for v in col[y & defined]})
     return SuccessLabel(
-        y & defined, defined, SuccessDefinition(target=target, positive=pos_values or None), notes
+        y & defined,
+        defined,
+        SuccessDefinition(target=target, positive=pos_values or None),
+        notes,
+        f"{name or target} = {' or '.join(success_values[:3])}"
+        + (f" (+{len(success_values) - 3} more)" if len(success_values) > 3 else ""),
     )
 
 

@@ -65,6 +65,9 @@ def _fmt(value: Any, column: str = "") -> str:
         return f"{value:.1%}"
     words = low.replace("_", " ").split()
     money = words[-1:] and (words[-1] in _MONEY_WORDS or (len(words) > 1 and words[-1] == "value"))
+    # 'acv by tier A': amounts keyed by tier or segment are money too
+    by = words.index("by") if "by" in words else 0
+    money = money or (by > 0 and words[by - 1] in _MONEY_WORDS)
     if isinstance(value, int | float) and money:
         return f"${value:,.0f}"  # 'mean_acv' 51235.4 -> $51,235; 'tam_value' (not 'value')
     if isinstance(value, float):
@@ -114,6 +117,19 @@ def _show(title: str, table: pd.DataFrame, summary: dict[str, Any], as_json: boo
 
 
 _ACRONYMS = {"mql": "MQL", "sql": "SQL", "acv": "ACV", "psi": "PSI", "icp": "ICP", "to": "→"}
+# Summary labels: the same acronyms in capitals ('TAM', 'in CRM'), 'to' left as a word.
+_LABEL_ACRONYMS = {
+    **{k: v for k, v in _ACRONYMS.items() if k != "to"},
+    "tam": "TAM",
+    "sam": "SAM",
+    "crm": "CRM",
+    "arr": "ARR",
+}
+
+
+def _label(key: str) -> str:
+    """A summary key as words: 'expected_acv' -> 'expected ACV', 'in_crm' -> 'in CRM'."""
+    return " ".join(_LABEL_ACRONYMS.get(w, w) for w in key.replace("_", " ").split())
 
 
 def _header(name: str) -> str:
@@ -127,6 +143,10 @@ def _summary_line(key: str, value: Any, depth: int = 0) -> None:
         return  # "warnings: []" or "expected acv: " say nothing
     if isinstance(value, dict) and len(str(value)) > 100 and depth == 0:
         for sub, inner in value.items():
+            # 'expected_acv' + 'acv_by_tier' reads 'expected ACV by tier', not 'acv acv'
+            words = str(sub).split("_")
+            if len(words) > 1 and key.split("_")[-1].split()[-1] == words[0]:
+                sub = "_".join(words[1:])
             _summary_line(f"{key} {sub}", inner, depth + 1)
         return
     if isinstance(value, dict | list) and len(str(value)) > 160:
@@ -134,7 +154,7 @@ def _summary_line(key: str, value: Any, depth: int = 0) -> None:
     text = _words(value, key)
     if text:
         out.print(
-            f"[bold]{escape(key.replace('_', ' '))}[/]: {escape(text)}",
+            f"[bold]{escape(_label(key))}[/]: {escape(text)}",
             markup=True,
             highlight=False,
         )
@@ -148,9 +168,7 @@ def _words(value: Any, key: str = "") -> str:
     """A summary value as words: {'companies': 6, 'value': 6000} -> 'companies 6 · value 6,000'."""
     if isinstance(value, dict):
         parts = (
-            f"{str(k).replace('_', ' ')} {_words(v, f'{key} {k}')}"
-            for k, v in value.items()
-            if not _empty(v)
+            f"{_label(str(k))} {_words(v, f'{key} {k}')}" for k, v in value.items() if not _empty(v)
         )
         return " · ".join(parts)
     if isinstance(value, list):
@@ -247,7 +265,14 @@ def quality_command(
 
     prof = _profile(profile) if profile is not None else None
     table, summary = data_quality(file, prof, decay=decay, today=_date(today), kind=kind)
-    _show("Data quality by column", table, summary, as_json)
+    if as_json:
+        _show("Data quality by column", table, summary, as_json)
+        return
+    from ..qualitywords import quality_sentences
+
+    _show("Data quality by column", table, {}, as_json)
+    for sentence in quality_sentences(summary):
+        out.print(escape(sentence), highlight=False)
 
 
 def _date(text: str | None) -> Any:

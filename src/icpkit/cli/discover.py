@@ -29,12 +29,6 @@ SuccessOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print plain JSON instead of tables.")]
 
 
-def read_input(source: str) -> tuple[Any, dict[str, str]]:
-    """The input table (via intake) and a map from original column names to canonical ones."""
-    loaded = _load(source)
-    return loaded.table, _names(loaded)
-
-
 def _load(source: str) -> Any:
     from ..intake import load
 
@@ -103,12 +97,21 @@ def discover_cmd(
             "('auto': role, seniority, department; or e.g. 'role,seniority,source').",
         ),
     ] = None,
+    open_as_failure: Annotated[
+        bool,
+        typer.Option(
+            "--open-as-failure",
+            help="Count rows whose outcome is still open (deal stages neither won nor lost) as "
+            "failures; by default they are left out.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Learn the ICP profile from INPUT and print its summary."""
     from ..discover import learn
-    from ..explain import explain_profile, with_unit
+    from ..explain import explain_profile, unit_of_kind, with_unit
     from ..profile import save_profile
+    from ..screening import in_users_words
     from ..sources import record_sources
 
     loaded = _load(input)
@@ -131,12 +134,17 @@ def discover_cmd(
         persona=persona
         if persona in (None, "auto")
         else [r(c.strip()) or c for c in persona.split(",")],
+        open_as_failure=open_as_failure,
+        unit=unit_of_kind(loaded.kind),
+        names=loaded.column_origin,
     )
     # Where each column came from, so `icp sql --columns crm` can read the CRM's own table.
     profile = record_sources(result.profile, loaded.column_origin, loaded.kind, table.schema)
     profile = with_unit(profile, loaded.kind)  # "205 leads", not "205 accounts"
     save_profile(profile, output)
     summary = {**result.summary(), "silhouette": profile.silhouette}
+    # the export's own header ('customerID'), not intake's canonical names ('account_id')
+    summary["flagged"] = in_users_words(summary["flagged"], loaded.column_origin)
     if as_json:
         print_json({**summary, "profile": str(output)})
         return
@@ -192,7 +200,12 @@ def _print_segments(
         if not any((g.get("held_out") or {}).get("size") for g in own):
             how = f"validated by {validation}, " if validation else ""
             out.print(f"No held-out segment figures: {how}with no rows held out.")
-    top_ups = [f"{g['name']} {g['points']:+d}" for g in segments if g["role"] == "top-up"]
+    # '(+12 points)': a name may end in '+13' (13 more values), so the bonus says its unit
+    top_ups = [
+        f"{g['name']} ({g['points']:+d} point{'s' * (abs(g['points']) != 1)})"
+        for g in segments
+        if g["role"] == "top-up"
+    ]
     if top_ups:
         out.print(
             "One-trait bonuses (not separate ICPs; each adds to its points-table group): "
@@ -287,10 +300,12 @@ def evaluate_cmd(
 ) -> None:
     """Backtest a profile: AUC, lift by decile, tier table, calibration."""
     from ..evaluate import evaluate
+    from ..explain import unit_of_kind
     from ..profile import load_profile
 
     prof = load_profile(profile)
-    table, names = read_input(str(input))
+    loaded = _load(str(input))
+    table, names = loaded.table, _names(loaded)
     cols = table.column_names
     if target is None and success is None and prof.success is not None:
         # The profile's own definition, named as in the CRM file (IsWon), read after intake (won)
@@ -302,11 +317,14 @@ def evaluate_cmd(
         _resolve(target, names, cols),
         positive=_positive(positive),
         expression=_resolve_expression(success, names, cols),
+        unit=unit_of_kind(loaded.kind),
     )
     if as_json:
         print_json(metrics)
         return
     warn_gaps(metrics.get("missing_columns"))
+    for note in metrics.get("notes") or []:  # rows left out (open deals, no outcome)
+        err.print(f"[bold yellow]warning:[/] {escape(note)}", markup=True)
     rel = metrics["reliability"]
     if "in-sample" in rel["verdict"]:  # lead with it: these numbers are not a test
         out.print(

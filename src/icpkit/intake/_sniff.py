@@ -131,7 +131,7 @@ def check_path(path: Path) -> int:
     if not path.exists():
         siblings = [p.name for p in path.parent.iterdir()] if path.parent.is_dir() else []
         match = closest(path.name, siblings, cutoff=0.75)
-        hint = f"Did you mean {str(path.parent / match)!r}?" if match else None
+        hint = f"Did you mean {str(path.parent / match)!r}?" if match else "Check the path"
         raise ReadError("file not found", file=str(path), hint=hint)
     if path.is_dir():
         raise ReadError("is a directory, not a file", file=str(path), hint="Pass one file")

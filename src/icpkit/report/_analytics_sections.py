@@ -293,22 +293,15 @@ def committee_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
 
 
 def _quality_bullets(summary: dict[str, Any]) -> list[str]:
+    from ..qualitywords import duplicate_sentences, impossible_sentences
+
     out = []
     low = summary.get("profile_low_fill") or []
     if low:
         names = ", ".join(attribute_name(c) for c in low)
         out.append(f"Attributes the score depends on with fill below 80%: {names}.")
-    for d in (summary.get("duplicates") or {}).values():
-        if isinstance(d, dict) and d.get("extra_rows"):
-            examples = ", ".join(str(e) for e in (d.get("examples") or [])[:3])
-            out.append(
-                f"{num(d['extra_rows'])} duplicate rows by {attribute_name(str(d.get('column')))}"
-                + (f" (e.g. {examples})" if examples else "")
-                + "."
-            )
-    for col, n in (summary.get("impossible_values") or {}).items():
-        out.append(f"{num(n)} impossible values in {attribute_name(col)}.")
-    return out
+    out += duplicate_sentences(summary.get("duplicates") or {})
+    return out + impossible_sentences(summary.get("impossible_values") or {})
 
 
 def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
@@ -321,15 +314,9 @@ def quality_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         f"{num(summary.get('rows'))} records, {pct(summary.get('mean_fill_rate'))} of cells filled."
     )
     if stale.get("expected_stale_today") is not None:
-        text += (
-            f" At {pct(stale.get('decay_per_month'), 0)} decay a month (from the"
-            f" {attribute_name(str(stale.get('column')))} date;"
-            f" median age {num(stale.get('median_age_months'))} months), about"
-            f" {_records(stale.get('expected_stale_today'))} are stale as of"
-            f" {stale.get('today')} and {num(round(stale.get('expected_stale_in_90_days') or 0))}"
-            " will be 90 days later:"
-            " re-verify tier A and B accounts first."
-        )
+        from ..qualitywords import staleness_sentence
+
+        text += " " + staleness_sentence(stale)
     fill = [f for f in summary.get("profile_fill") or [] if isinstance(f, dict)]
     chart = {
         "id": "quality-fill",
@@ -454,9 +441,3 @@ def voice_section(data: dict[str, Any] | None, why: str) -> dict[str, Any]:
         tables=[table(columns, rows, "Themes the ICP raises more than others, first")],
         quotes=_quotes(themes),
     )
-
-
-def _records(count: float | None) -> str:
-    """'14 records', '1 record': expected counts are whole records in a sentence."""
-    n = round(count or 0)
-    return f"{n:,} record" + ("" if n == 1 else "s")

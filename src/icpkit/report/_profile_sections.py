@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..phrases import attribute_name
 from ..profile import Profile
 from ._util import absent, bin_label, condition_text, num, pct, section, table
 
@@ -66,16 +67,23 @@ def _attribute_rows(
 
 def _left_out(profile: Profile) -> str | None:
     flagged = [
-        str(f.get("column"))
+        f
         for f in (profile.metrics or {}).get("flagged_columns") or []
         if isinstance(f, dict) and f.get("excluded", True)
     ]
-    if not flagged:
+    # a money column's currency, split off by intake, is not a column of the user's file
+    names = [
+        attribute_name(str(f.get("column")))
+        for f in flagged
+        if not str(f.get("reason", "")).startswith("derived from ")
+        or not str(f.get("column")).endswith("_currency")
+    ]
+    if not names:
         return None
-    more = " …" if len(flagged) > 12 else ""
+    more = " …" if len(names) > 12 else ""
     return (
-        f"Not used by the model ({len(flagged)} columns: ids, free text, derived copies or"
-        f" leaks; reasons in profile.yaml): {', '.join(flagged[:12])}{more}."
+        f"Not used by the model ({len(names)} columns: ids, free text, derived copies or"
+        f" leaks; reasons in profile.yaml): {', '.join(names[:12])}{more}."
     )
 
 

@@ -84,6 +84,8 @@ class Success(_Model):
     positive: list[str] | None = None
     expression: str | None = None
     exclude: list[str] = Field(default_factory=list)
+    # Open deals (neither won nor lost yet) are left out unless this is set; see icpkit.outcomes
+    open_as_failure: bool = False
 
     @model_validator(mode="after")
     def _label(self) -> Success:

@@ -42,10 +42,12 @@ _SUCCESS = """\
 #   table: deals     -> one row per closed deal, joined to its account's firmographics
 # Use a label column (target + positive values) or a composite expression over outcome
 # columns, e.g. expression: "renewed AND acv >= median(acv)".
+# Open deals (a stage neither won nor lost yet) are left out, and accounts whose deals are
+# all open; open_as_failure: true counts them as failures instead.
 success:
   table: {table}
   target: {target}
-{positive}{exclude}
+{positive}{exclude}  # open_as_failure: false
 """
 
 _UNIVERSE = """\

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import IcpError
+from ..phrases import counted
 from ..profile import Profile, load_profile
 from ..report._data import jsonable
 from ._cache import file_fingerprint
@@ -134,7 +135,7 @@ def _success(ctx: Context) -> dict[str, Any]:
     tables = {k: ctx.get(k) for k in ("accounts", "outcomes", "deals")}
     success = ctx.config.success
     success = success.model_copy(update={"target": _as_exported(ctx, success.target)})
-    frame, described = training_frame(success, tables)
+    frame, described = training_frame(success, tables, ctx.config.success.target)
     n, wins = len(frame), int(frame[LABEL].sum())
     summary = {
         **described,
@@ -145,7 +146,11 @@ def _success(ctx: Context) -> dict[str, Any]:
         "definition": ctx.config.success.model_dump(mode="json", exclude_none=True),
     }
     training = pa.Table.from_pandas(frame, preserve_index=False)
-    note = f"{wins:,} of {n:,}"
+    note = f"{wins:,} of {counted(n, described['level'][:-1])} successful"
+    if " = " in described["description"]:  # a label column: say which value is success
+        note += f" ({described['description']})"
+    if described.get("left_out"):
+        note += f"; {described['left_out']}"
     if n and wins in (0, n):
         # Nothing to contrast: say what would help instead of letting discover fail obscurely.
         alt = " (set success.table: deals in icp.yaml)" if ctx.get("deals") is not None else ""

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ConfigError, SchemaError, did_you_mean
+from ..outcomes import closed_stage
+from ..phrases import counted
 from ._config import Success
 from ._sources import optional
 
@@ -63,11 +65,11 @@ def _deal_won(deals: pd.DataFrame) -> pd.Series:
 
 
 def _deal_closed(deals: pd.DataFrame, won: pd.Series) -> pd.Series:
+    """Deals whose outcome is known; open ones are neither won nor lost yet."""
     if "is_closed" in deals:
         return label_values(deals["is_closed"], None) | won
     if "stage" in deals:
-        stage = deals["stage"].astype("string").str.lower()
-        return (stage.str.contains("won") | stage.str.contains("lost")).fillna(False) | won
+        return closed_stage(deals["stage"]) | won
     return pd.Series(True, index=deals.index)
 
 
@@ -94,9 +96,12 @@ def _features(accounts: pd.DataFrame, exclude: list[str]) -> list[str]:
 
 
 def training_frame(
-    success: Success, tables: dict[str, pa.Table | None]
+    success: Success, tables: dict[str, pa.Table | None], target_name: str | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """(training rows with the label column ``is_success`` + ids, description of success)."""
+    """(training rows with the label column ``is_success`` + ids, description of success).
+
+    ``target_name`` is the success column as the export spells it ('Churn' for 'churned'),
+    for the description."""
     accounts = _frame(tables.get("accounts"))
     assert accounts is not None
     outcomes, deals = _frame(tables.get("outcomes")), _frame(tables.get("deals"))
@@ -104,14 +109,24 @@ def training_frame(
     if success.table == "deals":
         assert deals is not None
         won = _deal_won(deals)
-        closed = deals[_deal_closed(deals, won)].assign(**{LABEL: won})
+        known = _deal_closed(deals, won) | success.open_as_failure
+        closed = deals[known].assign(**{LABEL: won})
         left, right = _join_key(closed, accounts)
         frame = closed[[left, LABEL]].merge(
             accounts.drop_duplicates(right), left_on=left, right_on=right, how="inner"
         )
-        described = "a closed deal that was won (one row per closed deal)"
+        described = (
+            "a deal that was won (one row per deal, open ones counted as failures)"
+            if success.open_as_failure
+            else "a closed deal that was won (one row per closed deal)"
+        )
+        info: dict[str, Any] = {"level": "deals", "description": described, "features": features}
+        n_open = int((~known).sum())
+        if n_open:
+            info["left_out"] = _left_out(n_open, "open deal")
+            info["description"] += f" ({info['left_out']})"
         keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
-        return frame[keep], {"level": "deals", "description": described, "features": features}
+        return frame[keep], info
     frame = accounts
     if outcomes is not None and "account_id" in outcomes and "account_id" in accounts:
         extra = [c for c in outcomes.columns if c not in accounts.columns or c == "account_id"]
@@ -119,11 +134,11 @@ def training_frame(
             outcomes[extra].drop_duplicates("account_id"), on="account_id", how="left"
         )
     target = success.target or ""
+    left_out = None
     if success.expression or target in frame.columns:
-        frame, described = _labelled(frame, success)
+        frame, described = _labelled(frame, success, target_name)
     elif target == "won" and deals is not None:
-        frame = frame.assign(**{LABEL: _account_won(frame, accounts, deals)})
-        described = "the account has at least one won deal"
+        frame, described, left_out = _account_won(frame, accounts, deals, success.open_as_failure)
     else:
         raise SchemaError(
             "the success column is not in the accounts (or outcomes) table",
@@ -131,10 +146,15 @@ def training_frame(
             hint=did_you_mean(target, frame.columns) or "Set success.target in icp.yaml",
         )
     keep = [c for c in frame.columns if c in features or c in (LABEL, *_KEYS)]
-    return frame[keep], {"level": "accounts", "description": described, "features": features}
+    info = {"level": "accounts", "description": described, "features": features}
+    if left_out:
+        info["left_out"] = left_out
+    return frame[keep], info
 
 
-def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]:
+def _labelled(
+    frame: pd.DataFrame, success: Success, target_name: str | None = None
+) -> tuple[pd.DataFrame, str]:
     """Label rows with icpkit.success (same words and expressions as `icp discover`)."""
     fn = optional("success", "success_label")
     if fn is None:
@@ -148,8 +168,16 @@ def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]
         label = fn(frame, expression=success.expression)
         described = success.expression
     else:
-        label = fn(frame, success.target, positive=success.positive)
-        described = f"{success.target} is {', '.join(success.positive or ['true/yes/won'])}"
+        label = fn(
+            frame,
+            success.target,
+            positive=success.positive,
+            open_as_failure=success.open_as_failure,
+            unit="accounts",
+            name=target_name,
+        )
+        # read from the label, so a loss target says the value it treats as success
+        described = label.words
     defined = np.asarray(label.defined, dtype=bool)
     out = frame[defined].assign(**{LABEL: np.asarray(label.y, dtype=bool)[defined]})
     dropped = int((~defined).sum())
@@ -158,11 +186,29 @@ def _labelled(frame: pd.DataFrame, success: Success) -> tuple[pd.DataFrame, str]
     return out, described
 
 
-def _account_won(frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+def _account_won(
+    frame: pd.DataFrame, accounts: pd.DataFrame, deals: pd.DataFrame, open_as_failure: bool
+) -> tuple[pd.DataFrame, str, str | None]:
+    """Accounts labelled by their deals; one whose deals are all still open has no outcome
+    yet, so it is left out (not counted as a failure) unless ``open_as_failure``."""
     won = _deal_won(deals)
     left, right = _join_key(deals, accounts)
+    key = frame[right].astype(str)
     winners = set(deals.loc[won, left].dropna().astype(str))
-    return frame[right].astype(str).isin(winners)
+    frame = frame.assign(**{LABEL: key.isin(winners)})
+    described = "the account has at least one won deal"
+    with_deals = set(deals[left].dropna().astype(str))
+    closed = set(deals.loc[_deal_closed(deals, won), left].dropna().astype(str))
+    only_open = key.isin(with_deals - closed)
+    if not only_open.any() or open_as_failure:
+        return frame, described, None
+    left_out = _left_out(int(only_open.sum()), "account", " with only open deals")
+    return frame[~only_open.to_numpy()], f"{described} ({left_out})", left_out
+
+
+def _left_out(n: int, noun: str, which: str = "") -> str:
+    """'2,089 open deals left out: their outcome is not known yet'."""
+    return f"{counted(n, noun)}{which} left out: {'its' if n == 1 else 'their'} outcome is not known yet"
 
 
 def _values(key: str, tables: dict[str, pa.Table | None]) -> pd.Series | None:
