@@ -204,16 +204,26 @@ def encode(source: Source, values: list[Any], index: dict[str, int]) -> np.ndarr
         codes = np.fromiter(map(code_of.get, values, repeat(-1, n)), np.intp, n)
     except TypeError:  # a list value (technologies as JSON) is no dict key
         codes = np.full(n, -1, dtype=np.intp)
-    if (codes < 0).any():
-        if not set(map(type, values)) <= {str, type(None)}:
-            # A number, true/false or a list as its text (as keys, 1 == 1.0 == True).
-            values = [cell_text(v) for v in values]
-        new = [t for t in dict.fromkeys(values) if t not in code_of]
-        start = len(source.tables[0].values)
-        for k, lost in read_new(source, new, index).items():
-            source.lost[start + k] = lost
-        code_of.update(zip(new, range(start, start + len(new)), strict=True))
-        codes = np.fromiter(map(code_of.__getitem__, values), np.intp, n)
+    misses = np.flatnonzero(codes < 0)
+    if not len(misses):
+        return codes
+    texts_only = set(map(type, values)) <= {str, type(None)}
+    if not texts_only:
+        # A number, true/false or a list as its text (as keys, 1 == 1.0 == True).
+        values = [cell_text(v) for v in values]
+        misses = np.arange(n)
+    # Only the records that missed are looked at again, in a map of the texts new to this
+    # call: code_of grows to VALUES_MAX entries, and a second pass over every record
+    # through it (a cache miss or two per lookup) cost more than reading the new values.
+    missed = [values[i] for i in misses.tolist()]
+    new = [t for t in dict.fromkeys(missed) if t not in code_of]
+    start = len(source.tables[0].values)
+    for k, lost in read_new(source, new, index).items():
+        source.lost[start + k] = lost
+    fresh = dict(zip(new, range(start, start + len(new)), strict=True))
+    code_of.update(fresh)
+    lookup = fresh.__getitem__ if texts_only else code_of.__getitem__
+    codes[misses] = np.fromiter(map(lookup, missed), np.intp, len(missed))
     return codes
 
 
