@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -244,3 +245,39 @@ def test_keys_cli_create_list_revoke_and_bad_scope(
     code, _, err = icp(capsys, "keys", "list", profile_file.with_name("missing.yaml"))
     assert code == 2
     assert "no such workspace or profile" in err
+
+
+def test_duckdb_reads_are_answered_from_memory_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys and the promoted version are re-read every second: while the store file is
+    unchanged (and its last change over a second old) the answer comes from memory, and
+    a change by another process (here: another store object on the file) is seen."""
+    import time
+
+    path = tmp_path / "service.duckdb"
+    server, cli = ServiceStore(str(path)), ServiceStore(str(path))
+    _, record = create_key(cli, "score", "zap")
+    opened = 0
+    connect = server.backend.connect
+
+    def counting() -> Any:
+        nonlocal opened
+        opened += 1
+        return connect()
+
+    monkeypatch.setattr(server.backend, "connect", counting)
+    assert server.key(record.key_id) == record  # just written: read from the file
+    assert opened == 1
+    time.sleep(1.1)
+    for _ in range(5):
+        assert server.key(record.key_id) == record
+    assert opened == 2  # one read once the change was a second old, then from memory
+    assert cli.revoke_key(record.key_id)
+    revoked = server.key(record.key_id)
+    assert revoked is not None
+    assert revoked.revoked is not None
+    time.sleep(1.1)
+    again = server.key(record.key_id)
+    assert again is not None
+    assert again.revoked is not None

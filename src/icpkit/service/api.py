@@ -1,7 +1,7 @@
 """The /v1 JSON API: scoring, profile versions, accounts. Thin: parse, call, shape.
 
 Request and response models document the API in /openapi.json; the score endpoint
-answers with pre-serialised JSON (orjson) because 10,000 results through FastAPI's
+answers with pre-serialised JSON (msgspec) because 10,000 results through FastAPI's
 generic encoder would cost more than scoring them.
 """
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ..errors import IcpError
 from ..profile import Profile, profile_to_dict
 from .accounts import NoAccounts
-from .body import decode_records, request_body_schema
+from .body import request_body_schema
 from .core import Service
 from .deps import get_service, require_scope
 from .profiles import VersionNotFound, profile_text
@@ -159,7 +159,7 @@ async def score(
     request: Request,
     key: Annotated[KeyRecord, Depends(require_scope("score"))],
 ) -> Response:
-    records = decode_records(await request.body())
+    records = request.app.state.decoder.decode(await request.body())
     try:
         version, scored = await request.app.state.coalescer.score(records)
     except IcpError as exc:  # the records passed the schema but intake refused a value

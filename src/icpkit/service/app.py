@@ -26,6 +26,7 @@ from .._version import __version__
 from ..errors import IcpError
 from .api import router as api_router
 from .batching import Coalescer
+from .body import RecordsDecoder
 from .core import Service
 from .metrics import CONTENT_TYPE
 from .settings import Settings, settings_from_env
@@ -208,6 +209,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.service = service
     app.state.coalescer = Coalescer(service, max_records=settings.max_records)
+    app.state.decoder = RecordsDecoder()
     app.state.settings = settings
     _install_handlers(app)
     _install_pages(app, service)
