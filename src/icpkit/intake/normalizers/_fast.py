@@ -199,8 +199,13 @@ def fast_money(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     body = pc.if_else(pa.array(dollar), body, array)
     plain, numbers = _plain_numbers(body, _NUMBER)
     plain &= clean(array) & ~(dollar & _mask(pc.starts_with(body, "-")))
-    scaled, amounts, currencies = _scaled(array)
-    scaled &= ~plain
+    # Scaled amounts among the others only: most exported amounts are plain numbers.
+    scaled = np.zeros(len(array), dtype=bool)
+    amounts = np.full(len(array), np.nan)
+    currencies = np.full(len(array), None, dtype=object)
+    if not plain.all():
+        rest = np.flatnonzero(~plain)
+        scaled[rest], amounts[rest], currencies[rest] = _scaled(array.take(pa.array(rest)))
     handled = plain | scaled
     currency = np.where(scaled, currencies, "USD")[handled]
     return handled, [_floats(np.where(scaled, amounts, numbers)[handled]), currency]
