@@ -513,26 +513,34 @@ class ServiceStore:
     # ------------------------------------------------------------------ account tiers
 
     def swap_tiers(self, rows: Sequence[tuple[str, str, int]]) -> dict[str, str | None]:
-        """Store each account's latest (tier, score); returns the tiers they had before."""
+        """Store each account's latest (tier, score); returns the tiers they had before.
+
+        A scoring call's accounts go as three array parameters, unnested by the database:
+        one statement each to read, delete and insert, whatever the number of accounts
+        (bound one by one, 10,000 accounts took ~0.8 s of CPU on DuckDB). An account named
+        twice in one call keeps its last tier."""
         if not rows:
             return {}
-        ids = [r[0] for r in rows]
-        now = time.time()
+        latest = {a: (t, int(s)) for a, t, s in rows}
+        ids = list(latest)
+        tiers = [t for t, _ in latest.values()]
+        scores = [s for _, s in latest.values()]
+        accounts = "SELECT unnest(?::TEXT[])"
         with self.backend.connect() as cur:
-            marks = ", ".join("?" for _ in ids)
+            sql = self.backend.sql
             cur.execute(
-                self.backend.sql(
-                    f"SELECT account_id, tier FROM account_tiers WHERE account_id IN ({marks})"
-                ),
-                ids,
+                sql(f"SELECT account_id, tier FROM account_tiers WHERE account_id IN ({accounts})"),
+                [ids],
             )
             before = {str(a): t for a, t in cur.fetchall()}
+            cur.execute(sql(f"DELETE FROM account_tiers WHERE account_id IN ({accounts})"), [ids])
             cur.execute(
-                self.backend.sql(f"DELETE FROM account_tiers WHERE account_id IN ({marks})"), ids
+                sql(
+                    "INSERT INTO account_tiers SELECT unnest(?::TEXT[]), unnest(?::TEXT[]), "
+                    "unnest(?::INTEGER[]), ?::DOUBLE PRECISION"
+                ),
+                [ids, tiers, scores, time.time()],
             )
-            values = ", ".join("(?, ?, ?, ?)" for _ in rows)
-            params = [v for a, t, s in rows for v in (a, t, int(s), now)]
-            cur.execute(self.backend.sql(f"INSERT INTO account_tiers VALUES {values}"), params)
         return {a: before.get(a) for a in ids}
 
 
