@@ -119,6 +119,8 @@ def test_folded_line_in_words() -> None:
         "Software · on Salesforce (91% inside Software); B · C (100% inside B)."
     )
     assert folded_line([]) is None
+    almost = [{"segment": "B · C", "into": "B", "overlap": 0.996}]
+    assert "(99% inside B)" in str(folded_line(almost))
 
 
 def _nested_world(

@@ -3,12 +3,12 @@
 The searches (:mod:`icpkit.segments`, :mod:`icpkit.sharp`) each find their own groups, and a
 sharp group can lie almost wholly inside a broader or higher-ranked one: on the seed-7 truth
 world "Healthcare · on AWS · 63+ employees" (no points) lies 84% inside "Healthcare · on AWS ·
-revenue $11.1M+" (+17 points) and succeeds there like the rest. A reader takes every listed
-segment as a distinct group of ideal customers, so such a near-duplicate states something
-false. A segment that carries no points (named only: its accounts score through their traits'
-points) and whose accounts lie at least ``CONTAINED`` inside a higher-ranked segment, or
-inside any segment that carries points, is folded into it: left out of the profile, and
-recorded (:class:`Folded`) so discover can say so in one line.
+revenue $11.1M+" (+17 points) and separates success there hardly at all. A reader takes every
+listed segment as a distinct group of ideal customers, so such a near-duplicate states
+something false. A segment that carries no points (named only: its accounts score through
+their traits' points) and whose accounts lie at least ``CONTAINED`` inside a higher-ranked
+segment, or inside any segment that carries points, is folded into it: left out of the
+profile, and recorded (:class:`Folded`) so discover can say so in one line.
 
 It stays listed only when it is a distinct group within its container, by both of:
 
@@ -31,6 +31,7 @@ Scores do not change: a named-only segment adds no points.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,7 +177,11 @@ def folded_line(folded: list[dict[str, object]]) -> str | None:
 
     if not folded:
         return None
-    parts = [f"{f['segment']} ({float(str(f['overlap'])):.0%} inside {f['into']})" for f in folded]
+    # Rounded down: 99.6% inside is not "100% inside".
+    parts = [
+        f"{f['segment']} ({math.floor(float(str(f['overlap'])) * 100 + 1e-9)}% inside {f['into']})"
+        for f in folded
+    ]
     where = "the segment that contains it" if len(folded) == 1 else "the segments that contain them"
     what = counted(len(folded), "overlapping group")
     return f"{what} folded into {where}: " + "; ".join(parts) + "."
