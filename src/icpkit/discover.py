@@ -96,6 +96,8 @@ class Discovery:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     best_customers: list[dict[str, Any]] = field(default_factory=list)
+    # Named-only segments folded into the segment that contains them (icpkit.folding).
+    folded: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -133,6 +135,7 @@ class Discovery:
                 }
                 for s in self.profile.segments
             ],
+            "folded": self.folded,
             "disqualifiers": [
                 {"name": d.name, "size": d.size, "success_rate": d.success_rate, "cap": d.cap}
                 for d in self.profile.disqualifiers
@@ -347,7 +350,8 @@ def learn(
     scores = scored.column("icp_score").to_numpy()
     best = ranked_successes(table, y, scores, id_column)
     timings["total"] = time.perf_counter() - t0
-    return Discovery(profile, analysis, label, flagged, warnings, timings, best)
+    folded = [f.as_dict() for f in fit.folded]
+    return Discovery(profile, analysis, label, flagged, warnings, timings, best, folded)
 
 
 def _persona(

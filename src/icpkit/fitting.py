@@ -17,6 +17,8 @@ import pyarrow as pa
 
 from .binning import BinnedAttribute, Binner, Kind
 from .errors import ConfigError
+from .evidence import headline_conditions
+from .folding import Folded, fold_segments
 from .phrases import segment_name
 from .profile import Condition, Disqualifier, Profile, Segment
 from .scorecard import Points, Scorecard, anti_icp_caps, profile_attributes, tier_cutoffs
@@ -42,6 +44,7 @@ class Fit:
     timings: dict[str, float]
     warnings: list[str] = field(default_factory=list)
     headline: list[Condition] | None = None  # the group the silhouette describes
+    folded: list[Folded] = field(default_factory=list)  # named-only segments inside another
 
 
 @dataclass
@@ -233,5 +236,9 @@ def fit_profile(
     seg_masks += [rule_mask(r, len(y)) for r in described]
     pts = replace(pts, rules=[*pts.rules, *[0] * len(described)])
     profile = _assemble(finder, rules, notes, pts, used, codes, seg_masks, p, y)
+    # A named-only segment that lies inside another is a part of it, not another ICP. The
+    # headline's group stays (without one chosen by the data, the one the profile would pick).
+    head = headline if headline is not None else headline_conditions(profile)[0]
+    profile, folded = fold_segments(profile, table, y, search_rows, head)
     t["total"] = time.perf_counter() - t0
-    return Fit(profile, attrs, codes, leaks, t, weak, headline)
+    return Fit(profile, attrs, codes, leaks, t, weak, headline, folded)

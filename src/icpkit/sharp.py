@@ -40,6 +40,7 @@ __all__ = [
     "HEADLINE_Z",
     "MIN_OVERLAP",
     "Excess",
+    "beats_base",
     "confirmed",
     "distinct",
     "sharp_segments",
@@ -127,11 +128,17 @@ def distinct(
     return out
 
 
+def beats_base(wins: int, size: int, base: float) -> bool:
+    """Whether ``wins`` successes in ``size`` rows beat the rate ``base`` at p < ``CONFIRM_P``
+    (one-sided binomial test); never for no rows."""
+    from scipy.stats import binom
+
+    return bool(size) and float(binom.sf(wins - 1, size, base)) < CONFIRM_P
+
+
 def confirmed(rules: list[Rule], y: np.ndarray, rows: np.ndarray | None) -> list[Rule]:
     """``rules`` whose success on the rows outside ``rows`` beats those rows' average at
     p < ``CONFIRM_P`` (one-sided binomial test); none when every row was searched."""
-    from scipy.stats import binom
-
     if rows is None:
         return []
     n = len(y)
@@ -143,8 +150,7 @@ def confirmed(rules: list[Rule], y: np.ndarray, rows: np.ndarray | None) -> list
     out = []
     for r in rules:
         m = rule_mask(r, n)[test]
-        size, wins = int(m.sum()), int(yt[m].sum())
-        if size and binom.sf(wins - 1, size, base) < CONFIRM_P:
+        if beats_base(int(yt[m].sum()), int(m.sum()), base):
             out.append(r)
     return out
 

@@ -217,6 +217,8 @@ def _print_segments(
 
 
 def _print_summary(s: dict[str, Any], explained: dict[str, Any]) -> None:
+    from ..folding import folded_line
+
     unit = explained["unit"]
     ev = s.get("evidence") or {}
     if ev.get("reasons"):  # lead with it: what follows is a hypothesis, not a finding
@@ -245,6 +247,8 @@ def _print_summary(s: dict[str, Any], explained: dict[str, Any]) -> None:
         )
     out.print(t)
     _print_segments(explained["segments"], s.get("validation"), unit)
+    if line := folded_line(s.get("folded") or []):
+        out.print(line)
     if s["disqualifiers"]:
         st = Table(title="Anti-ICP (scores capped; in-sample figures)")
         for c in ("rule", unit, "success rate", "score cap"):
