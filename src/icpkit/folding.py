@@ -14,8 +14,8 @@ It stays listed only when it is a distinct group within its container, by both o
 
 * on the rows it was found on (the search rows), it separates success inside the container
   clearly: the log-likelihood ratio of two success rates against one
-  (:func:`icpkit.refine._adds`), less the BIC price of the conditions it draws beyond the
-  container's (:func:`icpkit.refine._cost`), exceeds :data:`icpkit.refine.SWITCH_MARGIN`;
+  (:func:`icpkit.refine.split_gain`), less the BIC price of the conditions it draws beyond the
+  container's (:func:`icpkit.refine.boundary_cost`), exceeds :data:`icpkit.refine.SWITCH_MARGIN`;
 * on the rows it was not found on (the held-out rows; all rows when discover holds none out),
   its accounts succeed more often than the rest of the container's with
   p < :data:`icpkit.sharp.CONFIRM_P` (the one-sided binomial test of
@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from .profile import Condition, Profile, Segment
-from .refine import SWITCH_MARGIN, _adds, _cost
+from .refine import SWITCH_MARGIN, boundary_cost, split_gain
 from .sharp import beats_base
 
 __all__ = ["CONTAINED", "Folded", "fold_segments", "folded_line"]
@@ -77,7 +77,7 @@ def _mask(conditions: list[Condition], table: pa.Table) -> np.ndarray:
 def _price(seg: Segment, container: np.ndarray, table: pa.Table) -> float:
     """The BIC price of the boundaries ``seg`` draws within ``container`` (a row mask):
     half the log of the container's rows per boundary that leaves some of them out (a number
-    range's ends, one per label condition), as :func:`icpkit.refine._cost` prices a range. A
+    range's ends, one per label condition), as :func:`icpkit.refine.boundary_cost` prices a range. A
     condition every container row meets ("revenue $20M+" inside "revenue $45.9M+") draws none.
     """
     from .scoring import condition_mask
@@ -92,7 +92,7 @@ def _price(seg: Segment, container: np.ndarray, table: pa.Table) -> float:
                 cuts.append(Condition(attribute=c.attribute, lt=c.lt))
         for one in cuts:
             if not condition_mask(one, table)[container].all():
-                price += _cost(0.0, None, n)  # one boundary
+                price += boundary_cost(0.0, None, n)  # one boundary
     return price
 
 
@@ -110,7 +110,7 @@ def _distinct(
     ctx = theirs & search
     if not ctx.any():
         return False
-    added = _adds(ctx[search], mine[search], y[search])
+    added = split_gain(ctx[search], mine[search], y[search])
     if added - _price(seg, ctx, table) <= SWITCH_MARGIN:
         return False
     # Against the rest of the container, not its average: a group that is most of its

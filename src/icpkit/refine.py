@@ -28,7 +28,7 @@ from .binning import column_values, nice_cuts
 from .profile import Condition
 from .segments import Atom, Rule, SegmentFinder
 
-__all__ = ["refine_ranges"]
+__all__ = ["SWITCH_MARGIN", "boundary_cost", "refine_ranges", "split_gain"]
 
 # Cut points tried per attribute (round numbers near these quantiles of the context's values).
 # 12 put no cut between 180 and 280 employees in the truth world 43, so a boundary at 200 could
@@ -64,7 +64,7 @@ def _split_lr(e1: int, n1: int, e: int, n: int) -> float:
     return _loglik(e1, n1) + _loglik(e - e1, n - n1) - _loglik(e, n)
 
 
-def _cost(lo: float | None, hi: float | None, n: int) -> float:
+def boundary_cost(lo: float | None, hi: float | None, n: int) -> float:
     """The BIC price of a range's cut points: half the log of the rows per boundary drawn."""
     return 0.5 * math.log(max(n, 2)) * ((lo is not None) + (hi is not None))
 
@@ -79,7 +79,7 @@ def _inside(x: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
     return inside
 
 
-def _adds(group: np.ndarray, other: np.ndarray, y: np.ndarray) -> float:
+def split_gain(group: np.ndarray, other: np.ndarray, y: np.ndarray) -> float:
     """Log-likelihood ratio by which ``other`` still separates success inside ``group``."""
     both = group & other
     return _split_lr(int(y[both].sum()), int(both.sum()), int(y[group].sum()), int(group.sum()))
@@ -97,9 +97,9 @@ def _explains_away(
     inside 149+ employees (61 rows) and employees 0.7 inside revenue (44 rows), which moved
     the planted employees condition to revenue; 3.1 does not pay its boundary's price there.
     """
-    added = _adds(theirs, mine, y)
-    clear = added - _cost(lo, hi, int(theirs.sum())) > SWITCH_MARGIN
-    return clear and added > _adds(mine, theirs, y) + SWITCH_MARGIN
+    added = split_gain(theirs, mine, y)
+    clear = added - boundary_cost(lo, hi, int(theirs.sum())) > SWITCH_MARGIN
+    return clear and added > split_gain(mine, theirs, y) + SWITCH_MARGIN
 
 
 def _best_range(x: np.ndarray, y: np.ndarray) -> tuple[float, float | None, float | None] | None:
@@ -128,7 +128,7 @@ def _best_range(x: np.ndarray, y: np.ndarray) -> tuple[float, float | None, floa
             # At least MIN_ROWS inside, and the group's side must succeed more often.
             if n1 < MIN_ROWS or n1 == n or e1 * (n - n1) <= (e - e1) * n1:
                 continue
-            lr = _split_lr(e1, n1, e, n) - _cost(lo, hi, n)
+            lr = _split_lr(e1, n1, e, n) - boundary_cost(lo, hi, n)
             if best is None or lr > best[0]:
                 best = (lr, lo, hi)
     return best
@@ -166,7 +166,7 @@ def refine_ranges(
         own = np.unpackbits(atom.packed, count=n).astype(bool)[idx]
         inside, yc = own[ctx], ys[ctx]
         best_lr = _split_lr(int(yc[inside].sum()), int(inside.sum()), int(yc.sum()), len(yc))
-        best_lr -= _cost(atom.condition.ge, atom.condition.lt, len(yc))
+        best_lr -= boundary_cost(atom.condition.ge, atom.condition.lt, len(yc))
         best = None
         leader = inside  # the rows of the range in the lead, inside the context
         taken = {a.attribute for j, a in enumerate(atoms) if j != i}
