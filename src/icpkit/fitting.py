@@ -8,7 +8,7 @@ validation around it is in :mod:`icpkit.validation` and the public entry point i
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,9 +59,10 @@ class Params:
     alpha: float = 0.01
 
 
-def segment_title(rule: Rule, taken: set[str]) -> str:
-    """The segment's name in business words, numbered when another segment has it already."""
-    name = segment_name(rule.conditions)
+def segment_title(rule: Rule, taken: set[str], flags: Collection[str] = ()) -> str:
+    """The segment's name in business words, numbered when another segment has it already;
+    ``flags`` names the 0/1 columns, whose conditions read 'Senior Citizen: yes'."""
+    name = segment_name(rule.conditions, flags=flags)
     base, i = name, 2
     while name in taken:
         name, i = f"{base} ({i})", i + 1
@@ -132,6 +133,7 @@ def _assemble(
     seg_masks: list[np.ndarray],
     p: Params,
     y: np.ndarray,
+    flags: Collection[str] = (),
 ) -> Profile:
     """The profile: points table, segments with their points, anti-ICP caps, tier cut-offs."""
     raw = np.full(
@@ -148,7 +150,7 @@ def _assemble(
 
     def stats(r: Rule) -> dict[str, Any]:
         return {
-            "name": segment_title(r, taken),
+            "name": segment_title(r, taken, flags),
             "conditions": r.conditions,
             "size": r.size,
             "success_rate": round(r.rate, 4),
@@ -232,6 +234,7 @@ def fit_profile(
     rules += described
     seg_masks += [rule_mask(r, len(y)) for r in described]
     pts = replace(pts, rules=[*pts.rules, *[0] * len(described)])
-    profile = _assemble(finder, rules, notes, pts, used, codes, seg_masks, p, y)
+    flags = {name for name, a in attrs.items() if a.flag}
+    profile = _assemble(finder, rules, notes, pts, used, codes, seg_masks, p, y, flags)
     t["total"] = time.perf_counter() - t0
     return Fit(profile, attrs, codes, leaks, t, weak, headline)

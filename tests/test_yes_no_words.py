@@ -1,0 +1,76 @@
+"""Words a user reads about 0/1 columns, and other things said in the right order.
+
+Found by running `icp discover` / `icp score` on the telco churn export: its 0/1 column
+``SeniorCitizen`` read "Senior Citizen < 1" in the points table and "Senior Citizen >= 1 (−2)"
+in every record's reasons. A column holding only 0 and 1 is a yes/no trait, worded as the
+yes/no columns already are: "Senior Citizen: yes".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from icpkit.discover import learn
+from icpkit.explain import explain_profile, explain_text
+from icpkit.profile import Profile
+from icpkit.rowrules import RowRules
+from icpkit.scoring import reasons
+
+
+def _flag_table(n: int = 2000, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    senior = (rng.random(n) < 0.3).astype(np.int64)
+    plan = rng.choice(["Basic", "Pro", "Enterprise"], n)
+    p = 0.25 + 0.35 * senior + 0.2 * (plan == "Enterprise")
+    return pd.DataFrame({"SeniorCitizen": senior, "Plan": plan, "won": rng.random(n) < p})
+
+
+@pytest.fixture(scope="module")
+def flag_profile() -> Profile:
+    return learn(_flag_table(), target="won", validate=False).profile
+
+
+def test_a_zero_one_column_is_a_yes_no_trait_in_the_points_table(flag_profile: Profile) -> None:
+    rows = [
+        r for r in explain_profile(flag_profile)["points"] if r["attribute"] == "Senior Citizen"
+    ]
+    assert sorted(r["bin"] for r in rows) == ["no", "yes"]
+    text = explain_text(flag_profile)
+    assert "Senior Citizen: yes:" in text
+    assert "Senior Citizen: no:" in text
+    for said in ("< 1", ">= 1", "1+", "1 or more", "under 1"):
+        assert said not in text
+
+
+def test_segments_on_a_zero_one_column_read_yes_or_no(flag_profile: Profile) -> None:
+    senior = [
+        s for s in explain_profile(flag_profile)["segments"] if "Senior" in s["name"] + s["rule"]
+    ]
+    assert senior  # the planted group is found
+    for s in senior:
+        assert "Senior Citizen: yes" in s["name"], s
+        assert "Senior Citizen: yes" in s["rule"], s
+
+
+def test_reasons_say_yes_or_no_on_every_engine(flag_profile: Profile) -> None:
+    rows = pd.DataFrame({"SeniorCitizen": [1, 0, 1], "Plan": ["Basic", "Pro", "Enterprise"]})
+    said = reasons(flag_profile, rows).to_pylist()
+    assert any("Senior Citizen: yes (+" in r for r in said), said
+    assert not any("< 1" in r or ">= 1" in r or "1+" in r for r in said), said
+    rules = RowRules(flag_profile)
+    for i, row in rows.iterrows():
+        one = rules.score({"SeniorCitizen": float(row["SeniorCitizen"]), "Plan": row["Plan"]})
+        assert one.reasons == (said[i].split("; ") if said[i] else []), (one.reasons, said[i])
+
+
+def test_a_count_column_keeps_its_ranges() -> None:
+    rng = np.random.default_rng(5)
+    n = 2000
+    offices = rng.integers(0, 4, n)  # 0..3: a count, not a yes/no trait
+    frame = pd.DataFrame({"offices": offices, "won": rng.random(n) < 0.2 + 0.15 * offices})
+    profile = learn(frame, target="won", validate=False).profile
+    bins = [r["bin"] for r in explain_profile(profile)["points"] if r["attribute"] == "offices"]
+    assert bins
+    assert not {"yes", "no"} & set(bins), bins
