@@ -8,10 +8,14 @@ yes/no columns already are: "Senior Citizen: yes".
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from _helpers import icp
 from icpkit.discover import learn
 from icpkit.explain import explain_profile, explain_text
 from icpkit.profile import Profile
@@ -74,3 +78,47 @@ def test_a_count_column_keeps_its_ranges() -> None:
     bins = [r["bin"] for r in explain_profile(profile)["points"] if r["attribute"] == "offices"]
     assert bins
     assert not {"yes", "no"} & set(bins), bins
+
+
+# ------------------------------------------------------------------ funnel without a lead status
+
+
+def _leads_csv(tmp_path: Path, **columns: list[object]) -> Path:
+    path = tmp_path / "leads.csv"
+    n = 40
+    base: dict[str, list[object]] = {
+        "Lead Number": list(range(n)),
+        "icp_tier": ["A", "B", "C", "D"] * (n // 4),
+    }
+    pd.DataFrame({**base, **columns}).to_csv(path, index=False)
+    return path
+
+
+def test_funnel_of_leads_with_only_a_converted_flag_goes_lead_to_won(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """X Education's leads say only whether each converted: the funnel is lead -> won."""
+    leads = _leads_csv(tmp_path, Converted=[1, 1, 0, 0] * 10)
+    code, out, err = icp(capsys, "funnel", leads, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    tiers = {r["tier"]: r for r in result["table"]}
+    assert tiers["A"]["won"] == 10
+    assert tiers["D"]["lead_to_won"] == 0.0
+    # no stage between lead and won is known: none is shown, as a count or as a rate
+    assert not {"mql", "sql", "opportunity", "win_rate", "lead_to_mql"} & set(tiers["A"])
+    assert "converted" in result["summary"]["stage_evidence"]
+
+
+def test_funnel_of_leads_that_say_nothing_of_progress_is_one_line_in_words(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    leads = _leads_csv(tmp_path, Country=["India"] * 40)
+    code, _, err = icp(capsys, "funnel", leads)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: {leads}: the leads do not say how far each one got")
+    assert "lead status" in err
+    assert "converted" in err
+    for internal in ("mql_date", "won_date", "'status'", "column 'status'"):
+        assert internal not in err, err
