@@ -296,6 +296,15 @@ def evaluate_cmd(
     target: TargetOpt = None,
     positive: PositiveOpt = None,
     success: SuccessOpt = None,
+    open_as_failure: Annotated[
+        bool | None,
+        typer.Option(
+            "--open-as-failure/--open-left-out",
+            help="Count rows whose outcome is still open as failures, or leave them out; "
+            "by default as the profile was learned.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Backtest a profile: AUC, lift by decile, tier table, calibration."""
@@ -318,6 +327,7 @@ def evaluate_cmd(
         positive=_positive(positive),
         expression=_resolve_expression(success, names, cols),
         unit=unit_of_kind(loaded.kind),
+        open_as_failure=open_as_failure,
     )
     if as_json:
         print_json(metrics)
