@@ -122,3 +122,32 @@ def test_funnel_of_leads_that_say_nothing_of_progress_is_one_line_in_words(
     assert "converted" in err
     for internal in ("mql_date", "won_date", "'status'", "column 'status'"):
         assert internal not in err, err
+
+
+# ------------------------------------------------------------------------------ python -m
+
+
+@pytest.mark.parametrize("module", ["icpkit.cli", "icpkit"])
+def test_python_dash_m_runs_the_icp_command(module: str, tmp_path: Path) -> None:
+    """`python -m icpkit.cli` said "No module named icpkit.cli.__main__"."""
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    run = [sys.executable, "-m", module]
+    done = subprocess.run([*run, "--help"], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: icp" in done.stdout
+    missing = tmp_path / "nope.csv"
+    done = subprocess.run(
+        [*run, "score", missing, "--profile", missing],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
