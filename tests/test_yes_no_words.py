@@ -151,3 +151,73 @@ def test_python_dash_m_runs_the_icp_command(module: str, tmp_path: Path) -> None
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- the order of printed segments
+
+_ORDERED = {
+    "name": "Order",
+    "intercept": 20,
+    "attributes": [
+        {
+            "name": "industry",
+            "kind": "categorical",
+            "bins": [{"values": ["Software"], "points": 30}, {"values": ["Retail"], "points": 0}],
+        },
+        {
+            "name": "country",
+            "kind": "categorical",
+            "bins": [{"values": ["US"], "points": 10}, {"values": ["DE"], "points": 0}],
+        },
+    ],
+    "segments": [
+        {  # no bonus, listed first: it decides the segment of the records it holds
+            "name": "Software in the US",
+            "conditions": [
+                {"attribute": "industry", "in": ["Software"]},
+                {"attribute": "country", "in": ["US"]},
+            ],
+            "size": 40,
+        },
+        {
+            "name": "Software in the US or Germany",
+            "conditions": [
+                {"attribute": "industry", "in": ["Software"]},
+                {"attribute": "country", "in": ["US", "DE"]},
+            ],
+            "points": 5,
+            "size": 60,
+        },
+        {
+            "name": "Retail",
+            "conditions": [{"attribute": "industry", "in": ["Retail"]}],
+            "points": 3,
+        },
+        {"name": "US", "conditions": [{"attribute": "country", "in": ["US"]}]},
+    ],
+}
+
+
+def test_discover_lists_segments_in_the_order_that_gives_each_record_its_segment() -> None:
+    """The table put bonus segments first, while a scored record takes the first segment it
+    matches in the profile's order: a US software company was 'Software in the US', the
+    table's second row. Now the table keeps that order, numbered, and says the rule."""
+    from icpkit.cli import _app
+    from icpkit.cli.discover import _print_segments
+    from icpkit.scoring import score_table
+
+    profile = Profile.model_validate(_ORDERED)
+    width, _app.out.width = _app.out.width, 200
+    try:
+        with _app.out.capture() as seen:
+            _print_segments(explain_profile(profile)["segments"], None)
+    finally:
+        _app.out.width = width
+    text = seen.get()
+    rows = [[c.strip() for c in line.split("│")[1:3]] for line in text.splitlines() if "│" in line]
+    assert rows[:2] == [["1", "Software in the US"], ["2", "Software in the US or Germany"]], text
+    assert "A scored record's segment is the first of these it matches, by #" in text
+    assert "#3 Retail (+3 points)" in text
+    assert "#4 US" in text
+    scored = score_table(profile, pd.DataFrame({"industry": ["Software"], "country": ["US"]}))
+    assert scored.column("icp_segment").to_pylist() == ["Software in the US"]

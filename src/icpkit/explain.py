@@ -235,11 +235,16 @@ def segment_why(role: str, points: int, unit: str = "accounts") -> str:
     }[role]
 
 
-def left_out_line(segments: list[dict[str, Any]]) -> str | None:
-    """One line naming the segments a listing leaves out as repeats of the points table."""
+def left_out_line(segments: list[dict[str, Any]], numbered: bool = False) -> str | None:
+    """One line naming the segments a listing leaves out as repeats of the points table;
+    ``numbered``: each with its place in the order that decides a record's segment ('#3')."""
     from .phrases import counted
 
-    names = [s["name"] for s in segments if s["role"] == "repeat"]
+    names = [
+        f"#{s['order']} {s['name']}" if numbered else s["name"]
+        for s in segments
+        if s["role"] == "repeat"
+    ]
     if not names:
         return None
     what = counted(len(names), "one-trait segment")
@@ -309,7 +314,10 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
         "tiers": profile.tiers.model_dump(),
         "points": rows,
         "traits": trait_effects(profile),
-        "segments": [_rule_dict(s, profile) for s in profile.segments],
+        # 'order': the place that decides a record's segment, the first one it matches
+        "segments": [
+            {**_rule_dict(s, profile), "order": i} for i, s in enumerate(profile.segments, 1)
+        ],
         "disqualifiers": [_rule_dict(d, profile) for d in profile.disqualifiers],
         "contradictions": contradictions(profile),
     }
