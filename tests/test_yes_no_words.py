@@ -58,6 +58,16 @@ def test_segments_on_a_zero_one_column_read_yes_or_no(flag_profile: Profile) -> 
         assert "Senior Citizen: yes" in s["rule"], s
 
 
+def test_profile_drift_words_a_zero_one_rule_as_yes_or_no(flag_profile: Profile) -> None:
+    from icpkit.drift import profile_diff
+
+    fewer = flag_profile.model_copy(update={"segments": []})
+    rows = profile_diff(flag_profile, fewer).table.to_dict("records")
+    removed = [r for r in rows if r["change"] == "removed" and "Senior" in str(r["detail"])]
+    assert removed, rows
+    assert all("Senior Citizen: yes" in r["detail"] for r in removed), removed
+
+
 def test_reasons_say_yes_or_no_on_every_engine(flag_profile: Profile) -> None:
     rows = pd.DataFrame({"SeniorCitizen": [1, 0, 1], "Plan": ["Basic", "Pro", "Enterprise"]})
     said = reasons(flag_profile, rows).to_pylist()
