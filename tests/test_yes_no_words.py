@@ -231,3 +231,11 @@ def test_discover_lists_segments_in_the_order_that_gives_each_record_its_segment
     assert "#4 US" in text
     scored = score_table(profile, pd.DataFrame({"industry": ["Software"], "country": ["US"]}))
     assert scored.column("icp_segment").to_pylist() == ["Software in the US"]
+    # only one-trait segments: no table, and their numbers are still explained
+    only = profile.model_copy(update={"segments": profile.segments[2:]})
+    with _app.out.capture() as seen:
+        _print_segments(explain_profile(only)["segments"], None)
+    text = seen.get()
+    assert "#1 Retail (+3 points)" in text
+    assert "#2 US" in text
+    assert "A scored record's segment is the first of these it matches, by #." in text

@@ -8,8 +8,9 @@ profile, or through its account), and reaches a stage of the funnel::
 read from stage dates (``mql_date``, ``sql_date``, ``opportunity_date``, ``won_date``: a
 later date implies the earlier stages) or, when there are none, from a status column
 ("MQL", "Sales Qualified", "Closed Won", ...), or, when there is neither, from a won or
-converted flag alone (lead -> won: the stages between are not known, and not shown). Per tier: counts reaching each stage,
-stage-to-stage conversion, win rate (won / opportunities), median cycle time
+converted flag alone (lead -> won: the stages between are not known, and not shown).
+Per tier: counts reaching each stage, stage-to-stage conversion, win rate
+(won / opportunities), median cycle time
 (created → won) and mean ACV of won leads; the same by segment and by channel × tier;
 and flags where the funnel spends effort on non-ICP (tier C/D) leads.
 """

@@ -220,8 +220,10 @@ def _print_segments(
             + "; ".join(top_ups)
             + "."
         )
-    if line := left_out_line(segments, numbered=bool(own)):
+    if line := left_out_line(segments, numbered=True):
         out.print(line)
+    if segments and not own:  # said under the table when there is one
+        out.print("A scored record's segment is the first of these it matches, by #.")
 
 
 def _print_summary(s: dict[str, Any], explained: dict[str, Any]) -> None:
