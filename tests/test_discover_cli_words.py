@@ -80,7 +80,11 @@ def test_segment_table_shows_what_carries_weight_with_held_out_figures(
         for s in profile.segments
         if roles[s.name] in {"bonus", "correction", "described"}
     }
-    assert {r[0]: r[1] for r in rows} == own
+    assert {r[1]: r[2] for r in rows} == own
+    # in the profile's order, numbered by it: the order that gives a record its segment
+    order = {s.name: i for i, s in enumerate(profile.segments, 1)}
+    assert [r[0] for r in rows] == [str(order[r[1]]) for r in rows]
+    assert [int(r[0]) for r in rows] == sorted(int(r[0]) for r in rows)
     part = text[text.index("Segments (several ICPs)") : text.index("Anti-ICP")]
     head = next(line for line in part.splitlines() if line.startswith("┃"))
     assert "in-sample" in head

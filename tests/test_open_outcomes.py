@@ -143,3 +143,74 @@ def test_workspace_success_stage_counts_open_deals_left_out() -> None:
     assert (
         info["left_out"] == "1 account with only open deals left out: its outcome is not known yet"
     )
+
+
+def _deals_with_open_ones(n: int = 600) -> pd.DataFrame:
+    industry = [("Software", "Retail", "Health")[i % 3] for i in range(n)]
+    stage = [
+        "Prospecting" if i % 5 == 0 else "Won" if (ind == "Software") != (i % 4 == 0) else "Lost"
+        for i, ind in enumerate(industry)
+    ]
+    return pd.DataFrame({"industry": industry, "stage": stage})
+
+
+def test_a_profile_learned_with_open_as_failure_says_so_and_evaluate_honours_it(
+    tmp_path: Path,
+) -> None:
+    """`icp evaluate` with a profile learned with --open-as-failure left the open rows out:
+    the profile did not record the choice. It records it, and evaluate counts them the same way,
+    saying why, unless told otherwise."""
+    from icpkit.profile import load_profile
+
+    deals = _deals_with_open_ones()
+    n_open = int((deals["stage"] == "Prospecting").sum())
+    path = tmp_path / "deals.csv"
+    deals.to_csv(path, index=False)
+    profile = tmp_path / "p.yaml"
+    code, _, err = _run_cli(
+        "discover", path, "--target", "stage", "--positive", "Won", "--open-as-failure",
+        "-o", profile,
+    )  # fmt: skip
+    assert code == 0, err
+    assert load_profile(profile).success.open_as_failure is True
+    code, text, err = _run_cli("evaluate", path, "--profile", profile)
+    assert code == 0, err
+    assert f"{len(deals):,} rows" in text, text
+    said = f"{n_open:,} open opportunities (Prospecting) counted as failures, as the profile was learned"
+    assert said in err, err
+    code, text, err = _run_cli("evaluate", path, "--profile", profile, "--open-left-out")
+    assert code == 0, err
+    assert f"{len(deals) - n_open:,} rows" in text, text
+    assert "left out" in err, err
+    # a profile learned without it records nothing, and evaluate leaves open rows out
+    plain = tmp_path / "q.yaml"
+    code, _, err = _run_cli("discover", path, "--target", "stage", "--positive", "Won", "-o", plain)
+    assert code == 0, err
+    assert "open_as_failure" not in plain.read_text(encoding="utf-8")
+    code, text, err = _run_cli("evaluate", path, "--profile", plain)
+    assert f"{len(deals) - n_open:,} rows" in text, text
+
+
+def test_workspace_profile_records_open_as_failure_and_its_evaluation_says_so(
+    tmp_path: Path,
+) -> None:
+    import yaml
+
+    from icpkit.workspace import run_workspace
+    from test_workspace import make_workspace
+
+    root = make_workspace(tmp_path / "ws")
+    deals = pd.read_csv(root / "data" / "deals.csv")
+    deals.loc[deals.index % 9 == 0, "stage"] = "Negotiation"  # open: not won, not lost yet
+    deals.to_csv(root / "data" / "deals.csv", index=False)
+    cfg = yaml.safe_load((root / "icp.yaml").read_text(encoding="utf-8"))
+    del cfg["options"]["profile"]  # learn it
+    cfg["success"]["open_as_failure"] = True
+    (root / "icp.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    result = run_workspace(root)
+    stages = {s.name: s for s in result.stages}
+    assert stages["discover"].status == "ok", stages["discover"].message
+    learned = yaml.safe_load(result.outputs["profile"].read_text(encoding="utf-8"))
+    assert learned["success"]["open_as_failure"] is True
+    assert stages["evaluate"].status == "ok", stages["evaluate"].message
+    assert "open deals counted as failures" in (stages["evaluate"].message or "")

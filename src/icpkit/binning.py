@@ -40,6 +40,7 @@ __all__ = [
     "column_text",
     "column_values",
     "encode_text",
+    "flag_bin",
     "nice_cuts",
     "ordinal_rank",
     "shrunk_woe",
@@ -235,6 +236,7 @@ class BinnedAttribute:
     monotone: str | None = None
     iv: float = 0.0
     prebin_pvalue: float = 1.0
+    flag: bool = False  # a number column holding only 0 and 1: a yes/no trait
 
     @property
     def n_codes(self) -> int:
@@ -279,7 +281,18 @@ class BinnedAttribute:
         if self.kind == "categorical":
             shown = ", ".join(b.values[:4])
             return shown + (f" (+{len(b.values) - 4} more)" if len(b.values) > 4 else "")
+        if self.flag and (answer := flag_bin(b.lower, b.upper)) is not None:
+            return answer
         return range_label(b.lower, b.upper, year="year" in self.name.lower())
+
+
+def flag_bin(lower: float | None, upper: float | None) -> str | None:
+    """'no' / 'yes' for a bin of a 0/1 column that holds only 0 / only 1 (None otherwise)."""
+    if lower is None and upper is not None and 0 < upper <= 1:
+        return "no"
+    if upper is None and lower is not None and 0 < lower <= 1:
+        return "yes"
+    return None
 
 
 def fmt_number(x: float, *, year: bool = False) -> str:
@@ -410,6 +423,8 @@ class Binner:
             bins.append(Bin(lower=lo, upper=hi, count=int(counts[a:b].sum()), events=0))
         _nice_edges(bins, xs)
         attr = BinnedAttribute(name, "numeric", bins, monotone=monotone)
+        # 0 and 1 only (and missing): a yes/no trait, its bins read 'yes' / 'no'
+        attr.flag = xs.min() == 0 and xs.max() == 1 and bool(np.isin(xs, (0.0, 1.0)).all())
         attr.prebin_pvalue = _chi2_pvalue(events, counts)
         return attr
 

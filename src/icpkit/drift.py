@@ -15,6 +15,7 @@ below 0.10 stable, 0.10-0.25 a moderate shift, above 0.25 a major shift.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -23,7 +24,7 @@ import pandas as pd
 from .errors import SchemaError
 from .explain import bin_words, describe_rule
 from .gaps import score_gaps
-from .phrases import counted
+from .phrases import counted, flag_columns
 from .profile import CategoricalAttribute, Disqualifier, NumericAttribute, Profile, Segment
 from .quality import read_frame
 from .scoring import score_table, to_arrow
@@ -85,20 +86,42 @@ def _attr_changes(old: Any, new: Any) -> list[tuple[str, str, Any, Any]]:
     return sorted(out, key=lambda r: (r[0], r[1]))
 
 
-def _rule_text(rule: Segment | Disqualifier) -> str:
+def _rule_text(rule: Segment | Disqualifier, flags: Collection[str] = ()) -> str:
     """The rule in the words `icp explain` uses ("industry is Software and employees 200 or
     more"); whether it changed is decided on the conditions themselves."""
-    return describe_rule(list(rule.conditions))
+    return describe_rule(list(rule.conditions), flags)
 
 
-def _rule_rows(part: str, old: list[Any], new: list[Any], value: str) -> list[dict[str, Any]]:
+def _rule_rows(
+    part: str, old: list[Any], new: list[Any], value: str, flags: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Rules added, removed or changed; ``flags`` names the 0/1 columns (read as yes/no)."""
     rows: list[dict[str, Any]] = []
+
     o, n = {r.name: r for r in old}, {r.name: r for r in new}
     for name in [*o, *(k for k in n if k not in o)]:
         if name not in n:
-            rows.append(_row(part, name, "removed", _rule_text(o[name]), _rule_text(o[name]), None))
+            rows.append(
+                _row(
+                    part,
+                    name,
+                    "removed",
+                    _rule_text(o[name], flags),
+                    _rule_text(o[name], flags),
+                    None,
+                )
+            )
         elif name not in o:
-            rows.append(_row(part, name, "added", _rule_text(n[name]), None, _rule_text(n[name])))
+            rows.append(
+                _row(
+                    part,
+                    name,
+                    "added",
+                    _rule_text(n[name], flags),
+                    None,
+                    _rule_text(n[name], flags),
+                )
+            )
         else:
             if o[name].conditions != n[name].conditions:
                 rows.append(
@@ -107,8 +130,8 @@ def _rule_rows(part: str, old: list[Any], new: list[Any], value: str) -> list[di
                         name,
                         "rule changed",
                         "conditions",
-                        _rule_text(o[name]),
-                        _rule_text(n[name]),
+                        _rule_text(o[name], flags),
+                        _rule_text(n[name], flags),
                     )
                 )
             if getattr(o[name], value) != getattr(n[name], value):
@@ -159,8 +182,9 @@ def profile_diff(old: Profile, new: Profile) -> DriftResult:
                     "tiers", tier, "cut-off changed", f"lowest score of tier {tier}", before, after
                 )
             )
-    rows += _rule_rows("segment", old.segments, new.segments, "points")
-    rows += _rule_rows("disqualifier", old.disqualifiers, new.disqualifiers, "cap")
+    flags = flag_columns(old) | flag_columns(new)
+    rows += _rule_rows("segment", old.segments, new.segments, "points", flags)
+    rows += _rule_rows("disqualifier", old.disqualifiers, new.disqualifiers, "cap", flags)
     table = pd.DataFrame(rows, columns=["part", "name", "change", "detail", "old", "new"])
     by_part = {str(k): int(v) for k, v in table["part"].value_counts().sort_index().items()}
     summary = {

@@ -194,17 +194,31 @@ def evaluate(
     positive: str | list[str] | None = None,
     expression: str | None = None,
     unit: str = "rows",
+    open_as_failure: bool | None = None,
 ) -> dict[str, Any]:
     """Backtest a profile (learned or hand-written) on a table that has outcomes.
 
     Without ``target``/``expression`` the profile's own success definition is used; ``unit``
-    names a row ('opportunities') in the notes on rows left out.
+    names a row ('opportunities') in the notes on rows left out. Rows still open count as
+    failures when ``open_as_failure``, by default when the profile was learned that way.
     """
     table = to_arrow(data)
     if target is None and expression is None and profile.success is not None:
         target, expression = profile.success.target, profile.success.expression
         positive = positive if positive is not None else profile.success.positive
-    label = success_label(table, target, positive=positive, expression=expression, unit=unit)
+    why = None
+    if open_as_failure is None:
+        open_as_failure = bool(profile.success and profile.success.open_as_failure)
+        why = "as the profile was learned (--open-as-failure)"
+    label = success_label(
+        table,
+        target,
+        positive=positive,
+        expression=expression,
+        unit=unit,
+        open_as_failure=open_as_failure,
+        open_why=why,
+    )
     given = table
     table, gaps = score_gaps(profile, table)  # a column the table lacks scores as missing
     scored = score_table(profile, table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from .binning import fmt_number
@@ -50,13 +51,18 @@ def _values(values: list[str], limit: int = 3) -> str:
     return text + (f" (+{len(values) - limit} more)" if len(values) > limit else "")
 
 
-def describe_condition(cond: Condition) -> str:
-    """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce'."""
-    from .phrases import attribute_name, is_money, money
+def describe_condition(cond: Condition, flags: Collection[str] = ()) -> str:
+    """One condition as a short phrase: 'employees 200 to 5,000', 'uses Salesforce';
+    ``flags`` names the 0/1 columns, whose conditions read 'Senior Citizen: yes'."""
+    from .phrases import attribute_name, flag_answer, is_money, money
 
     # tech flags read 'uses X' below; other columns by the name the tables use
     tech = cond.attribute.startswith("tech_")
     label = pretty_name(cond.attribute) if tech else attribute_name(cond.attribute)
+    if (yes := flag_answer(cond, flags)) is not None:
+        if tech:
+            return f"uses {label}" if yes else f"does not use {label}"
+        return f"{label}: {'yes' if yes else 'no'}"
     if cond.is_numeric:
         year = "year" in cond.attribute.lower()
 
@@ -71,18 +77,12 @@ def describe_condition(cond: Condition) -> str:
             return f"{label} {ge} or more"
         return f"{label} under {lt}"
     values = cond.in_ if cond.in_ is not None else cond.not_in or []
-    lowered = [v.lower() for v in values]
     negate = cond.not_in is not None
-    if lowered in (["true"], ["false"]):
-        yes = (lowered == ["true"]) != negate
-        if cond.attribute.startswith("tech_"):
-            return f"uses {label}" if yes else f"does not use {label}"
-        return f"{label}: {'yes' if yes else 'no'}"
     return f"{label} {'is not' if negate else 'is'} {_values(values)}"
 
 
-def describe_rule(conditions: list[Condition]) -> str:
-    return " and ".join(describe_condition(c) for c in conditions)
+def describe_rule(conditions: list[Condition], flags: Collection[str] = ()) -> str:
+    return " and ".join(describe_condition(c, flags) for c in conditions)
 
 
 _FIRMOGRAPHIC = {
@@ -166,8 +166,9 @@ def silhouette(profile: Profile) -> str:
     It describes one real group (see :mod:`icpkit.evidence`) in business words and quotes
     that group's own size, success rate and lift.
     """
-    from .phrases import phrase
+    from .phrases import flag_columns, phrase
 
+    flags = flag_columns(profile)
     conds, head = _headline(profile)
     if not conds:
         return "No attribute separates successful customers from the rest clearly enough to describe them."
@@ -177,11 +178,11 @@ def silhouette(profile: Profile) -> str:
         if low == "industry" and c.in_:
             noun = f"{_values(c.in_)} company"
         elif low == "employees" and c.is_numeric:
-            parts.append(f"with {phrase(c)}")
+            parts.append(f"with {phrase(c, flags=flags)}")
         elif low.startswith("tech_") or (low in {"country", "region"} and c.in_):
-            parts.append(phrase(c))
+            parts.append(phrase(c, flags=flags))
         else:
-            wheres.append(phrase(c))
+            wheres.append(phrase(c, flags=flags))
     if wheres:  # "with A, B and C" reads better than "with A, with B, with C"
         tail = wheres[0] if len(wheres) == 1 else ", ".join(wheres[:-1]) + " and " + wheres[-1]
         parts.append(f"with {tail}")
@@ -234,11 +235,16 @@ def segment_why(role: str, points: int, unit: str = "accounts") -> str:
     }[role]
 
 
-def left_out_line(segments: list[dict[str, Any]]) -> str | None:
-    """One line naming the segments a listing leaves out as repeats of the points table."""
+def left_out_line(segments: list[dict[str, Any]], numbered: bool = False) -> str | None:
+    """One line naming the segments a listing leaves out as repeats of the points table;
+    ``numbered``: each with its place in the order that decides a record's segment ('#3')."""
     from .phrases import counted
 
-    names = [s["name"] for s in segments if s["role"] == "repeat"]
+    names = [
+        f"#{s['order']} {s['name']}" if numbered else s["name"]
+        for s in segments
+        if s["role"] == "repeat"
+    ]
     if not names:
         return None
     what = counted(len(names), "one-trait segment")
@@ -247,9 +253,11 @@ def left_out_line(segments: list[dict[str, Any]]) -> str | None:
 
 
 def _rule_dict(rule: Segment | Disqualifier, profile: Profile) -> dict[str, Any]:
+    from .phrases import flag_columns
+
     out: dict[str, Any] = {
         "name": rule.name,
-        "rule": describe_rule(rule.conditions),
+        "rule": describe_rule(rule.conditions, flag_columns(profile)),
         "size": rule.size,
         "success_rate": rule.success_rate,
         "lift": rule.lift,
@@ -306,7 +314,10 @@ def explain_profile(profile: Profile) -> dict[str, Any]:
         "tiers": profile.tiers.model_dump(),
         "points": rows,
         "traits": trait_effects(profile),
-        "segments": [_rule_dict(s, profile) for s in profile.segments],
+        # 'order': the place that decides a record's segment, the first one it matches
+        "segments": [
+            {**_rule_dict(s, profile), "order": i} for i, s in enumerate(profile.segments, 1)
+        ],
         "disqualifiers": [_rule_dict(d, profile) for d in profile.disqualifiers],
         "contradictions": contradictions(profile),
     }

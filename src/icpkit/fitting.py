@@ -8,7 +8,7 @@ validation around it is in :mod:`icpkit.validation` and the public entry point i
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -62,9 +62,10 @@ class Params:
     alpha: float = 0.01
 
 
-def segment_title(rule: Rule, taken: set[str]) -> str:
-    """The segment's name in business words, numbered when another segment has it already."""
-    name = segment_name(rule.conditions)
+def segment_title(rule: Rule, taken: set[str], flags: Collection[str] = ()) -> str:
+    """The segment's name in business words, numbered when another segment has it already;
+    ``flags`` names the 0/1 columns, whose conditions read 'Senior Citizen: yes'."""
+    name = segment_name(rule.conditions, flags=flags)
     base, i = name, 2
     while name in taken:
         name, i = f"{base} ({i})", i + 1
@@ -135,6 +136,7 @@ def _assemble(
     seg_masks: list[np.ndarray],
     p: Params,
     y: np.ndarray,
+    flags: Collection[str] = (),
 ) -> Profile:
     """The profile: points table, segments with their points, anti-ICP caps, tier cut-offs."""
     raw = np.full(
@@ -151,7 +153,7 @@ def _assemble(
 
     def stats(r: Rule) -> dict[str, Any]:
         return {
-            "name": segment_title(r, taken),
+            "name": segment_title(r, taken, flags),
             "conditions": r.conditions,
             "size": r.size,
             "success_rate": round(r.rate, 4),
@@ -235,7 +237,8 @@ def fit_profile(
     rules += described
     seg_masks += [rule_mask(r, len(y)) for r in described]
     pts = replace(pts, rules=[*pts.rules, *[0] * len(described)])
-    profile = _assemble(finder, rules, notes, pts, used, codes, seg_masks, p, y)
+    flags = {name for name, a in attrs.items() if a.flag}
+    profile = _assemble(finder, rules, notes, pts, used, codes, seg_masks, p, y, flags)
     # A named-only segment that lies inside another is a part of it, not another ICP. The
     # headline's group stays (without one chosen by the data, the one the profile would pick).
     head = headline if headline is not None else headline_conditions(profile)[0]

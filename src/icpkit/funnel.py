@@ -7,20 +7,23 @@ profile, or through its account), and reaches a stage of the funnel::
 
 read from stage dates (``mql_date``, ``sql_date``, ``opportunity_date``, ``won_date``: a
 later date implies the earlier stages) or, when there are none, from a status column
-("MQL", "Sales Qualified", "Closed Won", ...). Per tier: counts reaching each stage,
-stage-to-stage conversion, win rate (won / opportunities), median cycle time
+("MQL", "Sales Qualified", "Closed Won", ...), or, when there is neither, from a won or
+converted flag alone (lead -> won: the stages between are not known, and not shown).
+Per tier: counts reaching each stage, stage-to-stage conversion, win rate
+(won / opportunities), median cycle time
 (created → won) and mean ACV of won leads; the same by segment and by channel × tier;
 and flags where the funnel spends effort on non-ICP (tier C/D) leads.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .drift import won_flags
+from .drift import success_flags, won_flags
 from .errors import SchemaError
 from .gaps import score_gaps
 from .profile import Profile
@@ -72,8 +75,29 @@ def _status_stage(status: pd.Series) -> pd.Series:
     return out
 
 
-def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
-    """The furthest stage index (0 = lead ... 4 = won) each lead reached, and the evidence used."""
+# Columns that say whether a lead was won, when nothing says how far it got on the way.
+_WON_FLAGS = ("won", "is_won", "IsWon", "converted", "is_converted", "is_customer")
+
+
+def _won_flag(leads: pd.DataFrame, profile: Profile | None) -> tuple[pd.Series, str] | None:
+    """Won per lead from the profile's success column or a won/converted flag, and its name."""
+    success = profile.success if profile is not None else None
+    target = success.target if success is not None else None
+    for col in (target, *_WON_FLAGS):
+        if col and col in leads.columns:
+            positive = success.positive if success is not None and col == target else None
+            flags = success_flags(leads[col], positive)
+            if flags.notna().any():
+                return flags.fillna(False).astype(bool), col
+    return None
+
+
+def lead_stages(leads: pd.DataFrame, profile: Profile | None = None) -> tuple[pd.Series, str]:
+    """The furthest stage index (0 = lead ... 4 = won) each lead reached, and the evidence used.
+
+    With neither stage dates nor a status, a won or converted flag (the profile's success
+    column first) says lead or won.
+    """
     dated = {s: c for s, c in _DATE_COLUMNS.items() if c in leads.columns}
     if dated:
         reached = np.zeros(len(leads), dtype=np.int64)
@@ -89,12 +113,22 @@ def lead_stages(leads: pd.DataFrame) -> tuple[pd.Series, str]:
     for col in ("status", "stage", "deal_stage", "lead_status", "lifecycle_stage"):
         if col in leads.columns:
             return _status_stage(leads[col]), f"the {col.replace('_', ' ')} column"
+    found = _won_flag(leads, profile)
+    if found is not None:
+        won, col = found
+        won_stage = np.where(won.to_numpy(), STAGES.index("won"), 0)
+        return pd.Series(won_stage, index=leads.index), f"the {col} column alone{_WON_ONLY}"
     raise SchemaError(
-        "the leads have neither stage dates (mql_date, sql_date, opportunity_date, won_date) "
-        "nor a status column",
-        column="status",
-        hint="Map the lead status or stage dates with intake",
+        "the leads do not say how far each one got: no lead status or stage, no stage dates "
+        "(MQL, SQL, opportunity, won) and no won or converted column",
+        hint="Export the leads with their lead status (or lifecycle stage), or with a column "
+        "that says whether each lead converted",
     )
+
+
+# Stages only a status or stage dates can show: a won flag alone says nothing of them.
+_BETWEEN = ("mql", "sql", "opportunity")
+_WON_ONLY = " (lead to won only: no lead status or stage dates)"
 
 
 def lead_tiers(
@@ -275,7 +309,12 @@ def funnel_by_tier(
     frame = read_frame(leads, "leads")
     gaps: list[dict[str, Any]] = []
     tiers = lead_tiers(frame, profile, accounts, gaps)
-    stage, evidence = lead_stages(frame)
+    try:
+        stage, evidence = lead_stages(frame, profile)
+    except SchemaError as exc:  # say which file does not say it
+        if exc.file is None and isinstance(leads, str | os.PathLike):
+            exc.file = os.fspath(leads)
+        raise
     work = pd.DataFrame(
         {
             "icp_tier": tiers["icp_tier"].astype("string").to_numpy(),
@@ -306,7 +345,22 @@ def funnel_by_tier(
         "flags": _flags(table, by_channel),
         "missing_columns": gaps,  # as market_size names them
     }
+    if evidence.endswith(_WON_ONLY):
+        # Nothing says which leads became MQLs, SQLs or opportunities: no count, no rate.
+        table = _without_between(table)
+        summary["by_segment"] = _without_between(segments).to_dict("records")
+        summary["win_rate_by_tier"] = None
     return FunnelResult(table, plain(summary))
+
+
+def _without_between(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without the stages between lead and won, and the rates through them."""
+    unknown = [
+        c
+        for c in table.columns
+        if c in _BETWEEN or c == "win_rate" or any(part in _BETWEEN for part in c.split("_to_"))
+    ]
+    return table.drop(columns=unknown)
 
 
 def _channels(frame: pd.DataFrame, work: pd.DataFrame) -> pd.DataFrame:

@@ -52,12 +52,15 @@ def open_rows(values: pd.Series, success: np.ndarray) -> np.ndarray:
     return present & ~success & ~closed_stage(values).to_numpy(dtype=bool)
 
 
-def open_note(values: pd.Series, is_open: np.ndarray, unit: str, as_failure: bool) -> str:
-    """'2,089 open opportunities (Engaging, Prospecting) left out: ...' for the user to read."""
+def open_note(
+    values: pd.Series, is_open: np.ndarray, unit: str, as_failure: bool, why: str | None = None
+) -> str:
+    """'2,089 open opportunities (Engaging, Prospecting) left out: ...' for the user to read;
+    ``why`` says who asked to count them as failures (default: the --open-as-failure option)."""
     stages = ", ".join(sorted({str(v).strip() for v in values[is_open]}))
     head = f"{int(is_open.sum()):,} open {unit} ({stages})"
     if as_failure:
-        return f"{head} counted as failures, as asked (--open-as-failure)"
+        return f"{head} counted as failures, {why or 'as asked (--open-as-failure)'}"
     return (
         f"{head} left out: their outcome is not known yet "
         "(--open-as-failure counts them as failures)"

@@ -9,10 +9,10 @@ Healthcare or 2 more"), then whole traits are left out and counted ("+1 more").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from .binning import fmt_number
-from .profile import Condition
+from .binning import flag_bin, fmt_number
+from .profile import Condition, Profile
 from .schema import TABLES
 
 __all__ = [
@@ -20,6 +20,8 @@ __all__ = [
     "attribute_name",
     "counted",
     "display_value",
+    "flag_answer",
+    "flag_columns",
     "is_money",
     "money",
     "phrase",
@@ -140,12 +142,41 @@ def _range(cond: Condition, unit: str) -> str:
     return f"under {lt} {unit}".strip()
 
 
-def phrase(cond: Condition, limit: int = 3) -> str:
-    """One condition in business words, with at most ``limit`` listed values."""
+def flag_columns(profile: Profile) -> frozenset[str]:
+    """The profile's yes/no traits kept as numbers: 0/1 columns, their bins labelled yes/no."""
+    return frozenset(
+        a.name
+        for a in profile.attributes
+        if a.kind == "numeric"
+        and a.bins
+        and all((b.label or "").strip().lower() in ("yes", "no") for b in a.bins)
+    )
+
+
+def flag_answer(cond: Condition, flags: Collection[str] = ()) -> bool | None:
+    """True / False when ``cond`` asks a yes/no question ('is true', or '>= 1' on a 0/1 column
+    among ``flags``); None for any other condition."""
+    if cond.is_numeric:
+        answer = flag_bin(cond.ge, cond.lt) if cond.attribute in flags else None
+        return None if answer is None else answer == "yes"
+    values = cond.in_ if cond.in_ is not None else cond.not_in or []
+    lowered = [v.lower() for v in values]
+    if lowered not in (["true"], ["false"]):
+        return None
+    return (lowered == ["true"]) != (cond.not_in is not None)
+
+
+def phrase(cond: Condition, limit: int = 3, flags: Collection[str] = ()) -> str:
+    """One condition in business words, with at most ``limit`` listed values; ``flags`` names
+    the 0/1 columns, whose conditions read as yes/no."""
     from .explain import pretty_name  # explain imports this module
 
     name = cond.attribute
     low = name.lower()
+    if (yes := flag_answer(cond, flags)) is not None:
+        if low.startswith("tech_"):
+            return f"{'on' if yes else 'not on'} {pretty_name(name)}"
+        return f"{pretty_name(name)}: {'yes' if yes else 'no'}"
     if cond.is_numeric:
         if low == "employees":
             return _range(cond, "employees")
@@ -159,12 +190,6 @@ def phrase(cond: Condition, limit: int = 3) -> str:
         return f"{label} {_range(cond, '')}"
     values = cond.in_ if cond.in_ is not None else cond.not_in or []
     negate = cond.not_in is not None
-    lowered = [v.lower() for v in values]
-    if lowered in (["true"], ["false"]):
-        yes = (lowered == ["true"]) != negate
-        if low.startswith("tech_"):
-            return f"{'on' if yes else 'not on'} {pretty_name(name)}"
-        return f"{pretty_name(name)}: {'yes' if yes else 'no'}"
     listed = _values(values, limit)
     if low == "industry":
         return f"not {listed}" if negate else listed
@@ -174,15 +199,18 @@ def phrase(cond: Condition, limit: int = 3) -> str:
     return f"{label} {'not ' if negate else ''}{listed}"
 
 
-def segment_name(conditions: Sequence[Condition], limit: int = _NAME_LIMIT) -> str:
-    """A short name in business words, at most ``limit`` characters, no word cut."""
+def segment_name(
+    conditions: Sequence[Condition], limit: int = _NAME_LIMIT, flags: Collection[str] = ()
+) -> str:
+    """A short name in business words, at most ``limit`` characters, no word cut; ``flags``
+    names the 0/1 columns (see :func:`phrase`)."""
     conds = sorted(conditions, key=lambda c: (c.attribute.lower() != "industry", 0))
     for values in (3, 2, 1):
-        parts = [phrase(c, values) for c in conds]
+        parts = [phrase(c, values, flags) for c in conds]
         name = " · ".join(parts)
         if len(name) <= limit:
             return name
-    parts = [phrase(c, 1) for c in conds]
+    parts = [phrase(c, 1, flags) for c in conds]
     for keep in range(len(parts) - 1, 0, -1):
         name = " · ".join(parts[:keep]) + f" +{len(parts) - keep} more"
         if len(name) <= limit:

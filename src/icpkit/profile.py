@@ -252,6 +252,11 @@ class SuccessDefinition(_Model):
     target: str | None = Field(None, description="label column")
     positive: list[str] | None = Field(None, description="values of target that mean success")
     expression: str | None = Field(None, description="composite success expression")
+    open_as_failure: bool | None = Field(
+        None,
+        description="rows still open (a deal or lead stage neither won nor lost) count as "
+        "failures, as learned with --open-as-failure; otherwise they are left out",
+    )
     description: str | None = None
 
 

@@ -573,6 +573,8 @@ def _numeric_words(attr: NumericAttribute, b: int) -> str:
     if b == -1:
         return f"{name} outside the profile's ranges"
     nb = attr.bins[b]
+    if nb.label and (yes := _YES_NO.get(nb.label.strip().lower())) is not None:
+        return _flag_words(attr, yes)  # a 0/1 column's bin: 'Senior Citizen: yes'
     if nb.label:
         return f"{name} {nb.label}"
     fmt = _money if _is_money(attr.name) else _fmt
@@ -604,12 +606,21 @@ def _attribute_terms(attr: Attribute, cols: _Columns) -> tuple[np.ndarray, list[
     return idx, terms
 
 
+# A bin label that answers yes or no: a 0/1 number column's bins are labelled 'yes' / 'no'.
+_YES_NO = {"yes": True, "true": True, "no": False, "false": False}
+
+
+def _flag_words(attr: Attribute, yes: bool) -> str:
+    """A yes/no trait: 'Senior Citizen: yes'; a technology flag 'uses AWS' / 'no AWS'."""
+    if attr.name.startswith("tech_"):
+        return f"uses {_display(attr)}" if yes else f"no {_display(attr)}"
+    return f"{_display(attr)}: {'yes' if yes else 'no'}"
+
+
 def _category_words(attr: CategoricalAttribute, value: str) -> str:
-    """'industry is Software'; a yes/no technology flag reads 'uses AWS' / 'no AWS'."""
-    if value.lower() in ("true", "false") and attr.name.startswith("tech_"):
-        return f"uses {_display(attr)}" if value.lower() == "true" else f"no {_display(attr)}"
+    """'industry is Software'; a yes/no flag reads 'Partner: yes', a technology 'uses AWS'."""
     if value.lower() in ("true", "false"):
-        return f"{_display(attr)}: {'yes' if value.lower() == 'true' else 'no'}"
+        return _flag_words(attr, value.lower() == "true")
     return f"{_display(attr)} is {value}"
 
 

@@ -123,12 +123,14 @@ def success_label(
     open_as_failure: bool = False,
     unit: str = "rows",
     name: str | None = None,
+    open_why: str | None = None,
 ) -> SuccessLabel:
     """Success per row from a label column (and its positive values) or an expression.
 
     Rows still open (a deal stage that is neither won nor lost, see :mod:`icpkit.outcomes`) are
     left out unless ``open_as_failure``; ``unit`` names a row in the note that says so, and
-    ``name`` the target as the user's file spells it ('Churn' where intake made it 'churned').
+    ``name`` the target as the user's file spells it ('Churn' where intake made it 'churned'),
+    ``open_why`` who asked to count open rows as failures. The definition records the choice.
     """
     df = _frame(data)
     if (target is None) == (expression is None):
@@ -199,7 +201,7 @@ def success_label(
             )
         is_open = open_rows(col, y)
     if is_open.any():
-        notes.append(open_note(col, is_open, unit, open_as_failure))
+        notes.append(open_note(col, is_open, unit, open_as_failure, open_why))
         if not open_as_failure:
             defined = defined & ~is_open
     missing = ~defined & ~is_open
@@ -226,7 +228,9 @@ def success_label(
     return SuccessLabel(
         y & defined,
         defined,
-        SuccessDefinition(target=target, positive=pos_values or None),
+        SuccessDefinition(
+            target=target, positive=pos_values or None, open_as_failure=open_as_failure or None
+        ),
         notes,
         f"{name or target} = {' or '.join(success_values[:3])}"
         + (f" (+{len(success_values) - 3} more)" if len(success_values) > 3 else ""),

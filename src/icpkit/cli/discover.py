@@ -161,14 +161,17 @@ def _print_segments(
     """The segments that are ICPs of their own, then one line each for the others.
 
     One-trait segments are not separate ICPs: a bonus on one is a top-up of a points-table
-    group, and without a bonus it only repeats that group, so they are not table rows.
+    group, and without a bonus it only repeats that group, so they are not table rows. All are
+    listed in the profile's order, numbered: a scored record's segment is the first it matches.
     """
     from ..explain import left_out_line
 
     own = [g for g in segments if g["role"] in {"bonus", "correction", "described"}]
+    one_trait = len(own) < len(segments)
     if own:
         st = Table(title="Segments (several ICPs)")
         for c in (
+            "#",
             "segment",
             "bonus",
             f"{unit} (in-sample)",
@@ -177,9 +180,10 @@ def _print_segments(
             "held-out lift",
         ):
             st.add_column(c)
-        for g in sorted(own, key=lambda g: g["points"] == 0):  # what carries weight first
+        for g in own:  # in the order that decides a record's segment
             held = g.get("held_out") or {}
             st.add_row(
+                str(g["order"]),
                 g["name"],
                 f"{g['points']:+d}" if g["points"] else "0",
                 f"{g['size']:,}" if g["size"] is not None else "-",
@@ -188,6 +192,10 @@ def _print_segments(
                 f"{held['lift']:.2f}" if held.get("lift") is not None else "-",
             )
         out.print(st)
+        out.print(
+            "A scored record's segment is the first of these it matches, by #"
+            + (" (the one-trait segments below included)." if one_trait else ".")
+        )
         n = sum(g["points"] == 0 for g in own)
         if n:
             out.print(
@@ -202,7 +210,7 @@ def _print_segments(
             out.print(f"No held-out segment figures: {how}with no rows held out.")
     # '(+12 points)': a name may end in '+13' (13 more values), so the bonus says its unit
     top_ups = [
-        f"{g['name']} ({g['points']:+d} point{'s' * (abs(g['points']) != 1)})"
+        f"#{g['order']} {g['name']} ({g['points']:+d} point{'s' * (abs(g['points']) != 1)})"
         for g in segments
         if g["role"] == "top-up"
     ]
@@ -212,8 +220,10 @@ def _print_segments(
             + "; ".join(top_ups)
             + "."
         )
-    if line := left_out_line(segments):
+    if line := left_out_line(segments, numbered=True):
         out.print(line)
+    if segments and not own:  # said under the table when there is one
+        out.print("A scored record's segment is the first of these it matches, by #.")
 
 
 def _print_summary(s: dict[str, Any], explained: dict[str, Any]) -> None:
@@ -300,6 +310,15 @@ def evaluate_cmd(
     target: TargetOpt = None,
     positive: PositiveOpt = None,
     success: SuccessOpt = None,
+    open_as_failure: Annotated[
+        bool | None,
+        typer.Option(
+            "--open-as-failure/--open-left-out",
+            help="Count rows whose outcome is still open as failures, or leave them out; "
+            "by default as the profile was learned.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Backtest a profile: AUC, lift by decile, tier table, calibration."""
@@ -322,6 +341,7 @@ def evaluate_cmd(
         positive=_positive(positive),
         expression=_resolve_expression(success, names, cols),
         unit=unit_of_kind(loaded.kind),
+        open_as_failure=open_as_failure,
     )
     if as_json:
         print_json(metrics)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..phrases import attribute_name
+from ..phrases import attribute_name, flag_columns
 from ..profile import Profile
 from ._util import absent, bin_label, condition_text, num, pct, section, table
 
@@ -219,7 +219,9 @@ def _traits_table(profile: Profile) -> dict[str, Any] | None:
     )
 
 
-def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any]]:
+def _rule_rows(
+    rules: list[Any], market: dict[str, Any] | None, flags: frozenset[str] = frozenset()
+) -> list[list[Any]]:
     rows = []
     for r in rules:
         size_market = (market or {}).get(r.name)
@@ -229,7 +231,7 @@ def _rule_rows(rules: list[Any], market: dict[str, Any] | None) -> list[list[Any
         rows.append(
             [
                 r.name,
-                " and ".join(condition_text(c) for c in r.conditions),
+                " and ".join(condition_text(c, flags) for c in r.conditions),
                 num(r.size),
                 pct(r.success_rate),
                 "–" if r.lift is None else f"{r.lift:.1f}×",
@@ -301,7 +303,11 @@ def segments_section(
     rows = [
         [name, row[1], _EFFECT[role].format(p=s.points), *row[2:]]
         for name, s, role, row in zip(
-            names, rules, roles, _rule_rows(rules, market_by_segment), strict=True
+            names,
+            rules,
+            roles,
+            _rule_rows(rules, market_by_segment, flag_columns(profile)),
+            strict=True,
         )
     ]
     legend = " ".join(_LEGEND[r] for r in _EFFECT if r in roles)
@@ -343,7 +349,9 @@ def anti_icp_section(profile: Profile | None, why: str) -> dict[str, Any]:
         return absent(sid, title, why)
     if not profile.disqualifiers:
         return absent(sid, title, "no group with a success rate far below average was found")
-    rows = [r[:5] for r in _rule_rows(profile.disqualifiers, None)]  # no held-out column
+    rows = [
+        r[:5] for r in _rule_rows(profile.disqualifiers, None, flag_columns(profile))
+    ]  # no held-out column
     caps = ", ".join(f"{d.name} ≤ {d.cap}" for d in profile.disqualifiers)
     return section(
         sid,

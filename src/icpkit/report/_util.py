@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from ..profile import Condition, NumericBin
@@ -87,11 +88,12 @@ def bin_label(b: Any) -> str:
     return shown + (f" (+{len(values) - 4} more)" if len(values) > 4 else "")
 
 
-def condition_text(c: Condition) -> str:
-    """A rule's condition in business words with its exact bounds ('cloud spend 8,030 or more')."""
+def condition_text(c: Condition, flags: Collection[str] = ()) -> str:
+    """A rule's condition in business words with its exact bounds ('cloud spend 8,030 or more');
+    ``flags`` names the 0/1 columns, whose conditions read 'Senior Citizen: yes'."""
     from ..explain import describe_condition
 
-    return describe_condition(c)
+    return describe_condition(c, flags)
 
 
 def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:

@@ -214,6 +214,10 @@ def _discover(ctx: Context) -> dict[str, Any]:
             raise
         raise _in_users_words(exc, ctx) from exc
     profile = _as_profile(result)
+    if ctx.config.success.open_as_failure and profile.success is not None:
+        # the profile says how it was learned: `icp evaluate` with it counts open rows the same way
+        success = profile.success.model_copy(update={"open_as_failure": True})
+        profile = profile.model_copy(update={"success": success})
     summary = result.summary() if callable(getattr(result, "summary", None)) else {}
     info = {"source": "learned", "summary": jsonable(summary)}
     attrs, segs = len(profile.attributes), len(profile.segments)
@@ -274,7 +278,14 @@ def _evaluate(ctx: Context) -> dict[str, Any]:
     profile = _profile(ctx)
     frame = _need(ctx, "training", "no training rows").to_pandas()
     result = _call(fn, profile, frame, target=LABEL, positive=["true"])
-    return {"evaluation": jsonable(getattr(result, "summary", result))}
+    evaluation = jsonable(getattr(result, "summary", result))
+    if not ctx.config.success.open_as_failure:
+        return {"evaluation": evaluation}
+    # The training rows were labelled so: the figures count open deals as failures. Say it.
+    note = "open deals counted as failures, as icp.yaml asks (success.open_as_failure: true)"
+    if isinstance(evaluation, dict):
+        evaluation["notes"] = [*(evaluation.get("notes") or []), note]
+    return {"evaluation": evaluation, "_message": note}
 
 
 STAGES_CORE: tuple[Stage, ...] = (
