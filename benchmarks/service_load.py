@@ -430,15 +430,22 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=4, help="connections sending batches at once"
     )
+    parser.add_argument(
+        "--new-batches",
+        type=int,
+        default=4,
+        help="10k-record requests of new values each of those connections sends",
+    )
     args = parser.parse_args()
     if args.rate * args.seconds > 100_000:
         raise SystemExit("bounded: at most 100,000 requests per run")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         # Single records from the first 10,000 accounts, batches from the next 10,000 (the
-        # first batch meets values the server has not seen); then two batches of other
+        # first batch meets values the server has not seen); then --new-batches batches of other
         # accounts per concurrent connection.
-        profile, records = prepare(work, 20_000 + 20_000 * args.concurrency)
+        per_connection = 10_000 * args.new_batches
+        profile, records = prepare(work, 20_000 + per_connection * args.concurrency)
         singles, batch = records[:10_000], records[10_000:20_000]
         fresh = [records[i : i + 10_000] for i in range(20_000, len(records), 10_000)]
         key, _ = create_key(ServiceStore(default_store_url(profile)), "score", "bench")
@@ -459,7 +466,8 @@ def main() -> None:
             load_singles = os.getloadavg()
             rates = batch_rate(port, key, batch, args.batches)
             encode = [post_bytes(port, key, orjson.dumps({"records": b})) for b in fresh]
-            new_bodies = [encode[2 * c : 2 * c + 2] for c in range(args.concurrency)]
+            k = args.new_batches
+            new_bodies = [encode[k * c : k * c + k] for c in range(args.concurrency)]
             before = server_usage(process.pid)
             together_new = batch_concurrent(port, key, new_bodies, args.workers)
             after = server_usage(process.pid)

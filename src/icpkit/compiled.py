@@ -75,6 +75,9 @@ COLUMNS_MIN = 128
 _OUTCOMES_MAX = 500_000
 
 _OTHER = "\x00other"  # the cell of a label the profile does not list
+#: The warnings of a record with none, shared by all such records (as an outcome's reasons
+#: are): never mutate.
+_NO_WARNINGS: list[str] = []
 
 _FIRST, _LOST = itemgetter(0), itemgetter(2)
 _SCORE, _TIER, _SEGMENT, _REASONS = map(attrgetter, ("score", "tier", "segment", "reasons"))
@@ -96,7 +99,8 @@ class Plan:
 
 @dataclass
 class Scored:
-    """Per record: score, tier, segment, reasons, warnings and the normalised id."""
+    """Per record: score, tier, segment, reasons, warnings and the normalised id. A list
+    of reasons or warnings may be shared by many records: never mutate one."""
 
     scores: list[int]
     tiers: list[str]
@@ -340,7 +344,7 @@ class CompiledProfile:
             if source.lost and (gone := np.isin(rows, list(source.lost))).any():
                 for r in np.flatnonzero(gone).tolist():  # rare: each said in its row
                     lost.setdefault(r, []).extend(source.lost[int(rows[r])])
-        warnings: list[list[str]] = [[] for _ in range(n)]
+        warnings = [_NO_WARNINGS] * n  # one shared empty list: rows with none are most
         for r, entries in lost.items():  # in the order of the profile's columns, as intake
             warnings[r] = [message for _, message in sorted(entries)]
         scores, tiers, segments, reasons = self.columnar.score(columns, n)
@@ -397,7 +401,7 @@ def _fields(records: Sequence[Mapping[str, Any]], names: list[str]) -> list[list
 def _warnings(columns: list[list[tuple[Any, ...]]], n: int) -> list[list[str]]:
     """Per record, the values that could not be read, in the order of the profile's columns
     (as intake's warnings are)."""
-    out: list[list[str]] = [[] for _ in range(n)]
+    out = [_NO_WARNINGS] * n
     lost: dict[int, list[tuple[int, str]]] = {}
     for hits in columns:
         flags = list(map(_LOST, hits))
