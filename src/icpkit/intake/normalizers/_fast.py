@@ -64,6 +64,17 @@ def clean(array: pa.Array) -> np.ndarray:
     return _mask(ok)
 
 
+# No placeholder has a digit: a value with one is never a placeholder.
+_NO_DIGIT_PLACEHOLDER = not any(c.isdigit() for p in PLACEHOLDERS for c in p)
+
+
+def _clean_number(array: pa.Array, matched: np.ndarray) -> np.ndarray:
+    """``clean(array)`` where ``matched``: values a plain-number pattern matched (digits,
+    commas, a dot, a sign, no space at all) are clean and never a placeholder, so the
+    check is needed only if some placeholder had a digit."""
+    return matched if _NO_DIGIT_PLACEHOLDER else matched & clean(array)
+
+
 def _mask(array: pa.Array) -> np.ndarray:
     return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -138,7 +149,7 @@ def _plain_numbers(array: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarra
 def fast_number(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     """kind number: "1200", "-3.5", "1,200.50" → float."""
     handled, numbers = _plain_numbers(array, _NUMBER)
-    handled &= clean(array)
+    handled = _clean_number(array, handled)
     return handled, [_floats(numbers[handled])]
 
 
@@ -155,8 +166,6 @@ _SCALED = (
 _CURRENCIES = {"": "USD", "$": "USD", "€": "EUR", "£": "GBP"}
 _EXPONENTS = {"": "", "K": "e3", "k": "e3", "M": "e6", "m": "e6", "million": "e6", "Million": "e6"}
 _EXPONENTS |= {"B": "e9", "b": "e9", "bn": "e9"}
-# Such a value has digits; no placeholder has any, so none of them is a placeholder.
-_NO_DIGIT_PLACEHOLDER = not any(c.isdigit() for p in PLACEHOLDERS for c in p)
 
 
 def _scaled(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,7 +207,8 @@ def fast_money(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     body = pc.utf8_slice_codeunits(array, 1)
     body = pc.if_else(pa.array(dollar), body, array)
     plain, numbers = _plain_numbers(body, _NUMBER)
-    plain &= clean(array) & ~(dollar & _mask(pc.starts_with(body, "-")))
+    # "$" then a plain number: clean too ("$" is no space, and no placeholder has a digit).
+    plain = _clean_number(array, plain) & ~(dollar & _mask(pc.starts_with(body, "-")))
     # Scaled amounts among the others only: most exported amounts are plain numbers.
     scaled = np.zeros(len(array), dtype=bool)
     amounts = np.full(len(array), np.nan)
@@ -217,7 +227,7 @@ _COUNT = r"^(?:[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4})$"
 def fast_employees(array: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
     """kind employees: a whole count "350", "1,200" (not 0) → (count, band)."""
     handled, numbers = _plain_numbers(array, _COUNT)
-    handled &= clean(array) & (numbers >= 1)
+    handled = _clean_number(array, handled) & (numbers >= 1)
     counts = numbers[handled]
     uppers = np.array([upper for _, upper in EMPLOYEE_BANDS])
     labels = np.array([label for label, _ in EMPLOYEE_BANDS], dtype=object)
