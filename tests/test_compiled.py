@@ -322,17 +322,28 @@ def _fresh_batches(records: list[dict[str, Any]], n: int, seed: int) -> list[lis
     return batches
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["fast paths", "parsers only"])
+@pytest.mark.parametrize(
+    ("fast", "radix"),
+    [(True, 2**62), (False, 2**62), (True, 1)],
+    ids=["fast paths", "parsers only", "reason keys as tuples"],
+)
 def test_batches_of_new_values_equal_icp_score(
-    profile: Profile, records: list[dict[str, Any]], fast: bool, monkeypatch: pytest.MonkeyPatch
+    profile: Profile,
+    records: list[dict[str, Any]],
+    fast: bool,
+    radix: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each batch is scored column by column (icpkit.columnar) with values new to the
     scorer: scores, tiers, segments and reasons equal `icp score`, warnings and ids equal
-    the one-record path's (held to intake above), with or without the fast paths."""
+    the one-record path's (held to intake above), with or without the fast paths, and
+    with each row's reasons keyed by a tuple (a profile too big for one int64 key)."""
+    from icpkit import columnar
     from icpkit.compiled import COLUMNS_MIN
     from icpkit.intake.normalizers import _base
 
     monkeypatch.setattr(_base, "FAST", fast)
+    monkeypatch.setattr(columnar, "_RADIX_MAX", radix)
     batches = _fresh_batches(records, 4, seed=3)
     assert len(batches[0]) >= COLUMNS_MIN  # these go column by column
     cp = CompiledProfile(profile)

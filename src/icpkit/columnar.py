@@ -31,6 +31,8 @@ __all__ = ["Coded", "Column", "ColumnRules"]
 #: A column of a batch: the field's Column, and per row the code of its value.
 Coded = tuple["Column", np.ndarray]
 
+#: A row's reasons key is one int64 below this radix product, else a tuple.
+_RADIX_MAX = 2**62
 #: Bound on the remembered reason lists (entries); a full memo is emptied, not evicted.
 _REASONS_MAX = 100_000
 
@@ -149,29 +151,35 @@ class ColumnRules:
         # int64 in mixed radix (a tuple when a huge profile's radix would overflow it).
         parts = [*slots, *(note.astype(np.int64) for note in notes)]
         bases = [len(self._words)] * len(slots) + [2] * len(notes)
-        if math.prod(bases) < 2**62:
+        if math.prod(bases) < _RADIX_MAX:
             flat = np.zeros(n, dtype=np.int64)
             for part, base in zip(parts, bases, strict=True):
                 flat = flat * base + part
-            keys: list[Any] = flat.tolist()
+            # The distinct keys (sorted, in C), a row of each, and each row's among them.
+            distinct, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+            keys: list[Any] = distinct.tolist()
         else:
-            keys = list(map(tuple, np.stack(parts, axis=1).tolist()))
+            rows = list(map(tuple, np.stack(parts, axis=1).tolist()))
+            position: dict[Any, int] = {}  # key -> its number, in order of first appearance
+            inverse = np.fromiter((position.setdefault(r, len(position)) for r in rows), np.intp, n)
+            keys = list(position)
+            first = np.unique(inverse, return_index=True)[1]
         caps = [f"capped at {cap}: {name}" for name, cap, _ in self.rules.caps]
         with self._lock:
             memo = self._reasons
             if len(memo) > _REASONS_MAX:
                 memo.clear()
-            new = [k for k in dict.fromkeys(keys) if k not in memo]
+            new = [j for j, k in enumerate(keys) if k not in memo]
             if new:  # each new key's parts, read from a row that has it
-                row = dict(zip(keys, range(n), strict=True))
-                picked = np.stack(parts, axis=1)[[row[k] for k in new]].tolist()
-                for key, digits in zip(new, picked, strict=True):
+                picked = np.stack(parts, axis=1)[first[new]].tolist()
+                for j, digits in zip(new, picked, strict=True):
                     said = [self._words[t] for t in digits[: len(slots)]]
                     said += [c for c, note in zip(caps, digits[len(slots) :], strict=True) if note]
                     # Joined and split as the engine's one text column: "; " in words splits.
                     text = "; ".join(w for w in said if w)
-                    memo[key] = text.split("; ") if text else []
-            return list(map(memo.__getitem__, keys))
+                    memo[keys[j]] = text.split("; ") if text else []
+            lists = [memo[k] for k in keys]
+        return list(map(lists.__getitem__, inverse.tolist()))
 
     def _terms(self, columns: Mapping[str, Coded], n: int) -> list[np.ndarray]:
         """Per attribute, every row's term index (:meth:`RowRules.key`)."""
