@@ -8,13 +8,9 @@ attributes table showed column names (Territory_Code__c, cloud_spend, tech_aws).
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
-from unittest import mock
-
 import pytest
 
+from _helpers import discover_world
 from icpkit.explain import segment_role
 from icpkit.profile import Profile, load_profile
 
@@ -36,26 +32,8 @@ def held(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Profile]:
 def _discover(
     tmp_path_factory: pytest.TempPathFactory, accounts: int, seed: int
 ) -> tuple[str, Profile]:
-    from icpkit.cli import _app, main
-    from icpkit.synth import generate
-
-    tmp = tmp_path_factory.mktemp("nu")
-    generate(tmp / "w", n_accounts=accounts, seed=seed)
-    out = tmp / "p.yaml"
-    argv = ["icp", "discover", str(tmp / "w" / "training.csv"), "-t", "IsWon", "-o", str(out)]
-    width, _app.out.width = _app.out.width, 220  # names unwrapped
-    text = io.StringIO()
-    try:
-        with (
-            mock.patch.object(sys, "argv", argv),
-            contextlib.redirect_stdout(text),
-            pytest.raises(SystemExit) as done,
-        ):
-            main()
-        assert done.value.code == 0
-    finally:
-        _app.out.width = width
-    return text.getvalue(), load_profile(out)
+    text, out, _ = discover_world(tmp_path_factory.mktemp("nu"), accounts, seed)
+    return text, load_profile(out)
 
 
 def _table(text: str, title: str, end: str) -> list[list[str]]:

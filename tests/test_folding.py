@@ -11,16 +11,13 @@ the rows they were found on and on the held-out rows.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import sys
-from unittest import mock
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from _helpers import discover_world
 from icpkit.folding import CONTAINED, fold_segments, folded_line
 from icpkit.profile import Condition, Profile, Segment, load_profile
 from icpkit.scoring import condition_mask, score_table
@@ -36,27 +33,10 @@ def _rows(segment: Segment, table: pa.Table) -> np.ndarray:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Profile, pa.Table]:
     """`icp discover` on the demo world: its printout (one string), profile and input table."""
-    from icpkit.cli import _app, main
     from icpkit.intake import load
-    from icpkit.synth import generate
 
-    tmp = tmp_path_factory.mktemp("fold")
-    generate(tmp / "w", n_accounts=3000, seed=11)
-    data, out = tmp / "w" / "training.csv", tmp / "p.yaml"
-    argv = ["icp", "discover", str(data), "-t", "IsWon", "-o", str(out)]
-    width, _app.out.width = _app.out.width, 220
-    text = io.StringIO()
-    try:
-        with (
-            mock.patch.object(sys, "argv", argv),
-            contextlib.redirect_stdout(text),
-            pytest.raises(SystemExit) as done,
-        ):
-            main()
-        assert done.value.code == 0
-    finally:
-        _app.out.width = width
-    return text.getvalue(), load_profile(out), load(str(data)).table
+    text, out, data = discover_world(tmp_path_factory.mktemp("fold"), 3000, 11)
+    return text, load_profile(out), load(str(data)).table
 
 
 def test_a_named_only_segment_inside_a_higher_one_does_better_there_on_the_demo_world(
