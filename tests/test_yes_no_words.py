@@ -120,6 +120,22 @@ def test_funnel_of_leads_with_only_a_converted_flag_goes_lead_to_won(
     assert "converted" in result["summary"]["stage_evidence"]
 
 
+def test_funnel_printout_of_converted_leads_has_no_empty_column_and_capital_tiers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Without dates or deals the cycle and ACV columns were printed empty, and the
+    summary said "tier a vs d lift"."""
+    leads = _leads_csv(tmp_path, Converted=[1, 1, 0, 1, 1, 0, 0, 0] * 5)  # D: 1 of 2
+    code, out, err = icp(capsys, "funnel", leads)
+    assert code == 0, err
+    assert "lead → won" in out
+    assert "Funnel by tier: conversion from stage to stage\n" in out
+    assert "cycle" not in out  # neither a column nor the title promises one
+    assert "ACV" not in out
+    assert "tier A vs D lift" in out
+    assert "tier a vs d" not in out
+
+
 def test_funnel_of_leads_that_say_nothing_of_progress_is_one_line_in_words(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

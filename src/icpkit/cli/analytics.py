@@ -127,8 +127,14 @@ _LABEL_ACRONYMS = {
 }
 
 
+# Summary keys whose words the rule below would get wrong (tier letters are capitals).
+_LABELS = {"tier_a_vs_d_lift": "tier A vs D lift"}
+
+
 def _label(key: str) -> str:
     """A summary key as words: 'expected_acv' -> 'expected ACV', 'in_crm' -> 'in CRM'."""
+    if key in _LABELS:
+        return _LABELS[key]
     return " ".join(_LABEL_ACRONYMS.get(w, w) for w in key.replace("_", " ").split())
 
 
@@ -355,12 +361,16 @@ def funnel_command(
         c for c in ("tier", "leads", "share", "mql", "sql", "opportunity", "won") if c in table
     ]
     rates = ["tier", *(c for c in table if c not in counts and c != "opportunity_to_won")]
+    # A measure the data cannot give (cycle days without dates, ACV without deals) is left
+    # out rather than shown as an empty column.
+    rates = [c for c in rates if c == "tier" or table[c].notna().any()]
     warn_gaps(summary.get("missing_columns"))  # first: it says how far to trust the tiers
     _show("Funnel by tier: leads reaching each stage", table[counts], {}, False)
-    rest = summary
-    _show(
-        "Funnel by tier: conversion from stage to stage, cycle and value", table[rates], rest, False
-    )
+    shown = ["conversion from stage to stage"]
+    shown += ["cycle"] * any("cycle" in str(c) for c in rates)
+    shown += ["value"] * any("acv" in str(c) for c in rates)
+    title = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    _show(f"Funnel by tier: {title}", table[rates], summary, False)
     for flag in summary["flags"]:
         out.print(f"[yellow]flag:[/] {escape(flag)}", markup=True)
 
