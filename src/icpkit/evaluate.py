@@ -26,6 +26,7 @@ __all__ = [
     "evaluate",
     "evaluate_scores",
     "evidence",
+    "in_sample_verdict",
     "reliability",
 ]
 
@@ -236,7 +237,7 @@ def evaluate(
     out["in_sample"] = seen
     out["missing_columns"] = gaps  # as market_size names them
     if seen is not None and seen["share"] >= IN_SAMPLE_SHARE:
-        out["reliability"] = _in_sample_verdict(seen["share"], profile)
+        out["reliability"] = in_sample_verdict(seen["share"], profile)
     return out
 
 
@@ -268,7 +269,7 @@ def _evidence(profile: Profile, table: Any, y: np.ndarray, keep: np.ndarray) -> 
 IN_SAMPLE_SHARE = 0.05  # from this share of training rows on, the figures flatter the profile
 
 
-def _in_sample_verdict(share: float, profile: Profile) -> dict[str, Any]:
+def in_sample_verdict(share: float, profile: Profile) -> dict[str, Any]:
     """Replaces the reliability grade: figures on training rows are not a test."""
     held = ((profile.metrics or {}).get("held_out") or {}).get("auc")
     honest = f"; its held-out AUC, measured when it was learned, is {held:.3f}" if held else ""

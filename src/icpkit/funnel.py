@@ -345,12 +345,31 @@ def funnel_by_tier(
         "flags": _flags(table, by_channel),
         "missing_columns": gaps,  # as market_size names them
     }
+    if (seen := _in_sample(profile, frame)) is not None:
+        summary["in_sample"] = seen
     if evidence.endswith(_WON_ONLY):
         # Nothing says which leads became MQLs, SQLs or opportunities: no count, no rate.
         table = _without_between(table)
         summary["by_segment"] = _without_between(segments).to_dict("records")
         summary["win_rate_by_tier"] = None
     return FunnelResult(table, plain(summary))
+
+
+def _in_sample(profile: Profile | None, frame: pd.DataFrame) -> str | None:
+    """Why the conversion by tier is no test, when these are the leads the profile was
+    learned from (as `icp evaluate` says it: icpkit.insample); None otherwise."""
+    if profile is None:
+        return None
+    import pyarrow as pa
+
+    from .evaluate import IN_SAMPLE_SHARE, in_sample_verdict
+    from .insample import overlap
+
+    sketch = (profile.fingerprint or {}).get("row_sketch")
+    seen = overlap(sketch, pa.Table.from_pandas(frame, preserve_index=False)) if sketch else None
+    if seen is None or seen["share"] < IN_SAMPLE_SHARE:
+        return None
+    return str(in_sample_verdict(seen["share"], profile)["reason"])
 
 
 def _without_between(table: pd.DataFrame) -> pd.DataFrame:

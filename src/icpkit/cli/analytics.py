@@ -365,6 +365,8 @@ def funnel_command(
     # out rather than shown as an empty column.
     rates = [c for c in rates if c == "tier" or table[c].notna().any()]
     warn_gaps(summary.get("missing_columns"))  # first: it says how far to trust the tiers
+    if in_sample := summary.pop("in_sample", None):
+        err.print(f"[yellow]IN-SAMPLE:[/] {escape(in_sample)}", markup=True)
     _show("Funnel by tier: leads reaching each stage", table[counts], {}, False)
     shown = ["conversion from stage to stage"]
     shown += ["cycle"] * any("cycle" in str(c) for c in rates)
