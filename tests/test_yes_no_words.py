@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from _helpers import icp
 from icpkit.discover import learn
@@ -280,3 +281,25 @@ def test_funnel_on_the_leads_the_profile_was_learned_from_says_in_sample(
     note = json.loads(out)["summary"].get("in_sample") or ""
     assert "the ones the profile was learned from" not in note
     assert note.startswith("about ")  # as `icp evaluate` says of the same rows
+
+
+def test_fields_written_while_a_lead_is_worked_are_not_traits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """X Education: "Last Activity", "Last Notable Activity" and "Lead Quality" follow
+    contact (SOURCE.md lists them as leaks); discover made one the headline ("Last Activity
+    SMS Sent"). Traits of the lead itself (time on the website, an activity score) stay."""
+    from icpkit.schema import is_worked_trace
+
+    profile = tmp_path / "p.yaml"
+    leads = "/work/shared/datasets/x_education_leads/Leads.csv"
+    code, out, err = icp(capsys, "discover", leads, "--target", "Converted", "-o", profile)
+    assert code == 0, err
+    said = out + err
+    for name in ("Last Activity", "Last Notable Activity", "Lead Quality"):
+        assert f"excluded {name}: written while the lead or account is worked" in said
+    names = {a["name"] for a in yaml.safe_load(profile.read_text())["attributes"]}
+    assert not {"Last Activity", "Last Notable Activity", "Lead Quality"} & names
+    assert "Total Time Spent on Website" in names
+    assert not is_worked_trace("Asymmetrique Activity Score")
+    assert is_worked_trace("LastActivityType__c")

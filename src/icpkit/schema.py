@@ -35,6 +35,7 @@ __all__ = [
     "column_words",
     "is_after_sale",
     "is_contact_detail",
+    "is_worked_trace",
     "table_names",
 ]
 
@@ -279,6 +280,20 @@ def column_words(name: str) -> str:
 
 def is_after_sale(name: str) -> bool:
     return AFTER_SALE.search(column_words(name)) is not None
+
+
+# Written while a lead or account is worked, by the sales rep or the CRM: the last activity
+# logged ("SMS Sent", "Email Opened"), the rep's grade of the lead. They follow contact, so
+# they leak the outcome and are unknown for a new lead (X Education's "Last Activity",
+# "Last Notable Activity", "Lead Quality": with them the headline named "Last Activity SMS
+# Sent" and the held-out AUC was 0.934; without them 0.899, the headline pre-contact traits).
+WORKED = re.compile(
+    r"(^|_)(last_(notable_)?activity|notable_activity|lead_quality|lead_grade)(_|$)"
+)
+
+
+def is_worked_trace(name: str) -> bool:
+    return WORKED.search(column_words(name)) is not None
 
 
 def is_contact_detail(name: str) -> bool:

@@ -21,13 +21,14 @@ import pyarrow.compute as pc
 
 from .binning import BinnedAttribute, Kind, column_kind
 from .evaluate import auc
-from .schema import is_after_sale, is_contact_detail
+from .schema import is_after_sale, is_contact_detail, is_worked_trace
 
 __all__ = [
     "AFTER_SALE_REASON",
     "CONTACT_REASON",
     "LEAK_AUC",
     "OUTCOME_COLUMNS",
+    "WORKED_REASON",
     "Screen",
     "drop_leaks",
     "in_users_words",
@@ -70,6 +71,10 @@ LEAK_AUC = 0.92
 AFTER_SALE_REASON = (
     "known only after the sale (leaks the answer, and describes today's customers, not "
     "prospects to find); --keep to use it"
+)
+WORKED_REASON = (
+    "written while the lead or account is worked (follows contact: leaks the answer, and is "
+    "unknown for a new lead); --keep to use it"
 )
 CONTACT_REASON = (
     "a contact detail (whether it is filled in reflects record keeping, not fit); --keep to use it"
@@ -148,6 +153,8 @@ def screen_columns(
                 why = "an outcome known only after the sale (leaks the answer)"
             elif is_after_sale(name) and name not in keep:
                 why = AFTER_SALE_REASON
+            elif is_worked_trace(name) and name not in keep:
+                why = WORKED_REASON
             elif is_contact_detail(name) and name not in keep:
                 why = CONTACT_REASON
             elif _ID_NAME.search(name) and distinct > 0.5 * present and name not in keep:
