@@ -35,6 +35,7 @@ __all__ = [
     "decode_records",
     "layout_header",
     "request_body_schema",
+    "shared_fields",
 ]
 
 MAX_RECORDS = 10_000
@@ -95,6 +96,18 @@ def layout_header(records: Sequence[Any]) -> tuple[str, ...] | None:
         return None
     header: tuple[str, ...] | None = getattr(kinds.pop(), "header", None)
     return header
+
+
+def shared_fields(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...] | None:
+    """The field names of records that all have the same fields (one export's rows: the
+    usual batch), in the first record's order; None when they differ."""
+    if (header := layout_header(records)) is not None:  # decoded into one layout: its names
+        return header
+    first = records[0].keys() if records else {}.keys()
+    # Every record as many fields as the first, and no field the first lacks (at C level).
+    if set(map(len, records)) <= {len(first)} and first >= set().union(*records):
+        return tuple(first)
+    return None
 
 
 def _layout(header: tuple[str, ...]) -> type[msgspec.Struct]:
@@ -162,11 +175,10 @@ class RecordsDecoder:
         return records
 
     def _learn(self, records: list[dict[str, Any]]) -> None:
-        first = records[0]
-        # Every record as many fields as the first, and no field the first lacks.
-        if set(map(len, records)) != {len(first)} or not first.keys() >= set().union(*records):
+        header = shared_fields(records)
+        if not header:
             return
-        layout = _layout(tuple(first))
+        layout = _layout(header)
         body_type = msgspec.defstruct(
             "Body",
             [
@@ -177,7 +189,7 @@ class RecordsDecoder:
             ],
         )
         with self._lock:
-            self._layouts[frozenset(first)] = msgspec.json.Decoder(body_type)
+            self._layouts[frozenset(header)] = msgspec.json.Decoder(body_type)
             while len(self._layouts) > LAYOUTS_MAX:
                 self._layouts.popitem(last=False)
 

@@ -23,7 +23,7 @@ from ..compiled import CompiledProfile, Scored, cell_text
 from ..errors import SchemaError
 from ..profile import Profile
 from ..stream import FLAG_PREFIX, score_raw
-from .body import layout_header
+from .body import shared_fields
 
 if TYPE_CHECKING:
     from ..intake import Loaded
@@ -102,13 +102,8 @@ def _text_column(values: list[Any]) -> pa.Array:
 
 def field_names(records: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """Every field name of the records, in the order they first appear."""
-    if (header := layout_header(records)) is not None:  # decoded into one layout: its names
+    if (header := shared_fields(records)) is not None:  # the usual batch: at C level
         return header
-    first = records[0].keys() if records else {}.keys()
-    # The usual batch: one export's rows. Every record as many fields as the first, and
-    # no field the first lacks: then every record has the first's fields (at C level).
-    if set(map(len, records)) <= {len(first)} and first >= set().union(*records):
-        return tuple(first)
     names: dict[str, None] = {}
     for rec in records:
         names.update(dict.fromkeys(rec))
